@@ -1,0 +1,268 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace ArenaGrad.Kernels;
+
+/// <summary>Elementwise loop drivers: one per shape of operator, all running on the shared loops in
+/// <see cref="Loops"/> (Vector512 -> Vector256 -> Vector128 -> scalar).</summary>
+internal static class Elementwise
+{
+    /// <summary>y[i] = op(x[i]). y may be exactly the same memory as x (in place).</summary>
+    internal static void Unary<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y)
+        where TOp : struct, IUnaryOperator
+    {
+        Check.SameLength(x.Length, y.Length, nameof(x), nameof(y));
+        Loops.Store(new UnarySource<TOp>(op, ref MemoryMarshal.GetReference(x)), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
+    }
+
+    /// <summary>y[i] = op(a[i], b[i]). y may be exactly the same memory as a or b.</summary>
+    internal static void Binary<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+        where TOp : struct, IBinaryOperator
+    {
+        Check.SameLength(a.Length, y.Length, nameof(a), nameof(y));
+        Check.SameLength(b.Length, y.Length, nameof(b), nameof(y));
+        Loops.Store(
+            new BinarySource<TOp>(op, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b)),
+            ref MemoryMarshal.GetReference(y),
+            (nuint)y.Length);
+    }
+
+    /// <summary>y[i] = op(a[i], b). y may be exactly the same memory as a.</summary>
+    internal static void BinaryScalarRight<TOp>(TOp op, ReadOnlySpan<float> a, float b, Span<float> y)
+        where TOp : struct, IBinaryOperator
+    {
+        Check.SameLength(a.Length, y.Length, nameof(a), nameof(y));
+        Loops.Store(new ScalarRightSource<TOp>(op, ref MemoryMarshal.GetReference(a), b), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
+    }
+
+    /// <summary>y[i] = op(a, b[i]). y may be exactly the same memory as b.</summary>
+    internal static void BinaryScalarLeft<TOp>(TOp op, float a, ReadOnlySpan<float> b, Span<float> y)
+        where TOp : struct, IBinaryOperator
+    {
+        Check.SameLength(b.Length, y.Length, nameof(b), nameof(y));
+        Loops.Store(new ScalarLeftSource<TOp>(op, a, ref MemoryMarshal.GetReference(b)), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
+    }
+
+    /// <summary>y[idx] = op(a[Σ idx_k*aStrides[k]], b[Σ idx_k*bStrides[k]]) for every multi-index idx of
+    /// outShape; y is contiguous row-major. Broadcasting is already resolved: a stride is 0 along a
+    /// broadcast dim, and the last-dim strides are 0 or 1. Rank 0 is one element.</summary>
+    internal static void BinaryBroadcast<TOp>(
+        TOp op,
+        ReadOnlySpan<float> a,
+        ReadOnlySpan<int> aStrides,
+        ReadOnlySpan<float> b,
+        ReadOnlySpan<int> bStrides,
+        Span<float> y,
+        ReadOnlySpan<int> outShape)
+        where TOp : struct, IBinaryOperator
+    {
+        int count = Check.Shape(outShape);
+        Check.SameLength(count, y.Length, nameof(outShape) + " element count", nameof(y));
+        Check.Strides(outShape, aStrides, a.Length, nameof(aStrides));
+        Check.Strides(outShape, bStrides, b.Length, nameof(bStrides));
+        if (count == 0)
+        {
+            return;
+        }
+
+        int rank = outShape.Length;
+        if (rank == 0)
+        {
+            y[0] = op.Invoke(a[0], b[0]);
+            return;
+        }
+
+        int row = outShape[rank - 1];
+        int sa = aStrides[rank - 1];
+        int sb = bStrides[rank - 1];
+        if ((uint)sa > 1 || (uint)sb > 1)
+        {
+            throw new ArgumentException($"Last-dim strides must be 0 or 1, got a: {sa}, b: {sb}.");
+        }
+
+        ref float ar = ref MemoryMarshal.GetReference(a);
+        ref float br = ref MemoryMarshal.GetReference(b);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        Span<int> idx = stackalloc int[Check.MaxRank];
+        idx = idx[..rank];
+        idx.Clear();
+        for (int start = 0; start < count; start += row)
+        {
+            nint ao = Strided.Offset(idx, aStrides);
+            nint bo = Strided.Offset(idx, bStrides);
+            ref float ai = ref Unsafe.Add(ref ar, ao);
+            ref float bi = ref Unsafe.Add(ref br, bo);
+            ref float yi = ref Unsafe.Add(ref yr, start);
+            switch (sa, sb)
+            {
+                case (1, 1):
+                    Loops.Store(new BinarySource<TOp>(op, ref ai, ref bi), ref yi, (nuint)row);
+                    break;
+                case (0, 1):
+                    Loops.Store(new ScalarLeftSource<TOp>(op, ai, ref bi), ref yi, (nuint)row);
+                    break;
+                case (1, 0):
+                    Loops.Store(new ScalarRightSource<TOp>(op, ref ai, bi), ref yi, (nuint)row);
+                    break;
+                default:
+                    Loops.Store(new ConstantSource(op.Invoke(ai, bi)), ref yi, (nuint)row);
+                    break;
+            }
+
+            Strided.NextRow(idx, outShape);
+        }
+    }
+
+    /// <summary>dst[i] += g[i]. dst must not alias g.</summary>
+    internal static void Accumulate(ReadOnlySpan<float> g, Span<float> dst)
+    {
+        Check.SameLength(g.Length, dst.Length, nameof(g), nameof(dst));
+        Loops.Add(new LoadSource(ref MemoryMarshal.GetReference(g)), ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+    }
+
+    /// <summary>dst[i] += scale * g[i]. dst must not alias g.</summary>
+    internal static void AccumulateScaled(ReadOnlySpan<float> g, float scale, Span<float> dst)
+    {
+        Check.SameLength(g.Length, dst.Length, nameof(g), nameof(dst));
+        Loops.Add(
+            new ScalarLeftSource<MultiplyOperator>(default, scale, ref MemoryMarshal.GetReference(g)),
+            ref MemoryMarshal.GetReference(dst),
+            (nuint)dst.Length);
+    }
+
+    /// <summary>dst[i] += c.</summary>
+    internal static void AccumulateConstant(float c, Span<float> dst) =>
+        Loops.Add(new ConstantSource(c), ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+
+    /// <summary>dst[i] += op(a[i], b[i]). dst must not alias a or b.</summary>
+    internal static void AccumulateBinary<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dst)
+        where TOp : struct, IBinaryOperator
+    {
+        Check.SameLength(a.Length, dst.Length, nameof(a), nameof(dst));
+        Check.SameLength(b.Length, dst.Length, nameof(b), nameof(dst));
+        Loops.Add(
+            new BinarySource<TOp>(op, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b)),
+            ref MemoryMarshal.GetReference(dst),
+            (nuint)dst.Length);
+    }
+
+    /// <summary>dst[i] += op(g[i], x[i], y[i]) (backward of y = f(x)). dst must not alias the inputs.</summary>
+    internal static void AccumulateUnaryGrad<TOp>(TOp op, ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dst)
+        where TOp : struct, IUnaryGradOperator
+    {
+        Check.SameLength(g.Length, dst.Length, nameof(g), nameof(dst));
+        Check.SameLength(x.Length, dst.Length, nameof(x), nameof(dst));
+        Check.SameLength(y.Length, dst.Length, nameof(y), nameof(dst));
+        Loops.Add(
+            new UnaryGradSource<TOp>(op, ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y)),
+            ref MemoryMarshal.GetReference(dst),
+            (nuint)dst.Length);
+    }
+}
+
+/// <summary>Argument checks shared by the kernels; messages say what was expected and what came.</summary>
+internal static class Check
+{
+    /// <summary>Highest tensor rank the strided kernels iterate.</summary>
+    internal const int MaxRank = 8;
+
+    /// <summary>Throws unless got == expected.</summary>
+    internal static void SameLength(int expected, int got, string expectedName, string gotName)
+    {
+        if (expected != got)
+        {
+            throw new ArgumentException($"Length mismatch: expected {gotName}.Length == {expectedName} ({expected}), got {got}.", gotName);
+        }
+    }
+
+    /// <summary>Throws unless got &gt;= 0.</summary>
+    internal static void NonNegative(int got, string name)
+    {
+        if (got < 0)
+        {
+            throw new ArgumentOutOfRangeException(name, got, $"Expected {name} >= 0, got {got}.");
+        }
+    }
+
+    /// <summary>Validates rank and dims (0..8, non-negative) and returns Π shape (1 for rank 0).</summary>
+    internal static int Shape(ReadOnlySpan<int> shape)
+    {
+        if (shape.Length > MaxRank)
+        {
+            throw new ArgumentException($"Rank must be at most {MaxRank}, got {shape.Length}.", nameof(shape));
+        }
+
+        long count = 1;
+        foreach (int d in shape)
+        {
+            NonNegative(d, nameof(shape));
+            count *= d;
+            if (count > int.MaxValue)
+            {
+                throw new ArgumentException($"Element count must fit in an int, got more than {int.MaxValue}.", nameof(shape));
+            }
+        }
+
+        return (int)count;
+    }
+
+    /// <summary>Checks strides has one non-negative entry per dim and that the farthest element
+    /// Σ (shape_k - 1) * strides_k lies inside a span of the given length (when shape is not empty).</summary>
+    internal static void Strides(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, int length, string name)
+    {
+        if (strides.Length != shape.Length)
+        {
+            throw new ArgumentException($"Expected {name} to have {shape.Length} entries (one per dim), got {strides.Length}.", name);
+        }
+
+        long farthest = 0;
+        for (int k = 0; k < shape.Length; k++)
+        {
+            NonNegative(strides[k], name);
+            if (shape[k] == 0)
+            {
+                return;
+            }
+
+            farthest += (long)(shape[k] - 1) * strides[k];
+        }
+
+        if (farthest >= length)
+        {
+            throw new ArgumentException($"Strided view reaches element {farthest} but the span has {length} elements.", name);
+        }
+    }
+}
+
+/// <summary>Odometer over the rows (all dims but the last) of a row-major shape.</summary>
+internal static class Strided
+{
+    /// <summary>Σ idx_k * strides_k (the last entry of idx stays 0, so the row's first element).</summary>
+    internal static nint Offset(ReadOnlySpan<int> idx, ReadOnlySpan<int> strides)
+    {
+        nint o = 0;
+        for (int k = 0; k < idx.Length; k++)
+        {
+            o += (nint)idx[k] * strides[k];
+        }
+
+        return o;
+    }
+
+    /// <summary>Advances idx to the next row: increments dim rank-2 with carry into the outer dims.</summary>
+    internal static void NextRow(Span<int> idx, ReadOnlySpan<int> shape)
+    {
+        Debug.Assert(idx.Length == shape.Length, "one counter per dim");
+        for (int k = shape.Length - 2; k >= 0; k--)
+        {
+            if (++idx[k] < shape[k])
+            {
+                return;
+            }
+
+            idx[k] = 0;
+        }
+    }
+}

@@ -1,0 +1,294 @@
+using System.Runtime.CompilerServices;
+using ArenaGrad.Memory;
+using ArenaGrad.Tape;
+
+namespace ArenaGrad;
+
+/// <summary>
+/// Owns every tensor's values, gradients and metadata in native memory, and the tape that records
+/// operations for <see cref="Tensor.Backward"/>.
+/// </summary>
+/// <remarks>
+/// <para>Metadata is a table in struct-of-arrays form: one column per field (values pointer, gradient
+/// pointer, layout, generation, producing instruction) and one bit column per flag (requires-grad,
+/// is-leaf, retains-grad, gradient-holds-a-value). A <see cref="Tensor"/> is an index into that table plus
+/// the generation the slot had when the tensor was made.</para>
+/// <para>Values and gradients live on one stack of native blocks. Tensors made outside any
+/// <see cref="Scope"/> live until the arena is disposed; a scope rewinds the stack, the table and the tape
+/// in O(1). A tensor that requires grad has its gradient reserved beside its values when it is made, so
+/// backward never allocates memory that would outlive its scope.</para>
+/// <para>Not thread-safe: use one arena per thread.</para>
+/// </remarks>
+public sealed unsafe partial class Arena : IDisposable
+{
+    // Tensor table columns (index = slot).
+    private NativeList<nint> _values;      // float*
+    private NativeList<nint> _gradients;   // float*, 0 when the tensor never required grad
+    private NativeList<int> _gradientSlot; // slot of the tensor that views the gradient, -1 if none
+    private NativeList<int> _length;       // element count
+    private NativeList<uint> _generation;
+    private NativeList<int> _producer;     // tape index of the instruction that made it, -1 for leaves
+    private NativeList<int> _versionOwner; // slot whose version counter this tensor shares (views share their base's)
+    private NativeList<int> _version;      // bumped by in-place ops; checked by backward for saved inputs
+    private LayoutColumn _layouts;
+    private BitColumn _requiresGrad;
+    private BitColumn _isLeaf;
+    private BitColumn _retainsGrad;
+    private BitColumn _gradientLive;       // the gradient buffer holds a value (else .Grad is null)
+
+    private FloatStack _floats;
+    private uint _nextGeneration = 1;
+    private long _gradientFloats;
+    private NativeList<int> _scopeStarts;  // first slot of each open scope, innermost last
+    private bool _disposed;
+
+    /// <summary>Creates an arena with default <see cref="ArenaOptions"/>.</summary>
+    public Arena() : this(new ArenaOptions()) { }
+
+    /// <summary>Creates an arena with the given sizes and limits.</summary>
+    public Arena(ArenaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.BlockBytes <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.BlockBytes, "ArenaOptions.BlockBytes must be positive.");
+        if (options.MaxBytes <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxBytes, "ArenaOptions.MaxBytes must be positive.");
+        Options = options;
+        _floats = new FloatStack(options.BlockBytes, options.MaxBytes);
+        _random = new Xoshiro256(options.Seed);
+    }
+
+    /// <summary>The options this arena was made with.</summary>
+    public ArenaOptions Options { get; }
+
+    /// <summary>Whether operations record onto the tape (PyTorch's grad mode). On by default.</summary>
+    public bool IsGradEnabled { get; internal set; } = true;
+
+    /// <summary>Number of live tensor slots (user tensors, gradient views and saved buffers).</summary>
+    public int TensorCount => _values.Count;
+
+    /// <summary>Native bytes reserved for values and gradients (blocks are kept and reused after scopes end).</summary>
+    public long ReservedBytes => _floats.ReservedBytes;
+
+    /// <summary>Number of native blocks reserved for values and gradients.</summary>
+    public int BlockCount => _floats.BlockCount;
+
+    /// <summary>Bytes of gradient buffers reserved by live tensors.</summary>
+    public long GradientBytes => _gradientFloats * sizeof(float);
+
+    /// <summary>Starts a scope: everything made until it is disposed is released then.</summary>
+    public ArenaScope Scope()
+    {
+        ThrowIfDisposed();
+        var scope = new ArenaScope(this, CurrentMarks());
+        _scopeStarts.Add(_values.Count);
+        return scope;
+    }
+
+    /// <summary>Turns recording off until the returned scope is disposed (<c>torch.no_grad()</c>).</summary>
+    public GradModeScope NoGrad() => SetGradEnabled(false);
+
+    /// <summary>Turns recording on until the returned scope is disposed (<c>torch.enable_grad()</c>).</summary>
+    public GradModeScope EnableGrad() => SetGradEnabled(true);
+
+    /// <summary>Sets grad mode until the returned scope is disposed (<c>torch.set_grad_enabled(b)</c>).</summary>
+    public GradModeScope SetGradEnabled(bool enabled)
+    {
+        ThrowIfDisposed();
+        var scope = new GradModeScope(this, IsGradEnabled);
+        IsGradEnabled = enabled;
+        return scope;
+    }
+
+    /// <summary>Frees all native memory. Every tensor of this arena becomes unusable.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _values.Free(); _gradients.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
+        _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
+        _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _gradientLive.Free();
+        _tape.Free(); _operands.Free(); _scopeStarts.Free();
+        _floats.Free();
+    }
+
+    /// <summary>Where every stack of the arena stands; a scope rewinds to it.</summary>
+    internal readonly record struct StackMarks(int Depth, int Slots, FloatStackMark Floats, int Tape, int Operands, long GradientFloats);
+
+    private StackMarks CurrentMarks() => new(_scopeStarts.Count, _values.Count, _floats.Mark, _tape.Count, _operands.Count, _gradientFloats);
+
+    internal void EndScope(in ArenaScope scope)
+    {
+        if (_disposed) return; // disposing the arena already released everything
+        StackMarks marks = scope.Marks;
+        if (marks.Depth != _scopeStarts.Count - 1)
+            throw new InvalidOperationException(
+                $"Arena scopes must end innermost first: this scope is at depth {marks.Depth + 1}, but the innermost open scope is at depth {_scopeStarts.Count}.");
+        _scopeStarts.Count--;
+        // O(1): rewind every column and stack. Stale handles are caught by index >= count or by generation.
+        _values.Count = _gradients.Count = _gradientSlot.Count = _length.Count = _generation.Count = marks.Slots;
+        _producer.Count = _versionOwner.Count = _version.Count = marks.Slots;
+        _floats.Rewind(marks.Floats);
+        _tape.Count = marks.Tape;
+        _operands.Count = marks.Operands;
+        _gradientFloats = marks.GradientFloats;
+    }
+
+    // ---- the tensor table -------------------------------------------------------------------------
+
+    /// <summary>Makes a contiguous tensor slot; with <paramref name="requiresGrad"/> its gradient is reserved
+    /// beside the values. <paramref name="sharedValues"/> makes a view of existing values instead.</summary>
+    /// <remarks>All memory is taken in one request, so a capacity failure leaves the arena unchanged.</remarks>
+    internal int NewSlot(ReadOnlySpan<int> shape, bool requiresGrad, nint sharedValues = 0, int versionOwner = -1)
+    {
+        ThrowIfDisposed();
+        long length = ShapeMath.CheckedNumel(shape);
+        long valueFloats = sharedValues == 0 ? RoundUp(length) : 0;
+        long gradientFloats = requiresGrad ? RoundUp(length) : 0;
+        float* block = valueFloats + gradientFloats > 0 ? _floats.Allocate(valueFloats + gradientFloats) : null;
+        float* values = sharedValues != 0 ? (float*)sharedValues : block;
+        int slot = AddSlot(shape, (int)length, values);
+        if (versionOwner >= 0) _versionOwner[slot] = versionOwner;
+        if (requiresGrad) AttachGradient(slot, block + valueFloats);
+        return slot;
+    }
+
+    private int AddSlot(ReadOnlySpan<int> shape, int length, float* values)
+    {
+        int slot = _values.Add((nint)values);
+        _gradients.Add(0);
+        _gradientSlot.Add(-1);
+        _length.Add(length);
+        _generation.Add(_nextGeneration++);
+        _producer.Add(-1);
+        _versionOwner.Add(slot);
+        _version.Add(0);
+        ref TensorLayout layout = ref _layouts[slot];
+        layout.Rank = shape.Length;
+        int stride = 1;
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            layout.Shape[d] = shape[d];
+            layout.Strides[d] = stride;
+            stride *= shape[d];
+        }
+        _requiresGrad.Set(slot, false);
+        _isLeaf.Set(slot, true);
+        _retainsGrad.Set(slot, false);
+        _gradientLive.Set(slot, false);
+        return slot;
+    }
+
+    /// <summary>Gives <paramref name="slot"/> a gradient buffer and the slot that views it.</summary>
+    private void AttachGradient(int slot, float* gradient)
+    {
+        _gradients[slot] = (nint)gradient;
+        int length = _length[slot];
+        _gradientFloats += RoundUp(length);
+        _gradientSlot[slot] = AddSlot(ShapeOf(slot), length, gradient);
+        _requiresGrad.Set(slot, true);
+    }
+
+    /// <summary>Reserves a gradient for an existing leaf (set requires_grad later). The buffer goes on top of
+    /// the stack, so it must not outlive the innermost scope unless the tensor was made in that scope.</summary>
+    internal void EnsureGradient(int slot)
+    {
+        if (_gradients[slot] != 0) { _requiresGrad.Set(slot, true); return; }
+        if (_scopeStarts.Count > 0 && slot < _scopeStarts[_scopeStarts.Count - 1])
+            throw new InvalidOperationException(
+                "requires_grad can only be turned on for a tensor made in the innermost open arena scope (or outside every scope " +
+                "when none is open), because its gradient is released with the innermost scope. Make the tensor with " +
+                "requiresGrad: true, or call SetRequiresGrad() before entering the scope.");
+        float* gradient = _floats.Allocate(RoundUp(_length[slot]));
+        AttachGradient(slot, gradient);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long RoundUp(long floats) => (floats + 15) & ~15L;
+
+    // ---- handles ----------------------------------------------------------------------------------
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal Tensor Handle(int slot) => new(this, slot, _generation[slot]);
+
+    /// <summary>Checks that a handle still names the tensor it was made for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int Validate(int slot, uint generation)
+    {
+        if (_disposed || (uint)slot >= (uint)_values.Count || _generation[slot] != generation)
+            ThrowInvalidHandle(slot, generation);
+        return slot;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowInvalidHandle(int slot, uint generation)
+    {
+        ThrowIfDisposed();
+        throw new InvalidOperationException(
+            $"This tensor (slot {slot}, generation {generation}) was released: the arena scope it was made in has ended. " +
+            "Tensors that must outlive a step (parameters) have to be made outside arena.Scope().");
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    // ---- column access for ops and kernels ----------------------------------------------------------
+
+    internal ReadOnlySpan<int> ShapeOf(int slot)
+    {
+        ref TensorLayout layout = ref _layouts[slot];
+        return ((ReadOnlySpan<int>)layout.Shape)[..layout.Rank];
+    }
+
+    internal ReadOnlySpan<int> StridesOf(int slot)
+    {
+        ref TensorLayout layout = ref _layouts[slot];
+        return ((ReadOnlySpan<int>)layout.Strides)[..layout.Rank];
+    }
+
+    internal int RankOf(int slot) => _layouts[slot].Rank;
+    internal int LengthOf(int slot) => _length[slot];
+    internal nint ValuesAddress(int slot) => _values[slot];
+    internal Span<float> Values(int slot) => new((void*)_values[slot], _length[slot]);
+    internal bool RequiresGrad(int slot) => _requiresGrad.Get(slot);
+    internal bool IsLeaf(int slot) => _isLeaf.Get(slot);
+    internal bool RetainsGrad(int slot) => _retainsGrad.Get(slot);
+    internal int ProducerOf(int slot) => _producer[slot];
+    internal int VersionOf(int slot) => _version[_versionOwner[slot]];
+    internal int VersionOwnerOf(int slot) => _versionOwner[slot];
+    internal void BumpVersion(int slot) => _version[_versionOwner[slot]]++;
+
+    internal void SetRequiresGradFlag(int slot, bool value) => _requiresGrad.Set(slot, value);
+    internal void SetRetainsGrad(int slot) => _retainsGrad.Set(slot, true);
+
+    /// <summary>The gradient view of <paramref name="slot"/>, or -1 when .grad is None.</summary>
+    internal int GradientViewOf(int slot) => _gradientLive.Get(slot) ? _gradientSlot[slot] : -1;
+
+    /// <summary>Sets .grad to None (the next backward writes instead of adding).</summary>
+    internal void ClearGradient(int slot) => _gradientLive.Set(slot, false);
+
+    /// <summary>The gradient buffer of <paramref name="slot"/>, zeroed first if it held no value, so that every
+    /// backward rule can accumulate (+=).</summary>
+    internal Span<float> GradientForAccumulation(int slot)
+    {
+        var gradient = new Span<float>((void*)_gradients[slot], _length[slot]);
+        if (!_gradientLive.Get(slot))
+        {
+            gradient.Clear();
+            _gradientLive.Set(slot, true);
+        }
+        return gradient;
+    }
+
+    /// <summary>The gradient flowing into <paramref name="slot"/> during backward, or empty when none arrived.</summary>
+    internal ReadOnlySpan<float> IncomingGradient(int slot) =>
+        _gradientLive.Get(slot) ? new ReadOnlySpan<float>((void*)_gradients[slot], _length[slot]) : default;
+
+    /// <summary>Scratch memory on top of the stack; give it back with <see cref="ReleaseScratch"/>.</summary>
+    internal Span<float> Scratch(long count, out FloatStackMark mark)
+    {
+        mark = _floats.Mark;
+        return new Span<float>(_floats.Allocate(count), checked((int)count));
+    }
+
+    internal void ReleaseScratch(FloatStackMark mark) => _floats.Rewind(mark);
+}

@@ -1,0 +1,102 @@
+using ArenaGrad.Memory;
+
+namespace ArenaGrad;
+
+// Factories: every new tensor is a leaf and, as in PyTorch, does not require grad unless asked.
+public sealed partial class Arena
+{
+    private Xoshiro256 _random;
+
+    /// <summary>A tensor of zeros (<c>torch.zeros</c>).</summary>
+    public Tensor Zeros(ReadOnlySpan<int> shape, bool requiresGrad = false) => Full(shape, 0f, requiresGrad);
+
+    /// <summary>A tensor of ones (<c>torch.ones</c>).</summary>
+    public Tensor Ones(ReadOnlySpan<int> shape, bool requiresGrad = false) => Full(shape, 1f, requiresGrad);
+
+    /// <summary>A tensor filled with <paramref name="value"/> (<c>torch.full</c>).</summary>
+    public Tensor Full(ReadOnlySpan<int> shape, float value, bool requiresGrad = false)
+    {
+        int slot = NewSlot(shape, requiresGrad);
+        Values(slot).Fill(value);
+        return Handle(slot);
+    }
+
+    /// <summary>A scalar (shape []) holding <paramref name="value"/>.</summary>
+    public Tensor Scalar(float value, bool requiresGrad = false) => Full([], value, requiresGrad);
+
+    /// <summary>A tensor holding a copy of <paramref name="values"/> (row-major) in <paramref name="shape"/>.</summary>
+    public Tensor FromData(ReadOnlySpan<float> values, ReadOnlySpan<int> shape, bool requiresGrad = false)
+    {
+        long numel = ShapeMath.CheckedNumel(shape);
+        if (numel != values.Length)
+            throw new ArgumentException($"shape '{ShapeMath.Format(shape)}' is invalid for input of size {values.Length}", nameof(shape));
+        int slot = NewSlot(shape, requiresGrad);
+        values.CopyTo(Values(slot));
+        return Handle(slot);
+    }
+
+    /// <summary>A 1-D tensor holding a copy of <paramref name="values"/>.</summary>
+    public Tensor FromData(ReadOnlySpan<float> values, bool requiresGrad = false) => FromData(values, [values.Length], requiresGrad);
+
+    /// <summary><c>torch.range</c>: start, start+step, ... up to and including <paramref name="end"/>.</summary>
+    public Tensor Range(float start, float end, float step = 1f)
+    {
+        long count = StepCount(start, end, step, inclusive: true);
+        return Sequence(start, step, count);
+    }
+
+    /// <summary><c>torch.arange(end)</c>: 0, 1, ... below <paramref name="end"/>.</summary>
+    public Tensor Arange(float end) => Arange(0f, end, 1f);
+
+    /// <summary><c>torch.arange</c>: start, start+step, ... below <paramref name="end"/>.</summary>
+    public Tensor Arange(float start, float end, float step = 1f)
+    {
+        long count = StepCount(start, end, step, inclusive: false);
+        return Sequence(start, step, count);
+    }
+
+    private static long StepCount(float start, float end, float step, bool inclusive)
+    {
+        if (step == 0f) throw new ArgumentException("step must be nonzero", nameof(step));
+        if (!float.IsFinite(start) || !float.IsFinite(end))
+            throw new ArgumentException($"unsupported range: {start} -> {end}");
+        if ((step > 0 && end < start) || (step < 0 && end > start))
+            throw new ArgumentException("upper bound and larger bound inconsistent with step sign", nameof(step));
+        double span = ((double)end - start) / step;
+        long count = inclusive ? (long)Math.Floor(span) + 1 : (long)Math.Ceiling(span);
+        if (count > int.MaxValue) throw new ArgumentException($"Expected fewer than 2^31 elements, but the range has {count}.");
+        return count;
+    }
+
+    private Tensor Sequence(float start, float step, long count)
+    {
+        int slot = NewSlot([(int)count], requiresGrad: false);
+        Span<float> values = Values(slot);
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(start + (double)i * step);
+        return Handle(slot);
+    }
+
+    /// <summary>Reseeds the arena's generator (<c>torch.manual_seed</c>).</summary>
+    public void ManualSeed(ulong seed) => _random = new Xoshiro256(seed);
+
+    /// <summary>Uniform samples in [0, 1) from the arena's seeded generator (<c>torch.rand</c>).</summary>
+    public Tensor Rand(ReadOnlySpan<int> shape, bool requiresGrad = false) => Uniform(shape, 0f, 1f, requiresGrad);
+
+    /// <summary>Uniform samples in [<paramref name="low"/>, <paramref name="high"/>) (<c>torch.empty(...).uniform_(low, high)</c>).</summary>
+    public Tensor Uniform(ReadOnlySpan<int> shape, float low, float high, bool requiresGrad = false)
+    {
+        int slot = NewSlot(shape, requiresGrad);
+        Span<float> values = Values(slot);
+        for (int i = 0; i < values.Length; i++) values[i] = low + (high - low) * _random.NextFloat();
+        return Handle(slot);
+    }
+
+    /// <summary>Standard normal samples (<c>torch.randn</c>), times <paramref name="std"/> plus <paramref name="mean"/>.</summary>
+    public Tensor Randn(ReadOnlySpan<int> shape, bool requiresGrad = false, float mean = 0f, float std = 1f)
+    {
+        int slot = NewSlot(shape, requiresGrad);
+        Span<float> values = Values(slot);
+        for (int i = 0; i < values.Length; i++) values[i] = mean + std * _random.NextGaussian();
+        return Handle(slot);
+    }
+}

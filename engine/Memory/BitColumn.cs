@@ -1,0 +1,32 @@
+using System.Runtime.CompilerServices;
+
+namespace ArenaGrad.Memory;
+
+/// <summary>One bit per tensor slot, packed in <c>ulong</c> words (requires-grad, is-leaf, ...).</summary>
+/// <remarks>Bits past the allocated words read as 0. A released slot's bits are not cleared: a new tensor
+/// in that slot sets all of its bits when it is made. Single copy only (see NativeList).</remarks>
+internal struct BitColumn
+{
+    private NativeList<ulong> _words;
+
+    /// <summary>Whether bit <paramref name="index"/> is set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly bool Get(int index)
+    {
+        int word = index >> 6;
+        return word < _words.Count && (_words[word] & (1UL << index)) != 0;
+    }
+
+    /// <summary>Sets or clears bit <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Set(int index, bool value)
+    {
+        int word = index >> 6;
+        while (word >= _words.Count) _words.Add(0);
+        if (value) _words[word] |= 1UL << index;
+        else _words[word] &= ~(1UL << index);
+    }
+
+    /// <summary>Releases the native memory.</summary>
+    public void Free() => _words.Free();
+}

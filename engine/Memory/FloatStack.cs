@@ -1,0 +1,116 @@
+using System.Runtime.InteropServices;
+
+namespace ArenaGrad.Memory;
+
+/// <summary>A position in a <see cref="FloatStack"/>: everything allocated after it is released by
+/// <see cref="FloatStack.Rewind"/>.</summary>
+internal readonly record struct FloatStackMark(int Block, long Offset);
+
+/// <summary>Stack (bump) allocator of 64-byte-aligned float buffers in native blocks.</summary>
+/// <remarks>
+/// Blocks are never moved or freed until <see cref="Free"/>, so a pointer handed out stays valid until a
+/// rewind passes it. Rewinding is O(1); the blocks above the mark are kept and reused, which is how a
+/// training loop reaches a steady state with no new native blocks.
+/// </remarks>
+internal unsafe struct FloatStack
+{
+    private const int AlignmentFloats = 16; // 64 bytes: one cache line, one Vector512
+
+    private NativeList<Block> _blocks;
+    private int _block;    // block the next allocation tries first
+    private long _offset;  // floats used in that block
+    private readonly long _blockFloats;
+    private readonly long _maxBytes;
+
+    /// <summary>Native bytes reserved in blocks so far.</summary>
+    public long ReservedBytes { get; private set; }
+
+    /// <summary>Number of native blocks reserved so far.</summary>
+    public readonly int BlockCount => _blocks.Count;
+
+    /// <summary>Floats in use below the current top.</summary>
+    public readonly long UsedFloats
+    {
+        get
+        {
+            long used = _offset;
+            for (int i = 0; i < _block && i < _blocks.Count; i++) used += _blocks[i].Capacity;
+            return used;
+        }
+    }
+
+    private struct Block
+    {
+        public float* Start;
+        public long Capacity; // in floats
+    }
+
+    /// <summary>Creates an empty stack whose blocks hold at least <paramref name="blockBytes"/> and whose total
+    /// stays under <paramref name="maxBytes"/>.</summary>
+    public FloatStack(long blockBytes, long maxBytes)
+    {
+        _blockFloats = Math.Max(AlignmentFloats, blockBytes / sizeof(float));
+        _maxBytes = maxBytes;
+    }
+
+    /// <summary>The current top, to rewind to later.</summary>
+    public readonly FloatStackMark Mark => new(_block, _offset);
+
+    /// <summary>Releases everything allocated after <paramref name="mark"/>.</summary>
+    public void Rewind(FloatStackMark mark)
+    {
+        _block = mark.Block;
+        _offset = mark.Offset;
+    }
+
+    /// <summary>Reserves <paramref name="count"/> floats (uninitialised, 64-byte aligned).</summary>
+    /// <exception cref="ArenaCapacityException">The reservation would pass the arena's cap; nothing changed.</exception>
+    public float* Allocate(long count)
+    {
+        long rounded = (count + AlignmentFloats - 1) & ~(long)(AlignmentFloats - 1);
+        if (_block < _blocks.Count && _offset + rounded <= _blocks[_block].Capacity)
+        {
+            float* p = _blocks[_block].Start + _offset;
+            _offset += rounded;
+            return p;
+        }
+        // The current block is full: move to the next kept block if it is big enough, else insert a new one
+        // right after the current one (blocks above the top are free, so their order does not matter).
+        int next = _block < _blocks.Count ? _block + 1 : _block;
+        if (next < _blocks.Count && _blocks[next].Capacity >= rounded)
+        {
+            _block = next;
+            _offset = rounded;
+            return _blocks[next].Start;
+        }
+        long capacity = Math.Max(_blockFloats, rounded);
+        long bytes = capacity * sizeof(float);
+        if (ReservedBytes + bytes > _maxBytes)
+        {
+            // Fall back to a block of exactly what was asked before giving up.
+            capacity = rounded;
+            bytes = capacity * sizeof(float);
+            if (ReservedBytes + bytes > _maxBytes)
+                throw new ArenaCapacityException(count * sizeof(float), _maxBytes - ReservedBytes, _maxBytes);
+        }
+        var block = new Block { Start = (float*)NativeMemory.AlignedAlloc((nuint)bytes, 64), Capacity = capacity };
+        _blocks.Add(block);
+        // Move the new block to position `next` so that it becomes the current one.
+        for (int i = _blocks.Count - 1; i > next; i--) _blocks[i] = _blocks[i - 1];
+        _blocks[next] = block;
+        ReservedBytes += bytes;
+        _block = next;
+        _offset = rounded;
+        return block.Start;
+    }
+
+    /// <summary>Frees every block.</summary>
+    public void Free()
+    {
+        for (int i = 0; i < _blocks.Count; i++) NativeMemory.AlignedFree(_blocks[i].Start);
+        _blocks.Free();
+        _block = 0;
+        _offset = 0;
+        ReservedBytes = 0;
+    }
+}

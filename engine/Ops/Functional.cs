@@ -1,0 +1,152 @@
+using ArenaGrad.Kernels;
+using ArenaGrad.Memory;
+using ArenaGrad.Tape;
+
+namespace ArenaGrad;
+
+/// <summary>Operations that take several tensors, named as in <c>torch.nn.functional</c> / <c>torch</c>.</summary>
+public static class Functional
+{
+    /// <summary>F.linear: x @ wᵀ + b, for x [..., in], w [out, in], b [out] (optional).</summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    {
+        Arena arena = x.Arena;
+        int xs = x.Slot, ws = arena.OwnSlot(weight), bs = bias is Tensor b ? arena.OwnSlot(b) : -1;
+        ReadOnlySpan<int> xShape = arena.ShapeOf(xs), wShape = arena.ShapeOf(ws);
+        if (wShape.Length != 2)
+            throw new ArgumentException($"linear expects a 2-D weight [out_features, in_features], but got shape {ShapeMath.Format(wShape)}.", nameof(weight));
+        int outFeatures = wShape[0], inFeatures = wShape[1];
+        int xIn = xShape.Length == 0 ? 1 : xShape[^1];
+        int rows = xShape.Length <= 1 ? 1 : arena.LengthOf(xs) / Math.Max(xIn, 1);
+        if (xShape.Length == 0 || xIn != inFeatures)
+            throw new ArgumentException(
+                $"mat1 and mat2 shapes cannot be multiplied ({ShapeMath.Matrix(rows, xIn)} and {ShapeMath.Matrix(inFeatures, outFeatures)})");
+        if (bs >= 0 && arena.LengthOf(bs) != outFeatures)
+            throw new ArgumentException(
+                $"linear expects a bias of shape [{outFeatures}], but got shape {ShapeMath.Format(arena.ShapeOf(bs))}.", nameof(bias));
+        Span<int> outShape = stackalloc int[xShape.Length];
+        xShape.CopyTo(outShape);
+        outShape[^1] = outFeatures;
+        bool record = arena.ShouldRecord(xs, ws) || (bs >= 0 && arena.ShouldRecord(bs));
+        int y = arena.NewSlot(outShape, record);
+        Span<float> result = arena.Values(y);
+        MatrixMultiply.Gemm(arena.Values(xs), arena.Values(ws), result, rows, inFeatures, outFeatures,
+            transposeA: false, transposeB: true, accumulate: false);
+        if (bs >= 0)
+        {
+            ReadOnlySpan<float> biasValues = arena.Values(bs);
+            for (int r = 0; r < rows; r++)
+            {
+                Span<float> row = result.Slice(r * outFeatures, outFeatures);
+                Elementwise.Binary(new AddOperator(), row, biasValues, row);
+            }
+        }
+        if (record) arena.Record(new Instruction(OpCode.Linear, y, xs, ws, bs));
+        return arena.Handle(y);
+    }
+
+    /// <summary>torch.cat: joins tensors along <paramref name="dim"/>; all other dims must match.</summary>
+    public static Tensor Cat(ReadOnlySpan<Tensor> tensors, int dim = 0)
+    {
+        if (tensors.Length == 0) throw new ArgumentException("torch.cat(): expected a non-empty list of Tensors", nameof(tensors));
+        Arena arena = tensors[0].Arena;
+        Span<int> slots = tensors.Length <= 64 ? stackalloc int[tensors.Length] : new int[tensors.Length];
+        bool record = false;
+        for (int i = 0; i < tensors.Length; i++)
+        {
+            slots[i] = arena.OwnSlot(tensors[i]);
+            record |= arena.ShouldRecord(slots[i]);
+        }
+        ReadOnlySpan<int> first = arena.ShapeOf(slots[0]);
+        if (first.Length == 0) throw new ArgumentException("zero-dimensional tensor (at position 0) cannot be concatenated", nameof(tensors));
+        int axis = ShapeMath.NormalizeDim(dim, first.Length);
+        Span<int> outShape = stackalloc int[first.Length];
+        first.CopyTo(outShape);
+        outShape[axis] = 0;
+        for (int i = 0; i < slots.Length; i++)
+        {
+            ReadOnlySpan<int> shape = arena.ShapeOf(slots[i]);
+            if (shape.Length != first.Length)
+                throw new ArgumentException(
+                    $"Tensors must have same number of dimensions: got {first.Length} and {shape.Length}", nameof(tensors));
+            for (int d = 0; d < shape.Length; d++)
+                if (d != axis && shape[d] != first[d])
+                    throw new ArgumentException(
+                        $"Sizes of tensors must match except in dimension {axis}. Expected size {first[d]} but got size {shape[d]} for tensor number {i} in the list.",
+                        nameof(tensors));
+            outShape[axis] += shape[axis];
+        }
+        int y = arena.NewSlot(outShape, record);
+        Span<float> result = arena.Values(y);
+        ShapeMath.SplitAxis(outShape, axis, out int outer, out int total, out int inner);
+        int offset = 0;
+        foreach (int slot in slots)
+        {
+            int width = arena.ShapeOf(slot)[axis] * inner;
+            ReadOnlySpan<float> source = arena.Values(slot);
+            for (int o = 0; o < outer; o++)
+                source.Slice(o * width, width).CopyTo(result.Slice(o * total * inner + offset, width));
+            offset += width;
+        }
+        if (record)
+        {
+            int start = arena.AddOperands(slots);
+            arena.Record(new Instruction(OpCode.Concat, y, -1) { Int0 = axis, OperandStart = start, OperandCount = slots.Length });
+        }
+        return arena.Handle(y);
+    }
+
+    /// <summary>F.mse_loss with mean reduction: mean((input − target)²). Shapes must match.</summary>
+    public static Tensor MseLoss(Tensor input, Tensor target)
+    {
+        Arena arena = input.Arena;
+        int a = input.Slot, b = arena.OwnSlot(target);
+        if (!arena.ShapeOf(a).SequenceEqual(arena.ShapeOf(b)))
+            throw new ArgumentException(
+                $"mse_loss expects input and target of the same shape, but got input {ShapeMath.Format(arena.ShapeOf(a))} and target {ShapeMath.Format(arena.ShapeOf(b))}.",
+                nameof(target));
+        bool record = arena.ShouldRecord(a, b);
+        int y = arena.NewSlot([], record);
+        ReadOnlySpan<float> av = arena.Values(a), bv = arena.Values(b);
+        Span<float> difference = arena.Scratch(av.Length, out FloatStackMark mark);
+        Elementwise.Binary(new SubtractOperator(), av, bv, difference);
+        Elementwise.Unary(new SquareOperator(), difference, difference);
+        float loss = Reductions.Sum(difference) / av.Length;
+        arena.ReleaseScratch(mark);
+        arena.Values(y)[0] = loss;
+        if (record) arena.Record(new Instruction(OpCode.MseLoss, y, a, b));
+        return arena.Handle(y);
+    }
+
+    /// <summary>F.cross_entropy with mean reduction: −mean(log_softmax(logits)[n, targets[n]]), logits [N, C].</summary>
+    public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> targets)
+    {
+        Arena arena = logits.Arena;
+        int x = logits.Slot;
+        ReadOnlySpan<int> shape = arena.ShapeOf(x);
+        if (shape.Length != 2)
+            throw new ArgumentException($"cross_entropy expects logits of shape [N, C], but got {ShapeMath.Format(shape)}.", nameof(logits));
+        int rows = shape[0], classes = shape[1];
+        if (targets.Length != rows)
+            throw new ArgumentException($"Expected input batch_size ({rows}) to match target batch_size ({targets.Length}).", nameof(targets));
+        foreach (int t in targets)
+            if ((uint)t >= (uint)classes) throw new ArgumentOutOfRangeException(nameof(targets), t, $"Target {t} is out of bounds.");
+        bool record = arena.ShouldRecord(x);
+        // Log-probabilities are kept for backward when recording; otherwise they are scratch.
+        int saved = record ? arena.NewSlot(shape, requiresGrad: false) : -1;
+        int y = arena.NewSlot([], record);
+        FloatStackMark mark = default;
+        Span<float> logProbabilities = record ? arena.Values(saved) : arena.Scratch(arena.LengthOf(x), out mark);
+        Reductions.Softmax(arena.Values(x), rows, classes, 1, logProbabilities, log: true);
+        float total = 0f;
+        for (int n = 0; n < rows; n++) total -= logProbabilities[n * classes + targets[n]];
+        if (!record) arena.ReleaseScratch(mark);
+        arena.Values(y)[0] = total / rows;
+        if (record)
+        {
+            int start = arena.AddOperands(targets);
+            arena.Record(new Instruction(OpCode.CrossEntropy, y, x) { Saved = saved, OperandStart = start, OperandCount = targets.Length });
+        }
+        return arena.Handle(y);
+    }
+}

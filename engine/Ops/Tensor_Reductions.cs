@@ -1,0 +1,98 @@
+using ArenaGrad.Kernels;
+using ArenaGrad.Memory;
+using ArenaGrad.Tape;
+
+namespace ArenaGrad;
+
+// Reductions over everything or over one dim, and softmax along a dim.
+public readonly partial struct Tensor
+{
+    /// <summary>Σ of every element, as a scalar (shape []).</summary>
+    public Tensor Sum() => ReduceAll(OpCode.SumAll);
+
+    /// <summary>Σ along <paramref name="dim"/>; <paramref name="keepDim"/> keeps it with size 1.</summary>
+    public Tensor Sum(int dim, bool keepDim = false) => ReduceDim(OpCode.SumDim, dim, keepDim);
+
+    /// <summary>Mean of every element, as a scalar.</summary>
+    public Tensor Mean() => ReduceAll(OpCode.MeanAll);
+
+    /// <summary>Mean along <paramref name="dim"/>.</summary>
+    public Tensor Mean(int dim, bool keepDim = false) => ReduceDim(OpCode.MeanDim, dim, keepDim);
+
+    /// <summary>Largest element, as a scalar; ties share the gradient evenly.</summary>
+    public Tensor Max() => ReduceAll(OpCode.MaxAll);
+
+    /// <summary>Largest element along <paramref name="dim"/> (<c>torch.amax</c>); ties share the gradient evenly.</summary>
+    public Tensor Max(int dim, bool keepDim = false) => ReduceDim(OpCode.MaxDim, dim, keepDim);
+
+    /// <summary>exp(x) / Σ exp(x) along <paramref name="dim"/></summary>
+    public Tensor Softmax(int dim) => SoftmaxAlong(OpCode.Softmax, dim);
+
+    /// <summary>x − log Σ exp(x) along <paramref name="dim"/></summary>
+    public Tensor LogSoftmax(int dim) => SoftmaxAlong(OpCode.LogSoftmax, dim);
+
+    private Tensor ReduceAll(OpCode op)
+    {
+        Arena arena = Arena;
+        int x = _slot;
+        ReadOnlySpan<float> values = arena.Values(x);
+        if (op == OpCode.MaxAll && values.Length == 0)
+            throw new InvalidOperationException(
+                "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.");
+        bool record = arena.ShouldRecord(x);
+        int y = arena.NewSlot([], record);
+        arena.Values(y)[0] = op switch
+        {
+            OpCode.SumAll => Reductions.Sum(values),
+            OpCode.MeanAll => Reductions.Sum(values) / values.Length,
+            _ => Reductions.Max(values),
+        };
+        if (record) arena.Record(new Instruction(op, y, x));
+        return arena.Handle(y);
+    }
+
+    private Tensor ReduceDim(OpCode op, int dim, bool keepDim)
+    {
+        Arena arena = Arena;
+        int x = _slot;
+        ReadOnlySpan<int> inShape = arena.ShapeOf(x);
+        int axis = ShapeMath.NormalizeDim(dim, inShape.Length);
+        if (inShape.Length == 0) return ReduceAll(op == OpCode.SumDim ? OpCode.SumAll : op == OpCode.MeanDim ? OpCode.MeanAll : OpCode.MaxAll);
+        ShapeMath.SplitAxis(inShape, axis, out int outer, out int size, out int inner);
+        if (op == OpCode.MaxDim && size == 0)
+            throw new ArgumentException(
+                $"amax(): Expected reduction dim {axis} to have non-zero size.", nameof(dim));
+        Span<int> outShape = stackalloc int[TensorLayout.MaxRank];
+        int rank = 0;
+        for (int d = 0; d < inShape.Length; d++)
+        {
+            if (d != axis) outShape[rank++] = inShape[d];
+            else if (keepDim) outShape[rank++] = 1;
+        }
+        bool record = arena.ShouldRecord(x);
+        int y = arena.NewSlot(outShape[..rank], record);
+        Span<float> result = arena.Values(y);
+        if (op == OpCode.MaxDim) Reductions.MaxAxis(arena.Values(x), outer, size, inner, result);
+        else
+        {
+            Reductions.SumAxis(arena.Values(x), outer, size, inner, result);
+            if (op == OpCode.MeanDim) Elementwise.Unary(new MultiplyScalarOperator(1f / size), result, result);
+        }
+        if (record) arena.Record(new Instruction(op, y, x) { Int0 = axis, Int1 = keepDim ? 1 : 0 });
+        return arena.Handle(y);
+    }
+
+    private Tensor SoftmaxAlong(OpCode op, int dim)
+    {
+        Arena arena = Arena;
+        int x = _slot;
+        ReadOnlySpan<int> shape = arena.ShapeOf(x);
+        int axis = ShapeMath.NormalizeDim(dim, shape.Length);
+        ShapeMath.SplitAxis(shape, axis, out int outer, out int size, out int inner);
+        bool record = arena.ShouldRecord(x);
+        int y = arena.NewSlot(shape, record);
+        Reductions.Softmax(arena.Values(x), outer, size, inner, arena.Values(y), log: op == OpCode.LogSoftmax);
+        if (record) arena.Record(new Instruction(op, y, x) { Int0 = axis });
+        return arena.Handle(y);
+    }
+}

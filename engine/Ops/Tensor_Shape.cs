@@ -1,0 +1,71 @@
+using ArenaGrad.Kernels;
+using ArenaGrad.Memory;
+using ArenaGrad.Tape;
+
+namespace ArenaGrad;
+
+// Operations that change how elements are arranged: reshape (a view), transpose (a copy), detach.
+public readonly partial struct Tensor
+{
+    /// <summary>The same elements in a new shape; one dim may be -1 (inferred). Shares this tensor's values.</summary>
+    public Tensor Reshape(params ReadOnlySpan<int> shape)
+    {
+        Arena arena = Arena;
+        int x = _slot;
+        int length = arena.LengthOf(x);
+        if (shape.Length > TensorLayout.MaxRank)
+            throw new ArgumentException($"Expected a shape of rank at most {TensorLayout.MaxRank}, but got rank {shape.Length}.", nameof(shape));
+        Span<int> resolved = stackalloc int[shape.Length];
+        int inferred = -1;
+        long known = 1;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (shape[d] == -1)
+            {
+                if (inferred >= 0) throw new ArgumentException("only one dimension can be inferred", nameof(shape));
+                inferred = d;
+            }
+            else if (shape[d] < 0) throw new ArgumentException($"invalid shape dimension {shape[d]}", nameof(shape));
+            else known *= shape[d];
+            resolved[d] = shape[d];
+        }
+        if (inferred >= 0 && known != 0 && length % known == 0) resolved[inferred] = (int)(length / known);
+        else if (inferred >= 0 || known != length)
+            throw new ArgumentException($"shape '{ShapeMath.Format(shape)}' is invalid for input of size {length}", nameof(shape));
+        bool record = arena.ShouldRecord(x);
+        int y = arena.NewSlot(resolved, record, arena.ValuesAddress(x), arena.VersionOwnerOf(x));
+        if (record) arena.Record(new Instruction(OpCode.Reshape, y, x));
+        return arena.Handle(y);
+    }
+
+    /// <summary>Swaps dims <paramref name="dim0"/> and <paramref name="dim1"/> (a contiguous copy).</summary>
+    public Tensor Transpose(int dim0, int dim1)
+    {
+        Arena arena = Arena;
+        int x = _slot;
+        int rank = arena.RankOf(x);
+        int d0 = ShapeMath.NormalizeDim(dim0, rank), d1 = ShapeMath.NormalizeDim(dim1, rank);
+        Span<int> shape = stackalloc int[rank];
+        Span<int> strides = stackalloc int[rank];
+        arena.ShapeOf(x).CopyTo(shape);
+        arena.StridesOf(x).CopyTo(strides);
+        if (rank > 0)
+        {
+            (shape[d0], shape[d1]) = (shape[d1], shape[d0]);
+            (strides[d0], strides[d1]) = (strides[d1], strides[d0]);
+        }
+        bool record = arena.ShouldRecord(x);
+        int y = arena.NewSlot(shape, record);
+        Layout.Copy(arena.Values(x), strides, arena.Values(y), shape, accumulate: false);
+        if (record) arena.Record(new Instruction(OpCode.Transpose, y, x) { Int0 = d0, Int1 = d1 });
+        return arena.Handle(y);
+    }
+
+    /// <summary>A tensor sharing these values that never requires grad and is never part of the graph.</summary>
+    public Tensor Detach()
+    {
+        Arena arena = Arena;
+        int y = arena.NewSlot(arena.ShapeOf(_slot), requiresGrad: false, arena.ValuesAddress(_slot), arena.VersionOwnerOf(_slot));
+        return arena.Handle(y);
+    }
+}

@@ -1,0 +1,108 @@
+using ArenaGrad.Memory;
+using ArenaGrad.Tape;
+
+namespace ArenaGrad;
+
+public sealed unsafe partial class Arena
+{
+    internal const string FreedGraphMessage =
+        "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). " +
+        "Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). " +
+        "Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.";
+
+    /// <summary>Runs one reverse pass over the tape from <paramref name="roots"/>, seeded with
+    /// <paramref name="gradients"/> (ones for scalar roots when empty). Leaf gradients accumulate.</summary>
+    internal void RunBackward(ReadOnlySpan<Tensor> roots, ReadOnlySpan<Tensor> gradients, bool retainGraph)
+    {
+        ThrowIfDisposed();
+        // Every check comes before the first write, so a refused backward leaves the arena as it was.
+        if (gradients.Length != 0 && gradients.Length != roots.Length)
+            throw new ArgumentException($"got {roots.Length} tensors and {gradients.Length} gradients");
+        int last = -1;
+        for (int i = 0; i < roots.Length; i++)
+        {
+            int root = OwnSlot(roots[i]);
+            if (gradients.Length == 0)
+            {
+                if (RequiresGrad(root) && LengthOf(root) != 1)
+                    throw new InvalidOperationException("grad can be implicitly created only for scalar outputs");
+            }
+            else
+            {
+                int gradient = OwnSlot(gradients[i]);
+                if (!ShapeOf(gradient).SequenceEqual(ShapeOf(root)))
+                    throw new ArgumentException(
+                        $"Mismatch in shape: grad_output[{i}] has a shape of {ShapeMath.TorchSize(ShapeOf(gradient))} and output[{i}] has a shape of {ShapeMath.TorchSize(ShapeOf(root))}.");
+            }
+        }
+        for (int i = 0; i < roots.Length; i++)
+        {
+            int root = roots[i].Slot;
+            if (!RequiresGrad(root))
+                throw new InvalidOperationException($"element {i} of tensors does not require grad and does not have a grad_fn");
+            int producer = _producer[root];
+            if (producer >= 0 && _tape[producer].Freed) throw new InvalidOperationException(FreedGraphMessage);
+            last = Math.Max(last, producer);
+        }
+
+        // Intermediate gradients start empty each pass; leaf gradients keep accumulating.
+        for (int i = 0; i <= last; i++) _gradientLive.Set(_tape[i].Output, false);
+        for (int i = 0; i < roots.Length; i++)
+        {
+            int root = roots[i].Slot;
+            Span<float> seed = GradientForAccumulation(root);
+            if (gradients.Length == 0) seed[0] += 1f;
+            else Kernels.Elementwise.Accumulate(Values(gradients[i].Slot), seed);
+        }
+
+        FloatStackMark scratch = _floats.Mark; // rules take scratch space above this mark
+        int executed = 0;
+        try
+        {
+            for (int i = last; i >= 0; i--)
+            {
+                ref Instruction instruction = ref _tape[i];
+                if (!_gradientLive.Get(instruction.Output)) continue; // no gradient reached it: skip
+                if (instruction.Freed) throw new InvalidOperationException(FreedGraphMessage);
+                CheckSavedVersions(instruction);
+                ApplyBackwardRule(instruction);
+                _floats.Rewind(scratch);
+                executed++;
+                if (!retainGraph) instruction.Freed = true;
+            }
+        }
+        finally
+        {
+            _floats.Rewind(scratch);
+            LastBackwardInstructionCount = executed;
+        }
+    }
+
+    /// <summary>The slot of a handle that must belong to this arena.</summary>
+    internal int OwnSlot(Tensor tensor)
+    {
+        int slot = tensor.Slot;
+        if (!ReferenceEquals(tensor.Owner, this))
+            throw new ArgumentException("Expected a tensor of this arena, but got one made by another arena.");
+        return slot;
+    }
+
+    private void CheckSavedVersions(in Instruction instruction)
+    {
+        if (!BackwardRules.ReadsInputValues(instruction.Op)) return;
+        CheckVersion(instruction, instruction.Input0, instruction.Version0);
+        CheckVersion(instruction, instruction.Input1, instruction.Version1);
+    }
+
+    private void CheckVersion(in Instruction instruction, int input, int recordedVersion)
+    {
+        if (input < 0) return;
+        int now = VersionOf(input);
+        if (now == recordedVersion) return;
+        string what = ShapeMath.TorchTypeAndShape(ShapeOf(input));
+        string producer = _producer[input] >= 0 ? $", which is output 0 of {OpCodeNames.GradFnName(_tape[_producer[input]].Op)}," : "";
+        throw new InvalidOperationException(
+            $"one of the variables needed for gradient computation has been modified by an inplace operation: {what}{producer} is at version {now}; " +
+            $"expected version {recordedVersion} instead. (needed by {OpCodeNames.GradFnName(instruction.Op)})");
+    }
+}

@@ -1,0 +1,223 @@
+using ArenaGrad.Kernels;
+using ArenaGrad.Memory;
+using ArenaGrad.Tape;
+
+namespace ArenaGrad;
+
+public sealed unsafe partial class Arena
+{
+    /// <summary>
+    /// Every derivative rule, one arm per opcode. g is the gradient of the instruction's output y; each arm
+    /// adds (+=) its contributions into the gradients of the inputs that require grad. Gradients of broadcast
+    /// inputs are summed back to the input's shape in one place (<see cref="AccumulateReduced"/>).
+    /// </summary>
+    private void ApplyBackwardRule(in Instruction ins)
+    {
+        ReadOnlySpan<float> g = IncomingGradient(ins.Output);
+        int a = ins.Input0, b = ins.Input1, y = ins.Output;
+        float s = ins.Scalar0;
+        switch (ins.Op)
+        {
+            case OpCode.Add:                   AccumulateReduced(a, g, y, 1f); AccumulateReduced(b, g, y, 1f); break;
+            case OpCode.Subtract:              AccumulateReduced(a, g, y, 1f); AccumulateReduced(b, g, y, -1f); break;
+            case OpCode.Multiply:              AccumulateBinaryReduced(a, new MultiplyOperator(), g, y, b, 1f); // da += g*b
+                                               AccumulateBinaryReduced(b, new MultiplyOperator(), g, y, a, 1f); break; // db += g*a
+            case OpCode.Divide:                AccumulateBinaryReduced(a, new DivideOperator(), g, y, b, 1f); // da += g/b
+                                               DivideRightBackward(ins, g); break;                             // db -= g*y/b
+            case OpCode.AddScalar:
+            case OpCode.SubtractScalar:        AccumulateReduced(a, g, y, 1f); break;                 // dx += g
+            case OpCode.ReverseSubtractScalar: AccumulateReduced(a, g, y, -1f); break;                // dx -= g
+            case OpCode.MultiplyScalar:        AccumulateReduced(a, g, y, s); break;                  // dx += s*g
+            case OpCode.DivideScalar:          AccumulateReduced(a, g, y, 1f / s); break;             // dx += g/s
+            case OpCode.ReverseDivideScalar:   UnaryRule(ins, new ReverseDivideGradOperator()); break; // dx -= g*y/x
+            case OpCode.Negate:                AccumulateReduced(a, g, y, -1f); break;                // dx -= g
+            case OpCode.Exp:                   UnaryRule(ins, new ExpGradOperator()); break;          // dx += g*y
+            case OpCode.Log:                   UnaryRule(ins, new LogGradOperator()); break;          // dx += g/x
+            case OpCode.Tanh:                  UnaryRule(ins, new TanhGradOperator()); break;         // dx += g*(1-y²)
+            case OpCode.Sigmoid:               UnaryRule(ins, new SigmoidGradOperator()); break;      // dx += g*y*(1-y)
+            case OpCode.Relu:                  UnaryRule(ins, new ReluGradOperator()); break;         // dx += y>0 ? g : 0
+            case OpCode.Sqrt:                  UnaryRule(ins, new SqrtGradOperator()); break;         // dx += g/(2y)
+            case OpCode.Abs:                   UnaryRule(ins, new AbsGradOperator()); break;          // dx += g*sign(x)
+            case OpCode.Square:                UnaryRule(ins, new SquareGradOperator()); break;       // dx += 2*x*g
+            case OpCode.Pow:                   UnaryRule(ins, new PowGradOperator(s)); break;         // dx += g*e*x^(e-1)
+            case OpCode.LeakyRelu:             UnaryRule(ins, new LeakyReluGradOperator(s)); break;   // dx += x>0 ? g : s*g
+            case OpCode.Clamp:                 UnaryRule(ins, new ClampGradOperator(s, ins.Scalar1)); break; // dx += min<=x<=max ? g : 0
+            case OpCode.MatMul:                MatMulBackward(ins, g); break;                         // da += g@bᵀ, db += aᵀ@g
+            case OpCode.Linear:                LinearBackward(ins, g); break;                         // dx += g@w, dw += gᵀ@x, db += Σrows g
+            case OpCode.Reshape:               AccumulateReduced(a, g, y, 1f); break;                 // same element order
+            case OpCode.Transpose:             TransposeBackward(ins, g); break;                      // dx += gᵀ
+            case OpCode.Concat:                ConcatBackward(ins, g); break;                         // each input takes its slice
+            case OpCode.SumAll:                AxisRule(ins, g, 1f); break;                           // dx += g
+            case OpCode.MeanAll:               AxisRule(ins, g, 1f / LengthOf(a)); break;             // dx += g/n
+            case OpCode.SumDim:                AxisRule(ins, g, 1f); break;                           // dx[..,d,..] += g
+            case OpCode.MeanDim:               AxisRule(ins, g, 1f / ShapeOf(a)[ins.Int0]); break;    // dx[..,d,..] += g/n
+            case OpCode.MaxAll:
+            case OpCode.MaxDim:                MaxBackward(ins, g); break;                            // ties share g evenly
+            case OpCode.Softmax:
+            case OpCode.LogSoftmax:            SoftmaxBackward(ins, g); break;                        // dx += y*(g-Σg*y) | g-exp(y)Σg
+            case OpCode.MseLoss:               MseLossBackward(ins, g); break;                        // da += 2g(a-b)/n, db -= same
+            case OpCode.CrossEntropy:          CrossEntropyBackward(ins, g); break;                   // dx += g(softmax-onehot)/N
+            default: throw new InvalidOperationException($"No backward rule for {ins.Op}.");
+        }
+    }
+
+    // ---- shared helpers of the rules --------------------------------------------------------------
+
+    /// <summary>dx += scale * g, summed over the dims where <paramref name="input"/> was broadcast to
+    /// <paramref name="output"/>'s shape. The one place broadcast gradients are reduced.</summary>
+    private void AccumulateReduced(int input, ReadOnlySpan<float> g, int output, float scale)
+    {
+        if (input < 0 || !RequiresGrad(input)) return;
+        Span<float> dx = GradientForAccumulation(input);
+        if (LengthOf(input) == g.Length)
+        {
+            // Equal element counts: broadcasting only added size-1 dims, so the element order is the same.
+            if (scale == 1f) Elementwise.Accumulate(g, dx);
+            else Elementwise.AccumulateScaled(g, scale, dx);
+            return;
+        }
+        ReadOnlySpan<int> outShape = ShapeOf(output);
+        Span<int> strides = stackalloc int[outShape.Length];
+        ShapeMath.BroadcastStrides(ShapeOf(input), outShape, strides);
+        Reductions.SumToShape(g, outShape, dx, strides, scale);
+    }
+
+    /// <summary>dx += scale * reduce(op(g, other)), where <paramref name="other"/> may be broadcast.</summary>
+    private void AccumulateBinaryReduced<TOp>(int input, TOp op, ReadOnlySpan<float> g, int output, int other, float scale)
+        where TOp : struct, IBinaryOperator
+    {
+        if (!RequiresGrad(input)) return;
+        if (LengthOf(input) == g.Length && LengthOf(other) == g.Length && scale == 1f)
+        {
+            Elementwise.AccumulateBinary(op, g, Values(other), GradientForAccumulation(input));
+            return;
+        }
+        Span<float> product = Scratch(g.Length, out _);
+        BinaryBroadcastInto(op, g, ShapeOf(output), other, product);
+        AccumulateReduced(input, product, output, scale);
+    }
+
+    /// <summary>result = op(lhs, other) where lhs is contiguous of <paramref name="shape"/> and other broadcasts to it.</summary>
+    private void BinaryBroadcastInto<TOp>(TOp op, ReadOnlySpan<float> lhs, ReadOnlySpan<int> shape, int other, Span<float> result)
+        where TOp : struct, IBinaryOperator
+    {
+        if (LengthOf(other) == lhs.Length) { Elementwise.Binary(op, lhs, Values(other), result); return; }
+        Span<int> lhsStrides = stackalloc int[shape.Length];
+        Span<int> otherStrides = stackalloc int[shape.Length];
+        ShapeMath.ContiguousStrides(shape, lhsStrides);
+        ShapeMath.BroadcastStrides(ShapeOf(other), shape, otherStrides);
+        Elementwise.BinaryBroadcast(op, lhs, lhsStrides, Values(other), otherStrides, result, shape);
+    }
+
+    private void UnaryRule<TOp>(in Instruction ins, TOp op) where TOp : struct, IUnaryGradOperator
+    {
+        if (!RequiresGrad(ins.Input0)) return;
+        Elementwise.AccumulateUnaryGrad(op, IncomingGradient(ins.Output), Values(ins.Input0), Values(ins.Output),
+            GradientForAccumulation(ins.Input0));
+    }
+
+    private void DivideRightBackward(in Instruction ins, ReadOnlySpan<float> g)
+    {
+        if (!RequiresGrad(ins.Input1)) return;
+        // db += -(g*y)/b, with y = a/b the forward output (same shape as g).
+        Span<float> gy = Scratch(g.Length, out _);
+        Elementwise.Binary(new MultiplyOperator(), g, Values(ins.Output), gy);
+        Span<float> quotient = Scratch(g.Length, out _);
+        BinaryBroadcastInto(new DivideOperator(), gy, ShapeOf(ins.Output), ins.Input1, quotient);
+        AccumulateReduced(ins.Input1, quotient, ins.Output, -1f);
+    }
+
+    /// <summary>Sum/mean backward: the gradient of the reduced axis is spread back along it.</summary>
+    private void AxisRule(in Instruction ins, ReadOnlySpan<float> g, float scale)
+    {
+        if (!RequiresGrad(ins.Input0)) return;
+        ShapeMath.SplitAxis(ShapeOf(ins.Input0), ins.Op is OpCode.SumAll or OpCode.MeanAll ? -1 : ins.Int0,
+            out int outer, out int dim, out int inner);
+        Reductions.BroadcastAxisAccumulate(g, outer, dim, inner, scale, GradientForAccumulation(ins.Input0));
+    }
+
+    private void MaxBackward(in Instruction ins, ReadOnlySpan<float> g)
+    {
+        if (!RequiresGrad(ins.Input0)) return;
+        ShapeMath.SplitAxis(ShapeOf(ins.Input0), ins.Op == OpCode.MaxAll ? -1 : ins.Int0,
+            out int outer, out int dim, out int inner);
+        Reductions.MaxAxisGrad(Values(ins.Input0), Values(ins.Output), g, outer, dim, inner, GradientForAccumulation(ins.Input0));
+    }
+
+    private void SoftmaxBackward(in Instruction ins, ReadOnlySpan<float> g)
+    {
+        if (!RequiresGrad(ins.Input0)) return;
+        ShapeMath.SplitAxis(ShapeOf(ins.Input0), ins.Int0, out int outer, out int dim, out int inner);
+        Reductions.SoftmaxGradAccumulate(Values(ins.Output), g, outer, dim, inner, GradientForAccumulation(ins.Input0),
+            log: ins.Op == OpCode.LogSoftmax);
+    }
+
+    private void TransposeBackward(in Instruction ins, ReadOnlySpan<float> g)
+    {
+        if (!RequiresGrad(ins.Input0)) return;
+        // dx = gᵀ: read g through its own strides with the two dims swapped.
+        ReadOnlySpan<int> outShape = ShapeOf(ins.Output);
+        Span<int> strides = stackalloc int[outShape.Length];
+        ShapeMath.ContiguousStrides(outShape, strides);
+        (strides[ins.Int0], strides[ins.Int1]) = (strides[ins.Int1], strides[ins.Int0]);
+        Layout.Copy(g, strides, GradientForAccumulation(ins.Input0), ShapeOf(ins.Input0), accumulate: true);
+    }
+
+    private void ConcatBackward(in Instruction ins, ReadOnlySpan<float> g)
+    {
+        ReadOnlySpan<int> inputs = OperandsOf(ins);
+        ShapeMath.SplitAxis(ShapeOf(ins.Output), ins.Int0, out int outer, out int total, out int inner);
+        int offset = 0;
+        foreach (int input in inputs)
+        {
+            int width = ShapeOf(input)[ins.Int0] * inner;
+            if (RequiresGrad(input))
+            {
+                Span<float> dx = GradientForAccumulation(input);
+                for (int o = 0; o < outer; o++)
+                    Elementwise.Accumulate(g.Slice(o * total * inner + offset, width), dx.Slice(o * width, width));
+            }
+            offset += width;
+        }
+    }
+
+    private void MseLossBackward(in Instruction ins, ReadOnlySpan<float> g)
+    {
+        // loss = mean((a-b)²): da += 2g(a-b)/n, db -= 2g(a-b)/n
+        ReadOnlySpan<float> av = Values(ins.Input0), bv = Values(ins.Input1);
+        Span<float> difference = Scratch(av.Length, out _);
+        Elementwise.Binary(new SubtractOperator(), av, bv, difference);
+        float scale = 2f * g[0] / av.Length;
+        if (RequiresGrad(ins.Input0)) Elementwise.AccumulateScaled(difference, scale, GradientForAccumulation(ins.Input0));
+        if (RequiresGrad(ins.Input1)) Elementwise.AccumulateScaled(difference, -scale, GradientForAccumulation(ins.Input1));
+    }
+
+    private void CrossEntropyBackward(in Instruction ins, ReadOnlySpan<float> g)
+    {
+        if (!RequiresGrad(ins.Input0)) return;
+        // loss = -mean(logp[n, t_n]): dx[n, c] += g/N * (softmax[n, c] - [c == t_n])
+        ReadOnlySpan<float> logProbabilities = Values(ins.Saved);
+        ReadOnlySpan<int> targets = OperandsOf(ins);
+        int rows = targets.Length, classes = logProbabilities.Length / rows;
+        float scale = g[0] / rows;
+        Span<float> dx = GradientForAccumulation(ins.Input0);
+        Span<float> probabilities = Scratch(logProbabilities.Length, out _);
+        Elementwise.Unary(new ExpOperator(), logProbabilities, probabilities);
+        for (int n = 0; n < rows; n++) probabilities[n * classes + targets[n]] -= 1f;
+        Elementwise.AccumulateScaled(probabilities, scale, dx);
+    }
+}
+
+/// <summary>Facts about backward rules that the pass needs outside the rule table.</summary>
+internal static class BackwardRules
+{
+    /// <summary>Whether the rule of <paramref name="op"/> reads its inputs' values (so an in-place change of
+    /// an input after recording would make the gradient wrong, as PyTorch's saved-tensor check says).</summary>
+    public static bool ReadsInputValues(OpCode op) => op switch
+    {
+        OpCode.Add or OpCode.Subtract or OpCode.AddScalar or OpCode.SubtractScalar or OpCode.ReverseSubtractScalar
+            or OpCode.MultiplyScalar or OpCode.DivideScalar or OpCode.Negate or OpCode.Reshape or OpCode.Transpose
+            or OpCode.Concat or OpCode.SumAll or OpCode.SumDim or OpCode.MeanAll or OpCode.MeanDim => false,
+        _ => true,
+    };
+}

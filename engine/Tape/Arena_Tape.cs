@@ -1,0 +1,46 @@
+using ArenaGrad.Memory;
+using ArenaGrad.Tape;
+
+namespace ArenaGrad;
+
+public sealed unsafe partial class Arena
+{
+    private NativeList<Instruction> _tape;
+    private NativeList<int> _operands;
+
+    /// <summary>Number of instructions on the tape (what backward can walk).</summary>
+    public int TapeLength => _tape.Count;
+
+    /// <summary>How many instructions the last backward executed (the rest were skipped: no gradient reached them).</summary>
+    public int LastBackwardInstructionCount { get; private set; }
+
+    /// <summary>The tape as a flat span of instructions, oldest first.</summary>
+    internal ReadOnlySpan<Instruction> Instructions => _tape.AsSpan();
+
+    /// <summary>Whether an op on <paramref name="input"/> should be recorded: grad mode on and the input requires grad.</summary>
+    internal bool ShouldRecord(int input) => IsGradEnabled && _requiresGrad.Get(input);
+
+    /// <summary>Whether an op on these inputs should be recorded (output requires grad = OR of the inputs' bits).</summary>
+    internal bool ShouldRecord(int input0, int input1) => IsGradEnabled && (_requiresGrad.Get(input0) || _requiresGrad.Get(input1));
+
+    /// <summary>Appends <paramref name="instruction"/> and marks its output as a non-leaf made by it.</summary>
+    internal void Record(Instruction instruction)
+    {
+        if (instruction.Input0 >= 0) instruction.Version0 = VersionOf(instruction.Input0);
+        if (instruction.Input1 >= 0) instruction.Version1 = VersionOf(instruction.Input1);
+        int index = _tape.Add(instruction);
+        _producer[instruction.Output] = index;
+        _isLeaf.Set(instruction.Output, false);
+    }
+
+    /// <summary>Copies variable-length operands into the operand buffer; returns where they start.</summary>
+    internal int AddOperands(ReadOnlySpan<int> operands)
+    {
+        int start = _operands.AddRange(operands.Length);
+        operands.CopyTo(_operands.AsSpan()[start..]);
+        return start;
+    }
+
+    internal ReadOnlySpan<int> OperandsOf(in Instruction instruction) =>
+        _operands.AsSpan().Slice(instruction.OperandStart, instruction.OperandCount);
+}

@@ -1,0 +1,65 @@
+namespace ArenaGrad.Tape;
+
+/// <summary>What a tape instruction did in forward, and so which backward rule it runs.</summary>
+internal enum OpCode : byte
+{
+    // elementwise binary with broadcasting
+    Add, Subtract, Multiply, Divide,
+    // elementwise with a scalar
+    AddScalar, SubtractScalar, ReverseSubtractScalar, MultiplyScalar, DivideScalar, ReverseDivideScalar,
+    // elementwise unary
+    Negate, Exp, Log, Tanh, Sigmoid, Relu, Sqrt, Abs, Square, Pow, LeakyRelu, Clamp,
+    // linear algebra
+    MatMul, Linear,
+    // shape
+    Reshape, Transpose, Concat,
+    // reductions
+    SumAll, SumDim, MeanAll, MeanDim, MaxAll, MaxDim, Softmax, LogSoftmax,
+    // losses
+    MseLoss, CrossEntropy,
+}
+
+/// <summary>PyTorch's grad_fn names, so that printed tensors read as PyTorch's do.</summary>
+internal static class OpCodeNames
+{
+    /// <summary>The name PyTorch 1.13 gives the backward node of <paramref name="op"/>.</summary>
+    public static string GradFnName(OpCode op) => op switch
+    {
+        OpCode.Add or OpCode.AddScalar => "AddBackward0",
+        OpCode.Subtract => "SubBackward0",
+        OpCode.SubtractScalar => "SubBackward0",
+        OpCode.ReverseSubtractScalar => "RsubBackward1",
+        OpCode.Multiply => "MulBackward0",
+        OpCode.MultiplyScalar => "MulBackward0",
+        OpCode.Divide => "DivBackward0",
+        OpCode.DivideScalar => "DivBackward0",
+        OpCode.ReverseDivideScalar => "MulBackward0", // torch computes s / x as reciprocal(x) * s
+        OpCode.Negate => "NegBackward0",
+        OpCode.Exp => "ExpBackward0",
+        OpCode.Log => "LogBackward0",
+        OpCode.Tanh => "TanhBackward0",
+        OpCode.Sigmoid => "SigmoidBackward0",
+        OpCode.Relu => "ReluBackward0",
+        OpCode.Sqrt => "SqrtBackward0",
+        OpCode.Abs => "AbsBackward0",
+        OpCode.Square or OpCode.Pow => "PowBackward0",
+        OpCode.LeakyRelu => "LeakyReluBackward0",
+        OpCode.Clamp => "ClampBackward1",
+        OpCode.MatMul => "MmBackward0",
+        OpCode.Linear => "AddmmBackward0",
+        OpCode.Reshape => "ReshapeAliasBackward0",
+        OpCode.Transpose => "TransposeBackward0",
+        OpCode.Concat => "CatBackward0",
+        OpCode.SumAll => "SumBackward0",
+        OpCode.SumDim => "SumBackward1",
+        OpCode.MeanAll => "MeanBackward0",
+        OpCode.MeanDim => "MeanBackward1",
+        OpCode.MaxAll => "MaxBackward1",
+        OpCode.MaxDim => "AmaxBackward0",
+        OpCode.Softmax => "SoftmaxBackward0",
+        OpCode.LogSoftmax => "LogSoftmaxBackward0",
+        OpCode.MseLoss => "MseLossBackward0",
+        OpCode.CrossEntropy => "NllLossBackward0",
+        _ => op.ToString() + "Backward0",
+    };
+}

@@ -1,0 +1,194 @@
+using System.Runtime.CompilerServices;
+using ArenaGrad.Printing;
+using ArenaGrad.Tape;
+
+namespace ArenaGrad;
+
+/// <summary>
+/// A handle to a tensor stored in an <see cref="Arena"/>: the arena, a slot index and the slot's generation.
+/// PyTorch's Tensor and Variable in one type.
+/// </summary>
+/// <remarks>
+/// A handle is not the tensor's memory: copying or dropping it costs nothing and allocates nothing, and the
+/// values live until the arena scope they were made in ends (or the arena is disposed). Using a handle after
+/// that, or <c>default(Tensor)</c>, throws; it never reads stale memory.
+/// </remarks>
+public readonly partial struct Tensor : IEquatable<Tensor>
+{
+    private readonly Arena? _arena;
+    private readonly int _slot;
+    private readonly uint _generation;
+
+    internal Tensor(Arena arena, int slot, uint generation)
+    {
+        _arena = arena;
+        _slot = slot;
+        _generation = generation;
+    }
+
+    /// <summary>The arena that owns this tensor.</summary>
+    public Arena Arena
+    {
+        get
+        {
+            if (_arena is null) ThrowDefault();
+            _arena.Validate(_slot, _generation);
+            return _arena;
+        }
+    }
+
+    /// <summary>The arena without validation (for ownership checks of an already validated handle).</summary>
+    internal Arena? Owner => _arena;
+
+    /// <summary>The validated slot index.</summary>
+    internal int Slot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            if (_arena is null) ThrowDefault();
+            return _arena.Validate(_slot, _generation);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowDefault() => throw new InvalidOperationException(
+        "This Tensor is default(Tensor): it was never made by an arena. Make tensors with arena.Zeros, arena.FromData, or an operation.");
+
+    /// <summary>The dimension sizes (empty for a scalar). Valid until the tensor is released.</summary>
+    public ReadOnlySpan<int> Shape => Arena.ShapeOf(_slot);
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => Arena.RankOf(_slot);
+
+    /// <summary>Number of elements (<c>numel()</c>).</summary>
+    public int Count => Arena.LengthOf(_slot);
+
+    /// <summary>Size of dimension <paramref name="dim"/> (negative counts from the end).</summary>
+    public int Size(int dim)
+    {
+        Arena arena = Arena;
+        return arena.ShapeOf(_slot)[ShapeMath.NormalizeDim(dim, arena.RankOf(_slot))];
+    }
+
+    /// <summary>Whether operations on this tensor are recorded for backward. False unless asked for.</summary>
+    public bool RequiresGrad => Arena.RequiresGrad(_slot);
+
+    /// <summary>True for tensors the user made (and for every tensor that does not require grad).</summary>
+    public bool IsLeaf => Arena.IsLeaf(_slot);
+
+    /// <summary>The name of the backward node that made this tensor (e.g. <c>AddBackward0</c>), or null for a leaf.</summary>
+    public string? GradFn
+    {
+        get
+        {
+            Arena arena = Arena;
+            int producer = arena.ProducerOf(_slot);
+            return producer < 0 ? null : OpCodeNames.GradFnName(arena.Instructions[producer].Op);
+        }
+    }
+
+    /// <summary>The accumulated gradient, or null (PyTorch's None): for tensors that do not require grad, before
+    /// the first backward, after <see cref="ZeroGrad"/>, and for non-leaves unless <see cref="RetainGrad"/> was called.</summary>
+    public Tensor? Grad
+    {
+        get
+        {
+            Arena arena = Arena;
+            if (!arena.IsLeaf(_slot) && !arena.RetainsGrad(_slot)) return null;
+            int view = arena.GradientViewOf(_slot);
+            return view < 0 ? null : arena.Handle(view);
+        }
+    }
+
+    /// <summary><c>requires_grad_(requiresGrad)</c>: opts a leaf in (or out) of gradient tracking. Returns this tensor.</summary>
+    /// <exception cref="InvalidOperationException">Turning it off on a non-leaf (PyTorch's message).</exception>
+    public Tensor SetRequiresGrad(bool requiresGrad = true)
+    {
+        Arena arena = Arena;
+        if (!arena.IsLeaf(_slot))
+        {
+            if (requiresGrad) return this;
+            throw new InvalidOperationException(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph " +
+                "that doesn't require differentiation use var_no_grad = var.detach().");
+        }
+        if (requiresGrad) arena.EnsureGradient(_slot);
+        else arena.SetRequiresGradFlag(_slot, false);
+        return this;
+    }
+
+    /// <summary><c>retain_grad()</c>: keeps this non-leaf's gradient after backward so <see cref="Grad"/> returns it.</summary>
+    public void RetainGrad()
+    {
+        Arena arena = Arena;
+        if (!arena.RequiresGrad(_slot))
+            throw new InvalidOperationException("can't retain_grad on Tensor that has requires_grad=False");
+        arena.SetRetainsGrad(_slot);
+    }
+
+    /// <summary>Sets <see cref="Grad"/> to null (PyTorch's <c>zero_grad(set_to_none=True)</c>); the next
+    /// backward writes the gradient afresh. Frees nothing: the buffer is reused.</summary>
+    public void ZeroGrad() => Arena.ClearGradient(_slot);
+
+    /// <summary>Computes the gradient of this scalar w.r.t. every leaf that requires grad and adds it to their
+    /// <see cref="Grad"/>. <paramref name="gradient"/> (same shape) is required for non-scalar tensors.</summary>
+    /// <param name="gradient">d(something)/d(this); null means 1 for a one-element tensor.</param>
+    /// <param name="retainGraph">Keep the recorded graph for another backward pass.</param>
+    public void Backward(Tensor? gradient = null, bool retainGraph = false)
+    {
+        Arena arena = Arena;
+        ReadOnlySpan<Tensor> roots = new(in this);
+        if (gradient is Tensor g) arena.RunBackward(roots, new ReadOnlySpan<Tensor>(in g), retainGraph);
+        else arena.RunBackward(roots, default, retainGraph);
+    }
+
+    /// <summary>Copies the values out, row-major. Allocates (not for hot paths; see <see cref="CopyTo"/>).</summary>
+    public float[] ToArray() => Arena.Values(_slot).ToArray();
+
+    /// <summary>Copies the values, row-major, into <paramref name="destination"/>.</summary>
+    public void CopyTo(Span<float> destination) => Arena.Values(_slot).CopyTo(destination);
+
+    /// <summary>The value of a one-element tensor (<c>item()</c>).</summary>
+    public float Item()
+    {
+        Arena arena = Arena;
+        if (arena.LengthOf(_slot) != 1)
+            throw new InvalidOperationException(
+                $"a Tensor with {arena.LengthOf(_slot)} elements cannot be converted to Scalar");
+        return arena.Values(_slot)[0];
+    }
+
+    /// <summary>The values in place, row-major.</summary>
+    /// <remarks>Writes bypass autograd and version tracking, like <c>t.data</c> in PyTorch. The span is valid until
+    /// the tensor is released.</remarks>
+    public Span<float> AsSpanUnsafely() => Arena.Values(_slot);
+
+    /// <summary>Prints as PyTorch does: <c>tensor([1., 2.], requires_grad=True)</c>.</summary>
+    public override string ToString()
+    {
+        if (_arena is null) return "Tensor(default)";
+        Arena arena = Arena;
+        string? suffix = null;
+        int producer = arena.ProducerOf(_slot);
+        if (producer >= 0) suffix = $", grad_fn=<{OpCodeNames.GradFnName(arena.Instructions[producer].Op)}>";
+        else if (arena.RequiresGrad(_slot)) suffix = ", requires_grad=True";
+        return TensorFormatter.Format(arena.Values(_slot), arena.ShapeOf(_slot), suffix);
+    }
+
+    /// <summary>Whether both handles name the same tensor (not the same values).</summary>
+    public bool Equals(Tensor other) => ReferenceEquals(_arena, other._arena) && _slot == other._slot && _generation == other._generation;
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is Tensor other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(_slot, _generation);
+
+    /// <summary>Handle identity.</summary>
+    public static bool operator ==(Tensor left, Tensor right) => left.Equals(right);
+
+    /// <summary>Handle identity.</summary>
+    public static bool operator !=(Tensor left, Tensor right) => !left.Equals(right);
+}
