@@ -3,3 +3,4 @@ global using System.Collections.Generic;
 global using System.IO;
 global using System.Linq;
 global using NUnit.Framework;
+global using System.Threading;

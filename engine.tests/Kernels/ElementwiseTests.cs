@@ -201,7 +201,7 @@ public class ElementwiseTests
             }
 
             float[] dst = KernelAssert.Random(rng, n, -1, 1);
-            float[] old = (float)dst.Clone() is var _ ? (float[])dst.Clone() : dst;
+            float[] old = (float[])dst.Clone();
             c.Run(g, x, y, dst);
             for (int i = 0; i < n; i++)
             {

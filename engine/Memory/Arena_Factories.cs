@@ -36,7 +36,11 @@ public sealed partial class Arena
     }
 
     /// <summary>A 1-D tensor holding a copy of <paramref name="values"/>.</summary>
-    public Tensor FromData(ReadOnlySpan<float> values, bool requiresGrad = false) => FromData(values, [values.Length], requiresGrad);
+    public Tensor FromData(ReadOnlySpan<float> values, bool requiresGrad = false)
+    {
+        int length = values.Length;
+        return FromData(values, new ReadOnlySpan<int>(in length), requiresGrad);
+    }
 
     /// <summary><c>torch.range</c>: start, start+step, ... up to and including <paramref name="end"/>.</summary>
     public Tensor Range(float start, float end, float step = 1f)
@@ -70,7 +74,8 @@ public sealed partial class Arena
 
     private Tensor Sequence(float start, float step, long count)
     {
-        int slot = NewSlot([(int)count], requiresGrad: false);
+        int length = (int)count;
+        int slot = NewSlot(new ReadOnlySpan<int>(in length), requiresGrad: false);
         Span<float> values = Values(slot);
         for (int i = 0; i < values.Length; i++) values[i] = (float)(start + (double)i * step);
         return Handle(slot);

@@ -69,8 +69,11 @@ public sealed partial class Arena
                 transposeA: true, transposeB: false, accumulate: true);
         if (bias >= 0 && RequiresGrad(bias))
         {
-            ReadOnlySpan<int> rowsByOut = [rows, outFeatures];
-            ReadOnlySpan<int> columnStrides = [0, 1];
+            // Stackalloc, not a collection expression: unoptimized builds would put [rows, outFeatures] on the heap.
+            Span<int> rowsByOut = stackalloc int[2];
+            Span<int> columnStrides = stackalloc int[2];
+            rowsByOut[0] = rows; rowsByOut[1] = outFeatures;
+            columnStrides[0] = 0; columnStrides[1] = 1;
             Reductions.SumToShape(g, rowsByOut, GradientForAccumulation(bias), columnStrides, 1f);
         }
     }
