@@ -198,7 +198,9 @@ public sealed unsafe partial class Arena
         // loss = -mean(logp[n, t_n]): dx[n, c] += g/N * (softmax[n, c] - [c == t_n])
         ReadOnlySpan<float> logProbabilities = Values(ins.Saved);
         ReadOnlySpan<int> targets = OperandsOf(ins);
-        int rows = targets.Length, classes = logProbabilities.Length / rows;
+        int rows = targets.Length;
+        if (rows == 0) return; // mean over no rows: the loss is NaN and there is nothing to differentiate
+        int classes = logProbabilities.Length / rows;
         float scale = g[0] / rows;
         Span<float> dx = GradientForAccumulation(ins.Input0);
         Span<float> probabilities = Scratch(logProbabilities.Length, out _);

@@ -7,7 +7,8 @@ namespace ArenaGrad.Benchmarks;
 /// <c>arena.Scope()</c> per invocation. Measures per-call overhead (handles, slots, scope rewind) more than
 /// arithmetic: the whole forward pass is about 6.4k multiply-adds.</summary>
 [MemoryDiagnoser]
-public class InferenceBenchmarks
+[MedianColumn]
+public class InferenceBenchmarks : IDisposable
 {
     private Arena _arena = null!;
     private Tensor _x, _w1, _b1, _w2, _b2, _w3, _b3;
@@ -33,7 +34,20 @@ public class InferenceBenchmarks
 
     /// <summary>Frees the arena's native memory.</summary>
     [GlobalCleanup]
-    public void Cleanup() => _arena.Dispose();
+    public void Cleanup() => Dispose();
+
+    /// <summary>Frees the arena's native memory.</summary>
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the arena when <paramref name="disposing"/>.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing) _arena?.Dispose();
+    }
 
     /// <summary>One forward pass; returns the first logit so the work cannot be elided.</summary>
     [Benchmark]

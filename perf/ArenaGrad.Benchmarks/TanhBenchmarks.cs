@@ -1,3 +1,4 @@
+using System;
 using BenchmarkDotNet.Attributes;
 
 namespace ArenaGrad.Benchmarks;
@@ -6,7 +7,8 @@ namespace ArenaGrad.Benchmarks;
 /// invocation. x is a leaf that requires grad; its gradient is reset (set to None) each time, so every
 /// invocation does the same work: one tanh forward pass and one backward pass writing dx = g·(1 − y²).</summary>
 [MemoryDiagnoser]
-public class TanhBenchmarks
+[MedianColumn]
+public class TanhBenchmarks : IDisposable
 {
     /// <summary>Number of elements: 2^20.</summary>
     public const int Length = 1 << 20;
@@ -26,7 +28,20 @@ public class TanhBenchmarks
 
     /// <summary>Frees the arena's native memory.</summary>
     [GlobalCleanup]
-    public void Cleanup() => _arena.Dispose();
+    public void Cleanup() => Dispose();
+
+    /// <summary>Frees the arena's native memory.</summary>
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the arena when <paramref name="disposing"/>.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing) _arena?.Dispose();
+    }
 
     /// <summary>tanh forward + backward over 2^20 floats; returns one gradient element so nothing is elided.</summary>
     [Benchmark]
