@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Runs the two ArenaGrad benchmark workloads in PyTorch, single-threaded, and reports medians.
+
+Workloads (the same as perf/ArenaGrad.Benchmarks):
+  mlp_inference_batch1       MLP 32-64-64-4 with tanh, batch 1, under torch.no_grad()
+  tanh_forward_backward_1m   y = x.tanh() over 2**20 floats (x requires grad), y.backward(ones), x.grad = None
+
+Each workload is warmed up, then timed call by call with time.perf_counter_ns over many repetitions; the
+median is reported. If BenchmarkDotNet's CSV reports exist (BenchmarkDotNet.Artifacts/results/*-report.csv,
+written by a run of perf/ArenaGrad.Benchmarks from the repository root), their medians are read and the
+ratio PyTorch / ArenaGrad is printed (> 1 means ArenaGrad is faster).
+
+Setup (Debian 12): apt-get update && apt-get install -y python3-torch python3-numpy libopenblas0-pthread
+Run from the repository root with Debian's interpreter: /usr/bin/python3 perf/pytorch/compare.py
+"""
+
+import argparse
+import csv
+import glob
+import math
+import os
+import platform
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+BDN_NAMES = {
+    "mlp_inference_batch1": "MlpInferenceBatch1",
+    "tanh_forward_backward_1m": "TanhForwardBackward1M",
+}
+
+
+def median_ns(fn, repetitions, warmup):
+    for _ in range(warmup):
+        fn()
+    samples = []
+    clock = time.perf_counter_ns
+    for _ in range(repetitions):
+        start = clock()
+        fn()
+        samples.append(clock() - start)
+    return statistics.median(samples), len(samples)
+
+
+def linear_params(in_features, out_features):
+    bound = 1.0 / math.sqrt(in_features)
+    w = torch.empty(out_features, in_features).uniform_(-bound, bound).requires_grad_()
+    b = torch.empty(out_features).uniform_(-bound, bound).requires_grad_()
+    return w, b
+
+
+def make_mlp_inference():
+    w1, b1 = linear_params(32, 64)
+    w2, b2 = linear_params(64, 64)
+    w3, b3 = linear_params(64, 4)
+    x = torch.randn(1, 32)
+
+    def run():
+        with torch.no_grad():
+            h1 = F.linear(x, w1, b1).tanh()
+            h2 = F.linear(h1, w2, b2).tanh()
+            y = F.linear(h2, w3, b3)
+            return y[0, 0].item()
+
+    return run
+
+
+def make_tanh_forward_backward():
+    n = 1 << 20
+    x = torch.randn(n, requires_grad=True)
+    ones = torch.ones(n)
+
+    def run():
+        y = x.tanh()
+        y.backward(ones)
+        value = x.grad[n // 2].item()
+        x.grad = None
+        return value
+
+    return run
+
+
+def parse_time_ns(text):
+    """Parses BenchmarkDotNet's '1.341 us' / '5.759 ms' / '812.3 ns' (thousands separators allowed)."""
+    value, unit = text.replace(",", "").split()
+    scale = {"ns": 1.0, "us": 1e3, "\u03bcs": 1e3, "\u00b5s": 1e3, "ms": 1e6, "s": 1e9}[unit]
+    return float(value) * scale
+
+
+def read_bdn_medians(root):
+    medians = {}
+    for path in sorted(glob.glob(os.path.join(root, "BenchmarkDotNet.Artifacts", "results", "*-report.csv"))):
+        with open(path, newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f, delimiter=","):
+                if "Method" in row and row.get("Median"):
+                    try:
+                        medians[row["Method"]] = parse_time_ns(row["Median"])
+                    except (KeyError, ValueError):
+                        pass
+    return medians
+
+
+def format_ns(ns):
+    if ns >= 1e6:
+        return f"{ns / 1e6:.3f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.3f} us"
+    return f"{ns:.1f} ns"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repetitions", type=int, default=0, help="timed calls per workload (default: per workload)")
+    parser.add_argument("--root", default=".", help="repository root (for BenchmarkDotNet's CSV reports)")
+    args = parser.parse_args()
+
+    torch.set_num_threads(1)
+    torch.manual_seed(42)
+    workloads = [
+        ("mlp_inference_batch1", make_mlp_inference(), args.repetitions or 20000, 2000),
+        ("tanh_forward_backward_1m", make_tanh_forward_backward(), args.repetitions or 300, 30),
+    ]
+    capability = next((line.split(":", 1)[1].strip() for line in torch.__config__.show().splitlines()
+                       if "CPU capability usage" in line), "n/a")
+    print(f"PyTorch {torch.__version__}, Python {platform.python_version()}, threads={torch.get_num_threads()}, "
+          f"CPU capability {capability}")
+    bdn = read_bdn_medians(args.root)
+    for name, fn, repetitions, warmup in workloads:
+        median, count = median_ns(fn, repetitions, warmup)
+        line = f"{name:26s} PyTorch median {format_ns(median):>12s} over {count} calls"
+        ours = bdn.get(BDN_NAMES[name])
+        if ours:
+            line += f" | ArenaGrad median {format_ns(ours):>12s} | PyTorch/ArenaGrad = {median / ours:.2f}x"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
