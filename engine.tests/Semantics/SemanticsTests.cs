@@ -93,6 +93,22 @@ public sealed class SemanticsTests
         Assert.That(a.GradFn, Is.Null);
     }
 
+    [Test]
+    public void GradFn_MatMulAndLinear_NamedByOperandRanksAsPyTorchDispatches()
+    {
+        Tensor m23 = _arena.Ones([2, 3], requiresGrad: true), m34 = _arena.Ones([3, 4]), v3 = _arena.Ones([3]);
+        Tensor b234 = _arena.Ones([2, 3, 4]), w43 = _arena.Ones([4, 3]), bias = _arena.Ones([4]);
+        Assert.That(m23.MatMul(m34).GradFn, Is.EqualTo("MmBackward0"));
+        Assert.That(m23.MatMul(v3).GradFn, Is.EqualTo("MvBackward0"));
+        Assert.That(m23.Sum(0).MatMul(v3).GradFn, Is.EqualTo("DotBackward0"));
+        Assert.That(m23.Sum(0).MatMul(m34).GradFn, Is.EqualTo("SqueezeBackward3"));
+        Assert.That(m23.Reshape(1, 2, 3).MatMul(b234).GradFn, Is.EqualTo("UnsafeViewBackward0"));
+        Assert.That(Functional.Linear(m23, w43, bias).GradFn, Is.EqualTo("AddmmBackward0"));
+        Assert.That(Functional.Linear(m23, w43).GradFn, Is.EqualTo("MmBackward0"));
+        Assert.That(Functional.Linear(m23.Reshape(1, 2, 3), w43, bias).GradFn, Is.EqualTo("ViewBackward0"));
+        Assert.That(m23.Reshape(3, 2).GradFn, Is.EqualTo("ReshapeAliasBackward0"));
+    }
+
     // ---- backward ----
 
     [Test]

@@ -50,9 +50,14 @@ public sealed unsafe partial class Arena
         for (int i = 0; i < roots.Length; i++)
         {
             int root = roots[i].Slot;
-            Span<float> seed = GradientForAccumulation(root);
-            if (gradients.Length == 0) seed[0] += 1f;
-            else Kernels.Elementwise.Accumulate(Values(gradients[i].Slot), seed);
+            if (gradients.Length == 0) GradientForAccumulation(root)[0] += 1f;
+            else if (_gradientLive.Get(root)) Kernels.Elementwise.Accumulate(Values(gradients[i].Slot), GradientForAccumulation(root));
+            else
+            {
+                // First contribution: copy rather than zero-then-add (one pass over the seed instead of two).
+                Values(gradients[i].Slot).CopyTo(new Span<float>((void*)_gradients[root], _length[root]));
+                _gradientLive.Set(root, true);
+            }
         }
 
         FloatStackMark scratch = _floats.Mark; // rules take scratch space above this mark
@@ -64,7 +69,7 @@ public sealed unsafe partial class Arena
                 ref Instruction instruction = ref _tape[i];
                 if (!_gradientLive.Get(instruction.Output)) continue; // no gradient reached it: skip
                 if (instruction.Freed) throw new InvalidOperationException(FreedGraphMessage);
-                CheckSavedVersions(instruction);
+                CheckSavedVersions(i);
                 ApplyBackwardRule(instruction);
                 _floats.Rewind(scratch);
                 executed++;
@@ -87,22 +92,23 @@ public sealed unsafe partial class Arena
         return slot;
     }
 
-    private void CheckSavedVersions(in Instruction instruction)
+    private void CheckSavedVersions(int instructionIndex)
     {
+        ref Instruction instruction = ref _tape[instructionIndex];
         if (!BackwardRules.ReadsInputValues(instruction.Op)) return;
-        CheckVersion(instruction, instruction.Input0, instruction.Version0);
-        CheckVersion(instruction, instruction.Input1, instruction.Version1);
+        CheckVersion(instructionIndex, instruction.Input0, instruction.Version0);
+        CheckVersion(instructionIndex, instruction.Input1, instruction.Version1);
     }
 
-    private void CheckVersion(in Instruction instruction, int input, int recordedVersion)
+    private void CheckVersion(int instructionIndex, int input, int recordedVersion)
     {
         if (input < 0) return;
         int now = VersionOf(input);
         if (now == recordedVersion) return;
         string what = ShapeMath.TorchTypeAndShape(ShapeOf(input));
-        string producer = _producer[input] >= 0 ? $", which is output 0 of {OpCodeNames.GradFnName(_tape[_producer[input]].Op)}," : "";
+        string producer = _producer[input] >= 0 ? $", which is output 0 of {GradFnNameOf(_producer[input])}," : "";
         throw new InvalidOperationException(
             $"one of the variables needed for gradient computation has been modified by an inplace operation: {what}{producer} is at version {now}; " +
-            $"expected version {recordedVersion} instead. (needed by {OpCodeNames.GradFnName(instruction.Op)})");
+            $"expected version {recordedVersion} instead. (needed by {GradFnNameOf(instructionIndex)})");
     }
 }

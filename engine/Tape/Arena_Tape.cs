@@ -41,6 +41,16 @@ public sealed unsafe partial class Arena
         return start;
     }
 
+    /// <summary>PyTorch's grad_fn name of the instruction at <paramref name="index"/>.</summary>
+    internal string GradFnNameOf(int index)
+    {
+        ref Instruction instruction = ref _tape[index];
+        return OpCodeNames.GradFnName(instruction.Op,
+            instruction.Input0 >= 0 ? RankOf(instruction.Input0) : 0,
+            instruction.Input1 >= 0 ? RankOf(instruction.Input1) : 0,
+            instruction.Input2 >= 0);
+    }
+
     internal ReadOnlySpan<int> OperandsOf(in Instruction instruction) =>
         _operands.AsSpan().Slice(instruction.OperandStart, instruction.OperandCount);
 }

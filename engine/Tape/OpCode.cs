@@ -22,7 +22,29 @@ internal enum OpCode : byte
 /// <summary>PyTorch's grad_fn names, so that printed tensors read as PyTorch's do.</summary>
 internal static class OpCodeNames
 {
-    /// <summary>The name PyTorch 1.13 gives the backward node of <paramref name="op"/>.</summary>
+    /// <summary>The name PyTorch 1.13 gives the backward node of an instruction. MatMul and Linear depend on
+    /// the operand ranks, because PyTorch dispatches them to different kernels (mm, mv, dot, bmm, addmm).</summary>
+    public static string GradFnName(OpCode op, int rank0, int rank1, bool hasInput2) => op switch
+    {
+        OpCode.MatMul => (rank0, rank1) switch
+        {
+            (1, 1) => "DotBackward0",
+            (2, 1) => "MvBackward0",
+            (1, 2) => "SqueezeBackward3",
+            (2, 2) => "MmBackward0",
+            (2, _) => "CloneBackward0", // torch expands the matrix over the batch and clones it
+            _ => "UnsafeViewBackward0",
+        },
+        OpCode.Linear => rank0 switch
+        {
+            1 => hasInput2 ? "AddBackward0" : "SqueezeBackward3",
+            2 => hasInput2 ? "AddmmBackward0" : "MmBackward0",
+            _ => hasInput2 ? "ViewBackward0" : "UnsafeViewBackward0",
+        },
+        _ => GradFnName(op),
+    };
+
+    /// <summary>The name PyTorch 1.13 gives the backward node of <paramref name="op"/> (rank-independent ops).</summary>
     public static string GradFnName(OpCode op) => op switch
     {
         OpCode.Add or OpCode.AddScalar => "AddBackward0",

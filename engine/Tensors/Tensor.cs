@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using ArenaGrad.Printing;
-using ArenaGrad.Tape;
 
 namespace ArenaGrad;
 
@@ -85,7 +84,7 @@ public readonly partial struct Tensor : IEquatable<Tensor>
         {
             Arena arena = Arena;
             int producer = arena.ProducerOf(_slot);
-            return producer < 0 ? null : OpCodeNames.GradFnName(arena.Instructions[producer].Op);
+            return producer < 0 ? null : arena.GradFnNameOf(producer);
         }
     }
 
@@ -172,7 +171,7 @@ public readonly partial struct Tensor : IEquatable<Tensor>
         Arena arena = Arena;
         string? suffix = null;
         int producer = arena.ProducerOf(_slot);
-        if (producer >= 0) suffix = $", grad_fn=<{OpCodeNames.GradFnName(arena.Instructions[producer].Op)}>";
+        if (producer >= 0) suffix = $", grad_fn=<{arena.GradFnNameOf(producer)}>";
         else if (arena.RequiresGrad(_slot)) suffix = ", requires_grad=True";
         return TensorFormatter.Format(arena.Values(_slot), arena.ShapeOf(_slot), suffix);
     }
