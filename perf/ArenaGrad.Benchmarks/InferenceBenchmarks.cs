@@ -8,7 +8,7 @@ namespace ArenaGrad.Benchmarks;
 /// arithmetic: the whole forward pass is about 6.4k multiply-adds.</summary>
 [MemoryDiagnoser]
 [MedianColumn]
-public class InferenceBenchmarks : IDisposable
+public class InferenceBenchmarks
 {
     private Arena _arena = null!;
     private Tensor _x, _w1, _b1, _w2, _b2, _w3, _b3;
@@ -32,22 +32,9 @@ public class InferenceBenchmarks : IDisposable
                 _arena.Uniform([outFeatures], -bound, bound, requiresGrad: true));
     }
 
-    /// <summary>Frees the arena's native memory.</summary>
+    /// <summary>Frees the arena's native memory (BenchmarkDotNet calls this once, after the last iteration).</summary>
     [GlobalCleanup]
-    public void Cleanup() => Dispose();
-
-    /// <summary>Frees the arena's native memory.</summary>
-    public void Dispose()
-    {
-        Dispose(disposing: true);
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Frees the arena when <paramref name="disposing"/>.</summary>
-    protected virtual void Dispose(bool disposing)
-    {
-        if (disposing) _arena?.Dispose();
-    }
+    public void Cleanup() => _arena.Dispose();
 
     /// <summary>One forward pass; returns the first logit so the work cannot be elided.</summary>
     [Benchmark]

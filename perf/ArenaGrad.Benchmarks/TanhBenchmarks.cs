@@ -8,7 +8,7 @@ namespace ArenaGrad.Benchmarks;
 /// invocation does the same work: one tanh forward pass and one backward pass writing dx = g·(1 − y²).</summary>
 [MemoryDiagnoser]
 [MedianColumn]
-public class TanhBenchmarks : IDisposable
+public class TanhBenchmarks
 {
     /// <summary>Number of elements: 2^20.</summary>
     public const int Length = 1 << 20;
@@ -26,22 +26,9 @@ public class TanhBenchmarks : IDisposable
         _ones = _arena.Ones([Length]);
     }
 
-    /// <summary>Frees the arena's native memory.</summary>
+    /// <summary>Frees the arena's native memory (BenchmarkDotNet calls this once, after the last iteration).</summary>
     [GlobalCleanup]
-    public void Cleanup() => Dispose();
-
-    /// <summary>Frees the arena's native memory.</summary>
-    public void Dispose()
-    {
-        Dispose(disposing: true);
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Frees the arena when <paramref name="disposing"/>.</summary>
-    protected virtual void Dispose(bool disposing)
-    {
-        if (disposing) _arena?.Dispose();
-    }
+    public void Cleanup() => _arena.Dispose();
 
     /// <summary>tanh forward + backward over 2^20 floats; returns one gradient element so nothing is elided.</summary>
     [Benchmark]
