@@ -26,7 +26,12 @@ public sealed class ArenaTests
     {
         using var arena = new Arena();
         Tensor stale;
-        using (arena.Scope()) stale = arena.Full([2], 5f);
+        using (arena.Scope())
+        {
+            stale = arena.Full([2], 5f);
+            Assert.That(stale.IsAlive, Is.True);
+        }
+        Assert.That(stale.IsAlive, Is.False);
         var error = Assert.Throws<InvalidOperationException>(() => stale.ToArray());
         Assert.That(error!.Message, Does.Contain("was released"));
         using (arena.Scope())

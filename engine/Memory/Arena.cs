@@ -215,10 +215,13 @@ public sealed unsafe partial class Arena : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int Validate(int slot, uint generation)
     {
-        if (_disposed || (uint)slot >= (uint)_values.Count || _generation[slot] != generation)
-            ThrowInvalidHandle(slot, generation);
+        if (!IsLive(slot, generation)) ThrowInvalidHandle(slot, generation);
         return slot;
     }
+
+    /// <summary>Whether (slot, generation) names a live tensor, without throwing.</summary>
+    internal bool IsLive(int slot, uint generation) =>
+        !_disposed && (uint)slot < (uint)_values.Count && _generation[slot] == generation;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowInvalidHandle(int slot, uint generation)

@@ -12,6 +12,7 @@ namespace ArenaGrad;
 /// values live until the arena scope they were made in ends (or the arena is disposed). Using a handle after
 /// that, or <c>default(Tensor)</c>, throws; it never reads stale memory.
 /// </remarks>
+[System.Diagnostics.DebuggerDisplay("{DebuggerText,nq}")]
 public readonly partial struct Tensor : IEquatable<Tensor>
 {
     private readonly Arena? _arena;
@@ -35,6 +36,13 @@ public readonly partial struct Tensor : IEquatable<Tensor>
             return _arena;
         }
     }
+
+    /// <summary>Whether this handle still names a live tensor (false for <c>default</c>, released or disposed).</summary>
+    public bool IsAlive => _arena is not null && _arena.IsLive(_slot, _generation);
+
+    private string DebuggerText => IsAlive
+        ? $"Tensor {ShapeMath.Format(Shape)}{(RequiresGrad ? " requires_grad" : "")}{(GradFn is string name ? " " + name : "")}"
+        : "Tensor (released)";
 
     /// <summary>The arena without validation (for ownership checks of an already validated handle).</summary>
     internal Arena? Owner => _arena;
