@@ -74,6 +74,21 @@ public sealed class ArenaTests
     }
 
     [Test]
+    public void Scope_DisposedTwice_SecondCallDoesNothing_EvenWhenANewScopeIsOpen()
+    {
+        using var arena = new Arena();
+        ArenaScope first = arena.Scope();
+        first.Dispose();
+        using (arena.Scope())
+        {
+            Tensor inside = arena.Ones([2]);
+            first.Dispose(); // stale: must not end the scope that is open now
+            Assert.That(inside.ToArray(), Is.EqualTo(new[] { 1f, 1f }));
+        }
+        Assert.That(arena.TensorCount, Is.Zero);
+    }
+
+    [Test]
     public void CapacityCap_RequestPastCap_ThrowsWithNumbers_AndLeavesArenaAsItWas()
     {
         using var arena = new Arena(new ArenaOptions { BlockBytes = 4096, MaxBytes = 8192 });

@@ -39,7 +39,8 @@ public sealed unsafe partial class Arena : IDisposable
     private FloatStack _floats;
     private uint _nextGeneration = 1;
     private long _gradientFloats;
-    private NativeList<int> _scopeStarts;  // first slot of each open scope, innermost last
+    private NativeList<StackMarks> _openScopes; // where each open scope began, innermost last
+    private int _nextScopeId = 1;
     private bool _disposed;
 
     /// <summary>Creates an arena with default <see cref="ArenaOptions"/>.</summary>
@@ -80,9 +81,9 @@ public sealed unsafe partial class Arena : IDisposable
     public ArenaScope Scope()
     {
         ThrowIfDisposed();
-        var scope = new ArenaScope(this, CurrentMarks());
-        _scopeStarts.Add(_values.Count);
-        return scope;
+        var marks = new StackMarks(_nextScopeId++, _values.Count, _floats.Mark, _tape.Count, _operands.Count, _gradientFloats);
+        _openScopes.Add(marks);
+        return new ArenaScope(this, marks.ScopeId);
     }
 
     /// <summary>Turns recording off until the returned scope is disposed (<c>torch.no_grad()</c>).</summary>
@@ -108,23 +109,27 @@ public sealed unsafe partial class Arena : IDisposable
         _values.Free(); _gradients.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
         _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _gradientLive.Free();
-        _tape.Free(); _operands.Free(); _scopeStarts.Free();
+        _tape.Free(); _operands.Free(); _openScopes.Free();
         _floats.Free();
     }
 
-    /// <summary>Where every stack of the arena stands; a scope rewinds to it.</summary>
-    internal readonly record struct StackMarks(int Depth, int Slots, FloatStackMark Floats, int Tape, int Operands, long GradientFloats);
+    /// <summary>Where every stack of the arena stood when a scope began; ending the scope rewinds to it.</summary>
+    private readonly record struct StackMarks(int ScopeId, int Slots, FloatStackMark Floats, int Tape, int Operands, long GradientFloats);
 
-    private StackMarks CurrentMarks() => new(_scopeStarts.Count, _values.Count, _floats.Mark, _tape.Count, _operands.Count, _gradientFloats);
-
-    internal void EndScope(in ArenaScope scope)
+    internal void EndScope(int scopeId)
     {
         if (_disposed) return; // disposing the arena already released everything
-        StackMarks marks = scope.Marks;
-        if (marks.Depth != _scopeStarts.Count - 1)
-            throw new InvalidOperationException(
-                $"Arena scopes must end innermost first: this scope is at depth {marks.Depth + 1}, but the innermost open scope is at depth {_scopeStarts.Count}.");
-        _scopeStarts.Count--;
+        int depth = _openScopes.Count;
+        if (depth == 0 || _openScopes[depth - 1].ScopeId != scopeId)
+        {
+            for (int d = 0; d < depth - 1; d++)
+                if (_openScopes[d].ScopeId == scopeId)
+                    throw new InvalidOperationException(
+                        $"Arena scopes must end innermost first: this scope is at depth {d + 1}, but the innermost open scope is at depth {depth}.");
+            return; // already ended: a second Dispose does nothing
+        }
+        StackMarks marks = _openScopes[depth - 1];
+        _openScopes.Count--;
         // O(1): rewind every column and stack. Stale handles are caught by index >= count or by generation.
         _values.Count = _gradients.Count = _gradientSlot.Count = _length.Count = _generation.Count = marks.Slots;
         _producer.Count = _versionOwner.Count = _version.Count = marks.Slots;
@@ -194,7 +199,7 @@ public sealed unsafe partial class Arena : IDisposable
     internal void EnsureGradient(int slot)
     {
         if (_gradients[slot] != 0) { _requiresGrad.Set(slot, true); return; }
-        if (_scopeStarts.Count > 0 && slot < _scopeStarts[_scopeStarts.Count - 1])
+        if (_openScopes.Count > 0 && slot < _openScopes[_openScopes.Count - 1].Slots)
             throw new InvalidOperationException(
                 "requires_grad can only be turned on for a tensor made in the innermost open arena scope (or outside every scope " +
                 "when none is open), because its gradient is released with the innermost scope. Make the tensor with " +

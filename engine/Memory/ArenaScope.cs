@@ -3,20 +3,21 @@ namespace ArenaGrad;
 /// <summary>Releases, when disposed, every tensor, tape entry and gradient made since
 /// <see cref="Arena.Scope"/> returned it. O(1): the arena's stacks are rewound to where they were.</summary>
 /// <remarks>A struct so that <c>using (arena.Scope())</c> allocates nothing. Scopes nest and must be disposed
-/// innermost first. Handles to released tensors fail loudly when used.</remarks>
+/// innermost first; ending one twice is harmless. Handles to released tensors fail loudly when used.</remarks>
 public readonly struct ArenaScope : IDisposable
 {
     private readonly Arena? _arena;
-    internal readonly Arena.StackMarks Marks;
+    private readonly int _scopeId;
 
-    internal ArenaScope(Arena arena, Arena.StackMarks marks)
+    internal ArenaScope(Arena arena, int scopeId)
     {
         _arena = arena;
-        Marks = marks;
+        _scopeId = scopeId;
     }
 
-    /// <summary>Releases everything made inside this scope.</summary>
-    public void Dispose() => _arena?.EndScope(this);
+    /// <summary>Releases everything made inside this scope. A second call does nothing.</summary>
+    /// <exception cref="InvalidOperationException">An inner scope is still open.</exception>
+    public void Dispose() => _arena?.EndScope(_scopeId);
 }
 
 /// <summary>Restores the arena's previous grad mode when disposed (returned by <see cref="Arena.NoGrad"/>,
