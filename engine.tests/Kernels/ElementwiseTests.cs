@@ -212,6 +212,24 @@ public class ElementwiseTests
     }
 
     [Test]
+    public void UnaryGrad_OverwritesEveryElementOverAllLengths_SameAsAccumulatingIntoZeros()
+    {
+        var rng = new Random(5);
+        var op = new TanhGradOperator();
+        for (int n = 0; n <= 70; n++)
+        {
+            float[] g = KernelAssert.Random(rng, n, -2, 2);
+            float[] x = KernelAssert.Random(rng, n, -2, 2);
+            float[] y = x.Select(v => MathF.Tanh(v)).ToArray();
+            float[] written = Enumerable.Repeat(float.NaN, n).ToArray(); // any stale value must be overwritten
+            var accumulated = new float[n];
+            Elementwise.UnaryGrad(op, g, x, y, written);
+            Elementwise.AccumulateUnaryGrad(op, g, x, y, accumulated);
+            Assert.That(written, Is.EqualTo(accumulated), $"n={n}");
+        }
+    }
+
+    [Test]
     public void Binary_EveryLengthUpTo256_MatchesScalarOpsIncludingInPlace()
     {
         var rng = new Random(4);

@@ -148,6 +148,19 @@ internal static class Elementwise
             (nuint)dst.Length);
     }
 
+    /// <summary>dst[i] = op(g[i], x[i], y[i]) (backward of y = f(x), first contribution). dst must not alias the inputs.</summary>
+    internal static void UnaryGrad<TOp>(TOp op, ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dst)
+        where TOp : struct, IUnaryGradOperator
+    {
+        Check.SameLength(g.Length, dst.Length, nameof(g), nameof(dst));
+        Check.SameLength(x.Length, dst.Length, nameof(x), nameof(dst));
+        Check.SameLength(y.Length, dst.Length, nameof(y), nameof(dst));
+        Loops.Store(
+            new UnaryGradSource<TOp>(op, ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y)),
+            ref MemoryMarshal.GetReference(dst),
+            (nuint)dst.Length);
+    }
+
     /// <summary>dst[i] += op(g[i], x[i], y[i]) (backward of y = f(x)). dst must not alias the inputs.</summary>
     internal static void AccumulateUnaryGrad<TOp>(TOp op, ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dst)
         where TOp : struct, IUnaryGradOperator

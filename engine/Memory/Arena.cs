@@ -287,6 +287,16 @@ public sealed unsafe partial class Arena : IDisposable
         return gradient;
     }
 
+    /// <summary>The gradient buffer of <paramref name="slot"/>, marked as holding a value. When
+    /// <paramref name="fresh"/> it held none and is NOT zeroed: the caller must write (=) every element, which
+    /// saves a pass over memory compared with zeroing and then adding.</summary>
+    internal Span<float> GradientForWrite(int slot, out bool fresh)
+    {
+        fresh = !_gradientLive.Get(slot);
+        _gradientLive.Set(slot, true);
+        return new Span<float>((void*)_gradients[slot], _length[slot]);
+    }
+
     /// <summary>The gradient flowing into <paramref name="slot"/> during backward, or empty when none arrived.</summary>
     internal ReadOnlySpan<float> IncomingGradient(int slot) =>
         _gradientLive.Get(slot) ? new ReadOnlySpan<float>((void*)_gradients[slot], _length[slot]) : default;

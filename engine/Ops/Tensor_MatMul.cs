@@ -61,12 +61,13 @@ public sealed partial class Arena
         int x = ins.Input0, w = ins.Input1, bias = ins.Input2;
         int outFeatures = ShapeOf(w)[0], inFeatures = ShapeOf(w)[1];
         int rows = LengthOf(x) / Math.Max(inFeatures, 1);
+        bool fresh;
         if (RequiresGrad(x))
-            MatrixMultiply.Gemm(g, Values(w), GradientForAccumulation(x), rows, outFeatures, inFeatures,
-                transposeA: false, transposeB: false, accumulate: true);
+            MatrixMultiply.Gemm(g, Values(w), GradientForWrite(x, out fresh), rows, outFeatures, inFeatures,
+                transposeA: false, transposeB: false, accumulate: !fresh);
         if (RequiresGrad(w))
-            MatrixMultiply.Gemm(g, Values(x), GradientForAccumulation(w), outFeatures, rows, inFeatures,
-                transposeA: true, transposeB: false, accumulate: true);
+            MatrixMultiply.Gemm(g, Values(x), GradientForWrite(w, out fresh), outFeatures, rows, inFeatures,
+                transposeA: true, transposeB: false, accumulate: !fresh);
         if (bias >= 0 && RequiresGrad(bias))
         {
             // Stackalloc, not a collection expression: unoptimized builds would put [rows, outFeatures] on the heap.

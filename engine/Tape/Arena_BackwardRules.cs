@@ -10,6 +10,8 @@ public sealed unsafe partial class Arena
     /// Every derivative rule, one arm per opcode. g is the gradient of the instruction's output y; each arm
     /// adds (+=) its contributions into the gradients of the inputs that require grad. Gradients of broadcast
     /// inputs are summed back to the input's shape in one place (<see cref="AccumulateReduced"/>).
+    /// The first contribution to a gradient that holds nothing yet is written (=) instead of added where the
+    /// helper can (see <see cref="GradientForWrite"/>), which saves zeroing the buffer.
     /// </summary>
     private void ApplyBackwardRule(in Instruction ins)
     {
@@ -68,18 +70,20 @@ public sealed unsafe partial class Arena
     private void AccumulateReduced(int input, ReadOnlySpan<float> g, int output, float scale)
     {
         if (input < 0 || !RequiresGrad(input)) return;
-        Span<float> dx = GradientForAccumulation(input);
         if (LengthOf(input) == g.Length)
         {
             // Equal element counts: broadcasting only added size-1 dims, so the element order is the same.
-            if (scale == 1f) Elementwise.Accumulate(g, dx);
-            else Elementwise.AccumulateScaled(g, scale, dx);
+            Span<float> target = GradientForWrite(input, out bool fresh);
+            if (fresh && scale == 1f) g.CopyTo(target);
+            else if (fresh) Elementwise.Unary(new MultiplyScalarOperator(scale), g, target);
+            else if (scale == 1f) Elementwise.Accumulate(g, target);
+            else Elementwise.AccumulateScaled(g, scale, target);
             return;
         }
         ReadOnlySpan<int> outShape = ShapeOf(output);
         Span<int> strides = stackalloc int[outShape.Length];
         ShapeMath.BroadcastStrides(ShapeOf(input), outShape, strides);
-        Reductions.SumToShape(g, outShape, dx, strides, scale);
+        Reductions.SumToShape(g, outShape, GradientForAccumulation(input), strides, scale);
     }
 
     /// <summary>dx += scale * reduce(op(g, other)), where <paramref name="other"/> may be broadcast.</summary>
@@ -89,7 +93,9 @@ public sealed unsafe partial class Arena
         if (!RequiresGrad(input)) return;
         if (LengthOf(input) == g.Length && LengthOf(other) == g.Length && scale == 1f)
         {
-            Elementwise.AccumulateBinary(op, g, Values(other), GradientForAccumulation(input));
+            Span<float> target = GradientForWrite(input, out bool fresh);
+            if (fresh) Elementwise.Binary(op, g, Values(other), target);
+            else Elementwise.AccumulateBinary(op, g, Values(other), target);
             return;
         }
         Span<float> product = Scratch(g.Length, out _);
@@ -112,8 +118,9 @@ public sealed unsafe partial class Arena
     private void UnaryRule<TOp>(in Instruction ins, TOp op) where TOp : struct, IUnaryGradOperator
     {
         if (!RequiresGrad(ins.Input0)) return;
-        Elementwise.AccumulateUnaryGrad(op, IncomingGradient(ins.Output), Values(ins.Input0), Values(ins.Output),
-            GradientForAccumulation(ins.Input0));
+        Span<float> target = GradientForWrite(ins.Input0, out bool fresh);
+        if (fresh) Elementwise.UnaryGrad(op, IncomingGradient(ins.Output), Values(ins.Input0), Values(ins.Output), target);
+        else Elementwise.AccumulateUnaryGrad(op, IncomingGradient(ins.Output), Values(ins.Input0), Values(ins.Output), target);
     }
 
     private void DivideRightBackward(in Instruction ins, ReadOnlySpan<float> g)
