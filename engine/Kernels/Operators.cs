@@ -10,11 +10,15 @@ namespace ArenaGrad.Kernels;
 /// <summary>Vector helpers shared by the operator structs (one copy per width).</summary>
 internal static class Operators
 {
+    // The helpers below are AggressiveInlining: without it tier-1 code (with or without PGO) calls them out of
+    // line inside the loop and tanh over 2^20 floats took 2.3 ms instead of 0.95 ms (measured 2026-11-27).
+
     /// <summary>Below this |x| tanh uses x - x^3/3 + 2x^5/15: (1 - t)/(1 + t) cancels badly there.</summary>
     private const float TanhSeriesLimit = 0.0625f;
 
     /// <summary>tanh(x) = sign(x) * (1 - t)/(1 + t), t = exp(-2|x|); odd series for small |x|.
     /// t is in [0, 1], so ±inf and huge |x| give exactly ±1 and never NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> Tanh(Vector128<float> x)
     {
         Vector128<float> ax = Vector128.Abs(x);
@@ -26,6 +30,7 @@ internal static class Operators
     }
 
     /// <summary>tanh(x), see the Vector128 overload.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Tanh(Vector256<float> x)
     {
         Vector256<float> ax = Vector256.Abs(x);
@@ -37,6 +42,7 @@ internal static class Operators
     }
 
     /// <summary>tanh(x), see the Vector128 overload.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Tanh(Vector512<float> x)
     {
         Vector512<float> ax = Vector512.Abs(x);
@@ -49,6 +55,7 @@ internal static class Operators
 
     /// <summary>|x|^e = exp(e*log|x|) (0 -> 0 or +inf through log 0 = -inf); sign of x kept for odd
     /// integer e; NaN for finite x &lt; 0 when e is not an integer (-inf^e stays +inf or 0, as pow does).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> PowGeneral(Vector128<float> x, float e, PowKind kind)
     {
         Vector128<float> r = Vector128.Exp(Vector128.Log(Vector128.Abs(x)) * Vector128.Create(e));
@@ -62,6 +69,7 @@ internal static class Operators
     }
 
     /// <summary>|x|^e, see the Vector128 overload.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> PowGeneral(Vector256<float> x, float e, PowKind kind)
     {
         Vector256<float> r = Vector256.Exp(Vector256.Log(Vector256.Abs(x)) * Vector256.Create(e));
@@ -75,6 +83,7 @@ internal static class Operators
     }
 
     /// <summary>|x|^e, see the Vector128 overload.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> PowGeneral(Vector512<float> x, float e, PowKind kind)
     {
         Vector512<float> r = Vector512.Exp(Vector512.Log(Vector512.Abs(x)) * Vector512.Create(e));
@@ -88,14 +97,17 @@ internal static class Operators
     }
 
     /// <summary>sign(x) in {-1, 0, +1} (0 for ±0 and NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> Sign(Vector128<float> x) =>
         (Vector128.GreaterThan(x, Vector128<float>.Zero) & Vector128<float>.One) - (Vector128.LessThan(x, Vector128<float>.Zero) & Vector128<float>.One);
 
     /// <summary>sign(x) in {-1, 0, +1} (0 for ±0 and NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Sign(Vector256<float> x) =>
         (Vector256.GreaterThan(x, Vector256<float>.Zero) & Vector256<float>.One) - (Vector256.LessThan(x, Vector256<float>.Zero) & Vector256<float>.One);
 
     /// <summary>sign(x) in {-1, 0, +1} (0 for ±0 and NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Sign(Vector512<float> x) =>
         (Vector512.GreaterThan(x, Vector512<float>.Zero) & Vector512<float>.One) - (Vector512.LessThan(x, Vector512<float>.Zero) & Vector512<float>.One);
 
