@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace ArenaGrad.Tests.Golden;
 
-/// <summary>One PyTorch reference program from Golden/data (format in Golden/README.md).</summary>
+/// <summary>One PyTorch reference program from Golden/data or Golden/extra (format in Golden/README.md).</summary>
 public sealed class GoldenCase
 {
     public required string Name { get; init; }
@@ -10,12 +10,10 @@ public sealed class GoldenCase
 
     public override string ToString() => Name;
 
-    public static string DataDirectory => Path.Combine(TestContext.CurrentContext.TestDirectory, "Golden", "data");
-
-    /// <summary>Every case file, for [TestCaseSource].</summary>
-    public static IEnumerable<GoldenCase> All()
+    /// <summary>Every case file of Golden/<paramref name="folder"/> ("data": shared set; "extra": make_extra.py), for [TestCaseSource].</summary>
+    public static IEnumerable<GoldenCase> All(string folder)
     {
-        string directory = Path.Combine(AppContext.BaseDirectory, "Golden", "data");
+        string directory = Path.Combine(AppContext.BaseDirectory, "Golden", folder);
         foreach (string file in Directory.EnumerateFiles(directory, "*.json").Order(StringComparer.Ordinal))
         {
             using JsonDocument document = JsonDocument.Parse(File.ReadAllText(file));
