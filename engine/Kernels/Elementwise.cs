@@ -150,28 +150,21 @@ internal static class Elementwise
 
     /// <summary>dst[i] = op(g[i], x[i], y[i]) (backward of y = f(x), first contribution). dst must not alias the inputs.</summary>
     internal static void UnaryGrad<TOp>(TOp op, ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dst)
-        where TOp : struct, IUnaryGradOperator
-    {
-        Check.SameLength(g.Length, dst.Length, nameof(g), nameof(dst));
-        Check.SameLength(x.Length, dst.Length, nameof(x), nameof(dst));
-        Check.SameLength(y.Length, dst.Length, nameof(y), nameof(dst));
-        Loops.Store(
-            new UnaryGradSource<TOp>(op, ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y)),
-            ref MemoryMarshal.GetReference(dst),
-            (nuint)dst.Length);
-    }
+        where TOp : struct, IUnaryGradOperator => UnaryGrad(op, g, x, y, dst, accumulate: false);
 
     /// <summary>dst[i] += op(g[i], x[i], y[i]) (backward of y = f(x)). dst must not alias the inputs.</summary>
     internal static void AccumulateUnaryGrad<TOp>(TOp op, ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dst)
+        where TOp : struct, IUnaryGradOperator => UnaryGrad(op, g, x, y, dst, accumulate: true);
+
+    private static void UnaryGrad<TOp>(TOp op, ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dst, bool accumulate)
         where TOp : struct, IUnaryGradOperator
     {
         Check.SameLength(g.Length, dst.Length, nameof(g), nameof(dst));
         Check.SameLength(x.Length, dst.Length, nameof(x), nameof(dst));
         Check.SameLength(y.Length, dst.Length, nameof(y), nameof(dst));
-        Loops.Add(
-            new UnaryGradSource<TOp>(op, ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y)),
-            ref MemoryMarshal.GetReference(dst),
-            (nuint)dst.Length);
+        var source = new UnaryGradSource<TOp>(op, ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y));
+        if (accumulate) Loops.Add(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        else Loops.Store(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
     }
 }
 
