@@ -165,6 +165,21 @@ public sealed class ArenaTests
     }
 
     [Test]
+    public void ManyTensorsThatRequireGrad_EachKeepsItsGradient_AcrossColumnGrowth()
+    {
+        // Attaches gradients while the table columns grow (a gradient slot once was written through a reference
+        // taken before a column reallocated).
+        using var arena = new Arena();
+        var leaves = new Tensor[300];
+        for (int i = 0; i < leaves.Length; i++) leaves[i] = arena.Full([2], i, requiresGrad: true);
+        Tensor total = arena.Scalar(0f);
+        for (int i = 0; i < leaves.Length; i++) total = total + (leaves[i] * (float)i).Sum();
+        total.Backward();
+        for (int i = 0; i < leaves.Length; i++)
+            Assert.That(leaves[i].Grad!.Value.ToArray(), Is.EqualTo(new[] { (float)i, i }), $"leaf {i}");
+    }
+
+    [Test]
     public void TensorFromAnotherArena_IsRefused()
     {
         using var one = new Arena();

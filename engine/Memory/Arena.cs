@@ -23,8 +23,7 @@ public sealed unsafe partial class Arena : IDisposable
 {
     // Tensor table columns (index = slot).
     private NativeList<nint> _values;      // float*
-    private NativeList<nint> _gradients;   // float*, 0 when the tensor never required grad
-    private NativeList<int> _gradientSlot; // slot of the tensor that views the gradient, -1 if none
+    private NativeList<int> _gradientSlot; // slot whose values are this tensor's gradient (what .Grad returns), -1 if none
     private NativeList<int> _length;       // element count
     private NativeList<uint> _generation;
     private NativeList<int> _producer;     // tape index of the instruction that made it, -1 for leaves
@@ -106,7 +105,7 @@ public sealed unsafe partial class Arena : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _values.Free(); _gradients.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
+        _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
         _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _gradientLive.Free();
         _tape.Free(); _operands.Free(); _openScopes.Free();
@@ -131,7 +130,7 @@ public sealed unsafe partial class Arena : IDisposable
         StackMarks marks = _openScopes[depth - 1];
         _openScopes.Count--;
         // O(1): rewind every column and stack. Stale handles are caught by index >= count or by generation.
-        _values.Count = _gradients.Count = _gradientSlot.Count = _length.Count = _generation.Count = marks.Slots;
+        _values.Count = _gradientSlot.Count = _length.Count = _generation.Count = marks.Slots;
         _producer.Count = _versionOwner.Count = _version.Count = marks.Slots;
         _floats.Rewind(marks.Floats);
         _tape.Count = marks.Tape;
@@ -161,7 +160,6 @@ public sealed unsafe partial class Arena : IDisposable
     private int AddSlot(ReadOnlySpan<int> shape, int length, float* values)
     {
         int slot = _values.Add((nint)values);
-        _gradients.Add(0);
         _gradientSlot.Add(-1);
         _length.Add(length);
         _generation.Add(_nextGeneration++);
@@ -187,10 +185,12 @@ public sealed unsafe partial class Arena : IDisposable
     /// <summary>Gives <paramref name="slot"/> a gradient buffer and the slot that views it.</summary>
     private void AttachGradient(int slot, float* gradient)
     {
-        _gradients[slot] = (nint)gradient;
         int length = _length[slot];
         _gradientFloats += RoundUp(length);
-        _gradientSlot[slot] = AddSlot(ShapeOf(slot), length, gradient);
+        // Into a local first: AddSlot grows the columns, and `_gradientSlot[slot] = AddSlot(...)` would take the
+        // element's address before the call and write through it after a reallocation.
+        int gradientSlot = AddSlot(ShapeOf(slot), length, gradient);
+        _gradientSlot[slot] = gradientSlot;
         _requiresGrad.Set(slot, true);
     }
 
@@ -198,7 +198,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// the stack, so it must not outlive the innermost scope unless the tensor was made in that scope.</summary>
     internal void EnsureGradient(int slot)
     {
-        if (_gradients[slot] != 0) { _requiresGrad.Set(slot, true); return; }
+        if (_gradientSlot[slot] >= 0) { _requiresGrad.Set(slot, true); return; }
         if (_openScopes.Count > 0 && slot < _openScopes[_openScopes.Count - 1].Slots)
             throw new InvalidOperationException(
                 "requires_grad can only be turned on for a tensor made in the innermost open arena scope (or outside every scope " +
@@ -278,7 +278,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// backward rule can accumulate (+=).</summary>
     internal Span<float> GradientForAccumulation(int slot)
     {
-        var gradient = new Span<float>((void*)_gradients[slot], _length[slot]);
+        Span<float> gradient = Gradient(slot);
         if (!_gradientLive.Get(slot))
         {
             gradient.Clear();
@@ -294,12 +294,15 @@ public sealed unsafe partial class Arena : IDisposable
     {
         fresh = !_gradientLive.Get(slot);
         _gradientLive.Set(slot, true);
-        return new Span<float>((void*)_gradients[slot], _length[slot]);
+        return Gradient(slot);
     }
 
     /// <summary>The gradient flowing into <paramref name="slot"/> during backward, or empty when none arrived.</summary>
     internal ReadOnlySpan<float> IncomingGradient(int slot) =>
-        _gradientLive.Get(slot) ? new ReadOnlySpan<float>((void*)_gradients[slot], _length[slot]) : default;
+        _gradientLive.Get(slot) ? Gradient(slot) : default;
+
+    /// <summary>The gradient buffer of a slot that has one: the values of its gradient slot.</summary>
+    private Span<float> Gradient(int slot) => Values(_gradientSlot[slot]);
 
     /// <summary>Scratch memory on top of the stack; give it back with <see cref="ReleaseScratch"/>.</summary>
     internal Span<float> Scratch(long count, out FloatStackMark mark)

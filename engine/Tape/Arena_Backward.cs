@@ -55,7 +55,7 @@ public sealed unsafe partial class Arena
             else
             {
                 // First contribution: copy rather than zero-then-add (one pass over the seed instead of two).
-                Values(gradients[i].Slot).CopyTo(new Span<float>((void*)_gradients[root], _length[root]));
+                Values(gradients[i].Slot).CopyTo(Gradient(root));
                 _gradientLive.Set(root, true);
             }
         }
