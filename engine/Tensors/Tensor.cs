@@ -13,6 +13,8 @@ namespace ArenaGrad;
 /// that, or <c>default(Tensor)</c>, throws; it never reads stale memory.
 /// </remarks>
 [System.Diagnostics.DebuggerDisplay("{DebuggerText,nq}")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2231:Overload operator equals on overriding value type Equals",
+    Justification = "PyTorch's a == b compares values; a handle-comparing == would compile silently with another meaning.")]
 public readonly partial struct Tensor : IEquatable<Tensor>
 {
     private readonly Arena? _arena;
@@ -185,6 +187,8 @@ public readonly partial struct Tensor : IEquatable<Tensor>
     }
 
     /// <summary>Whether both handles name the same tensor (not the same values).</summary>
+    /// <remarks>There is deliberately no <c>==</c> operator: in PyTorch <c>a == b</c> compares values elementwise,
+    /// and a C# <c>==</c> that compared handles would compile silently with a different meaning.</remarks>
     public bool Equals(Tensor other) => ReferenceEquals(_arena, other._arena) && _slot == other._slot && _generation == other._generation;
 
     /// <inheritdoc/>
@@ -192,10 +196,4 @@ public readonly partial struct Tensor : IEquatable<Tensor>
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(_slot, _generation);
-
-    /// <summary>Handle identity.</summary>
-    public static bool operator ==(Tensor left, Tensor right) => left.Equals(right);
-
-    /// <summary>Handle identity.</summary>
-    public static bool operator !=(Tensor left, Tensor right) => !left.Equals(right);
 }
