@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Runs the two ArenaGrad benchmark workloads in PyTorch, single-threaded, and reports medians.
+"""Runs the ArenaGrad benchmark workloads in PyTorch, single-threaded, and reports medians.
 
 Workloads (the same as perf/ArenaGrad.Benchmarks):
   mlp_inference_batch1       MLP 32-64-64-4 with tanh, batch 1, under torch.no_grad()
   tanh_forward_backward_1m   y = x.tanh() over 2**20 floats (x requires grad), y.backward(ones), x.grad = None
+  mlp_training_step_batch32  MLP 32-64-64-4 with tanh, batch 32, cross-entropy, backward, SGD under no_grad,
+                             grads set to None
 
 Each workload is warmed up, then timed call by call with time.perf_counter_ns over many repetitions; the
 median is reported. If BenchmarkDotNet's CSV reports exist (BenchmarkDotNet.Artifacts/results/*-report.csv,
@@ -29,6 +31,7 @@ import torch.nn.functional as F
 BDN_NAMES = {
     "mlp_inference_batch1": "MlpInferenceBatch1",
     "tanh_forward_backward_1m": "TanhForwardBackward1M",
+    "mlp_training_step_batch32": "MlpTrainingStepBatch32",
 }
 
 
@@ -82,6 +85,27 @@ def make_tanh_forward_backward():
     return run
 
 
+def make_mlp_training_step():
+    params = [*linear_params(32, 64), *linear_params(64, 64), *linear_params(64, 4)]
+    w1, b1, w2, b2, w3, b3 = params
+    x = torch.randn(32, 32)
+    targets = torch.arange(32) % 4
+
+    def run():
+        h1 = F.linear(x, w1, b1).tanh()
+        h2 = F.linear(h1, w2, b2).tanh()
+        loss = F.cross_entropy(F.linear(h2, w3, b3), targets)
+        loss.backward()
+        value = loss.item()
+        with torch.no_grad():
+            for p in params:
+                p.add_(p.grad, alpha=-0.01)
+                p.grad = None
+        return value
+
+    return run
+
+
 def parse_time_ns(text):
     """Parses BenchmarkDotNet's '1.341 us' / '5.759 ms' / '812.3 ns' (thousands separators allowed)."""
     value, unit = text.replace(",", "").split()
@@ -121,6 +145,7 @@ def main():
     workloads = [
         ("mlp_inference_batch1", make_mlp_inference(), args.repetitions or 20000, 2000),
         ("tanh_forward_backward_1m", make_tanh_forward_backward(), args.repetitions or 300, 30),
+        ("mlp_training_step_batch32", make_mlp_training_step(), args.repetitions or 5000, 500),
     ]
     capability = next((line.split(":", 1)[1].strip() for line in torch.__config__.show().splitlines()
                        if "CPU capability usage" in line), "n/a")
