@@ -10,6 +10,7 @@ namespace ArenaGrad.Kernels;
 internal static class Elementwise
 {
     /// <summary>y[i] = op(x[i]). y may be exactly the same memory as x (in place).</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void Unary<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y)
         where TOp : struct, IUnaryOperator
     {
@@ -18,6 +19,7 @@ internal static class Elementwise
     }
 
     /// <summary>y[i] = op(a[i], b[i]). y may be exactly the same memory as a or b.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void Binary<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
         where TOp : struct, IBinaryOperator
     {
@@ -30,6 +32,7 @@ internal static class Elementwise
     }
 
     /// <summary>y[i] = op(a[i], b). y may be exactly the same memory as a.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void BinaryScalarRight<TOp>(TOp op, ReadOnlySpan<float> a, float b, Span<float> y)
         where TOp : struct, IBinaryOperator
     {
@@ -38,6 +41,7 @@ internal static class Elementwise
     }
 
     /// <summary>y[i] = op(a, b[i]). y may be exactly the same memory as b.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void BinaryScalarLeft<TOp>(TOp op, float a, ReadOnlySpan<float> b, Span<float> y)
         where TOp : struct, IBinaryOperator
     {
@@ -48,6 +52,7 @@ internal static class Elementwise
     /// <summary>y[idx] = op(a[Σ idx_k*aStrides[k]], b[Σ idx_k*bStrides[k]]) for every multi-index idx of
     /// outShape; y is contiguous row-major. Broadcasting is already resolved: a stride is 0 along a
     /// broadcast dim, and the last-dim strides are 0 or 1. Rank 0 is one element.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void BinaryBroadcast<TOp>(
         TOp op,
         ReadOnlySpan<float> a,
@@ -116,6 +121,7 @@ internal static class Elementwise
     }
 
     /// <summary>dst[i] += g[i]. dst must not alias g.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void Accumulate(ReadOnlySpan<float> g, Span<float> dst)
     {
         Check.SameLength(g.Length, dst.Length, nameof(g), nameof(dst));
@@ -123,6 +129,7 @@ internal static class Elementwise
     }
 
     /// <summary>dst[i] += scale * g[i]. dst must not alias g.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void AccumulateScaled(ReadOnlySpan<float> g, float scale, Span<float> dst)
     {
         Check.SameLength(g.Length, dst.Length, nameof(g), nameof(dst));
@@ -133,10 +140,12 @@ internal static class Elementwise
     }
 
     /// <summary>dst[i] += c.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void AccumulateConstant(float c, Span<float> dst) =>
         Loops.Add(new ConstantSource(c), ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
 
     /// <summary>dst[i] += op(a[i], b[i]). dst must not alias a or b.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void AccumulateBinary<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dst)
         where TOp : struct, IBinaryOperator
     {
@@ -156,6 +165,7 @@ internal static class Elementwise
     internal static void AccumulateUnaryGrad<TOp>(TOp op, ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dst)
         where TOp : struct, IUnaryGradOperator => UnaryGrad(op, g, x, y, dst, accumulate: true);
 
+    [MethodImpl(Kernel.Compile)]
     private static void UnaryGrad<TOp>(TOp op, ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dst, bool accumulate)
         where TOp : struct, IUnaryGradOperator
     {

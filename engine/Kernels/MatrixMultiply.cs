@@ -10,6 +10,7 @@ internal static class MatrixMultiply
 {
     /// <summary>c[m,n] = op(a) @ op(b) (or c += when accumulate); op(a) is [m,k] (a stored [m,k], or [k,m]
     /// when transposeA), op(b) is [k,n] (b stored [k,n], or [n,k] when transposeB). c must not alias a or b.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void Gemm(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate)
     {
         Check.NonNegative(m, nameof(m));

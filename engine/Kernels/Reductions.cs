@@ -11,10 +11,12 @@ internal static class Reductions
 {
     /// <summary>Σ x[i]; the summation order is fixed (see <see cref="Loops.Sum{TSrc}"/>), so the result
     /// does not depend on which vector width ran.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static float Sum(ReadOnlySpan<float> x) =>
         Loops.Sum(new LoadSource(ref MemoryMarshal.GetReference(x)), (nuint)x.Length);
 
     /// <summary>Σ a[i]*b[i], in the same fixed order as <see cref="Sum"/>.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         Check.SameLength(a.Length, b.Length, nameof(a), nameof(b));
@@ -24,6 +26,7 @@ internal static class Reductions
     }
 
     /// <summary>max_i x[i]; NaN if any element is NaN (like torch.max). x must not be empty.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static float Max(ReadOnlySpan<float> x)
     {
         if (x.IsEmpty)
@@ -79,6 +82,7 @@ internal static class Reductions
 
     /// <summary>y[o*inner+i] = Σ_d x[(o*dim+d)*inner+i]. Rows are added in d order (vectorised over
     /// inner), or for inner == 1 each row is one fixed-order <see cref="Sum"/>: width-independent.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void SumAxis(ReadOnlySpan<float> x, int outer, int dim, int inner, Span<float> y)
     {
         CheckAxis(x.Length, outer, dim, inner, y.Length, nameof(x), nameof(y));
@@ -108,6 +112,7 @@ internal static class Reductions
 
     /// <summary>y[o*inner+i] = max_d x[(o*dim+d)*inner+i], NaN if any is NaN. dim must be &gt; 0 unless
     /// there is nothing to reduce.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void MaxAxis(ReadOnlySpan<float> x, int outer, int dim, int inner, Span<float> y)
     {
         CheckAxis(x.Length, outer, dim, inner, y.Length, nameof(x), nameof(y));
@@ -136,6 +141,7 @@ internal static class Reductions
 
     /// <summary>dx[(o*dim+d)*inner+i] += g[o*inner+i] / count where x there equals max[o*inner+i] and count
     /// is the number of such d (torch.amax shares the gradient evenly between ties).</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void MaxAxisGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> max, ReadOnlySpan<float> g, int outer, int dim, int inner, Span<float> dx)
     {
         CheckAxis(x.Length, outer, dim, inner, max.Length, nameof(x), nameof(max));
@@ -171,6 +177,7 @@ internal static class Reductions
     }
 
     /// <summary>dx[(o*dim+d)*inner+i] += scale * g[o*inner+i] (backward of sum / mean over the axis).</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void BroadcastAxisAccumulate(ReadOnlySpan<float> g, int outer, int dim, int inner, float scale, Span<float> dx)
     {
         CheckAxis(dx.Length, outer, dim, inner, g.Length, nameof(dx), nameof(g));
@@ -193,6 +200,7 @@ internal static class Reductions
 
     /// <summary>y = softmax(x) = exp(x - m) / Σ exp(x - m), or when log, y = (x - m) - log Σ exp(x - m),
     /// along the middle axis, m the max along it. y may be the same memory as x.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void Softmax(ReadOnlySpan<float> x, int outer, int dim, int inner, Span<float> y, bool log)
     {
         CheckAxis(x.Length, outer, dim, inner, outer * inner, nameof(x), "outer*inner");
@@ -253,6 +261,7 @@ internal static class Reductions
 
     /// <summary>Backward of <see cref="Softmax"/> given its output y: softmax: dx += y*(g - Σ g*y);
     /// log_softmax: dx += g - exp(y)*Σ g. dx must not alias y or g.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void SoftmaxGradAccumulate(ReadOnlySpan<float> y, ReadOnlySpan<float> g, int outer, int dim, int inner, Span<float> dx, bool log)
     {
         CheckAxis(y.Length, outer, dim, inner, outer * inner, nameof(y), "outer*inner");
@@ -300,6 +309,7 @@ internal static class Reductions
     /// <summary>dst[Σ idx_k*dstStrides[k]] += scale * g[i] for every element i (multi-index idx) of the
     /// contiguous g of shape gShape; dstStrides is 0 where dst was broadcast. The one place broadcast
     /// gradients are reduced. Rows are vectorised when the last stride is 1 (row accumulate) or 0 (row sum).</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void SumToShape(ReadOnlySpan<float> g, ReadOnlySpan<int> gShape, Span<float> dst, ReadOnlySpan<int> dstStrides, float scale)
     {
         int count = Check.Shape(gShape);

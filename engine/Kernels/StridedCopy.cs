@@ -9,6 +9,7 @@ internal static class Layout
 {
     /// <summary>dst[idx] = src[Σ idx_k*srcStrides[k]] (or += when accumulate) for every multi-index idx of
     /// shape; dst is contiguous row-major and must not overlap src. Rank 0 is one element.</summary>
+    [MethodImpl(Kernel.Compile)]
     internal static void Copy(ReadOnlySpan<float> src, ReadOnlySpan<int> srcStrides, Span<float> dst, ReadOnlySpan<int> shape, bool accumulate)
     {
         int count = Check.Shape(shape);
