@@ -61,6 +61,25 @@ public sealed class ZeroAllocationTests
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
     }
 
+    [Test]
+    public void CatOfManyTensors_WithBackward_AllocatesZeroManagedBytes()
+    {
+        using var arena = new Arena();
+        var parts = new Tensor[100];
+        for (int i = 0; i < parts.Length; i++) parts[i] = arena.Full([1, 2], i, requiresGrad: true);
+        for (int i = 0; i < 50; i++) CatAndBackward(arena, parts);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++) CatAndBackward(arena, parts);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        Assert.That(parts[7].Grad!.Value.ToArray(), Is.EqualTo(new[] { 250f, 250f }), "250 passes of d(Σ cat)/d part = 1");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CatAndBackward(Arena arena, Tensor[] parts)
+    {
+        using (arena.Scope()) Functional.Cat(parts, 0).Sum().Backward();
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void MakeAndDrop(Arena arena)
     {

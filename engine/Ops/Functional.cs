@@ -50,22 +50,18 @@ public static class Functional
     {
         if (tensors.Length == 0) throw new ArgumentException("torch.cat(): expected a non-empty list of Tensors", nameof(tensors));
         Arena arena = tensors[0].Arena;
-        Span<int> slots = tensors.Length <= 64 ? stackalloc int[tensors.Length] : new int[tensors.Length];
-        bool record = false;
-        for (int i = 0; i < tensors.Length; i++)
-        {
-            slots[i] = arena.OwnSlot(tensors[i]);
-            record |= arena.ShouldRecord(slots[i]);
-        }
-        ReadOnlySpan<int> first = arena.ShapeOf(slots[0]);
+        ReadOnlySpan<int> first = arena.ShapeOf(tensors[0].Slot);
         if (first.Length == 0) throw new ArgumentException("zero-dimensional tensor (at position 0) cannot be concatenated", nameof(tensors));
         int axis = ShapeMath.NormalizeDim(dim, first.Length);
         Span<int> outShape = stackalloc int[first.Length];
         first.CopyTo(outShape);
         outShape[axis] = 0;
-        for (int i = 0; i < slots.Length; i++)
+        bool record = false;
+        for (int i = 0; i < tensors.Length; i++)
         {
-            ReadOnlySpan<int> shape = arena.ShapeOf(slots[i]);
+            int slot = arena.OwnSlot(tensors[i]);
+            record |= arena.ShouldRecord(slot);
+            ReadOnlySpan<int> shape = arena.ShapeOf(slot);
             if (shape.Length != first.Length)
                 throw new ArgumentException(
                     $"Tensors must have same number of dimensions: got {first.Length} and {shape.Length}", nameof(tensors));
@@ -80,8 +76,9 @@ public static class Functional
         Span<float> result = arena.Values(y);
         ShapeMath.SplitAxis(outShape, axis, out int outer, out int total, out int inner);
         int offset = 0;
-        foreach (int slot in slots)
+        foreach (Tensor tensor in tensors)
         {
+            int slot = tensor.Slot;
             int width = arena.ShapeOf(slot)[axis] * inner;
             ReadOnlySpan<float> source = arena.Values(slot);
             for (int o = 0; o < outer; o++)
@@ -90,8 +87,8 @@ public static class Functional
         }
         if (record)
         {
-            int start = arena.AddOperands(slots);
-            arena.Record(new Instruction(OpCode.Concat, y, -1) { Int0 = axis, OperandStart = start, OperandCount = slots.Length });
+            int start = arena.AddOperands(tensors);
+            arena.Record(new Instruction(OpCode.Concat, y, -1) { Int0 = axis, OperandStart = start, OperandCount = tensors.Length });
         }
         return arena.Handle(y);
     }

@@ -51,6 +51,14 @@ public sealed unsafe partial class Arena
             instruction.Input2 >= 0);
     }
 
+    /// <summary>Records the slots of <paramref name="tensors"/> (already validated) as operands; returns where they start.</summary>
+    internal int AddOperands(ReadOnlySpan<Tensor> tensors)
+    {
+        int start = _operands.AddRange(tensors.Length);
+        for (int i = 0; i < tensors.Length; i++) _operands[start + i] = tensors[i].Slot;
+        return start;
+    }
+
     internal ReadOnlySpan<int> OperandsOf(in Instruction instruction) =>
         _operands.AsSpan().Slice(instruction.OperandStart, instruction.OperandCount);
 }
