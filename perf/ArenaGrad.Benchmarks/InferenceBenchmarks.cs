@@ -1,4 +1,3 @@
-using System;
 using BenchmarkDotNet.Attributes;
 
 namespace ArenaGrad.Benchmarks;
@@ -11,7 +10,8 @@ namespace ArenaGrad.Benchmarks;
 public class InferenceBenchmarks
 {
     private Arena _arena = null!;
-    private Tensor _x, _w1, _b1, _w2, _b2, _w3, _b3;
+    private Mlp _model = null!;
+    private Tensor _x;
 
     /// <summary>Makes the parameters (PyTorch-like uniform init, requiring grad as a model's would) and the
     /// input outside any scope.</summary>
@@ -19,17 +19,8 @@ public class InferenceBenchmarks
     public void Setup()
     {
         _arena = new Arena(new ArenaOptions { Seed = 42 });
-        (_w1, _b1) = Linear(32, 64);
-        (_w2, _b2) = Linear(64, 64);
-        (_w3, _b3) = Linear(64, 4);
+        _model = new Mlp(_arena);
         _x = _arena.Randn([1, 32]);
-    }
-
-    private (Tensor Weight, Tensor Bias) Linear(int inFeatures, int outFeatures)
-    {
-        float bound = 1f / MathF.Sqrt(inFeatures);
-        return (_arena.Uniform([outFeatures, inFeatures], -bound, bound, requiresGrad: true),
-                _arena.Uniform([outFeatures], -bound, bound, requiresGrad: true));
     }
 
     /// <summary>Frees the arena's native memory (BenchmarkDotNet calls this once, after the last iteration).</summary>
@@ -43,10 +34,7 @@ public class InferenceBenchmarks
         using (_arena.Scope())
         using (_arena.NoGrad())
         {
-            Tensor h1 = Functional.Linear(_x, _w1, _b1).Tanh();
-            Tensor h2 = Functional.Linear(h1, _w2, _b2).Tanh();
-            Tensor y = Functional.Linear(h2, _w3, _b3);
-            return y.AsSpanUnsafely()[0];
+            return _model.Forward(_x).AsSpanUnsafely()[0];
         }
     }
 }

@@ -1,4 +1,3 @@
-using System;
 using BenchmarkDotNet.Attributes;
 
 namespace ArenaGrad.Benchmarks;
@@ -12,8 +11,8 @@ public class TrainingStepBenchmarks
 {
     private const int Batch = 32;
     private Arena _arena = null!;
-    private Tensor _x, _w1, _b1, _w2, _b2, _w3, _b3;
-    private Tensor[] _parameters = null!;
+    private Mlp _model = null!;
+    private Tensor _x;
     private int[] _targets = null!;
 
     /// <summary>Parameters (PyTorch's uniform init), a fixed input batch and targets, all outside any scope.</summary>
@@ -21,20 +20,10 @@ public class TrainingStepBenchmarks
     public void Setup()
     {
         _arena = new Arena(new ArenaOptions { Seed = 42 });
-        (_w1, _b1) = Linear(32, 64);
-        (_w2, _b2) = Linear(64, 64);
-        (_w3, _b3) = Linear(64, 4);
-        _parameters = [_w1, _b1, _w2, _b2, _w3, _b3];
+        _model = new Mlp(_arena);
         _x = _arena.Randn([Batch, 32]);
         _targets = new int[Batch];
         for (int i = 0; i < Batch; i++) _targets[i] = i % 4;
-    }
-
-    private (Tensor Weight, Tensor Bias) Linear(int inFeatures, int outFeatures)
-    {
-        float bound = 1f / MathF.Sqrt(inFeatures);
-        return (_arena.Uniform([outFeatures, inFeatures], -bound, bound, requiresGrad: true),
-                _arena.Uniform([outFeatures], -bound, bound, requiresGrad: true));
     }
 
     /// <summary>Frees the arena's native memory (BenchmarkDotNet calls this once, after the last iteration).</summary>
@@ -48,14 +37,12 @@ public class TrainingStepBenchmarks
         float loss;
         using (_arena.Scope())
         {
-            Tensor h1 = Functional.Linear(_x, _w1, _b1).Tanh();
-            Tensor h2 = Functional.Linear(h1, _w2, _b2).Tanh();
-            Tensor lossTensor = Functional.CrossEntropy(Functional.Linear(h2, _w3, _b3), _targets);
+            Tensor lossTensor = Functional.CrossEntropy(_model.Forward(_x), _targets);
             lossTensor.Backward();
             loss = lossTensor.Item();
             using (_arena.NoGrad())
             {
-                foreach (Tensor p in _parameters)
+                foreach (Tensor p in _model.Parameters)
                 {
                     p.AddInPlace(p.Grad!.Value, -0.01f);
                     p.ZeroGrad();
