@@ -21,15 +21,7 @@ internal static class Elementwise
     /// <summary>y[i] = op(a[i], b[i]). y may be exactly the same memory as a or b.</summary>
     [MethodImpl(Kernel.Compile)]
     internal static void Binary<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
-        where TOp : struct, IBinaryOperator
-    {
-        Check.SameLength(a.Length, y.Length, nameof(a), nameof(y));
-        Check.SameLength(b.Length, y.Length, nameof(b), nameof(y));
-        Loops.Store(
-            new BinarySource<TOp>(op, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b)),
-            ref MemoryMarshal.GetReference(y),
-            (nuint)y.Length);
-    }
+        where TOp : struct, IBinaryOperator => Binary(op, a, b, y, accumulate: false);
 
     /// <summary>y[i] = op(a[i], b). y may be exactly the same memory as a.</summary>
     [MethodImpl(Kernel.Compile)]
@@ -145,16 +137,18 @@ internal static class Elementwise
         Loops.Add(new ConstantSource(c), ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
 
     /// <summary>dst[i] += op(a[i], b[i]). dst must not alias a or b.</summary>
-    [MethodImpl(Kernel.Compile)]
     internal static void AccumulateBinary<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dst)
+        where TOp : struct, IBinaryOperator => Binary(op, a, b, dst, accumulate: true);
+
+    [MethodImpl(Kernel.Compile)]
+    private static void Binary<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dst, bool accumulate)
         where TOp : struct, IBinaryOperator
     {
         Check.SameLength(a.Length, dst.Length, nameof(a), nameof(dst));
         Check.SameLength(b.Length, dst.Length, nameof(b), nameof(dst));
-        Loops.Add(
-            new BinarySource<TOp>(op, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b)),
-            ref MemoryMarshal.GetReference(dst),
-            (nuint)dst.Length);
+        var source = new BinarySource<TOp>(op, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b));
+        if (accumulate) Loops.Add(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        else Loops.Store(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
     }
 
     /// <summary>dst[i] = op(g[i], x[i], y[i]) (backward of y = f(x), first contribution). dst must not alias the inputs.</summary>
