@@ -19,7 +19,6 @@ internal static class Elementwise
     }
 
     /// <summary>y[i] = op(a[i], b[i]). y may be exactly the same memory as a or b.</summary>
-    [MethodImpl(Kernel.Compile)]
     internal static void Binary<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
         where TOp : struct, IBinaryOperator => Binary(op, a, b, y, accumulate: false);
 
