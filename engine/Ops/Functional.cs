@@ -5,7 +5,7 @@ using ArenaGrad.Tape;
 namespace ArenaGrad;
 
 /// <summary>Operations that take several tensors, named as in <c>torch.nn.functional</c> / <c>torch</c>.</summary>
-public static class Functional
+public static partial class Functional
 {
     /// <summary>F.linear: x @ wᵀ + b, for x [..., in], w [out, in], b [out] (optional).</summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
