@@ -220,6 +220,30 @@ public sealed unsafe partial class Arena
 /// <summary>Facts about backward rules that the pass needs outside the rule table.</summary>
 internal static class BackwardRules
 {
+    /// <summary>Floats of scratch the rule of <paramref name="op"/> takes through <c>Arena.Scratch</c> (each
+    /// request rounded up to 16 floats), from the element counts of its output, inputs and saved slot. Backward
+    /// reserves the largest over the instructions it can reach before it writes any gradient; a rule that asks
+    /// for more than declared here fails loudly.</summary>
+    public static long ScratchFloats(OpCode op, int output, int input0, int input1, int saved)
+    {
+        long y = Round(output);
+        bool broadcast = input0 != output || input1 != output;
+        return op switch
+        {
+            OpCode.Multiply => broadcast ? 2 * y : 0,            // g*b and g*a, each before reducing to the input's shape
+            OpCode.Divide => (broadcast ? y : 0) + 2 * y,        // g/b before reducing; g*y and g*y/b for db
+            OpCode.MseLoss => Round(input0),                     // a - b
+            OpCode.CrossEntropy => Round(saved),                 // softmax - onehot
+            _ => 0,
+        };
+    }
+
+    private static long Round(long floats) => (floats + 15) & ~15L;
+
+    /// <summary>Whether the operand buffer of an <paramref name="op"/> instruction holds input slots (Concat's
+    /// inputs) rather than other integers (cross-entropy's targets).</summary>
+    public static bool OperandsAreInputs(OpCode op) => op == OpCode.Concat;
+
     /// <summary>Whether the rule of <paramref name="op"/> reads its inputs' values (so an in-place change of
     /// an input after recording would make the gradient wrong, as PyTorch's saved-tensor check says).</summary>
     public static bool ReadsInputValues(OpCode op) => op switch
