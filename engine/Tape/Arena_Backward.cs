@@ -153,14 +153,16 @@ public sealed unsafe partial class Arena
     private void CheckSavedVersions(int instructionIndex)
     {
         ref Instruction instruction = ref _tape[instructionIndex];
-        if (!BackwardRules.ReadsInputValues(instruction.Op)) return;
         CheckVersion(instructionIndex, instruction.Input0, instruction.Version0);
         CheckVersion(instructionIndex, instruction.Input1, instruction.Version1);
+        CheckVersion(instructionIndex, instruction.Input2, instruction.Version2);
+        CheckVersion(instructionIndex, instruction.Output, instruction.VersionOutput);
+        CheckVersion(instructionIndex, instruction.Saved, instruction.VersionSaved);
     }
 
     private void CheckVersion(int instructionIndex, int input, int recordedVersion)
     {
-        if (input < 0) return;
+        if (input < 0 || recordedVersion < 0) return; // -1: the rule does not read it
         int now = VersionOf(input);
         if (now == recordedVersion) return;
         string what = ShapeMath.TorchTypeAndShape(ShapeOf(input));
