@@ -25,7 +25,7 @@ public sealed unsafe partial class Arena : IDisposable
     private NativeList<nint> _values;      // float*
     private NativeList<int> _gradientSlot; // slot whose values are this tensor's gradient (what .Grad returns), -1 if none
     private NativeList<int> _length;       // element count
-    private NativeList<uint> _generation;
+    private NativeList<ulong> _generation; // 64-bit: at one tensor per nanosecond it would take 584 years to wrap
     private NativeList<int> _producer;     // tape index of the instruction that made it, -1 for leaves
     private NativeList<int> _versionOwner; // slot whose version counter this tensor shares (views share their base's)
     private NativeList<int> _version;      // bumped by in-place ops; checked by backward for saved inputs
@@ -37,7 +37,7 @@ public sealed unsafe partial class Arena : IDisposable
     private BitColumn _backwardReached;    // scratch of PlanBackward: slots a gradient can reach
 
     private FloatStack _floats;
-    private uint _nextGeneration = 1;
+    private ulong _nextGeneration = 1;
     private long _gradientFloats;
     private NativeList<StackMarks> _openScopes; // where each open scope began, innermost last
     private int _nextScopeId = 1;
@@ -99,6 +99,13 @@ public sealed unsafe partial class Arena : IDisposable
         var scope = new GradModeScope(this, IsGradEnabled);
         IsGradEnabled = enabled;
         return scope;
+    }
+
+    /// <summary>The generation the next tensor slot gets (tests force it past 2^32).</summary>
+    internal ulong NextGeneration
+    {
+        get => _nextGeneration;
+        set => _nextGeneration = value;
     }
 
     /// <summary>Frees all native memory. Every tensor of this arena becomes unusable.</summary>
@@ -256,18 +263,18 @@ public sealed unsafe partial class Arena : IDisposable
 
     /// <summary>Checks that a handle still names the tensor it was made for.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal int Validate(int slot, uint generation)
+    internal int Validate(int slot, ulong generation)
     {
         if (!IsLive(slot, generation)) ThrowInvalidHandle(slot, generation);
         return slot;
     }
 
     /// <summary>Whether (slot, generation) names a live tensor, without throwing.</summary>
-    internal bool IsLive(int slot, uint generation) =>
+    internal bool IsLive(int slot, ulong generation) =>
         !_disposed && (uint)slot < (uint)_values.Count && _generation[slot] == generation;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowInvalidHandle(int slot, uint generation)
+    private void ThrowInvalidHandle(int slot, ulong generation)
     {
         ThrowIfDisposed();
         throw new InvalidOperationException(

@@ -19,9 +19,9 @@ public readonly partial struct Tensor : IEquatable<Tensor>
 {
     private readonly Arena? _arena;
     private readonly int _slot;
-    private readonly uint _generation;
+    private readonly ulong _generation; // 64-bit so that it cannot wrap: a released handle stays released
 
-    internal Tensor(Arena arena, int slot, uint generation)
+    internal Tensor(Arena arena, int slot, ulong generation)
     {
         _arena = arena;
         _slot = slot;
