@@ -1,3 +1,4 @@
+using System.Threading;
 using System.Runtime.CompilerServices;
 using ArenaGrad.Memory;
 using ArenaGrad.Tape;
@@ -17,7 +18,14 @@ namespace ArenaGrad;
 /// <see cref="Scope"/> live until the arena is disposed; a scope rewinds the stack, the table and the tape
 /// in O(1). A tensor that requires grad has its gradient reserved beside its values when it is made, so
 /// backward never allocates memory that would outlive its scope.</para>
-/// <para>Not thread-safe: use one arena per thread.</para>
+/// <para>Owned by one thread at a time. The thread that creates an arena owns it; a call from any other thread
+/// (making or reading a tensor, an op, backward, a scope) throws <see cref="InvalidOperationException"/> naming
+/// both threads, instead of racing on the tables. To hand an arena over, the owner calls
+/// <see cref="ReleaseOwnership"/>; the next thread that uses it then claims it (atomically, so two threads
+/// cannot both win). The check is one compare of <see cref="Environment.CurrentManagedThreadId"/> per
+/// handle validation and allocation (against a thread-static copy of it). Counters such as <see cref="TensorCount"/> may be read from any thread.</para>
+/// <para>An arena that is never disposed frees its native memory when the garbage collector finalizes it;
+/// dispose it to free the memory at a known time.</para>
 /// </remarks>
 public sealed unsafe partial class Arena : IDisposable
 {
@@ -42,6 +50,23 @@ public sealed unsafe partial class Arena : IDisposable
     private NativeList<StackMarks> _openScopes; // where each open scope began, innermost last
     private int _nextScopeId = 1;
     private bool _disposed;
+    private int _ownerThread;              // managed id of the owning thread; Unowned after ReleaseOwnership, DisposedOwner after Dispose
+
+    // Neither is a managed thread id (those start at 1) nor the 0 of a thread whose cache below is not filled yet,
+    // so the fast check sends every use of an unowned or disposed arena, and every first use on a thread, to the slow path.
+    private const int Unowned = -2;
+    private const int DisposedOwner = -1;
+
+    /// <summary>This thread's <see cref="Environment.CurrentManagedThreadId"/>, or 0 until the slow path fills it.
+    /// Reading a thread-static int costs a fraction of what that property costs (ThreadCheckBenchmarks).</summary>
+    [ThreadStatic] private static int t_managedThreadId;
+
+    /// <summary>The cached managed id of the current thread (0 if this thread has not used an arena yet).</summary>
+    internal static int CachedThreadId
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => t_managedThreadId;
+    }
 
     /// <summary>Creates an arena with default <see cref="ArenaOptions"/>.</summary>
     public Arena() : this(new ArenaOptions()) { }
@@ -55,6 +80,7 @@ public sealed unsafe partial class Arena : IDisposable
         if (options.MaxBytes <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxBytes, "ArenaOptions.MaxBytes must be positive.");
         Options = options;
+        _ownerThread = t_managedThreadId = Environment.CurrentManagedThreadId;
         _floats = new FloatStack(options.BlockBytes, options.MaxBytes);
         _random = new Xoshiro256(options.Seed);
     }
@@ -80,7 +106,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// <summary>Starts a scope: everything made until it is disposed is released then.</summary>
     public ArenaScope Scope()
     {
-        ThrowIfDisposed();
+        CheckUse();
         var marks = new StackMarks(_nextScopeId++, _values.Count, _floats.Mark, _tape.Count, _operands.Count, _gradientFloats);
         _openScopes.Add(marks);
         return new ArenaScope(this, marks.ScopeId);
@@ -95,7 +121,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// <summary>Sets grad mode until the returned scope is disposed (<c>torch.set_grad_enabled(b)</c>).</summary>
     public GradModeScope SetGradEnabled(bool enabled)
     {
-        ThrowIfDisposed();
+        CheckUse();
         var scope = new GradModeScope(this, IsGradEnabled);
         IsGradEnabled = enabled;
         return scope;
@@ -109,10 +135,13 @@ public sealed unsafe partial class Arena : IDisposable
     }
 
     /// <summary>Frees all native memory. Every tensor of this arena becomes unusable.</summary>
+    /// <exception cref="InvalidOperationException">Another thread owns the arena (it may be using the memory).</exception>
     public void Dispose()
     {
         if (_disposed) return;
+        CheckUse();
         _disposed = true;
+        Volatile.Write(ref _ownerThread, DisposedOwner);
         _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
         _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _gradientLive.Free(); _backwardReached.Free();
@@ -126,6 +155,7 @@ public sealed unsafe partial class Arena : IDisposable
     internal void EndScope(int scopeId)
     {
         if (_disposed) return; // disposing the arena already released everything
+        CheckUse();
         int depth = _openScopes.Count;
         if (depth == 0 || _openScopes[depth - 1].ScopeId != scopeId)
         {
@@ -261,17 +291,36 @@ public sealed unsafe partial class Arena : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal Tensor Handle(int slot) => new(this, slot, _generation[slot]);
 
-    /// <summary>Checks that a handle still names the tensor it was made for.</summary>
+    /// <summary>Checks that a handle still names the tensor it was made for, and that this thread owns the arena.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int Validate(int slot, ulong generation)
     {
-        if (!IsLive(slot, generation)) ThrowInvalidHandle(slot, generation);
+        // One compare covers ownership and disposal (Dispose sets the owner to an id no thread has); a disposed
+        // arena also has no slots, so the slot test fails too.
+        if (_ownerThread != t_managedThreadId || (uint)slot >= (uint)_values.Count || _generation[slot] != generation)
+            ValidateSlow(slot, generation);
         return slot;
     }
 
-    /// <summary>Whether (slot, generation) names a live tensor, without throwing.</summary>
-    internal bool IsLive(int slot, ulong generation) =>
-        !_disposed && (uint)slot < (uint)_values.Count && _generation[slot] == generation;
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ValidateSlow(int slot, ulong generation)
+    {
+        ClaimOrThrow();
+        if ((uint)slot < (uint)_values.Count && _generation[slot] == generation) return; // just claimed
+        ThrowInvalidHandle(slot, generation);
+    }
+
+    /// <summary>Whether (slot, generation) names a live tensor, without throwing (except for a use from a thread
+    /// that does not own the arena).</summary>
+    internal bool IsLive(int slot, ulong generation)
+    {
+        if (_ownerThread != t_managedThreadId)
+        {
+            if (_disposed) return false;
+            ClaimOrThrow();
+        }
+        return !_disposed && (uint)slot < (uint)_values.Count && _generation[slot] == generation;
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowInvalidHandle(int slot, ulong generation)
@@ -284,8 +333,47 @@ public sealed unsafe partial class Arena : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    /// <summary>Checks that the arena may be used now (not disposed).</summary>
-    private void CheckUse() => ThrowIfDisposed();
+    /// <summary>Checks that the arena may be used now: not disposed, and owned by (or claimable by) this thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckUse()
+    {
+        if (_ownerThread != t_managedThreadId) ClaimOrThrow();
+    }
+
+    /// <summary>Managed id of the thread that owns this arena, or 0 while it is unowned (after
+    /// <see cref="ReleaseOwnership"/>, until another thread uses it).</summary>
+    public int OwnerThreadId => Math.Max(Volatile.Read(ref _ownerThread), 0);
+
+    /// <summary>Gives up this thread's ownership, so that another thread may use the arena: the next thread that
+    /// uses it becomes its owner. Call it on the owning thread when handing the arena over (for example before
+    /// queueing work that uses it on the thread pool); the handover publishes every write made so far.</summary>
+    /// <exception cref="InvalidOperationException">Called from a thread that does not own the arena.</exception>
+    public void ReleaseOwnership()
+    {
+        CheckUse();
+        Interlocked.Exchange(ref _ownerThread, Unowned);
+    }
+
+    /// <summary>Slow path of the ownership check: claims an unowned arena for this thread, or throws.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ClaimOrThrow()
+    {
+        int current = t_managedThreadId = Environment.CurrentManagedThreadId;
+        int owner = Volatile.Read(ref _ownerThread);
+        if (owner == current) return;
+        if (owner == DisposedOwner) ThrowIfDisposed();
+        if (owner == Unowned)
+        {
+            owner = Interlocked.CompareExchange(ref _ownerThread, current, Unowned);
+            if (owner == Unowned) return; // claimed: the exchange also makes the previous owner's writes visible
+            if (owner == current) return;
+            if (owner == DisposedOwner) ThrowIfDisposed();
+        }
+        throw new InvalidOperationException(
+            $"This arena is owned by managed thread {owner}, but was used from thread {current}. An arena and its tensors may be " +
+            $"used by one thread at a time. To hand it over, call arena.ReleaseOwnership() on thread {owner}; the next thread " +
+            "that uses the arena then owns it. To work in parallel, give each thread its own arena.");
+    }
 
     // ---- column access for ops and kernels ----------------------------------------------------------
 

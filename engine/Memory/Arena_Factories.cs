@@ -82,7 +82,11 @@ public sealed partial class Arena
     }
 
     /// <summary>Reseeds the arena's generator (<c>torch.manual_seed</c>).</summary>
-    public void ManualSeed(ulong seed) => _random = new Xoshiro256(seed);
+    public void ManualSeed(ulong seed)
+    {
+        CheckUse();
+        _random = new Xoshiro256(seed);
+    }
 
     /// <summary>Uniform samples in [0, 1) from the arena's seeded generator (<c>torch.rand</c>).</summary>
     public Tensor Rand(ReadOnlySpan<int> shape, bool requiresGrad = false) => Uniform(shape, 0f, 1f, requiresGrad);
