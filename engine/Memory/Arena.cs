@@ -142,6 +142,16 @@ public sealed unsafe partial class Arena : IDisposable
         CheckUse();
         _disposed = true;
         Volatile.Write(ref _ownerThread, DisposedOwner);
+        FreeNativeMemory();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Backstop for an arena that was never disposed: frees its native memory (and nothing else: no
+    /// managed object is touched on the finalizer thread).</summary>
+    ~Arena() => FreeNativeMemory();
+
+    private void FreeNativeMemory()
+    {
         _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
         _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _gradientLive.Free(); _backwardReached.Free();

@@ -105,6 +105,7 @@ internal unsafe struct FloatStack
                 throw new ArenaCapacityException(count * sizeof(float), _maxBytes - ReservedBytes, _maxBytes);
         }
         var block = new Block { Start = (float*)NativeMemory.AlignedAlloc((nuint)bytes, 64), Capacity = capacity, Serial = _nextSerial++ };
+        NativeMemoryStats.Allocated(bytes);
         _blocks.Add(block);
         // Move the new block to position `next` so that it becomes the current one.
         for (int i = _blocks.Count - 1; i > next; i--) _blocks[i] = _blocks[i - 1];
@@ -130,6 +131,7 @@ internal unsafe struct FloatStack
             if (block.Serial >= serial)
             {
                 NativeMemory.AlignedFree(block.Start);
+                NativeMemoryStats.Freed(block.Capacity * sizeof(float));
                 ReservedBytes -= block.Capacity * sizeof(float);
             }
             else _blocks[kept++] = block;
@@ -141,7 +143,11 @@ internal unsafe struct FloatStack
     /// <summary>Frees every block.</summary>
     public void Free()
     {
-        for (int i = 0; i < _blocks.Count; i++) NativeMemory.AlignedFree(_blocks[i].Start);
+        for (int i = 0; i < _blocks.Count; i++)
+        {
+            NativeMemory.AlignedFree(_blocks[i].Start);
+            NativeMemoryStats.Freed(_blocks[i].Capacity * sizeof(float));
+        }
         _blocks.Free();
         _block = 0;
         _offset = 0;

@@ -171,7 +171,8 @@ public readonly partial struct Tensor : IEquatable<Tensor>
 
     /// <summary>The values in place, row-major.</summary>
     /// <remarks>Writes bypass autograd and version tracking, like <c>t.data</c> in PyTorch. The span is valid until
-    /// the tensor is released.</remarks>
+    /// the tensor is released. It does not keep the arena alive: an arena that is never disposed can be finalized
+    /// (freeing the memory) once nothing references it, so keep it reachable while the span is in use.</remarks>
     public Span<float> AsSpanUnsafely() => Arena.Values(_slot);
 
     /// <summary>Prints as PyTorch does: <c>tensor([1., 2.], requires_grad=True)</c>.</summary>
