@@ -75,8 +75,9 @@ public sealed unsafe partial class Arena : IDisposable
     public Arena(ArenaOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.BlockBytes <= 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.BlockBytes, "ArenaOptions.BlockBytes must be positive.");
+        if (options.BlockBytes <= 0 || options.BlockBytes > ArenaOptions.MaxBlockBytes)
+            throw new ArgumentOutOfRangeException(nameof(options), options.BlockBytes,
+                $"ArenaOptions.BlockBytes must be between 1 and {ArenaOptions.MaxBlockBytes} (2^31 floats, room for the largest tensor), but got {options.BlockBytes}.");
         if (options.MaxBytes <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxBytes, "ArenaOptions.MaxBytes must be positive.");
         Options = options;

@@ -104,7 +104,16 @@ internal unsafe struct FloatStack
             if (ReservedBytes + bytes > _maxBytes)
                 throw new ArenaCapacityException(count * sizeof(float), _maxBytes - ReservedBytes, _maxBytes);
         }
-        var block = new Block { Start = (float*)NativeMemory.AlignedAlloc((nuint)bytes, 64), Capacity = capacity, Serial = _nextSerial++ };
+        float* start = TryAllocateBlock(bytes);
+        if (start == null && capacity > rounded)
+        {
+            // The system refused a full block: a block of exactly what was asked may still fit.
+            capacity = rounded;
+            bytes = capacity * sizeof(float);
+            start = TryAllocateBlock(bytes);
+        }
+        if (start == null) throw ArenaCapacityException.SystemRefused(bytes, ReservedBytes, _maxBytes);
+        var block = new Block { Start = start, Capacity = capacity, Serial = _nextSerial++ };
         NativeMemoryStats.Allocated(bytes);
         _blocks.Add(block);
         // Move the new block to position `next` so that it becomes the current one.
@@ -114,6 +123,24 @@ internal unsafe struct FloatStack
         _block = next;
         _offset = rounded;
         return block.Start;
+    }
+
+    /// <summary>Test hook: block requests above this many bytes fail as if the system had refused them (0 = off).</summary>
+    internal static long SimulatedSystemLimitBytes;
+
+    /// <summary>A new 64-byte-aligned native block, or null when the system cannot provide it (so that the
+    /// caller reports an <see cref="ArenaCapacityException"/>, never an <see cref="OutOfMemoryException"/>).</summary>
+    private static float* TryAllocateBlock(long bytes)
+    {
+        if (SimulatedSystemLimitBytes > 0 && bytes > SimulatedSystemLimitBytes) return null;
+        try
+        {
+            return (float*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        }
+        catch (OutOfMemoryException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Rewinds to <paramref name="mark"/> and frees the blocks made since <see cref="NextBlockSerial"/> was
