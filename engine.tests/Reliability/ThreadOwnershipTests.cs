@@ -73,16 +73,23 @@ public sealed class ThreadOwnershipTests
         int refused = 0;
         Exception? unexpected = null;
         using var stop = new ManualResetEventSlim();
+        using var firstRefusal = new ManualResetEventSlim();
         var reader = new Thread(() =>
         {
             while (!stop.IsSet)
             {
                 try { _ = w.ToArray(); _ = arena.Zeros([64]); unexpected ??= new InvalidOperationException("a read from the other thread succeeded"); }
-                catch (InvalidOperationException e) when (e.Message.StartsWith("This arena is owned by", StringComparison.Ordinal)) { refused++; }
+                catch (InvalidOperationException e) when (e.Message.StartsWith("This arena is owned by", StringComparison.Ordinal))
+                {
+                    refused++;
+                    firstRefusal.Set();
+                }
                 catch (Exception e) { unexpected ??= e; }
             }
         });
         reader.Start();
+        // On a loaded machine the reader may not get a core for a while: make sure it is running before training.
+        Assert.That(firstRefusal.Wait(TimeSpan.FromSeconds(60)), Is.True, "the reader thread ran");
         float first = 0, last = 0;
         for (int step = 0; step < 300; step++)
         {
@@ -98,7 +105,7 @@ public sealed class ThreadOwnershipTests
         }
         stop.Set();
         reader.Join();
-        Assert.That(unexpected, Is.Null);
+        Assert.That(unexpected, Is.Null, unexpected?.ToString());
         Assert.That(refused, Is.GreaterThan(0));
         Assert.That(last, Is.LessThan(first));
         Assert.That(arena.TensorCount, Is.EqualTo(3));
