@@ -85,6 +85,10 @@ public sealed unsafe partial class Arena : IDisposable
         return new ArenaScope(this, marks.ScopeId);
     }
 
+    /// <summary>Whether a <see cref="Scope"/> is open: tensors made now are released when it ends (modules and
+    /// optimizers check this, since their parameters and state must outlive every step).</summary>
+    internal bool HasOpenScope => _openScopes.Count > 0;
+
     /// <summary>Turns recording off until the returned scope is disposed (<c>torch.no_grad()</c>).</summary>
     public GradModeScope NoGrad() => SetGradEnabled(false);
 
