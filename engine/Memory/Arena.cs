@@ -154,7 +154,7 @@ public sealed unsafe partial class Arena : IDisposable
     internal readonly record struct OpMark(int Slots, FloatStackMark Floats, long BlockSerial, int Tape, int Operands, long GradientFloats);
 
     /// <summary>Starts an op that takes more than one allocation (or can fail after its first): everything it
-    /// makes is undone unless it reaches <see cref="OpTransaction.Commit"/>. Use as
+    /// makes is undone unless it reaches <see cref="OpTransaction.Commit(int)"/>. Use as
     /// <c>using OpTransaction op = arena.BeginOp(); ... return op.Commit(y);</c>.</summary>
     /// <remarks>An op with a single <see cref="NewSlot"/> needs none: NewSlot takes its memory in one request
     /// before it changes anything.</remarks>
