@@ -96,6 +96,41 @@ public sealed class OpAtomicityTests
         yield return Case("MulInPlace", (a, g) => { var x = M(a, g, 3); return () => { using (a.NoGrad()) x.MulInPlace(3f); return V(x); }; });
         yield return Case("FillInPlace", (a, g) => { var x = M(a, g, 3); return () => { using (a.NoGrad()) x.FillInPlace(3f); return V(x); }; });
         yield return Case("CopyFrom", (a, g) => { var x = M(a, g, 3); var y = M(a, false, 3) * 2f; return () => { using (a.NoGrad()) x.CopyFrom(y); return V(x); }; });
+        // backward (inputs always require grad; leaves already hold a gradient, so a retry that double-counted shows)
+        yield return Case("BackwardElementwiseChain", (a, _) => Backward(a, x => (x.Exp() * x).Tanh().Sum(), 2, 3));
+        yield return Case("BackwardBroadcastMultiply", (a, _) => Backward2(a, (x, y) => (x * y).Sum(), [4, 3], [3]));
+        yield return Case("BackwardBroadcastDivide", (a, _) => Backward2(a, (x, y) => (x / y).Mean(), [4, 1], [2, 1, 3]));
+        yield return Case("BackwardMatMulLinear", (a, _) => Backward2(a, (x, w) => Functional.Linear(x.MatMul(w.Transpose(0, 1)), w).Sum(), [2, 3], [3, 3]));
+        yield return Case("BackwardMseLoss", (a, _) => Backward2(a, Functional.MseLoss, [3, 5], [3, 5]));
+        yield return Case("BackwardCrossEntropy", (a, _) => Backward(a, x => Functional.CrossEntropy(x.Softmax(1) * 3f, [2, 0, 1]), 3, 4));
+        yield return Case("BackwardCatReshapeMax", (a, _) => Backward2(a, (x, y) => Functional.Cat([x, y], 1).Reshape(-1).Max(0) + x.Max(), [2, 2], [2, 3]));
+        yield return Case("BackwardWithGradientAndRetain", (a, _) =>
+        {
+            var x = M(a, true, 2, 3);
+            var seed = M(a, false, 2, 3);
+            var y = (x * x).LogSoftmax(1);
+            return () =>
+            {
+                y.Backward(seed, retainGraph: true);
+                return V(x.Grad!.Value);
+            };
+        });
+    }
+
+    private static Func<float[]> Backward(Arena arena, Func<Tensor, Tensor> f, params int[] shape)
+    {
+        Tensor x = M(arena, true, shape);
+        f(x).Backward(); // the leaf holds a gradient before the pass under test
+        Tensor loss = f(x);
+        return () => { loss.Backward(); return V(x.Grad!.Value); };
+    }
+
+    private static Func<float[]> Backward2(Arena arena, Func<Tensor, Tensor, Tensor> f, int[] shapeA, int[] shapeB)
+    {
+        Tensor x = M(arena, true, shapeA), y = M(arena, true, shapeB);
+        f(x, y).Backward();
+        Tensor loss = f(x, y);
+        return () => { loss.Backward(); return [.. V(x.Grad!.Value), .. V(y.Grad!.Value)]; };
     }
 
     private readonly record struct ArenaState(int Tensors, int Tape, long GradientBytes, ArenaGrad.Memory.FloatStackMark Floats, long Reserved, int Blocks)
