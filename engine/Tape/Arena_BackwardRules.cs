@@ -50,9 +50,9 @@ public sealed unsafe partial class Arena
             case OpCode.Transpose:             TransposeBackward(ins, g); break;                      // dx += gᵀ
             case OpCode.Concat:                ConcatBackward(ins, g); break;                         // each input takes its slice
             case OpCode.SumAll:                AxisRule(ins, g, 1f); break;                           // dx += g
-            case OpCode.MeanAll:               AxisRule(ins, g, 1f / LengthOf(a)); break;             // dx += g/n
+            case OpCode.MeanAll:               AxisRule(ins, g, LengthOf(a)); break;                  // dx += g/n
             case OpCode.SumDim:                AxisRule(ins, g, 1f); break;                           // dx[..,d,..] += g
-            case OpCode.MeanDim:               AxisRule(ins, g, 1f / ShapeOf(a)[ins.Int0]); break;    // dx[..,d,..] += g/n
+            case OpCode.MeanDim:               AxisRule(ins, g, ShapeOf(a)[ins.Int0]); break;         // dx[..,d,..] += g/n
             case OpCode.MaxAll:
             case OpCode.MaxDim:                MaxBackward(ins, g); break;                            // ties share g evenly
             case OpCode.Softmax:
@@ -134,13 +134,14 @@ public sealed unsafe partial class Arena
         AccumulateReduced(ins.Input1, quotient, ins.Output, -1f);
     }
 
-    /// <summary>Sum/mean backward: the gradient of the reduced axis is spread back along it.</summary>
-    private void AxisRule(in Instruction ins, ReadOnlySpan<float> g, float scale)
+    /// <summary>Sum/mean backward: the gradient of the reduced axis, divided by <paramref name="divisor"/>
+    /// (1 for sum, n for mean), is spread back along it.</summary>
+    private void AxisRule(in Instruction ins, ReadOnlySpan<float> g, float divisor)
     {
         if (!RequiresGrad(ins.Input0)) return;
         ShapeMath.SplitAxis(ShapeOf(ins.Input0), ins.Op is OpCode.SumAll or OpCode.MeanAll ? -1 : ins.Int0,
             out int outer, out int dim, out int inner);
-        Reductions.BroadcastAxisAccumulate(g, outer, dim, inner, scale, GradientForAccumulation(ins.Input0));
+        Reductions.BroadcastAxisAccumulate(g, outer, dim, inner, divisor, GradientForAccumulation(ins.Input0));
     }
 
     private void MaxBackward(in Instruction ins, ReadOnlySpan<float> g)
