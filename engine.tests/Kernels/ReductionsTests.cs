@@ -143,7 +143,7 @@ public class ReductionsTests
                         }
                     }
 
-                    Reductions.MaxAxisGrad(x, max, g, outer, dim, inner, dx);
+                    Reductions.MaxAxisGrad(x, max, g, outer, dim, inner, dx, amax: true);
                     Assert.That(dx, Is.EqualTo(expected).Within(1e-6), $"[{outer},{dim},{inner}]");
                 }
             }

@@ -129,10 +129,14 @@ internal static class Reductions
         }
     }
 
-    /// <summary>dx[(o*dim+d)*inner+i] += g[o*inner+i] / count where x there equals max[o*inner+i] and count
-    /// is the number of such d (torch.amax shares the gradient evenly between ties).</summary>
+    /// <summary>Backward of max along the middle axis, as PyTorch 1.13. The positions that hold the max are
+    /// those equal to it, or, when the max is NaN, those holding NaN. torch.max() (<paramref name="amax"/>
+    /// false, evenly_distribute_backward): each such position gets g / count, the others nothing.
+    /// torch.amax (true, scale_grad_by_count): every position gets (g / count) * mask, so a NaN max, which
+    /// amax compares with ==, matches nothing and gives NaN to the whole slice, and an infinite g gives NaN
+    /// (0 * inf) off the max.</summary>
     [MethodImpl(Kernel.Compile)]
-    internal static void MaxAxisGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> max, ReadOnlySpan<float> g, int outer, int dim, int inner, Span<float> dx)
+    internal static void MaxAxisGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> max, ReadOnlySpan<float> g, int outer, int dim, int inner, Span<float> dx, bool amax)
     {
         CheckAxis(x.Length, outer, dim, inner, max.Length, nameof(x), nameof(max));
         Check.SameLength(max.Length, g.Length, nameof(max), nameof(g));
@@ -143,23 +147,25 @@ internal static class Reductions
             for (int i = 0; i < inner; i++)
             {
                 float m = max[o * inner + i];
+                bool nanMax = float.IsNaN(m) && !amax;
                 int count = 0;
                 for (int d = 0; d < dim; d++)
                 {
-                    count += x[baseX + d * inner + i] == m ? 1 : 0;
-                }
-
-                if (count == 0)
-                {
-                    continue; // max was NaN: no position equals it
+                    float v = x[baseX + d * inner + i];
+                    count += (nanMax ? float.IsNaN(v) : v == m) ? 1 : 0;
                 }
 
                 float share = g[o * inner + i] / count;
                 for (int d = 0; d < dim; d++)
                 {
-                    if (x[baseX + d * inner + i] == m)
+                    float v = x[baseX + d * inner + i];
+                    if (nanMax ? float.IsNaN(v) : v == m)
                     {
                         dx[baseX + d * inner + i] += share;
+                    }
+                    else if (amax)
+                    {
+                        dx[baseX + d * inner + i] += 0f * share;
                     }
                 }
             }
