@@ -57,8 +57,16 @@ public sealed unsafe partial class Arena
             case OpCode.MaxDim:                MaxBackward(ins, g); break;                            // ties share g evenly
             case OpCode.Softmax:
             case OpCode.LogSoftmax:            SoftmaxBackward(ins, g); break;                        // dx += y*(g-Σg*y) | g-exp(y)Σg
-            case OpCode.MseLoss:               MseLossBackward(ins, g); break;                        // da += 2g(a-b)/n, db -= same
-            case OpCode.CrossEntropy:          CrossEntropyBackward(ins, g); break;                   // dx += g(softmax-onehot)/N
+            case OpCode.MseLoss:               PointwiseLossBackward(ins, g, new MseLossGradOperator(LossNorm(ins, 2f))); break; // da += norm(a-b)g, db swaps a, b
+            case OpCode.CrossEntropy:
+            case OpCode.CrossEntropySmoothed:  CrossEntropyBackward(ins, g); break;                   // dx += w(softmax - ε/C - (1-ε)onehot)
+            case OpCode.L1LossMean:
+            case OpCode.L1LossSum:
+            case OpCode.L1LossNone:            PointwiseLossBackward(ins, g, new L1LossGradOperator(LossDivisor(ins))); break; // da += (g/n)sign(a-b)
+            case OpCode.SmoothL1Loss:          PointwiseLossBackward(ins, g, new SmoothL1LossGradOperator(LossNorm(ins, 1f), s)); break; // da += norm g clamp((a-b)/β, -1, 1)
+            case OpCode.HuberLoss:             PointwiseLossBackward(ins, g, new HuberLossGradOperator(LossNorm(ins, 1f), s)); break; // da += norm g clamp(a-b, -δ, δ)
+            case OpCode.BinaryCrossEntropyWithLogits: BinaryCrossEntropyWithLogitsBackward(ins, g); break; // dx += g(σ(x)-t)/n, dt -= g x/n
+            case OpCode.NllLoss:               NllLossBackward(ins, g); break;                        // dx[n, t_n] -= w_n
             default: throw new InvalidOperationException($"No backward rule for {ins.Op}.");
         }
     }
@@ -186,34 +194,6 @@ public sealed unsafe partial class Arena
             }
             offset += width;
         }
-    }
-
-    private void MseLossBackward(in Instruction ins, ReadOnlySpan<float> g)
-    {
-        // loss = mean((a-b)²): da += 2g(a-b)/n, db -= 2g(a-b)/n
-        ReadOnlySpan<float> av = Values(ins.Input0), bv = Values(ins.Input1);
-        Span<float> difference = Scratch(av.Length, out _);
-        Elementwise.Binary(new SubtractOperator(), av, bv, difference);
-        float scale = 2f * g[0] / av.Length;
-        if (RequiresGrad(ins.Input0)) Elementwise.AccumulateScaled(difference, scale, GradientForAccumulation(ins.Input0));
-        if (RequiresGrad(ins.Input1)) Elementwise.AccumulateScaled(difference, -scale, GradientForAccumulation(ins.Input1));
-    }
-
-    private void CrossEntropyBackward(in Instruction ins, ReadOnlySpan<float> g)
-    {
-        if (!RequiresGrad(ins.Input0)) return;
-        // loss = -mean(logp[n, t_n]): dx[n, c] += g/N * (softmax[n, c] - [c == t_n])
-        ReadOnlySpan<float> logProbabilities = Values(ins.Saved);
-        ReadOnlySpan<int> targets = OperandsOf(ins);
-        int rows = targets.Length;
-        if (rows == 0) return; // mean over no rows: the loss is NaN and there is nothing to differentiate
-        int classes = logProbabilities.Length / rows;
-        float scale = g[0] / rows;
-        Span<float> dx = GradientForAccumulation(ins.Input0);
-        Span<float> probabilities = Scratch(logProbabilities.Length, out _);
-        Elementwise.Unary(new ExpOperator(), logProbabilities, probabilities);
-        for (int n = 0; n < rows; n++) probabilities[n * classes + targets[n]] -= 1f;
-        Elementwise.AccumulateScaled(probabilities, scale, dx);
     }
 }
 
