@@ -103,6 +103,7 @@ public static partial class Functional
                 $"mse_loss expects input and target of the same shape, but got input {ShapeMath.Format(arena.ShapeOf(a))} and target {ShapeMath.Format(arena.ShapeOf(b))}.",
                 nameof(target));
         bool record = arena.ShouldRecord(a, b);
+        using OpTransaction op = arena.BeginOp(); // two allocations: the result and the scratch
         int y = arena.NewSlot([], record);
         ReadOnlySpan<float> av = arena.Values(a), bv = arena.Values(b);
         Span<float> difference = arena.Scratch(av.Length, out FloatStackMark mark);
@@ -112,7 +113,7 @@ public static partial class Functional
         arena.ReleaseScratch(mark);
         arena.Values(y)[0] = loss;
         if (record) arena.Record(new Instruction(OpCode.MseLoss, y, a, b));
-        return arena.Handle(y);
+        return op.Commit(y);
     }
 
     /// <summary>F.cross_entropy with mean reduction: −mean(log_softmax(logits)[n, targets[n]]), logits [N, C].</summary>
@@ -129,6 +130,7 @@ public static partial class Functional
         foreach (int t in targets)
             if ((uint)t >= (uint)classes) throw new ArgumentOutOfRangeException(nameof(targets), t, $"Target {t} is out of bounds.");
         bool record = arena.ShouldRecord(x);
+        using OpTransaction op = arena.BeginOp(); // two allocations: the log-probabilities and the result
         // Log-probabilities are kept for backward when recording; otherwise they are scratch.
         int saved = record ? arena.NewSlot(shape, requiresGrad: false) : -1;
         int y = arena.NewSlot([], record);
@@ -144,6 +146,6 @@ public static partial class Functional
             int start = arena.AddOperands(targets);
             arena.Record(new Instruction(OpCode.CrossEntropy, y, x) { Saved = saved, OperandStart = start, OperandCount = targets.Length });
         }
-        return arena.Handle(y);
+        return op.Commit(y);
     }
 }

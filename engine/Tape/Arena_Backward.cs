@@ -70,7 +70,7 @@ public sealed unsafe partial class Arena
                 if (!_gradientLive.Get(instruction.Output)) continue; // no gradient reached it: skip
                 if (instruction.Freed) throw new InvalidOperationException(FreedGraphMessage);
                 CheckSavedVersions(i);
-                ApplyBackwardRule(instruction);
+                if (_detectAnomaly) ApplyBackwardRuleDetectingAnomaly(i); else ApplyBackwardRule(instruction);
                 _floats.Rewind(scratch);
                 executed++;
                 if (!retainGraph) instruction.Freed = true;

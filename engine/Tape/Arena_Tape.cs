@@ -29,6 +29,7 @@ public sealed unsafe partial class Arena
         if (instruction.Input0 >= 0) instruction.Version0 = VersionOf(instruction.Input0);
         if (instruction.Input1 >= 0) instruction.Version1 = VersionOf(instruction.Input1);
         int index = _tape.Add(instruction);
+        if (_detectAnomaly) RecordCallSite(index);
         _producer[instruction.Output] = index;
         _isLeaf.Set(instruction.Output, false);
     }
