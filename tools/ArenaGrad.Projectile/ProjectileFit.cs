@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using ArenaGrad.Optim;
 using ArenaGrad.Tools;
 using Spectre.Console;
 

@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using ArenaGrad.Nn;
+using ArenaGrad.Optim;
 using ArenaGrad.Tools;
 using Spectre.Console;
 
@@ -36,7 +38,7 @@ internal static class SpiralTraining
 
         using var arena = new Arena(new ArenaOptions { Seed = options.Seed });
         int[] sizes = [2, options.Hidden, options.Hidden, 2];
-        var model = new Mlp(arena, sizes);
+        var model = new Mlp(arena, sizes, static () => new Tanh());
         var optimizer = new Adam(model.Parameters(), options.LearningRate);
         int parameterCount = 0;
         foreach (Tensor p in model.Parameters()) parameterCount += p.Count;
