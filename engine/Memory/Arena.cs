@@ -113,6 +113,10 @@ public sealed unsafe partial class Arena : IDisposable
         return new ArenaScope(this, marks.ScopeId);
     }
 
+    /// <summary>Whether a <see cref="Scope"/> is open: tensors made now are released when it ends (modules and
+    /// optimizers check this, since their parameters and state must outlive every step).</summary>
+    internal bool HasOpenScope => _openScopes.Count > 0;
+
     /// <summary>Turns recording off until the returned scope is disposed (<c>torch.no_grad()</c>).</summary>
     public GradModeScope NoGrad() => SetGradEnabled(false);
 
@@ -199,7 +203,7 @@ public sealed unsafe partial class Arena : IDisposable
     internal readonly record struct OpMark(int Slots, FloatStackMark Floats, long BlockSerial, int Tape, int Operands, long GradientFloats);
 
     /// <summary>Starts an op that takes more than one allocation (or can fail after its first): everything it
-    /// makes is undone unless it reaches <see cref="OpTransaction.Commit"/>. Use as
+    /// makes is undone unless it reaches <see cref="OpTransaction.Commit(int)"/>. Use as
     /// <c>using OpTransaction op = arena.BeginOp(); ... return op.Commit(y);</c>.</summary>
     /// <remarks>An op with a single <see cref="NewSlot"/> needs none: NewSlot takes its memory in one request
     /// before it changes anything.</remarks>

@@ -21,7 +21,7 @@ internal unsafe struct FloatStack
     private long _offset;  // floats used in that block
     private readonly long _blockFloats;
     private readonly long _maxBytes;
-    private long _nextSerial;      // creation number of the next block (see ReleaseBlocksSince)
+    private long _nextSerial;      // creation number of the next block (see RewindAndReleaseBlocksSince)
     private int _failCountdown;    // fault injection: the allocation that brings this to 0 throws (0 = off)
 
     /// <summary>Native bytes reserved in blocks so far.</summary>
@@ -48,7 +48,7 @@ internal unsafe struct FloatStack
         public long Serial;   // creation order: blocks made after an op began are released if the op fails
     }
 
-    /// <summary>The creation number the next new block will get; pass it to <see cref="ReleaseBlocksSince"/>.</summary>
+    /// <summary>The creation number the next new block will get; pass it to <see cref="RewindAndReleaseBlocksSince"/>.</summary>
     public readonly long NextBlockSerial => _nextSerial;
 
     /// <summary>Test hook: the <paramref name="nth"/> allocation from now on (1 = the next one) throws

@@ -1,6 +1,6 @@
 namespace ArenaGrad;
 
-/// <summary>Makes an op all-or-nothing: disposing it before <see cref="Commit"/> puts the arena back exactly as
+/// <summary>Makes an op all-or-nothing: disposing it before <see cref="Commit(int)"/> puts the arena back exactly as
 /// <see cref="Arena.BeginOp"/> found it (slots, floats, blocks, tape, operands, gradient bytes).</summary>
 /// <remarks>A ref struct on the op's stack frame, so it costs a few stores and allocates nothing. Ops built from
 /// other ops (composite losses, optimizer state) get atomicity from the one <c>using</c> line.</remarks>

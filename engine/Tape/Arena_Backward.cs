@@ -76,7 +76,7 @@ public sealed unsafe partial class Arena
                 ref Instruction instruction = ref _tape[i];
                 if (!_gradientLive.Get(instruction.Output)) continue; // no gradient reached it: skip
                 if (instruction.Freed) throw new InvalidOperationException(FreedGraphMessage);
-                ApplyBackwardRule(instruction);
+                if (_detectAnomaly) ApplyBackwardRuleDetectingAnomaly(i); else ApplyBackwardRule(instruction);
                 _backwardScratchUsed = 0; // each rule gets the whole reservation
                 executed++;
                 if (!retainGraph) instruction.Freed = true;

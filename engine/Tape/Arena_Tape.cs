@@ -35,6 +35,7 @@ public sealed unsafe partial class Arena
         instruction.VersionOutput = VersionIfRead(reads, SavedOperands.Output, instruction.Output);
         instruction.VersionSaved = VersionIfRead(reads, SavedOperands.Saved, instruction.Saved);
         int index = _tape.Add(instruction);
+        if (_detectAnomaly) RecordCallSite(index);
         _producer[instruction.Output] = index;
         _isLeaf.Set(instruction.Output, false);
     }
