@@ -34,6 +34,7 @@ public sealed class ThreadOwnershipTests
         AssertOwnershipError(OnOtherThread(() => arena.Scope()), arena);
         AssertOwnershipError(OnOtherThread(() => arena.NoGrad()), arena);
         AssertOwnershipError(OnOtherThread(() => arena.ManualSeed(1)), arena);
+        AssertOwnershipError(OnOtherThread(() => arena.DetectAnomaly()), arena);
         Assert.That(arena.TensorCount, Is.Zero);
     }
 

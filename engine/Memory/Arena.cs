@@ -199,8 +199,9 @@ public sealed unsafe partial class Arena : IDisposable
     // ---- op atomicity -------------------------------------------------------------------------------
 
     /// <summary>Where every stack stood when an op began: slots, floats (and the blocks reserved so far), tape,
-    /// operands and gradient bytes.</summary>
-    internal readonly record struct OpMark(int Slots, FloatStackMark Floats, long BlockSerial, int Tape, int Operands, long GradientFloats);
+    /// operands, gradient bytes, and the random generator (so a failed initializer does not shift later samples).</summary>
+    internal readonly record struct OpMark(int Slots, FloatStackMark Floats, long BlockSerial, int Tape, int Operands, long GradientFloats,
+        Xoshiro256 Random);
 
     /// <summary>Starts an op that takes more than one allocation (or can fail after its first): everything it
     /// makes is undone unless it reaches <see cref="OpTransaction.Commit(int)"/>. Use as
@@ -210,7 +211,8 @@ public sealed unsafe partial class Arena : IDisposable
     internal OpTransaction BeginOp()
     {
         CheckUse();
-        return new OpTransaction(this, new OpMark(_values.Count, _floats.Mark, _floats.NextBlockSerial, _tape.Count, _operands.Count, _gradientFloats));
+        return new OpTransaction(this,
+            new OpMark(_values.Count, _floats.Mark, _floats.NextBlockSerial, _tape.Count, _operands.Count, _gradientFloats, _random));
     }
 
     /// <summary>Puts every stack back where <paramref name="mark"/> found it and frees blocks reserved since.</summary>
@@ -219,6 +221,7 @@ public sealed unsafe partial class Arena : IDisposable
         if (_disposed) return;
         _floats.RewindAndReleaseBlocksSince(mark.Floats, mark.BlockSerial);
         RewindTables(mark.Slots, mark.Tape, mark.Operands, mark.GradientFloats);
+        _random = mark.Random;
     }
 
     /// <summary>Test hook: the <paramref name="nth"/> float allocation from now on (1 = the next) throws

@@ -12,7 +12,7 @@ public sealed unsafe partial class Arena
     /// request, so that a capacity failure leaves the arena as it was. Returns the output slot.</summary>
     internal int NewSlotWithSaved(ReadOnlySpan<int> shape, ReadOnlySpan<int> savedShape, out int saved)
     {
-        ThrowIfDisposed();
+        CheckUse();
         long length = ShapeMath.CheckedNumel(shape), savedLength = ShapeMath.CheckedNumel(savedShape);
         long valueFloats = RoundUp(length), savedFloats = RoundUp(savedLength);
         float* block = _floats.Allocate(2 * valueFloats + savedFloats); // values, gradient, saved buffer
