@@ -81,6 +81,9 @@ public sealed class OptimizerTests
         Assert.That(model.Parameters().All(p => p.Grad is not null), Is.True);
         adam.ZeroGrad();
         Assert.That(model.Parameters().All(p => p.Grad is null), Is.True);
+        model.Forward(arena.Ones([1, 2])).Sum().Backward();
+        model.ZeroGrad();
+        Assert.That(model.Parameters().All(p => p.Grad is null), Is.True, "Module.ZeroGrad too");
         Assert.That(adam.Parameters, Is.EqualTo(model.Parameters()));
     }
 
