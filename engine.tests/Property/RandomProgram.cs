@@ -318,14 +318,19 @@ internal sealed class RandomProgramBuilder : IDisposable
             case "CrossEntropy":
             {
                 if (!nonEmpty) return false;
-                // Logits [N, C]; any other non-empty value is viewed as one row.
-                bool matrix = rank == 2;
-                int rows = matrix ? shape[0] : 1, classes = matrix ? shape[1] : v.Length;
-                int[] targets = Enumerable.Range(0, rows).Select(_ => Pick(classes)).ToArray();
-                string list = string.Join(", ", targets);
-                return matrix
-                    ? Emit(op, t => Functional.CrossEntropy(t[a], targets), $"Functional.CrossEntropy({A}, [{list}])", [a])
-                    : Emit(op, t => Functional.CrossEntropy(t[a].Reshape(1, -1), targets), $"Functional.CrossEntropy({A}.Reshape(1, -1), [{list}])", [a]);
+                if (rank != 2)
+                {
+                    // Logits [N, C]; any other non-empty value is first viewed as one row (its own step: one op per step).
+                    int source = a;
+                    if (!Emit("Reshape", t => t[source].Reshape(1, -1), $"{A}.Reshape(1, -1)", [source]) || _program.BuildError is not null)
+                        return true;
+                    a = _program.Entries.Count - 1;
+                    A = _program.Entries[a].Name;
+                    shape = [1, v.Length];
+                }
+                int[] targets = Enumerable.Range(0, shape[0]).Select(_ => Pick(shape[1])).ToArray();
+                int logits = a;
+                return Emit(op, t => Functional.CrossEntropy(t[logits], targets), $"Functional.CrossEntropy({A}, [{string.Join(", ", targets)}])", [a]);
             }
             case "Detach":
                 // Only a value no gradient flows through: detaching one would make backward and finite differences disagree.
