@@ -6,7 +6,7 @@ namespace ArenaGrad.Tests.PropertyBased;
 /// CsCheck's <c>Sample</c>, which re-runs it and shrinks it to the smallest failing sample it can find.</summary>
 /// <remarks>CsCheck's own <c>Sample</c> draws every sample after the first from a time-seeded generator; CI needs the
 /// same samples on every run, so the samples here come from one PCG stream with a fixed seed. The number of samples
-/// is the test's default unless the environment variable <c>ARENAGRAD_PROPERTY_ITERATIONS</c> sets it.</remarks>
+/// is the caller's default unless the environment variable <c>ARENAGRAD_PROPERTY_ITERATIONS</c> sets it.</remarks>
 internal static class PropertyRunner
 {
     private const ulong Seed = 20261127;

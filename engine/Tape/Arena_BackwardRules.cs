@@ -57,8 +57,16 @@ public sealed unsafe partial class Arena
             case OpCode.MaxDim:                MaxBackward(ins, g); break;                            // amax: (g/count)*mask, NaN max: NaN
             case OpCode.Softmax:
             case OpCode.LogSoftmax:            SoftmaxBackward(ins, g); break;                        // dx += y*(g-Σg*y) | g-exp(y)Σg
-            case OpCode.MseLoss:               MseLossBackward(ins, g); break;                        // da += 2g(a-b)/n, db -= same
-            case OpCode.CrossEntropy:          CrossEntropyBackward(ins, g); break;                   // dx += g(softmax-onehot)/N
+            case OpCode.MseLoss:               PointwiseLossBackward(ins, g, new MseLossGradOperator(LossNorm(ins, 2f))); break; // da += norm(a-b)g, db swaps a, b
+            case OpCode.CrossEntropy:
+            case OpCode.CrossEntropySmoothed:  CrossEntropyBackward(ins, g); break;                   // dx += w(softmax - ε/C - (1-ε)onehot)
+            case OpCode.L1LossMean:
+            case OpCode.L1LossSum:
+            case OpCode.L1LossNone:            PointwiseLossBackward(ins, g, new L1LossGradOperator(LossDivisor(ins))); break; // da += (g/n)sign(a-b)
+            case OpCode.SmoothL1Loss:          PointwiseLossBackward(ins, g, new SmoothL1LossGradOperator(LossNorm(ins, 1f), s)); break; // da += norm g clamp((a-b)/β, -1, 1)
+            case OpCode.HuberLoss:             PointwiseLossBackward(ins, g, new HuberLossGradOperator(LossNorm(ins, 1f), s)); break; // da += norm g clamp(a-b, -δ, δ)
+            case OpCode.BinaryCrossEntropyWithLogits: BinaryCrossEntropyWithLogitsBackward(ins, g); break; // dx += g(σ(x)-t)/n, dt -= g x/n
+            case OpCode.NllLoss:               NllLossBackward(ins, g); break;                        // dx[n, t_n] -= w_n
             default: throw new InvalidOperationException($"No backward rule for {ins.Op}.");
         }
     }
@@ -189,34 +197,6 @@ public sealed unsafe partial class Arena
             offset += width;
         }
     }
-
-    private void MseLossBackward(in Instruction ins, ReadOnlySpan<float> g)
-    {
-        // loss = mean((a-b)²): da += 2g(a-b)/n, db -= 2g(a-b)/n
-        ReadOnlySpan<float> av = Values(ins.Input0), bv = Values(ins.Input1);
-        Span<float> difference = Scratch(av.Length, out _);
-        Elementwise.Binary(new SubtractOperator(), av, bv, difference);
-        float scale = 2f * g[0] / av.Length;
-        if (RequiresGrad(ins.Input0)) Elementwise.AccumulateScaled(difference, scale, GradientForAccumulation(ins.Input0));
-        if (RequiresGrad(ins.Input1)) Elementwise.AccumulateScaled(difference, -scale, GradientForAccumulation(ins.Input1));
-    }
-
-    private void CrossEntropyBackward(in Instruction ins, ReadOnlySpan<float> g)
-    {
-        if (!RequiresGrad(ins.Input0)) return;
-        // loss = -mean(logp[n, t_n]): dx[n, c] += g/N * (softmax[n, c] - [c == t_n])
-        ReadOnlySpan<float> logProbabilities = Values(ins.Saved);
-        ReadOnlySpan<int> targets = OperandsOf(ins);
-        int rows = targets.Length;
-        if (rows == 0) return; // mean over no rows: the loss is NaN and there is nothing to differentiate
-        int classes = logProbabilities.Length / rows;
-        float scale = g[0] / rows;
-        Span<float> dx = GradientForAccumulation(ins.Input0);
-        Span<float> probabilities = Scratch(logProbabilities.Length, out _);
-        Elementwise.Unary(new ExpOperator(), logProbabilities, probabilities);
-        for (int n = 0; n < rows; n++) probabilities[n * classes + targets[n]] -= 1f;
-        Elementwise.AccumulateScaled(probabilities, scale, dx);
-    }
 }
 
 /// <summary>Facts about backward rules that the pass needs outside the rule table.</summary>
@@ -263,8 +243,10 @@ internal static class BackwardRules
                 or OpCode.Softmax or OpCode.LogSoftmax => SavedOperands.Output,
             OpCode.Log or OpCode.Abs or OpCode.Square or OpCode.Pow or OpCode.LeakyRelu or OpCode.Clamp => SavedOperands.Input0,
             OpCode.MaxAll or OpCode.MaxDim => SavedOperands.Input0 | SavedOperands.Output, // where x == max
-            OpCode.MseLoss => SavedOperands.Input0 | SavedOperands.Input1,
-            OpCode.CrossEntropy => SavedOperands.Saved,                          // log-probabilities, not the logits
+            OpCode.MseLoss or OpCode.L1LossMean or OpCode.L1LossSum or OpCode.L1LossNone or OpCode.SmoothL1Loss
+                or OpCode.HuberLoss or OpCode.BinaryCrossEntropyWithLogits => SavedOperands.Input0 | SavedOperands.Input1,
+            OpCode.CrossEntropy or OpCode.CrossEntropySmoothed => SavedOperands.Saved, // log-probabilities, not the logits
+            // NllLoss: only the targets and g (dx[n, t_n] -= w_n), no tensor values
             _ => SavedOperands.None,                                             // shapes and g only
         };
     }
