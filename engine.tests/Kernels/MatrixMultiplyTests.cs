@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using ArenaGrad.Kernels;
 using NUnit.Framework;
 
@@ -64,5 +65,100 @@ public class MatrixMultiplyTests
     public void Gemm_WrongBufferLength_Throws()
     {
         Assert.Throws<ArgumentException>(() => MatrixMultiply.Gemm(new float[6], new float[6], new float[5], 2, 3, 2, false, false, false));
+    }
+
+    /// <summary>Shapes 1..70 in every dimension (a seeded sample of the cube, plus its edges) for every transpose
+    /// combination: each element equals, bit for bit, the packed kernel's documented order of operations (fused
+    /// multiply-adds in p order per block of <see cref="ArenaGrad.Kernels.Gemm.GemmBlocking.K"/>, each block's
+    /// sum merged into C once), whatever the vector width, the tile the element falls in, and the path taken.</summary>
+    [TestCase(false, false)]
+    [TestCase(true, false)]
+    [TestCase(false, true)]
+    [TestCase(true, true)]
+    public void Gemm_Shapes1To70_BitwiseEqualToBlockedFusedReference(bool transposeA, bool transposeB)
+    {
+        var rng = new Random(70 + (transposeA ? 1 : 0) + (transposeB ? 2 : 0));
+        var shapes = new List<(int M, int K, int N)> { (70, 70, 70), (1, 70, 70), (70, 1, 70), (70, 70, 1), (12, 64, 32), (13, 65, 33) };
+        for (int s = 0; s < 60; s++) shapes.Add((rng.Next(1, 71), rng.Next(1, 71), rng.Next(1, 71)));
+        foreach ((int m, int k, int n) in shapes)
+        {
+            CheckAgainstBlockedReference(rng, m, k, n, transposeA, transposeB);
+        }
+    }
+
+    /// <summary>Past every block size: M past MC (120), K past KC (256, so three k-blocks), N past NC (3072).</summary>
+    [TestCase(131, 600, 37, false, false)]
+    [TestCase(131, 600, 37, true, true)]
+    [TestCase(7, 5, 3100, false, true)]
+    [TestCase(250, 300, 20, true, false)]
+    public void Gemm_PastEveryBlockSize_BitwiseEqualToBlockedFusedReference(int m, int k, int n, bool transposeA, bool transposeB)
+    {
+        CheckAgainstBlockedReference(new Random(m * 31 + k), m, k, n, transposeA, transposeB);
+    }
+
+    [Test]
+    public void Gemm_SpecialValues_PropagateOnlyToTheirRowAndColumn()
+    {
+        const int m = 20, k = 30, n = 40;
+        var rng = new Random(5);
+        float[] a = KernelAssert.Random(rng, m * k, -1, 1), b = KernelAssert.Random(rng, k * n, -1, 1), c = new float[m * n];
+        a[3 * k + 4] = float.NaN;             // row 3 of C becomes NaN
+        b[7 * n + 9] = float.PositiveInfinity; // column 9 of C becomes ±inf (or NaN on row 3)
+        MatrixMultiply.Gemm(a, b, c, m, k, n, false, false, accumulate: false);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float v = c[i * n + j];
+                if (i == 3) Assert.That(float.IsNaN(v), $"c[{i},{j}] = {v}");
+                else if (j == 9) Assert.That(float.IsInfinity(v), $"c[{i},{j}] = {v}");
+                else Assert.That(float.IsFinite(v), $"c[{i},{j}] = {v}");
+            }
+        }
+    }
+
+    private static void CheckAgainstBlockedReference(Random rng, int m, int k, int n, bool transposeA, bool transposeB)
+    {
+        float[] a = KernelAssert.Random(rng, m * k, -1, 1);
+        float[] b = KernelAssert.Random(rng, k * n, -1, 1);
+        float[] c0 = KernelAssert.Random(rng, m * n, -1, 1);
+        float[] assigned = (float[])c0.Clone(), accumulated = (float[])c0.Clone();
+        MatrixMultiply.Gemm(a, b, assigned, m, k, n, transposeA, transposeB, accumulate: false);
+        MatrixMultiply.Gemm(a, b, accumulated, m, k, n, transposeA, transposeB, accumulate: true);
+        bool packed = m >= 4 && n >= 4 && (long)m * n * k >= 8 * 1024;
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                string at = $"tA={transposeA} tB={transposeB} m={m} k={k} n={n} c[{i},{j}]";
+                double exact = 0;
+                for (int p = 0; p < k; p++) exact += (double)A(p) * B(p);
+                if (packed)
+                {
+                    Assert.That(assigned[i * n + j], Is.EqualTo(Blocked(false)), at);
+                    Assert.That(accumulated[i * n + j], Is.EqualTo(Blocked(true)), "+= " + at);
+                }
+                else
+                {
+                    KernelAssert.Close(assigned[i * n + j], exact, 0, 1e-5 * k, at);
+                    KernelAssert.Close(accumulated[i * n + j], c0[i * n + j] + exact, 0, 1e-5 * (k + 1), "+= " + at);
+                }
+
+                float Blocked(bool accumulate)
+                {
+                    float c = c0[i * n + j];
+                    for (int p0 = 0; p0 < k; p0 += ArenaGrad.Kernels.Gemm.GemmBlocking.K)
+                    {
+                        float sum = 0f;
+                        for (int p = p0; p < Math.Min(k, p0 + ArenaGrad.Kernels.Gemm.GemmBlocking.K); p++) sum = MathF.FusedMultiplyAdd(A(p), B(p), sum);
+                        c = p0 == 0 && !accumulate ? sum : c + sum;
+                    }
+                    return c;
+                }
+
+                float A(int p) => transposeA ? a[p * m + i] : a[i * k + p];
+                float B(int p) => transposeB ? b[j * k + p] : b[p * n + j];
+            }
+        }
     }
 }

@@ -35,7 +35,7 @@ public sealed class BadInputTests
         new("linear weight", (a, t) => Functional.Linear(t, a.Ones([4, 5])), typeof(ArgumentException),
             "mat1 and mat2 shapes cannot be multiplied (2x3 and 5x4)"),
         new("linear bias", (a, t) => Functional.Linear(t, a.Ones([4, 3]), a.Ones([5])), typeof(ArgumentException),
-            "linear expects a bias of shape [4], but got shape [5]."),
+            "The expanded size of the tensor (4) must match the existing size (5) at non-singleton dimension 1.  Target sizes: [2, 4].  Tensor sizes: [5]"),
         new("mse shapes", (a, t) => Functional.MseLoss(t, a.Ones([3, 2])), typeof(ArgumentException),
             "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1"),
         new("cross entropy batch", (a, t) => Functional.CrossEntropy(t, [0]), typeof(ArgumentException),

@@ -34,6 +34,7 @@ public sealed unsafe partial class Arena : IDisposable
     private BitColumn _isLeaf;
     private BitColumn _retainsGrad;
     private BitColumn _gradientLive;       // the gradient buffer holds a value (else .Grad is null)
+    private BitColumn _backwardReached;    // scratch of PlanBackward: slots a gradient can reach
 
     private FloatStack _floats;
     private uint _nextGeneration = 1;
@@ -85,6 +86,10 @@ public sealed unsafe partial class Arena : IDisposable
         return new ArenaScope(this, marks.ScopeId);
     }
 
+    /// <summary>Whether a <see cref="Scope"/> is open: tensors made now are released when it ends (modules and
+    /// optimizers check this, since their parameters and state must outlive every step).</summary>
+    internal bool HasOpenScope => _openScopes.Count > 0;
+
     /// <summary>Turns recording off until the returned scope is disposed (<c>torch.no_grad()</c>).</summary>
     public GradModeScope NoGrad() => SetGradEnabled(false);
 
@@ -107,7 +112,7 @@ public sealed unsafe partial class Arena : IDisposable
         _disposed = true;
         _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
-        _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _gradientLive.Free();
+        _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _gradientLive.Free(); _backwardReached.Free();
         _tape.Free(); _operands.Free(); _openScopes.Free();
         _floats.Free();
     }
@@ -129,14 +134,51 @@ public sealed unsafe partial class Arena : IDisposable
         }
         StackMarks marks = _openScopes[depth - 1];
         _openScopes.Count--;
-        // O(1): rewind every column and stack. Stale handles are caught by index >= count or by generation.
-        _values.Count = _gradientSlot.Count = _length.Count = _generation.Count = marks.Slots;
-        _producer.Count = _versionOwner.Count = _version.Count = marks.Slots;
         _floats.Rewind(marks.Floats);
-        _tape.Count = marks.Tape;
-        _operands.Count = marks.Operands;
-        _gradientFloats = marks.GradientFloats;
+        RewindTables(marks.Slots, marks.Tape, marks.Operands, marks.GradientFloats);
     }
+
+    /// <summary>O(1): rewinds every column and stack. Stale handles are caught by index &gt;= count or by generation.</summary>
+    private void RewindTables(int slots, int tape, int operands, long gradientFloats)
+    {
+        _values.Count = _gradientSlot.Count = _length.Count = _generation.Count = slots;
+        _producer.Count = _versionOwner.Count = _version.Count = slots;
+        _tape.Count = tape;
+        _operands.Count = operands;
+        _gradientFloats = gradientFloats;
+    }
+
+    // ---- op atomicity -------------------------------------------------------------------------------
+
+    /// <summary>Where every stack stood when an op began: slots, floats (and the blocks reserved so far), tape,
+    /// operands and gradient bytes.</summary>
+    internal readonly record struct OpMark(int Slots, FloatStackMark Floats, long BlockSerial, int Tape, int Operands, long GradientFloats);
+
+    /// <summary>Starts an op that takes more than one allocation (or can fail after its first): everything it
+    /// makes is undone unless it reaches <see cref="OpTransaction.Commit(int)"/>. Use as
+    /// <c>using OpTransaction op = arena.BeginOp(); ... return op.Commit(y);</c>.</summary>
+    /// <remarks>An op with a single <see cref="NewSlot"/> needs none: NewSlot takes its memory in one request
+    /// before it changes anything.</remarks>
+    internal OpTransaction BeginOp()
+    {
+        CheckUse();
+        return new OpTransaction(this, new OpMark(_values.Count, _floats.Mark, _floats.NextBlockSerial, _tape.Count, _operands.Count, _gradientFloats));
+    }
+
+    /// <summary>Puts every stack back where <paramref name="mark"/> found it and frees blocks reserved since.</summary>
+    internal void RollBack(in OpMark mark)
+    {
+        if (_disposed) return;
+        _floats.RewindAndReleaseBlocksSince(mark.Floats, mark.BlockSerial);
+        RewindTables(mark.Slots, mark.Tape, mark.Operands, mark.GradientFloats);
+    }
+
+    /// <summary>Test hook: the <paramref name="nth"/> float allocation from now on (1 = the next) throws
+    /// <see cref="ArenaCapacityException"/>, as if the cap were reached there; 0 turns it off.</summary>
+    internal void FailAllocation(int nth) => _floats.FailAllocation(nth);
+
+    /// <summary>The top of the float stack (tests compare it before and after a failed op).</summary>
+    internal FloatStackMark FloatMark => _floats.Mark;
 
     // ---- the tensor table -------------------------------------------------------------------------
 
@@ -145,7 +187,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// <remarks>All memory is taken in one request, so a capacity failure leaves the arena unchanged.</remarks>
     internal int NewSlot(ReadOnlySpan<int> shape, bool requiresGrad, nint sharedValues = 0, int versionOwner = -1)
     {
-        ThrowIfDisposed();
+        CheckUse();
         long length = ShapeMath.CheckedNumel(shape);
         long valueFloats = sharedValues == 0 ? RoundUp(length) : 0;
         long gradientFloats = requiresGrad ? RoundUp(length) : 0;
@@ -239,6 +281,9 @@ public sealed unsafe partial class Arena : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
+    /// <summary>Checks that the arena may be used now (not disposed).</summary>
+    private void CheckUse() => ThrowIfDisposed();
+
     // ---- column access for ops and kernels ----------------------------------------------------------
 
     internal ReadOnlySpan<int> ShapeOf(int slot)
@@ -305,9 +350,12 @@ public sealed unsafe partial class Arena : IDisposable
     private Span<float> Gradient(int slot) => Values(_gradientSlot[slot]);
 
     /// <summary>Scratch memory on top of the stack; give it back with <see cref="ReleaseScratch"/>.</summary>
+    /// <remarks>During backward it is a share of the scratch reserved before the pass (see PlanBackward), so a
+    /// rule never allocates.</remarks>
     internal Span<float> Scratch(long count, out FloatStackMark mark)
     {
         mark = _floats.Mark;
+        if (_inBackward) return BackwardScratch(count);
         return new Span<float>(_floats.Allocate(count), checked((int)count));
     }
 

@@ -21,6 +21,8 @@ internal unsafe struct FloatStack
     private long _offset;  // floats used in that block
     private readonly long _blockFloats;
     private readonly long _maxBytes;
+    private long _nextSerial;      // creation number of the next block (see RewindAndReleaseBlocksSince)
+    private int _failCountdown;    // fault injection: the allocation that brings this to 0 throws (0 = off)
 
     /// <summary>Native bytes reserved in blocks so far.</summary>
     public long ReservedBytes { get; private set; }
@@ -43,7 +45,15 @@ internal unsafe struct FloatStack
     {
         public float* Start;
         public long Capacity; // in floats
+        public long Serial;   // creation order: blocks made after an op began are released if the op fails
     }
+
+    /// <summary>The creation number the next new block will get; pass it to <see cref="RewindAndReleaseBlocksSince"/>.</summary>
+    public readonly long NextBlockSerial => _nextSerial;
+
+    /// <summary>Test hook: the <paramref name="nth"/> allocation from now on (1 = the next one) throws
+    /// <see cref="ArenaCapacityException"/> as if the cap were reached; 0 turns it off.</summary>
+    public void FailAllocation(int nth) => _failCountdown = nth;
 
     /// <summary>Creates an empty stack whose blocks hold at least <paramref name="blockBytes"/> and whose total
     /// stays under <paramref name="maxBytes"/>.</summary>
@@ -67,6 +77,7 @@ internal unsafe struct FloatStack
     /// <exception cref="ArenaCapacityException">The reservation would pass the arena's cap; nothing changed.</exception>
     public float* Allocate(long count)
     {
+        if (_failCountdown != 0 && --_failCountdown == 0) throw new ArenaCapacityException(count * sizeof(float), 0, _maxBytes);
         long rounded = (count + AlignmentFloats - 1) & ~(long)(AlignmentFloats - 1);
         if (_block < _blocks.Count && _offset + rounded <= _blocks[_block].Capacity)
         {
@@ -93,7 +104,7 @@ internal unsafe struct FloatStack
             if (ReservedBytes + bytes > _maxBytes)
                 throw new ArenaCapacityException(count * sizeof(float), _maxBytes - ReservedBytes, _maxBytes);
         }
-        var block = new Block { Start = (float*)NativeMemory.AlignedAlloc((nuint)bytes, 64), Capacity = capacity };
+        var block = new Block { Start = (float*)NativeMemory.AlignedAlloc((nuint)bytes, 64), Capacity = capacity, Serial = _nextSerial++ };
         _blocks.Add(block);
         // Move the new block to position `next` so that it becomes the current one.
         for (int i = _blocks.Count - 1; i > next; i--) _blocks[i] = _blocks[i - 1];
@@ -102,6 +113,29 @@ internal unsafe struct FloatStack
         _block = next;
         _offset = rounded;
         return block.Start;
+    }
+
+    /// <summary>Rewinds to <paramref name="mark"/> and frees the blocks made since <see cref="NextBlockSerial"/> was
+    /// <paramref name="serial"/>, so that a failed op leaves <see cref="ReservedBytes"/> as it was too.</summary>
+    /// <remarks>Blocks made after the mark were inserted above the mark's block, so the blocks at and below it
+    /// keep their positions and the mark stays valid.</remarks>
+    public void RewindAndReleaseBlocksSince(FloatStackMark mark, long serial)
+    {
+        Rewind(mark);
+        if (_nextSerial == serial) return;
+        int kept = 0;
+        for (int i = 0; i < _blocks.Count; i++)
+        {
+            Block block = _blocks[i];
+            if (block.Serial >= serial)
+            {
+                NativeMemory.AlignedFree(block.Start);
+                ReservedBytes -= block.Capacity * sizeof(float);
+            }
+            else _blocks[kept++] = block;
+        }
+        _blocks.Count = kept;
+        _nextSerial = serial;
     }
 
     /// <summary>Frees every block.</summary>

@@ -1,7 +1,7 @@
 namespace ArenaGrad;
 
 /// <summary><c>torch.autograd</c>: backward from several roots at once.</summary>
-public static class Autograd
+public static partial class Autograd
 {
     /// <summary><c>torch.autograd.backward(tensors, grad_tensors, retain_graph)</c>: one reverse pass from every root,
     /// each seeded with its gradient (ones for one-element roots when <paramref name="gradients"/> is empty).</summary>
