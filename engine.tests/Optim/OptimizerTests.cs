@@ -155,7 +155,8 @@ public sealed class OptimizerTests
         using var arena = new Arena();
         var layer = new Linear(arena, 2, 2);
         var sgd = new Sgd(layer.Parameters(), 0.1f);
-        Tensor loss = layer.Forward(arena.Ones([1, 2])).Sum();
+        // The input requires grad, so backward reads the weight (PyTorch saves it only then).
+        Tensor loss = layer.Forward(arena.Ones([1, 2], requiresGrad: true)).Sum();
         loss.Backward(retainGraph: true);
         int tape = arena.TapeLength;
         sgd.Step();

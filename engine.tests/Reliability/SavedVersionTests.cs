@@ -110,6 +110,17 @@ public sealed class SavedVersionTests
         yield return C("LogSoftmax", one, t => t[0].LogSoftmax(0), Out);
         yield return C("MseLoss", a => [T(a, true, 2, 3), T(a, true, 2, 3) * 0.5f], t => Functional.MseLoss(t[0], t[1]), In0 | In1);
         yield return C("CrossEntropy", one, t => Functional.CrossEntropy(t[0], [2, 0]), Saved);
+        Func<Arena, Tensor[]> pair = a => [T(a, true, 2, 3), T(a, true, 2, 3) * 0.5f];
+        yield return C("MseLossNone", pair, t => Functional.MseLoss(t[0], t[1], Reduction.None), In0 | In1);
+        yield return C("L1LossMean", pair, t => Functional.L1Loss(t[0], t[1]), In0 | In1);
+        yield return C("L1LossSum", pair, t => Functional.L1Loss(t[0], t[1], Reduction.Sum), In0 | In1);
+        yield return C("L1LossNone", pair, t => Functional.L1Loss(t[0], t[1], Reduction.None), In0 | In1);
+        yield return C("SmoothL1Loss", pair, t => Functional.SmoothL1Loss(t[0], t[1], 0.5f), In0 | In1);
+        yield return C("HuberLoss", pair, t => Functional.HuberLoss(t[0], t[1], 1.5f), In0 | In1);
+        yield return C("BinaryCrossEntropyWithLogits", a => [T(a, true, 2, 3), T(a, true, 2, 3) * 0.1f],
+            t => Functional.BinaryCrossEntropyWithLogits(t[0], t[1]), In0 | In1);
+        yield return C("NllLoss", one, t => Functional.NllLoss(t[0], [2, 0]), In0); // PyTorch's NllLossBackward0 saves self
+        yield return C("CrossEntropySmoothed", one, t => Functional.CrossEntropy(t[0], [2, 0], labelSmoothing: 0.1f), Saved);
     }
 
     private static readonly SavedOperands[] Operands =

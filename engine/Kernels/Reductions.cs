@@ -282,6 +282,11 @@ internal static class Reductions
         CheckAxis(y.Length, outer, dim, inner, outer * inner, nameof(y), "outer*inner");
         Check.SameLength(y.Length, g.Length, nameof(y), nameof(g));
         Check.SameLength(y.Length, dx.Length, nameof(y), nameof(dx));
+        if (dim == 0)
+        {
+            return; // an empty axis: no element to differentiate
+        }
+
         Span<float> sum = stackalloc float[PairwiseSum.TileWidth];
         for (int o = 0; o < outer; o++)
         {

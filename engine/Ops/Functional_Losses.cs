@@ -108,9 +108,10 @@ public static partial class Functional
         Span<int> savedShape = stackalloc int[2];
         savedShape[0] = rows;
         savedShape[1] = classes;
-        using OpTransaction op = arena.BeginOp(); // the result, the log-probabilities backward reads, the tape entry
-        int y = arena.NewSlot(outShape, record);
-        int saved = record ? arena.NewSlot(savedShape, requiresGrad: false) : -1;
+        using OpTransaction op = arena.BeginOp(); // the result and saved buffer (one request), then the tape entry
+        // The log-probabilities backward reads are taken in the same memory request as the loss itself.
+        int saved = -1;
+        int y = record ? arena.NewSlotWithSaved(outShape, savedShape, out saved) : arena.NewSlot(outShape, requiresGrad: false);
 
         ReadOnlySpan<float> values = arena.Values(x);
         Span<float> result = arena.Values(y);

@@ -3,10 +3,24 @@ using ArenaGrad.Tape;
 
 namespace ArenaGrad;
 
-// Helpers of the loss arms of the rule table (Arena_BackwardRules.cs). None of them takes scratch memory
-// (BackwardRules.ScratchFloats is 0 for every loss).
+// Helpers of the loss arms of the rule table (Arena_BackwardRules.cs), and the one allocation the fused
+// cross-entropy needs. No rule here takes scratch memory (BackwardRules.ScratchFloats is 0 for every loss).
 public sealed unsafe partial class Arena
 {
+    /// <summary>Makes the output slot of an op (requiring grad) and a buffer it saves for backward with one memory
+    /// request, so that the op has a single point of capacity failure. Returns the output slot.</summary>
+    internal int NewSlotWithSaved(ReadOnlySpan<int> shape, ReadOnlySpan<int> savedShape, out int saved)
+    {
+        CheckUse();
+        long length = ShapeMath.CheckedNumel(shape), savedLength = ShapeMath.CheckedNumel(savedShape);
+        long valueFloats = RoundUp(length), savedFloats = RoundUp(savedLength);
+        float* block = _floats.Allocate(2 * valueFloats + savedFloats); // values, gradient, saved buffer
+        int slot = AddSlot(shape, (int)length, block);
+        AttachGradient(slot, block + valueFloats);
+        saved = AddSlot(savedShape, (int)savedLength, block + 2 * valueFloats);
+        return slot;
+    }
+
     /// <summary>The norm factor of PyTorch's pointwise loss backward kernels: k/n for the mean, k otherwise.</summary>
     private float LossNorm(in Instruction ins, float k) =>
         (Reduction)ins.Int0 == Reduction.Mean ? (float)((double)k / LengthOf(ins.Input0)) : k;
