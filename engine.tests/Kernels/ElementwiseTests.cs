@@ -80,6 +80,7 @@ public class ElementwiseTests
             2f => v * v,
             0.5f => Math.Sqrt(v),
             -1f => 1 / v,
+            -0.5f => 1 / Math.Sqrt(v), // PyTorch's rsqrt special case: -0 gives -inf (Math.Pow gives +inf)
             _ => Math.Pow(v, e),
         },
         2e-6,

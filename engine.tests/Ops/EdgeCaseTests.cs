@@ -46,6 +46,20 @@ public sealed class EdgeCaseTests
         Assert.That(e.Grad!.Value.Count, Is.Zero);
     }
 
+    /// <summary>Found by the property tests: softmax backward over an empty strided axis read element 0.</summary>
+    [TestCase(0, false)]
+    [TestCase(0, true)]
+    [TestCase(1, false)]
+    [TestCase(2, true)]
+    public void SoftmaxOverEmptyTensor_BackwardRunsAndGivesEmptyGradient(int dim, bool log)
+    {
+        using var arena = new Arena();
+        Tensor x = arena.Zeros([0, 2, 1], requiresGrad: true);
+        Tensor y = log ? x.LogSoftmax(dim) : x.Softmax(dim);
+        (y + arena.Ones([1])).Sum().Backward();
+        Assert.That(x.Grad!.Value.Shape.ToArray(), Is.EqualTo(new[] { 0, 2, 1 }));
+    }
+
     [Test]
     public void EmptyInnerDimension_MatMulGivesZeros_AndBackwardRuns()
     {

@@ -141,6 +141,9 @@ internal enum PowKind
 
     /// <summary>Non-integer e: |x|^e for x &gt;= 0, NaN for finite x &lt; 0.</summary>
     Fractional,
+
+    /// <summary>e = -0.5: 1/sqrt(x), so -0 gives -inf as PyTorch's rsqrt special case does (pow gives +inf).</summary>
+    ReciprocalSqrt,
 }
 
 // ---------------------------------------------------------------- binary
@@ -390,6 +393,7 @@ internal readonly struct PowOperator : IUnaryOperator
             2f => PowKind.Square,
             0.5f => PowKind.Sqrt,
             -1f => PowKind.Reciprocal,
+            -0.5f => PowKind.ReciprocalSqrt,
             _ when float.IsInteger(exponent) => float.IsOddInteger(exponent) ? PowKind.OddInteger : PowKind.EvenInteger,
             _ => PowKind.Fractional,
         };
@@ -406,6 +410,7 @@ internal readonly struct PowOperator : IUnaryOperator
         PowKind.Square => x * x,
         PowKind.Sqrt => MathF.Sqrt(x),
         PowKind.Reciprocal => 1f / x,
+        PowKind.ReciprocalSqrt => 1f / MathF.Sqrt(x),
         _ => MathF.Pow(x, _e),
     };
 
@@ -417,6 +422,7 @@ internal readonly struct PowOperator : IUnaryOperator
         PowKind.Square => x * x,
         PowKind.Sqrt => Vector128.Sqrt(x),
         PowKind.Reciprocal => Vector128<float>.One / x,
+        PowKind.ReciprocalSqrt => Vector128<float>.One / Vector128.Sqrt(x),
         _ => Operators.PowGeneral(x, _e, _kind),
     };
 
@@ -428,6 +434,7 @@ internal readonly struct PowOperator : IUnaryOperator
         PowKind.Square => x * x,
         PowKind.Sqrt => Vector256.Sqrt(x),
         PowKind.Reciprocal => Vector256<float>.One / x,
+        PowKind.ReciprocalSqrt => Vector256<float>.One / Vector256.Sqrt(x),
         _ => Operators.PowGeneral(x, _e, _kind),
     };
 
@@ -439,6 +446,7 @@ internal readonly struct PowOperator : IUnaryOperator
         PowKind.Square => x * x,
         PowKind.Sqrt => Vector512.Sqrt(x),
         PowKind.Reciprocal => Vector512<float>.One / x,
+        PowKind.ReciprocalSqrt => Vector512<float>.One / Vector512.Sqrt(x),
         _ => Operators.PowGeneral(x, _e, _kind),
     };
 }
@@ -636,20 +644,38 @@ internal readonly struct SigmoidGradOperator : IUnaryGradOperator
     public Vector512<float> Invoke(Vector512<float> g, Vector512<float> x, Vector512<float> y) => g * y * (Vector512<float>.One - y);
 }
 
-/// <summary>dx += y &gt; 0 ? g : 0</summary>
+/// <summary>dx += y &lt;= 0 ? 0 : g (PyTorch's threshold_backward on the output: NaN passes g through)</summary>
 internal readonly struct ReluGradOperator : IUnaryGradOperator
 {
-    /// <summary>y &gt; 0 ? g : 0</summary>
-    public float Invoke(float g, float x, float y) => y > 0f ? g : 0f;
+    /// <summary>y &lt;= 0 ? 0 : g</summary>
+    public float Invoke(float g, float x, float y) => y <= 0f ? 0f : g;
 
-    /// <summary>y &gt; 0 ? g : 0</summary>
-    public Vector128<float> Invoke(Vector128<float> g, Vector128<float> x, Vector128<float> y) => Vector128.GreaterThan(y, Vector128<float>.Zero) & g;
+    /// <summary>y &lt;= 0 ? 0 : g</summary>
+    public Vector128<float> Invoke(Vector128<float> g, Vector128<float> x, Vector128<float> y) => Vector128.AndNot(g, Vector128.LessThanOrEqual(y, Vector128<float>.Zero));
 
-    /// <summary>y &gt; 0 ? g : 0</summary>
-    public Vector256<float> Invoke(Vector256<float> g, Vector256<float> x, Vector256<float> y) => Vector256.GreaterThan(y, Vector256<float>.Zero) & g;
+    /// <summary>y &lt;= 0 ? 0 : g</summary>
+    public Vector256<float> Invoke(Vector256<float> g, Vector256<float> x, Vector256<float> y) => Vector256.AndNot(g, Vector256.LessThanOrEqual(y, Vector256<float>.Zero));
 
-    /// <summary>y &gt; 0 ? g : 0</summary>
-    public Vector512<float> Invoke(Vector512<float> g, Vector512<float> x, Vector512<float> y) => Vector512.GreaterThan(y, Vector512<float>.Zero) & g;
+    /// <summary>y &lt;= 0 ? 0 : g</summary>
+    public Vector512<float> Invoke(Vector512<float> g, Vector512<float> x, Vector512<float> y) => Vector512.AndNot(g, Vector512.LessThanOrEqual(y, Vector512<float>.Zero));
+}
+
+/// <summary>dx += g / s (x / s backward: dividing g, not multiplying by 1/s, which overflows for tiny s)</summary>
+internal readonly struct DivideScalarGradOperator(float s) : IUnaryGradOperator
+{
+    private readonly float _s = s;
+
+    /// <summary>g / s</summary>
+    public float Invoke(float g, float x, float y) => g / _s;
+
+    /// <summary>g / s</summary>
+    public Vector128<float> Invoke(Vector128<float> g, Vector128<float> x, Vector128<float> y) => g / Vector128.Create(_s);
+
+    /// <summary>g / s</summary>
+    public Vector256<float> Invoke(Vector256<float> g, Vector256<float> x, Vector256<float> y) => g / Vector256.Create(_s);
+
+    /// <summary>g / s</summary>
+    public Vector512<float> Invoke(Vector512<float> g, Vector512<float> x, Vector512<float> y) => g / Vector512.Create(_s);
 }
 
 /// <summary>dx += g / (2*y) (y = sqrt(x))</summary>

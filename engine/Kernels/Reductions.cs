@@ -9,18 +9,17 @@ namespace ArenaGrad.Kernels;
 /// backward passes, softmax, and SumToShape (the one place broadcast gradients are reduced).</summary>
 internal static class Reductions
 {
-    /// <summary>Σ x[i]; the summation order is fixed (see <see cref="Loops.Sum{TSrc}"/>), so the result
-    /// does not depend on which vector width ran.</summary>
+    /// <summary>Σ x[i] as a fixed-order cascade (see <see cref="PairwiseSum.Sum{TSrc}"/>): the result
+    /// does not depend on which vector width ran, and the error grows with log n, not n.</summary>
     [MethodImpl(Kernel.Compile)]
-    internal static float Sum(ReadOnlySpan<float> x) =>
-        Loops.Sum(new LoadSource(ref MemoryMarshal.GetReference(x)), (nuint)x.Length);
+    internal static float Sum(ReadOnlySpan<float> x) => PairwiseSum.Sum(x);
 
     /// <summary>Σ a[i]*b[i], in the same fixed order as <see cref="Sum"/>.</summary>
     [MethodImpl(Kernel.Compile)]
     internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         Check.SameLength(a.Length, b.Length, nameof(a), nameof(b));
-        return Loops.Sum(
+        return PairwiseSum.Sum(
             new BinarySource<MultiplyOperator>(default, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b)),
             (nuint)a.Length);
     }
@@ -80,8 +79,9 @@ internal static class Reductions
         return s;
     }
 
-    /// <summary>y[o*inner+i] = Σ_d x[(o*dim+d)*inner+i]. Rows are added in d order (vectorised over
-    /// inner), or for inner == 1 each row is one fixed-order <see cref="Sum"/>: width-independent.</summary>
+    /// <summary>y[o*inner+i] = Σ_d x[(o*dim+d)*inner+i], as cascade sums: for inner == 1 each row is one
+    /// <see cref="Sum"/>; otherwise rows are added column by column in leaves that join pairwise
+    /// (<see cref="PairwiseSum.Columns{TRows}"/>). Both are width-independent.</summary>
     [MethodImpl(Kernel.Compile)]
     internal static void SumAxis(ReadOnlySpan<float> x, int outer, int dim, int inner, Span<float> y)
     {
@@ -95,18 +95,8 @@ internal static class Reductions
                 continue;
             }
 
-            Span<float> row = y.Slice(o * inner, inner);
-            if (dim == 0)
-            {
-                row.Clear();
-                continue;
-            }
-
-            block[..inner].CopyTo(row);
-            for (int d = 1; d < dim; d++)
-            {
-                Elementwise.Accumulate(block.Slice(d * inner, inner), row);
-            }
+            var rows = new StridedRows(ref MemoryMarshal.GetReference(block), inner, 1f);
+            PairwiseSum.Columns(rows, dim, y.Slice(o * inner, inner), accumulate: false);
         }
     }
 
@@ -139,10 +129,14 @@ internal static class Reductions
         }
     }
 
-    /// <summary>dx[(o*dim+d)*inner+i] += g[o*inner+i] / count where x there equals max[o*inner+i] and count
-    /// is the number of such d (torch.amax shares the gradient evenly between ties).</summary>
+    /// <summary>Backward of max along the middle axis, as PyTorch 1.13. The positions that hold the max are
+    /// those equal to it, or, when the max is NaN, those holding NaN. torch.max() (<paramref name="amax"/>
+    /// false, evenly_distribute_backward): each such position gets g / count, the others nothing.
+    /// torch.amax (true, scale_grad_by_count): every position gets (g / count) * mask, so a NaN max, which
+    /// amax compares with ==, matches nothing and gives NaN to the whole slice, and an infinite g gives NaN
+    /// (0 * inf) off the max.</summary>
     [MethodImpl(Kernel.Compile)]
-    internal static void MaxAxisGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> max, ReadOnlySpan<float> g, int outer, int dim, int inner, Span<float> dx)
+    internal static void MaxAxisGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> max, ReadOnlySpan<float> g, int outer, int dim, int inner, Span<float> dx, bool amax)
     {
         CheckAxis(x.Length, outer, dim, inner, max.Length, nameof(x), nameof(max));
         Check.SameLength(max.Length, g.Length, nameof(max), nameof(g));
@@ -153,32 +147,35 @@ internal static class Reductions
             for (int i = 0; i < inner; i++)
             {
                 float m = max[o * inner + i];
+                bool nanMax = float.IsNaN(m) && !amax;
                 int count = 0;
                 for (int d = 0; d < dim; d++)
                 {
-                    count += x[baseX + d * inner + i] == m ? 1 : 0;
-                }
-
-                if (count == 0)
-                {
-                    continue; // max was NaN: no position equals it
+                    float v = x[baseX + d * inner + i];
+                    count += (nanMax ? float.IsNaN(v) : v == m) ? 1 : 0;
                 }
 
                 float share = g[o * inner + i] / count;
                 for (int d = 0; d < dim; d++)
                 {
-                    if (x[baseX + d * inner + i] == m)
+                    float v = x[baseX + d * inner + i];
+                    if (nanMax ? float.IsNaN(v) : v == m)
                     {
                         dx[baseX + d * inner + i] += share;
+                    }
+                    else if (amax)
+                    {
+                        dx[baseX + d * inner + i] += 0f * share;
                     }
                 }
             }
         }
     }
 
-    /// <summary>dx[(o*dim+d)*inner+i] += scale * g[o*inner+i] (backward of sum / mean over the axis).</summary>
+    /// <summary>dx[(o*dim+d)*inner+i] += g[o*inner+i] / divisor (backward of sum with divisor 1, of mean
+    /// with divisor n: PyTorch divides by n rather than multiplying by 1/n).</summary>
     [MethodImpl(Kernel.Compile)]
-    internal static void BroadcastAxisAccumulate(ReadOnlySpan<float> g, int outer, int dim, int inner, float scale, Span<float> dx)
+    internal static void BroadcastAxisAccumulate(ReadOnlySpan<float> g, int outer, int dim, int inner, float divisor, Span<float> dx)
     {
         CheckAxis(dx.Length, outer, dim, inner, g.Length, nameof(dx), nameof(g));
         for (int o = 0; o < outer; o++)
@@ -186,14 +183,15 @@ internal static class Reductions
             Span<float> block = dx.Slice(o * dim * inner, dim * inner);
             if (inner == 1)
             {
-                Elementwise.AccumulateConstant(scale * g[o], block);
+                Elementwise.AccumulateConstant(g[o] / divisor, block);
                 continue;
             }
 
-            ReadOnlySpan<float> row = g.Slice(o * inner, inner);
+            ref float row = ref MemoryMarshal.GetReference(g.Slice(o * inner, inner));
             for (int d = 0; d < dim; d++)
             {
-                Elementwise.AccumulateScaled(row, scale, block.Slice(d * inner, inner));
+                Loops.Add(new ScalarRightSource<DivideOperator>(default, ref row, divisor),
+                    ref MemoryMarshal.GetReference(block.Slice(d * inner, inner)), (nuint)inner);
             }
         }
     }
@@ -210,6 +208,8 @@ internal static class Reductions
             return;
         }
 
+        Span<float> max = stackalloc float[PairwiseSum.TileWidth];
+        Span<float> sum = stackalloc float[PairwiseSum.TileWidth];
         for (int o = 0; o < outer; o++)
         {
             int start = o * dim * inner;
@@ -221,7 +221,7 @@ internal static class Reductions
                 if (log)
                 {
                     // Σ exp without storing it, so x is still intact when y overwrites it.
-                    float s = Loops.Sum(new UnarySource<ExpShiftOperator>(new(m), ref MemoryMarshal.GetReference(row)), (nuint)dim);
+                    float s = PairwiseSum.Sum(new UnarySource<ExpShiftOperator>(new(m), ref MemoryMarshal.GetReference(row)), (nuint)dim);
                     Elementwise.Unary(new LogSoftmaxOperator(m, MathF.Log(s)), row, dst);
                 }
                 else
@@ -233,27 +233,42 @@ internal static class Reductions
                 continue;
             }
 
-            // Strided axis: scalar per (o, i) column.
-            for (int i = 0; i < inner; i++)
+            // Strided axis: tiles of columns; the max, the cascade Σ exp(x - max) and the output of a tile
+            // are done before the next, so the stack holds a tile's max and sum and y may alias x.
+            for (int c0 = 0; c0 < inner; c0 += PairwiseSum.TileWidth)
             {
-                int first = start + i;
-                float m = x[first];
+                int width = Math.Min(PairwiseSum.TileWidth, inner - c0);
+                Span<float> m = max[..width], s = sum[..width];
+                x.Slice(start + c0, width).CopyTo(m);
                 for (int d = 1; d < dim; d++)
                 {
-                    m = MathF.Max(m, x[first + d * inner]);
+                    Elementwise.Binary(default(MaxOperator), m, x.Slice(start + d * inner + c0, width), m);
                 }
 
-                float s = 0f;
-                for (int d = 0; d < dim; d++)
+                var shifted = new BinaryRows<ExpDifferenceOperator>(default, ref Unsafe.AsRef(in x[start + c0]), inner, ref m[0], 0);
+                PairwiseSum.Columns(shifted, dim, s, accumulate: false);
+                if (log)
                 {
-                    s += MathF.Exp(x[first + d * inner] - m);
+                    Elementwise.Unary(new LogOperator(), s, s);
                 }
 
-                float lse = MathF.Log(s);
                 for (int d = 0; d < dim; d++)
                 {
-                    int at = first + d * inner;
-                    y[at] = log ? (x[at] - m) - lse : MathF.Exp(x[at] - m) / s;
+                    int at = start + d * inner + c0;
+                    ReadOnlySpan<float> xr = x.Slice(at, width);
+                    Span<float> yr = y.Slice(at, width);
+                    if (log)
+                    {
+                        // (x - m) - lse
+                        Elementwise.Binary(new SubtractOperator(), xr, m, yr);
+                        Elementwise.Binary(new SubtractOperator(), yr, s, yr);
+                    }
+                    else
+                    {
+                        // exp(x - m) / Σ
+                        Elementwise.Binary(default(ExpDifferenceOperator), xr, m, yr);
+                        Elementwise.Binary(new DivideOperator(), yr, s, yr);
+                    }
                 }
             }
         }
@@ -267,6 +282,12 @@ internal static class Reductions
         CheckAxis(y.Length, outer, dim, inner, outer * inner, nameof(y), "outer*inner");
         Check.SameLength(y.Length, g.Length, nameof(y), nameof(g));
         Check.SameLength(y.Length, dx.Length, nameof(y), nameof(dx));
+        if (dim == 0)
+        {
+            return; // an empty axis: no element to differentiate
+        }
+
+        Span<float> sum = stackalloc float[PairwiseSum.TileWidth];
         for (int o = 0; o < outer; o++)
         {
             int start = o * dim * inner;
@@ -287,29 +308,45 @@ internal static class Reductions
                 continue;
             }
 
-            for (int i = 0; i < inner; i++)
+            // Strided axis: per tile of columns, s = cascade Σ_d (log ? g : g*y), then the update.
+            for (int c0 = 0; c0 < inner; c0 += PairwiseSum.TileWidth)
             {
-                int first = start + i;
-                float s = 0f;
-                for (int d = 0; d < dim; d++)
+                int width = Math.Min(PairwiseSum.TileWidth, inner - c0);
+                Span<float> s = sum[..width];
+                ref float g0 = ref Unsafe.AsRef(in g[start + c0]);
+                if (log)
                 {
-                    int at = first + d * inner;
-                    s += log ? g[at] : g[at] * y[at];
+                    PairwiseSum.Columns(new StridedRows(ref g0, inner, 1f), dim, s, accumulate: false);
+                }
+                else
+                {
+                    PairwiseSum.Columns(new BinaryRows<MultiplyOperator>(default, ref g0, inner, ref Unsafe.AsRef(in y[start + c0]), inner),
+                        dim, s, accumulate: false);
                 }
 
                 for (int d = 0; d < dim; d++)
                 {
-                    int at = first + d * inner;
-                    dx[at] += log ? g[at] - MathF.Exp(y[at]) * s : y[at] * (g[at] - s);
+                    int at = start + d * inner + c0;
+                    ReadOnlySpan<float> gr = g.Slice(at, width), yr = y.Slice(at, width);
+                    Span<float> dr = dx.Slice(at, width);
+                    for (int j = 0; j < width; j++)
+                    {
+                        dr[j] += log ? gr[j] - MathF.Exp(yr[j]) * s[j] : yr[j] * (gr[j] - s[j]);
+                    }
                 }
             }
         }
     }
 
-    /// <summary>dst[Σ idx_k*dstStrides[k]] += scale * g[i] for every element i (multi-index idx) of the
+    /// <summary>dst[Σ idx_k*dstStrides[k]] += Σ scale * g[i] over every element i (multi-index idx) of the
     /// contiguous g of shape gShape; dstStrides is 0 where dst was broadcast. The one place broadcast
-    /// gradients are reduced. Rows are vectorised when the last stride is 1 (row accumulate) or 0 (row sum).</summary>
+    /// gradients are reduced. Each dst element gets one cascade sum over the g elements that map to it
+    /// (the reduced dims flattened in g's order): rows of the last dim are summed with
+    /// <see cref="Sum"/> when the last dim is reduced, or added column by column with
+    /// <see cref="PairwiseSum.Columns{TRows}"/> when it is kept; rows then join pairwise. The order
+    /// depends only on the shapes, so every vector width gives the same bits.</summary>
     [MethodImpl(Kernel.Compile)]
+    [SkipLocalsInit]
     internal static void SumToShape(ReadOnlySpan<float> g, ReadOnlySpan<int> gShape, Span<float> dst, ReadOnlySpan<int> dstStrides, float scale)
     {
         int count = Check.Shape(gShape);
@@ -327,34 +364,64 @@ internal static class Reductions
             return;
         }
 
+        // The dims before the last, split into kept (dst stride != 0) and reduced ones, with g's strides.
         int row = gShape[rank - 1];
         int step = dstStrides[rank - 1];
-        ref float gr = ref MemoryMarshal.GetReference(g);
-        ref float dr = ref MemoryMarshal.GetReference(dst);
-        Span<int> idx = stackalloc int[Check.MaxRank];
-        idx = idx[..rank];
-        idx.Clear();
-        for (int start = 0; start < count; start += row)
+        Span<int> keptSizes = stackalloc int[Check.MaxRank], keptG = stackalloc int[Check.MaxRank], keptDst = stackalloc int[Check.MaxRank];
+        Span<int> reducedSizes = stackalloc int[Check.MaxRank], reducedG = stackalloc int[Check.MaxRank];
+        int kept = 0, reduced = 0, keptCount = 1, reducedCount = 1, gStride = row;
+        for (int d = rank - 2; d >= 0; d--)
         {
-            ref float gi = ref Unsafe.Add(ref gr, start);
-            ref float di = ref Unsafe.Add(ref dr, Strided.Offset(idx, dstStrides));
-            if (step == 1)
+            if (dstStrides[d] != 0)
             {
-                Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, scale, ref gi), ref di, (nuint)row);
+                keptSizes[kept] = gShape[d]; keptG[kept] = gStride; keptDst[kept] = dstStrides[d]; kept++;
+                keptCount *= gShape[d];
             }
-            else if (step == 0)
+            else if (gShape[d] != 1)
             {
-                di += scale * Loops.Sum(new LoadSource(ref gi), (nuint)row);
+                reducedSizes[reduced] = gShape[d]; reducedG[reduced] = gStride; reduced++;
+                reducedCount *= gShape[d];
+            }
+
+            gStride *= gShape[d];
+        }
+
+        var rows = new ReducedRows(ref MemoryMarshal.GetReference(g), reducedSizes[..reduced], reducedG[..reduced], row, scale);
+        Span<float> column = stackalloc float[PairwiseSum.TileWidth];
+        for (int k = 0; k < keptCount; k++)
+        {
+            // Offsets of the k-th kept combination (innermost kept dim fastest).
+            nint gBase = 0, dBase = 0;
+            for (int j = 0, rest = k; j < kept; j++)
+            {
+                int index = rest % keptSizes[j];
+                rest /= keptSizes[j];
+                gBase += (nint)index * keptG[j];
+                dBase += (nint)index * keptDst[j];
+            }
+
+            ReducedRows at = rows.At(gBase);
+            if (step == 0)
+            {
+                dst[(int)dBase] += at.SumOfRowSums(reducedCount);
+            }
+            else if (step == 1)
+            {
+                PairwiseSum.Columns(at, reducedCount, dst.Slice((int)dBase, row), accumulate: true);
             }
             else
             {
-                for (int j = 0; j < row; j++)
+                for (int c0 = 0; c0 < row; c0 += PairwiseSum.TileWidth)
                 {
-                    Unsafe.Add(ref di, (nint)j * step) += scale * Unsafe.Add(ref gi, j);
+                    int width = Math.Min(PairwiseSum.TileWidth, row - c0);
+                    Span<float> tile = column[..width];
+                    PairwiseSum.Columns(at.From(c0), reducedCount, tile, accumulate: false);
+                    for (int j = 0; j < width; j++)
+                    {
+                        dst[(int)(dBase + (nint)(c0 + j) * step)] += tile[j];
+                    }
                 }
             }
-
-            Strided.NextRow(idx, gShape);
         }
     }
 
@@ -374,6 +441,101 @@ internal static class Reductions
         Check.SameLength((int)Math.Min((long)outer * dim * inner, int.MaxValue), full, "outer*dim*inner", fullName);
         Check.SameLength((int)Math.Min((long)outer * inner, int.MaxValue), reduced, "outer*inner", reducedName);
     }
+}
+
+/// <summary>The rows of g that SumToShape adds into one kept position: row r (r counts the reduced dims'
+/// combinations, innermost fastest) starts at base + Σ index_k * stride_k and holds scale * g.</summary>
+internal readonly ref struct ReducedRows : IRowSource
+{
+    private readonly ref float _g;
+    private readonly ReadOnlySpan<int> _sizes;
+    private readonly ReadOnlySpan<int> _strides;
+    private readonly int _row;
+    private readonly float _scale;
+    private readonly nint _base;
+
+    /// <summary>Rows of g over the reduced dims (<paramref name="sizes"/> innermost first), each
+    /// <paramref name="row"/> long, scaled by <paramref name="scale"/>.</summary>
+    public ReducedRows(ref float g, ReadOnlySpan<int> sizes, ReadOnlySpan<int> strides, int row, float scale)
+        : this(ref g, sizes, strides, row, scale, 0)
+    {
+    }
+
+    private ReducedRows(ref float g, ReadOnlySpan<int> sizes, ReadOnlySpan<int> strides, int row, float scale, nint offset)
+    {
+        _g = ref g;
+        _sizes = sizes;
+        _strides = strides;
+        _row = row;
+        _scale = scale;
+        _base = offset;
+    }
+
+    /// <summary>The same rows, starting <paramref name="offset"/> elements further into g.</summary>
+    public ReducedRows At(nint offset) => new(ref _g, _sizes, _strides, _row, _scale, offset);
+
+    /// <summary>The same rows from column <paramref name="c0"/> on.</summary>
+    public ReducedRows From(int c0) => new(ref _g, _sizes, _strides, _row - c0, _scale, _base + c0);
+
+    /// <inheritdoc/>
+    public void Store(int d, int c0, ref float dst, nuint n) =>
+        Loops.Store(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref Unsafe.Add(ref _g, Offset(d) + c0)), ref dst, n);
+
+    /// <inheritdoc/>
+    public void Add(int d, int c0, ref float dst, nuint n) =>
+        Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref Unsafe.Add(ref _g, Offset(d) + c0)), ref dst, n);
+
+    /// <summary>Σ over rows of (cascade Σ of the row), the rows joined as <see cref="PairwiseSum.Columns{TRows}"/>
+    /// joins them (one column).</summary>
+    public float SumOfRowSums(int rows)
+    {
+        var sums = new RowSums(this);
+        float total = 0f;
+        PairwiseSum.Columns(sums, rows, new Span<float>(ref total), accumulate: false);
+        return total;
+    }
+
+    /// <summary>Start of row <paramref name="r"/> in g.</summary>
+    private nint Offset(int r)
+    {
+        nint offset = _base;
+        for (int j = 0; j < _sizes.Length && r != 0; j++)
+        {
+            offset += (nint)(r % _sizes[j]) * _strides[j];
+            r /= _sizes[j];
+        }
+
+        return offset;
+    }
+
+    /// <summary>Row r as one column: its cascade sum of scale * g.</summary>
+    private readonly ref struct RowSums(ReducedRows rows) : IRowSource
+    {
+        private readonly ReducedRows _rows = rows;
+
+        public void Store(int d, int c0, ref float dst, nuint n) => dst = _rows.RowSum(d);
+
+        public void Add(int d, int c0, ref float dst, nuint n) => dst += _rows.RowSum(d);
+    }
+
+    private float RowSum(int r) =>
+        PairwiseSum.Sum(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref Unsafe.Add(ref _g, Offset(r))), (nuint)_row);
+}
+
+/// <summary>y = exp(a - b) (softmax numerator with a per-column shift b).</summary>
+internal readonly struct ExpDifferenceOperator : IBinaryOperator
+{
+    /// <summary>exp(a - b)</summary>
+    public float Invoke(float a, float b) => MathF.Exp(a - b);
+
+    /// <summary>exp(a - b)</summary>
+    public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Exp(a - b);
+
+    /// <summary>exp(a - b)</summary>
+    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Exp(a - b);
+
+    /// <summary>exp(a - b)</summary>
+    public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Exp(a - b);
 }
 
 /// <summary>y = exp(x - shift) (softmax numerator, shift = row max).</summary>

@@ -34,6 +34,7 @@ public sealed unsafe partial class Arena : IDisposable
     private BitColumn _isLeaf;
     private BitColumn _retainsGrad;
     private BitColumn _gradientLive;       // the gradient buffer holds a value (else .Grad is null)
+    private BitColumn _backwardReached;    // scratch of PlanBackward: slots a gradient can reach
 
     private FloatStack _floats;
     private uint _nextGeneration = 1;
@@ -111,7 +112,7 @@ public sealed unsafe partial class Arena : IDisposable
         _disposed = true;
         _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
-        _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _gradientLive.Free();
+        _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _gradientLive.Free(); _backwardReached.Free();
         _tape.Free(); _operands.Free(); _openScopes.Free();
         _floats.Free();
     }
@@ -349,9 +350,12 @@ public sealed unsafe partial class Arena : IDisposable
     private Span<float> Gradient(int slot) => Values(_gradientSlot[slot]);
 
     /// <summary>Scratch memory on top of the stack; give it back with <see cref="ReleaseScratch"/>.</summary>
+    /// <remarks>During backward it is a share of the scratch reserved before the pass (see PlanBackward), so a
+    /// rule never allocates.</remarks>
     internal Span<float> Scratch(long count, out FloatStackMark mark)
     {
         mark = _floats.Mark;
+        if (_inBackward) return BackwardScratch(count);
         return new Span<float>(_floats.Allocate(count), checked((int)count));
     }
 

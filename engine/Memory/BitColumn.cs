@@ -27,6 +27,9 @@ internal struct BitColumn
         else _words[word] &= ~(1UL << index);
     }
 
+    /// <summary>Clears every bit (one pass over the words: a slot count / 64 stores).</summary>
+    public readonly void ClearAll() => _words.AsSpan().Clear();
+
     /// <summary>Releases the native memory.</summary>
     public void Free() => _words.Free();
 }

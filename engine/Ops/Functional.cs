@@ -7,23 +7,27 @@ namespace ArenaGrad;
 /// <summary>Operations that take several tensors, named as in <c>torch.nn.functional</c> / <c>torch</c>.</summary>
 public static partial class Functional
 {
-    /// <summary>F.linear: x @ wᵀ + b, for x [..., in], w [out, in], b [out] (optional).</summary>
+    /// <summary>F.linear: x @ wᵀ + b, for x [..., in], w [out, in], b [out] (optional; as in PyTorch, any bias
+    /// that expands to [rows, out] is accepted, rows being the product of x's leading dims).</summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
         Arena arena = x.Arena;
         int xs = x.Slot, ws = arena.OwnSlot(weight), bs = bias is Tensor b ? arena.OwnSlot(b) : -1;
         ReadOnlySpan<int> xShape = arena.ShapeOf(xs), wShape = arena.ShapeOf(ws);
+        if (wShape.Length > 2)
+            throw new ArgumentException($"t() expects a tensor with <= 2 dimensions, but self is {wShape.Length}D", nameof(weight));
         if (wShape.Length != 2)
             throw new ArgumentException($"linear expects a 2-D weight [out_features, in_features], but got shape {ShapeMath.Format(wShape)}.", nameof(weight));
+        if (xShape.Length == 0)
+            throw new ArgumentException("both arguments to matmul need to be at least 1D, but they are 0D and 2D", nameof(x));
         int outFeatures = wShape[0], inFeatures = wShape[1];
-        int xIn = xShape.Length == 0 ? 1 : xShape[^1];
-        int rows = xShape.Length <= 1 ? 1 : arena.LengthOf(xs) / Math.Max(xIn, 1);
-        if (xShape.Length == 0 || xIn != inFeatures)
+        int xIn = xShape[^1];
+        int rows = LinearRows(xShape);
+        if (xIn != inFeatures)
             throw new ArgumentException(
                 $"mat1 and mat2 shapes cannot be multiplied ({ShapeMath.Matrix(rows, xIn)} and {ShapeMath.Matrix(inFeatures, outFeatures)})");
-        if (bs >= 0 && arena.LengthOf(bs) != outFeatures)
-            throw new ArgumentException(
-                $"linear expects a bias of shape [{outFeatures}], but got shape {ShapeMath.Format(arena.ShapeOf(bs))}.", nameof(bias));
+        if (bs >= 0 && LinearBiasError(arena.ShapeOf(bs), rows, outFeatures, xShape.Length == 1) is string biasError)
+            throw new ArgumentException(biasError, nameof(bias));
         Span<int> outShape = stackalloc int[xShape.Length];
         xShape.CopyTo(outShape);
         outShape[^1] = outFeatures;
@@ -35,14 +39,64 @@ public static partial class Functional
         if (bs >= 0)
         {
             ReadOnlySpan<float> biasValues = arena.Values(bs);
-            for (int r = 0; r < rows; r++)
+            if (arena.RankOf(bs) == 1 && biasValues.Length == outFeatures)
             {
-                Span<float> row = result.Slice(r * outFeatures, outFeatures);
-                Elementwise.Binary(new AddOperator(), row, biasValues, row);
+                for (int r = 0; r < rows; r++)
+                {
+                    Span<float> row = result.Slice(r * outFeatures, outFeatures);
+                    Elementwise.Binary(new AddOperator(), row, biasValues, row);
+                }
+            }
+            else
+            {
+                // A bias that broadcasts ([1], [], [1, out], or [rows, 1] as PyTorch's addmm allows).
+                Span<int> shape = stackalloc int[2];
+                Span<int> strides = stackalloc int[2];
+                Span<int> biasStrides = stackalloc int[2];
+                shape[0] = rows; shape[1] = outFeatures;
+                ShapeMath.ContiguousStrides(shape, strides);
+                ShapeMath.BroadcastStrides(arena.ShapeOf(bs), shape, biasStrides);
+                Elementwise.BinaryBroadcast(new AddOperator(), result, strides, biasValues, biasStrides, result, shape);
             }
         }
         if (record) arena.Record(new Instruction(OpCode.Linear, y, xs, ws, bs));
         return arena.Handle(y);
+    }
+
+    /// <summary>Rows of F.linear's matrix product: the product of x's leading dims (1 for a 1-D x).</summary>
+    internal static int LinearRows(ReadOnlySpan<int> xShape)
+    {
+        int rows = 1;
+        for (int d = 0; d < xShape.Length - 1; d++) rows *= xShape[d];
+        return rows;
+    }
+
+    /// <summary>PyTorch's rule for F.linear's bias: for a 2-D (or higher) x, addmm expands it to [rows, out];
+    /// for a 1-D x, it is added in place to the [out] result. Returns PyTorch's message when it does not fit, else null.</summary>
+    private static string? LinearBiasError(ReadOnlySpan<int> biasShape, int rows, int outFeatures, bool vectorInput)
+    {
+        if (vectorInput)
+        {
+            Span<int> target = stackalloc int[1];
+            target[0] = outFeatures;
+            Span<int> broadcast = stackalloc int[TensorLayout.MaxRank];
+            int rank = ShapeMath.BroadcastShape(target, biasShape, broadcast);
+            if (rank != 1 || broadcast[0] != outFeatures)
+                return $"output with shape [{outFeatures}] doesn't match the broadcast shape {ShapeMath.Format(broadcast[..rank])}";
+            return null;
+        }
+        if (biasShape.Length > 2)
+            return $"expand(torch.FloatTensor{{{ShapeMath.Format(biasShape)}}}, size=[{rows}, {outFeatures}]): the number of sizes provided (2) " +
+                $"must be greater or equal to the number of dimensions in the tensor ({biasShape.Length})";
+        for (int i = 0; i < biasShape.Length; i++)
+        {
+            int t = i + 2 - biasShape.Length;
+            int wanted = t == 0 ? rows : outFeatures;
+            if (biasShape[i] != wanted && biasShape[i] != 1)
+                return $"The expanded size of the tensor ({wanted}) must match the existing size ({biasShape[i]}) at non-singleton dimension {t}.  " +
+                    $"Target sizes: [{rows}, {outFeatures}].  Tensor sizes: {ShapeMath.Format(biasShape)}";
+        }
+        return null;
     }
 
     /// <summary>torch.cat: joins tensors along <paramref name="dim"/>; all other dims must match.</summary>
@@ -57,11 +111,14 @@ public static partial class Functional
         first.CopyTo(outShape);
         outShape[axis] = 0;
         bool record = false;
+        long joined = 0;
         for (int i = 0; i < tensors.Length; i++)
         {
             int slot = arena.OwnSlot(tensors[i]);
             record |= arena.ShouldRecord(slot);
             ReadOnlySpan<int> shape = arena.ShapeOf(slot);
+            if (shape.Length == 0)
+                throw new ArgumentException($"zero-dimensional tensor (at position {i}) cannot be concatenated", nameof(tensors));
             if (shape.Length != first.Length)
                 throw new ArgumentException(
                     $"Tensors must have same number of dimensions: got {first.Length} and {shape.Length}", nameof(tensors));
@@ -70,8 +127,12 @@ public static partial class Functional
                     throw new ArgumentException(
                         $"Sizes of tensors must match except in dimension {axis}. Expected size {first[d]} but got size {shape[d]} for tensor number {i} in the list.",
                         nameof(tensors));
-            outShape[axis] += shape[axis];
+            joined += shape[axis];
         }
+        if (joined > int.MaxValue)
+            throw new ArgumentException(
+                $"Expected every dim below 2^31, but cat along dim {axis} gives size {joined}.", nameof(tensors));
+        outShape[axis] = (int)joined;
         int y = arena.NewSlot(outShape, record);
         Span<float> result = arena.Values(y);
         ShapeMath.SplitAxis(outShape, axis, out int outer, out int total, out int inner);
@@ -91,61 +152,5 @@ public static partial class Functional
             arena.Record(new Instruction(OpCode.Concat, y, -1) { Int0 = axis, OperandStart = start, OperandCount = tensors.Length });
         }
         return arena.Handle(y);
-    }
-
-    /// <summary>F.mse_loss with mean reduction: mean((input − target)²). Shapes must match.</summary>
-    public static Tensor MseLoss(Tensor input, Tensor target)
-    {
-        Arena arena = input.Arena;
-        int a = input.Slot, b = arena.OwnSlot(target);
-        if (!arena.ShapeOf(a).SequenceEqual(arena.ShapeOf(b)))
-            throw new ArgumentException(
-                $"mse_loss expects input and target of the same shape, but got input {ShapeMath.Format(arena.ShapeOf(a))} and target {ShapeMath.Format(arena.ShapeOf(b))}.",
-                nameof(target));
-        bool record = arena.ShouldRecord(a, b);
-        using OpTransaction op = arena.BeginOp(); // two allocations: the result and the scratch
-        int y = arena.NewSlot([], record);
-        ReadOnlySpan<float> av = arena.Values(a), bv = arena.Values(b);
-        Span<float> difference = arena.Scratch(av.Length, out FloatStackMark mark);
-        Elementwise.Binary(new SubtractOperator(), av, bv, difference);
-        Elementwise.Unary(new SquareOperator(), difference, difference);
-        float loss = Reductions.Sum(difference) / av.Length;
-        arena.ReleaseScratch(mark);
-        arena.Values(y)[0] = loss;
-        if (record) arena.Record(new Instruction(OpCode.MseLoss, y, a, b));
-        return op.Commit(y);
-    }
-
-    /// <summary>F.cross_entropy with mean reduction: −mean(log_softmax(logits)[n, targets[n]]), logits [N, C].</summary>
-    public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> targets)
-    {
-        Arena arena = logits.Arena;
-        int x = logits.Slot;
-        ReadOnlySpan<int> shape = arena.ShapeOf(x);
-        if (shape.Length != 2)
-            throw new ArgumentException($"cross_entropy expects logits of shape [N, C], but got {ShapeMath.Format(shape)}.", nameof(logits));
-        int rows = shape[0], classes = shape[1];
-        if (targets.Length != rows)
-            throw new ArgumentException($"Expected input batch_size ({rows}) to match target batch_size ({targets.Length}).", nameof(targets));
-        foreach (int t in targets)
-            if ((uint)t >= (uint)classes) throw new ArgumentOutOfRangeException(nameof(targets), t, $"Target {t} is out of bounds.");
-        bool record = arena.ShouldRecord(x);
-        using OpTransaction op = arena.BeginOp(); // two allocations: the log-probabilities and the result
-        // Log-probabilities are kept for backward when recording; otherwise they are scratch.
-        int saved = record ? arena.NewSlot(shape, requiresGrad: false) : -1;
-        int y = arena.NewSlot([], record);
-        FloatStackMark mark = default;
-        Span<float> logProbabilities = record ? arena.Values(saved) : arena.Scratch(arena.LengthOf(x), out mark);
-        Reductions.Softmax(arena.Values(x), rows, classes, 1, logProbabilities, log: true);
-        float total = 0f;
-        for (int n = 0; n < rows; n++) total -= logProbabilities[n * classes + targets[n]];
-        if (!record) arena.ReleaseScratch(mark);
-        arena.Values(y)[0] = total / rows;
-        if (record)
-        {
-            int start = arena.AddOperands(targets);
-            arena.Record(new Instruction(OpCode.CrossEntropy, y, x) { Saved = saved, OperandStart = start, OperandCount = targets.Length });
-        }
-        return op.Commit(y);
     }
 }

@@ -60,7 +60,7 @@ public sealed partial class Arena
     {
         int x = ins.Input0, w = ins.Input1, bias = ins.Input2;
         int outFeatures = ShapeOf(w)[0], inFeatures = ShapeOf(w)[1];
-        int rows = LengthOf(x) / Math.Max(inFeatures, 1);
+        int rows = Functional.LinearRows(ShapeOf(x));
         bool fresh;
         if (RequiresGrad(x))
             MatrixMultiply.Gemm(g, Values(w), GradientForWrite(x, out fresh), rows, outFeatures, inFeatures,
@@ -72,10 +72,10 @@ public sealed partial class Arena
         {
             // Stackalloc, not a collection expression: unoptimized builds would put [rows, outFeatures] on the heap.
             Span<int> rowsByOut = stackalloc int[2];
-            Span<int> columnStrides = stackalloc int[2];
+            Span<int> biasStrides = stackalloc int[2];
             rowsByOut[0] = rows; rowsByOut[1] = outFeatures;
-            columnStrides[0] = 0; columnStrides[1] = 1;
-            Reductions.SumToShape(g, rowsByOut, GradientForAccumulation(bias), columnStrides, 1f);
+            ShapeMath.BroadcastStrides(ShapeOf(bias), rowsByOut, biasStrides);
+            Reductions.SumToShape(g, rowsByOut, GradientForAccumulation(bias), biasStrides, 1f);
         }
     }
 }

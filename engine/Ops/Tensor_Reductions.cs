@@ -76,7 +76,7 @@ public readonly partial struct Tensor
         else
         {
             Reductions.SumAxis(arena.Values(x), outer, size, inner, result);
-            if (op == OpCode.MeanDim) Elementwise.Unary(new MultiplyScalarOperator(1f / size), result, result);
+            if (op == OpCode.MeanDim) Elementwise.Unary(new DivideScalarOperator(size), result, result); // as PyTorch: sum / n
         }
         if (record) arena.Record(new Instruction(op, y, x) { Int0 = axis, Int1 = keepDim ? 1 : 0 });
         return arena.Handle(y);

@@ -14,7 +14,7 @@ public sealed unsafe partial class Arena
     /// <paramref name="gradients"/> (ones for scalar roots when empty). Leaf gradients accumulate.</summary>
     internal void RunBackward(ReadOnlySpan<Tensor> roots, ReadOnlySpan<Tensor> gradients, bool retainGraph)
     {
-        ThrowIfDisposed();
+        CheckUse();
         // Every check comes before the first write, so a refused backward leaves the arena as it was.
         if (gradients.Length != 0 && gradients.Length != roots.Length)
             throw new ArgumentException($"got {roots.Length} tensors and {gradients.Length} gradients");
@@ -44,43 +44,101 @@ public sealed unsafe partial class Arena
             if (producer >= 0 && _tape[producer].Freed) throw new InvalidOperationException(FreedGraphMessage);
             last = Math.Max(last, producer);
         }
+        // Checks every instruction the pass can reach and sizes the scratch its rules need; reserving it is the
+        // last step that can fail, so a refused backward (capacity, freed graph, in-place change) touches nothing.
+        long scratchFloats = PlanBackward(roots, last);
+        FloatStackMark scratchMark = _floats.Mark;
+        _backwardScratch = scratchFloats > 0 ? _floats.Allocate(scratchFloats) : null;
+        _backwardScratchFloats = scratchFloats;
+        _backwardScratchUsed = 0;
+        _inBackward = true;
 
-        // Intermediate gradients start empty each pass; leaf gradients keep accumulating.
-        for (int i = 0; i <= last; i++) _gradientLive.Set(_tape[i].Output, false);
-        for (int i = 0; i < roots.Length; i++)
-        {
-            int root = roots[i].Slot;
-            if (gradients.Length == 0) GradientForAccumulation(root)[0] += 1f;
-            else if (_gradientLive.Get(root)) Kernels.Elementwise.Accumulate(Values(gradients[i].Slot), GradientForAccumulation(root));
-            else
-            {
-                // First contribution: copy rather than zero-then-add (one pass over the seed instead of two).
-                Values(gradients[i].Slot).CopyTo(Gradient(root));
-                _gradientLive.Set(root, true);
-            }
-        }
-
-        FloatStackMark scratch = _floats.Mark; // rules take scratch space above this mark
         int executed = 0;
         try
         {
+            // Intermediate gradients start empty each pass; leaf gradients keep accumulating.
+            for (int i = 0; i <= last; i++) _gradientLive.Set(_tape[i].Output, false);
+            for (int i = 0; i < roots.Length; i++)
+            {
+                int root = roots[i].Slot;
+                if (gradients.Length == 0) GradientForAccumulation(root)[0] += 1f;
+                else if (_gradientLive.Get(root)) Kernels.Elementwise.Accumulate(Values(gradients[i].Slot), GradientForAccumulation(root));
+                else
+                {
+                    // First contribution: copy rather than zero-then-add (one pass over the seed instead of two).
+                    Values(gradients[i].Slot).CopyTo(Gradient(root));
+                    _gradientLive.Set(root, true);
+                }
+            }
+
             for (int i = last; i >= 0; i--)
             {
                 ref Instruction instruction = ref _tape[i];
                 if (!_gradientLive.Get(instruction.Output)) continue; // no gradient reached it: skip
                 if (instruction.Freed) throw new InvalidOperationException(FreedGraphMessage);
-                CheckSavedVersions(i);
                 if (_detectAnomaly) ApplyBackwardRuleDetectingAnomaly(i); else ApplyBackwardRule(instruction);
-                _floats.Rewind(scratch);
+                _backwardScratchUsed = 0; // each rule gets the whole reservation
                 executed++;
                 if (!retainGraph) instruction.Freed = true;
             }
         }
         finally
         {
-            _floats.Rewind(scratch);
+            _inBackward = false;
+            _backwardScratch = null;
+            _floats.Rewind(scratchMark);
             LastBackwardInstructionCount = executed;
         }
+    }
+
+    // Backward's scratch: reserved once before the pass (see PlanBackward), handed to rules by Scratch().
+    private float* _backwardScratch;
+    private long _backwardScratchFloats;
+    private long _backwardScratchUsed;
+    private bool _inBackward;
+
+    /// <summary>Walks the instructions a pass from <paramref name="roots"/> can reach (a superset of those it will
+    /// run: rules only write gradients of inputs that require grad), refusing a freed graph or a changed saved
+    /// tensor, and returns the most scratch any of their rules needs.</summary>
+    private long PlanBackward(ReadOnlySpan<Tensor> roots, int last)
+    {
+        _backwardReached.ClearAll();
+        for (int i = 0; i < roots.Length; i++) _backwardReached.Set(roots[i].Slot, true);
+        long scratch = 0;
+        for (int i = last; i >= 0; i--)
+        {
+            ref Instruction ins = ref _tape[i];
+            if (!_backwardReached.Get(ins.Output)) continue;
+            if (ins.Freed) throw new InvalidOperationException(FreedGraphMessage);
+            CheckSavedVersions(i);
+            scratch = Math.Max(scratch, BackwardRules.ScratchFloats(ins.Op, LengthOf(ins.Output),
+                ins.Input0 >= 0 ? LengthOf(ins.Input0) : 0, ins.Input1 >= 0 ? LengthOf(ins.Input1) : 0,
+                ins.Saved >= 0 ? LengthOf(ins.Saved) : 0));
+            MarkReached(ins.Input0);
+            MarkReached(ins.Input1);
+            MarkReached(ins.Input2);
+            if (BackwardRules.OperandsAreInputs(ins.Op))
+                foreach (int input in OperandsOf(ins)) MarkReached(input);
+        }
+        return scratch;
+    }
+
+    private void MarkReached(int input)
+    {
+        if (input >= 0 && RequiresGrad(input)) _backwardReached.Set(input, true);
+    }
+
+    /// <summary>A rule's share of the scratch reserved before the pass.</summary>
+    private Span<float> BackwardScratch(long count)
+    {
+        long rounded = RoundUp(count);
+        if (_backwardScratchUsed + rounded > _backwardScratchFloats)
+            throw new InvalidOperationException(
+                $"Internal error: a backward rule asked for {_backwardScratchUsed + rounded} floats of scratch, but BackwardRules.ScratchFloats " +
+                $"declared {_backwardScratchFloats}. Every rule's scratch must be declared there so that backward reserves it before writing any gradient.");
+        float* start = _backwardScratch + _backwardScratchUsed;
+        _backwardScratchUsed += rounded;
+        return new Span<float>(start, checked((int)count));
     }
 
     /// <summary>The slot of a handle that must belong to this arena.</summary>
@@ -95,14 +153,16 @@ public sealed unsafe partial class Arena
     private void CheckSavedVersions(int instructionIndex)
     {
         ref Instruction instruction = ref _tape[instructionIndex];
-        if (!BackwardRules.ReadsInputValues(instruction.Op)) return;
         CheckVersion(instructionIndex, instruction.Input0, instruction.Version0);
         CheckVersion(instructionIndex, instruction.Input1, instruction.Version1);
+        CheckVersion(instructionIndex, instruction.Input2, instruction.Version2);
+        CheckVersion(instructionIndex, instruction.Output, instruction.VersionOutput);
+        CheckVersion(instructionIndex, instruction.Saved, instruction.VersionSaved);
     }
 
     private void CheckVersion(int instructionIndex, int input, int recordedVersion)
     {
-        if (input < 0) return;
+        if (input < 0 || recordedVersion < 0) return; // -1: the rule does not read it
         int now = VersionOf(input);
         if (now == recordedVersion) return;
         string what = ShapeMath.TorchTypeAndShape(ShapeOf(input));

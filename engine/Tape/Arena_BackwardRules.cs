@@ -30,14 +30,14 @@ public sealed unsafe partial class Arena
             case OpCode.SubtractScalar:        AccumulateReduced(a, g, y, 1f); break;                 // dx += g
             case OpCode.ReverseSubtractScalar: AccumulateReduced(a, g, y, -1f); break;                // dx -= g
             case OpCode.MultiplyScalar:        AccumulateReduced(a, g, y, s); break;                  // dx += s*g
-            case OpCode.DivideScalar:          AccumulateReduced(a, g, y, 1f / s); break;             // dx += g/s
+            case OpCode.DivideScalar:          UnaryRule(ins, new DivideScalarGradOperator(s)); break; // dx += g/s (not g*(1/s): 1/s overflows)
             case OpCode.ReverseDivideScalar:   UnaryRule(ins, new ReverseDivideGradOperator()); break; // dx -= g*y/x
             case OpCode.Negate:                AccumulateReduced(a, g, y, -1f); break;                // dx -= g
             case OpCode.Exp:                   UnaryRule(ins, new ExpGradOperator()); break;          // dx += g*y
             case OpCode.Log:                   UnaryRule(ins, new LogGradOperator()); break;          // dx += g/x
             case OpCode.Tanh:                  UnaryRule(ins, new TanhGradOperator()); break;         // dx += g*(1-y²)
             case OpCode.Sigmoid:               UnaryRule(ins, new SigmoidGradOperator()); break;      // dx += g*y*(1-y)
-            case OpCode.Relu:                  UnaryRule(ins, new ReluGradOperator()); break;         // dx += y>0 ? g : 0
+            case OpCode.Relu:                  UnaryRule(ins, new ReluGradOperator()); break;         // dx += y<=0 ? 0 : g
             case OpCode.Sqrt:                  UnaryRule(ins, new SqrtGradOperator()); break;         // dx += g/(2y)
             case OpCode.Abs:                   UnaryRule(ins, new AbsGradOperator()); break;          // dx += g*sign(x)
             case OpCode.Square:                UnaryRule(ins, new SquareGradOperator()); break;       // dx += 2*x*g
@@ -50,15 +50,23 @@ public sealed unsafe partial class Arena
             case OpCode.Transpose:             TransposeBackward(ins, g); break;                      // dx += gᵀ
             case OpCode.Concat:                ConcatBackward(ins, g); break;                         // each input takes its slice
             case OpCode.SumAll:                AxisRule(ins, g, 1f); break;                           // dx += g
-            case OpCode.MeanAll:               AxisRule(ins, g, 1f / LengthOf(a)); break;             // dx += g/n
+            case OpCode.MeanAll:               AxisRule(ins, g, LengthOf(a)); break;                  // dx += g/n
             case OpCode.SumDim:                AxisRule(ins, g, 1f); break;                           // dx[..,d,..] += g
-            case OpCode.MeanDim:               AxisRule(ins, g, 1f / ShapeOf(a)[ins.Int0]); break;    // dx[..,d,..] += g/n
-            case OpCode.MaxAll:
-            case OpCode.MaxDim:                MaxBackward(ins, g); break;                            // ties share g evenly
+            case OpCode.MeanDim:               AxisRule(ins, g, ShapeOf(a)[ins.Int0]); break;         // dx[..,d,..] += g/n
+            case OpCode.MaxAll:                MaxBackward(ins, g); break;                            // ties (or NaNs) share g evenly
+            case OpCode.MaxDim:                MaxBackward(ins, g); break;                            // amax: (g/count)*mask, NaN max: NaN
             case OpCode.Softmax:
             case OpCode.LogSoftmax:            SoftmaxBackward(ins, g); break;                        // dx += y*(g-Σg*y) | g-exp(y)Σg
-            case OpCode.MseLoss:               MseLossBackward(ins, g); break;                        // da += 2g(a-b)/n, db -= same
-            case OpCode.CrossEntropy:          CrossEntropyBackward(ins, g); break;                   // dx += g(softmax-onehot)/N
+            case OpCode.MseLoss:               PointwiseLossBackward(ins, g, new MseLossGradOperator(LossNorm(ins, 2f))); break; // da += norm(a-b)g, db swaps a, b
+            case OpCode.CrossEntropy:
+            case OpCode.CrossEntropySmoothed:  CrossEntropyBackward(ins, g); break;                   // dx += w(softmax - ε/C - (1-ε)onehot)
+            case OpCode.L1LossMean:
+            case OpCode.L1LossSum:
+            case OpCode.L1LossNone:            PointwiseLossBackward(ins, g, new L1LossGradOperator(LossDivisor(ins))); break; // da += (g/n)sign(a-b)
+            case OpCode.SmoothL1Loss:          PointwiseLossBackward(ins, g, new SmoothL1LossGradOperator(LossNorm(ins, 1f), s)); break; // da += norm g clamp((a-b)/β, -1, 1)
+            case OpCode.HuberLoss:             PointwiseLossBackward(ins, g, new HuberLossGradOperator(LossNorm(ins, 1f), s)); break; // da += norm g clamp(a-b, -δ, δ)
+            case OpCode.BinaryCrossEntropyWithLogits: BinaryCrossEntropyWithLogitsBackward(ins, g); break; // dx += g(σ(x)-t)/n, dt -= g x/n
+            case OpCode.NllLoss:               NllLossBackward(ins, g); break;                        // dx[n, t_n] -= w_n
             default: throw new InvalidOperationException($"No backward rule for {ins.Op}.");
         }
     }
@@ -134,13 +142,14 @@ public sealed unsafe partial class Arena
         AccumulateReduced(ins.Input1, quotient, ins.Output, -1f);
     }
 
-    /// <summary>Sum/mean backward: the gradient of the reduced axis is spread back along it.</summary>
-    private void AxisRule(in Instruction ins, ReadOnlySpan<float> g, float scale)
+    /// <summary>Sum/mean backward: the gradient of the reduced axis, divided by <paramref name="divisor"/>
+    /// (1 for sum, n for mean), is spread back along it.</summary>
+    private void AxisRule(in Instruction ins, ReadOnlySpan<float> g, float divisor)
     {
         if (!RequiresGrad(ins.Input0)) return;
         ShapeMath.SplitAxis(ShapeOf(ins.Input0), ins.Op is OpCode.SumAll or OpCode.MeanAll ? -1 : ins.Int0,
             out int outer, out int dim, out int inner);
-        Reductions.BroadcastAxisAccumulate(g, outer, dim, inner, scale, GradientForAccumulation(ins.Input0));
+        Reductions.BroadcastAxisAccumulate(g, outer, dim, inner, divisor, GradientForAccumulation(ins.Input0));
     }
 
     private void MaxBackward(in Instruction ins, ReadOnlySpan<float> g)
@@ -148,7 +157,8 @@ public sealed unsafe partial class Arena
         if (!RequiresGrad(ins.Input0)) return;
         ShapeMath.SplitAxis(ShapeOf(ins.Input0), ins.Op == OpCode.MaxAll ? -1 : ins.Int0,
             out int outer, out int dim, out int inner);
-        Reductions.MaxAxisGrad(Values(ins.Input0), Values(ins.Output), g, outer, dim, inner, GradientForAccumulation(ins.Input0));
+        Reductions.MaxAxisGrad(Values(ins.Input0), Values(ins.Output), g, outer, dim, inner, GradientForAccumulation(ins.Input0),
+            amax: ins.Op == OpCode.MaxDim);
     }
 
     private void SoftmaxBackward(in Instruction ins, ReadOnlySpan<float> g)
@@ -166,7 +176,7 @@ public sealed unsafe partial class Arena
         ReadOnlySpan<int> outShape = ShapeOf(ins.Output);
         Span<int> strides = stackalloc int[outShape.Length];
         ShapeMath.ContiguousStrides(outShape, strides);
-        (strides[ins.Int0], strides[ins.Int1]) = (strides[ins.Int1], strides[ins.Int0]);
+        if (outShape.Length > 0) (strides[ins.Int0], strides[ins.Int1]) = (strides[ins.Int1], strides[ins.Int0]); // 0-d: transpose(0, 0)
         Layout.Copy(g, strides, GradientForAccumulation(ins.Input0), ShapeOf(ins.Input0), accumulate: true);
     }
 
@@ -187,46 +197,75 @@ public sealed unsafe partial class Arena
             offset += width;
         }
     }
-
-    private void MseLossBackward(in Instruction ins, ReadOnlySpan<float> g)
-    {
-        // loss = mean((a-b)²): da += 2g(a-b)/n, db -= 2g(a-b)/n
-        ReadOnlySpan<float> av = Values(ins.Input0), bv = Values(ins.Input1);
-        Span<float> difference = Scratch(av.Length, out _);
-        Elementwise.Binary(new SubtractOperator(), av, bv, difference);
-        float scale = 2f * g[0] / av.Length;
-        if (RequiresGrad(ins.Input0)) Elementwise.AccumulateScaled(difference, scale, GradientForAccumulation(ins.Input0));
-        if (RequiresGrad(ins.Input1)) Elementwise.AccumulateScaled(difference, -scale, GradientForAccumulation(ins.Input1));
-    }
-
-    private void CrossEntropyBackward(in Instruction ins, ReadOnlySpan<float> g)
-    {
-        if (!RequiresGrad(ins.Input0)) return;
-        // loss = -mean(logp[n, t_n]): dx[n, c] += g/N * (softmax[n, c] - [c == t_n])
-        ReadOnlySpan<float> logProbabilities = Values(ins.Saved);
-        ReadOnlySpan<int> targets = OperandsOf(ins);
-        int rows = targets.Length;
-        if (rows == 0) return; // mean over no rows: the loss is NaN and there is nothing to differentiate
-        int classes = logProbabilities.Length / rows;
-        float scale = g[0] / rows;
-        Span<float> dx = GradientForAccumulation(ins.Input0);
-        Span<float> probabilities = Scratch(logProbabilities.Length, out _);
-        Elementwise.Unary(new ExpOperator(), logProbabilities, probabilities);
-        for (int n = 0; n < rows; n++) probabilities[n * classes + targets[n]] -= 1f;
-        Elementwise.AccumulateScaled(probabilities, scale, dx);
-    }
 }
 
 /// <summary>Facts about backward rules that the pass needs outside the rule table.</summary>
 internal static class BackwardRules
 {
-    /// <summary>Whether the rule of <paramref name="op"/> reads its inputs' values (so an in-place change of
-    /// an input after recording would make the gradient wrong, as PyTorch's saved-tensor check says).</summary>
-    public static bool ReadsInputValues(OpCode op) => op switch
+    /// <summary>Floats of scratch the rule of <paramref name="op"/> takes through <c>Arena.Scratch</c> (each
+    /// request rounded up to 16 floats), from the element counts of its output, inputs and saved slot. Backward
+    /// reserves the largest over the instructions it can reach before it writes any gradient; a rule that asks
+    /// for more than declared here fails loudly.</summary>
+    public static long ScratchFloats(OpCode op, int output, int input0, int input1, int saved)
     {
-        OpCode.Add or OpCode.Subtract or OpCode.AddScalar or OpCode.SubtractScalar or OpCode.ReverseSubtractScalar
-            or OpCode.MultiplyScalar or OpCode.DivideScalar or OpCode.Negate or OpCode.Reshape or OpCode.Transpose
-            or OpCode.Concat or OpCode.SumAll or OpCode.SumDim or OpCode.MeanAll or OpCode.MeanDim => false,
-        _ => true,
-    };
+        long y = Round(output);
+        bool broadcast = input0 != output || input1 != output;
+        return op switch
+        {
+            OpCode.Multiply => broadcast ? 2 * y : 0,            // g*b and g*a, each before reducing to the input's shape
+            OpCode.Divide => (broadcast ? y : 0) + 2 * y,        // g/b before reducing; g*y and g*y/b for db
+            OpCode.MseLoss => Round(input0),                     // a - b
+            OpCode.CrossEntropy => Round(saved),                 // softmax - onehot
+            _ => 0,
+        };
+    }
+
+    private static long Round(long floats) => (floats + 15) & ~15L;
+
+    /// <summary>Whether the operand buffer of an <paramref name="op"/> instruction holds input slots (Concat's
+    /// inputs) rather than other integers (cross-entropy's targets).</summary>
+    public static bool OperandsAreInputs(OpCode op) => op == OpCode.Concat;
+
+    /// <summary>Which tensors' values the rule of <paramref name="op"/> reads (what PyTorch's node saves), given
+    /// which of the first two inputs need a gradient. Record keeps their versions; backward refuses to run if
+    /// any changed in place since. Keep in step with the arms of ApplyBackwardRule.</summary>
+    public static SavedOperands Reads(OpCode op, bool input0NeedsGrad, bool input1NeedsGrad)
+    {
+        // For products, each input's gradient reads the other input.
+        SavedOperands cross = (input0NeedsGrad ? SavedOperands.Input1 : 0) | (input1NeedsGrad ? SavedOperands.Input0 : 0);
+        return op switch
+        {
+            OpCode.Multiply or OpCode.MatMul or OpCode.Linear => cross,          // da: g*b, db: g*a (bias: g only)
+            OpCode.Divide => (input0NeedsGrad ? SavedOperands.Input1 : 0)        // da: g/b
+                | (input1NeedsGrad ? SavedOperands.Input1 | SavedOperands.Output : 0), // db: -g*y/b
+            OpCode.ReverseDivideScalar => SavedOperands.Input0 | SavedOperands.Output, // -g*y/x
+            OpCode.Exp or OpCode.Tanh or OpCode.Sigmoid or OpCode.Relu or OpCode.Sqrt
+                or OpCode.Softmax or OpCode.LogSoftmax => SavedOperands.Output,
+            OpCode.Log or OpCode.Abs or OpCode.Square or OpCode.Pow or OpCode.LeakyRelu or OpCode.Clamp => SavedOperands.Input0,
+            OpCode.MaxAll or OpCode.MaxDim => SavedOperands.Input0 | SavedOperands.Output, // where x == max
+            OpCode.MseLoss or OpCode.L1LossMean or OpCode.L1LossSum or OpCode.L1LossNone or OpCode.SmoothL1Loss
+                or OpCode.HuberLoss or OpCode.BinaryCrossEntropyWithLogits => SavedOperands.Input0 | SavedOperands.Input1,
+            OpCode.CrossEntropy or OpCode.CrossEntropySmoothed => SavedOperands.Saved, // log-probabilities, not the logits
+            // NllLoss: only the targets and g (dx[n, t_n] -= w_n), no tensor values
+            _ => SavedOperands.None,                                             // shapes and g only
+        };
+    }
+}
+
+/// <summary>The tensors of an instruction whose values its backward rule can read.</summary>
+[Flags]
+internal enum SavedOperands : byte
+{
+    /// <summary>The rule reads only g and shapes.</summary>
+    None = 0,
+    /// <summary>Instruction.Input0.</summary>
+    Input0 = 1,
+    /// <summary>Instruction.Input1.</summary>
+    Input1 = 2,
+    /// <summary>Instruction.Input2.</summary>
+    Input2 = 4,
+    /// <summary>Instruction.Output (y).</summary>
+    Output = 8,
+    /// <summary>Instruction.Saved.</summary>
+    Saved = 16,
 }

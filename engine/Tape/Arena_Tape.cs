@@ -26,13 +26,22 @@ public sealed unsafe partial class Arena
     /// <summary>Appends <paramref name="instruction"/> and marks its output as a non-leaf made by it.</summary>
     internal void Record(Instruction instruction)
     {
-        if (instruction.Input0 >= 0) instruction.Version0 = VersionOf(instruction.Input0);
-        if (instruction.Input1 >= 0) instruction.Version1 = VersionOf(instruction.Input1);
+        // Versions of exactly what the rule will read, so backward can refuse values changed in place since.
+        SavedOperands reads = BackwardRules.Reads(instruction.Op,
+            instruction.Input0 >= 0 && _requiresGrad.Get(instruction.Input0), instruction.Input1 >= 0 && _requiresGrad.Get(instruction.Input1));
+        instruction.Version0 = VersionIfRead(reads, SavedOperands.Input0, instruction.Input0);
+        instruction.Version1 = VersionIfRead(reads, SavedOperands.Input1, instruction.Input1);
+        instruction.Version2 = VersionIfRead(reads, SavedOperands.Input2, instruction.Input2);
+        instruction.VersionOutput = VersionIfRead(reads, SavedOperands.Output, instruction.Output);
+        instruction.VersionSaved = VersionIfRead(reads, SavedOperands.Saved, instruction.Saved);
         int index = _tape.Add(instruction);
         if (_detectAnomaly) RecordCallSite(index);
         _producer[instruction.Output] = index;
         _isLeaf.Set(instruction.Output, false);
     }
+
+    private int VersionIfRead(SavedOperands reads, SavedOperands operand, int slot) =>
+        (reads & operand) != 0 && slot >= 0 ? VersionOf(slot) : -1;
 
     /// <summary>Copies variable-length operands into the operand buffer; returns where they start.</summary>
     internal int AddOperands(ReadOnlySpan<int> operands)

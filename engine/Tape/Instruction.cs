@@ -30,11 +30,21 @@ internal struct Instruction
     /// <summary>A slot the forward saved for backward (e.g. log-probabilities of cross-entropy), -1 if none.</summary>
     public int Saved;
 
-    /// <summary>Version of Input0's storage when recorded; backward refuses to run if it changed.</summary>
+    /// <summary>Version of Input0's storage when recorded, or -1 when the rule does not read Input0's values
+    /// (see <see cref="BackwardRules.Reads"/>); backward refuses to run if it changed.</summary>
     public int Version0;
 
-    /// <summary>Version of Input1's storage when recorded.</summary>
+    /// <summary>Version of Input1's storage when recorded, -1 when not read.</summary>
     public int Version1;
+
+    /// <summary>Version of Input2's storage when recorded, -1 when not read.</summary>
+    public int Version2;
+
+    /// <summary>Version of the output's storage when recorded (rules such as exp's read y), -1 when not read.</summary>
+    public int VersionOutput;
+
+    /// <summary>Version of the saved slot when recorded, -1 when not read.</summary>
+    public int VersionSaved;
 
     /// <summary>Scalar attribute (scalar operand, exponent, slope, clamp min).</summary>
     public float Scalar0;

@@ -17,6 +17,9 @@ internal enum OpCode : byte
     SumAll, SumDim, MeanAll, MeanDim, MaxAll, MaxDim, Softmax, LogSoftmax,
     // losses
     MseLoss, CrossEntropy,
+    // fused losses (Int0 holds the Reduction). PyTorch 1.13 composes l1_loss from abs and mean/sum, and label-smoothed
+    // cross_entropy from nll_loss plus a smoothing term, so their grad_fn names depend on those settings: one opcode each.
+    L1LossMean, L1LossSum, L1LossNone, SmoothL1Loss, HuberLoss, BinaryCrossEntropyWithLogits, NllLoss, CrossEntropySmoothed,
 }
 
 /// <summary>PyTorch's grad_fn names, so that printed tensors read as PyTorch's do.</summary>
@@ -82,6 +85,14 @@ internal static class OpCodeNames
         OpCode.LogSoftmax => "LogSoftmaxBackward0",
         OpCode.MseLoss => "MseLossBackward0",
         OpCode.CrossEntropy => "NllLossBackward0",
+        OpCode.L1LossMean => "MeanBackward0",
+        OpCode.L1LossSum => "SumBackward0",
+        OpCode.L1LossNone => "AbsBackward0",
+        OpCode.SmoothL1Loss => "SmoothL1LossBackward0",
+        OpCode.HuberLoss => "HuberLossBackward0",
+        OpCode.BinaryCrossEntropyWithLogits => "BinaryCrossEntropyWithLogitsBackward0",
+        OpCode.NllLoss => "NllLossBackward0",
+        OpCode.CrossEntropySmoothed => "AddBackward0",
         _ => op.ToString() + "Backward0",
     };
 }

@@ -6,6 +6,8 @@ Workloads (the same as perf/ArenaGrad.Benchmarks):
   tanh_forward_backward_1m   y = x.tanh() over 2**20 floats (x requires grad), y.backward(ones), x.grad = None
   mlp_training_step_batch32  MLP 32-64-64-4 with tanh, batch 32, cross-entropy, backward, SGD under no_grad,
                              grads set to None
+  mlp_adam_step_w2           W2: nn.Sequential MLP 64-128-128-8 with ReLU, batch 32, MSE, backward,
+                             torch.optim.Adam(lr=1e-3) step, zero_grad() (grads set to None) first
 
 Each workload is warmed up, then timed call by call with time.perf_counter_ns over many repetitions; the
 median is reported. If BenchmarkDotNet's CSV reports exist (BenchmarkDotNet.Artifacts/results/*-report.csv,
@@ -32,6 +34,7 @@ BDN_NAMES = {
     "mlp_inference_batch1": "MlpInferenceBatch1",
     "tanh_forward_backward_1m": "TanhForwardBackward1M",
     "mlp_training_step_batch32": "MlpTrainingStepBatch32",
+    "mlp_adam_step_w2": "MlpAdamTrainingStepW2",
 }
 
 
@@ -106,6 +109,24 @@ def make_mlp_training_step():
     return run
 
 
+def make_mlp_adam_step_w2():
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128), torch.nn.ReLU(),
+                                torch.nn.Linear(128, 8))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(32, 64)
+    target = torch.randn(32, 8)
+
+    def run():
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.mse_loss(model(x), target)
+        loss.backward()
+        value = loss.item()
+        optimizer.step()
+        return value
+
+    return run
+
+
 def parse_time_ns(text):
     """Parses BenchmarkDotNet's '1.341 us' / '5.759 ms' / '812.3 ns' (thousands separators allowed)."""
     value, unit = text.replace(",", "").split()
@@ -138,6 +159,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repetitions", type=int, default=0, help="timed calls per workload (default: per workload)")
     parser.add_argument("--root", default=".", help="repository root (for BenchmarkDotNet's CSV reports)")
+    parser.add_argument("--only", default="", help="run only the workloads whose name contains this text")
     args = parser.parse_args()
 
     torch.set_num_threads(1)
@@ -146,6 +168,7 @@ def main():
         ("mlp_inference_batch1", make_mlp_inference(), args.repetitions or 20000, 2000),
         ("tanh_forward_backward_1m", make_tanh_forward_backward(), args.repetitions or 300, 30),
         ("mlp_training_step_batch32", make_mlp_training_step(), args.repetitions or 5000, 500),
+        ("mlp_adam_step_w2", make_mlp_adam_step_w2(), args.repetitions or 5000, 500),
     ]
     capability = next((line.split(":", 1)[1].strip() for line in torch.__config__.show().splitlines()
                        if "CPU capability usage" in line), "n/a")
@@ -153,6 +176,8 @@ def main():
           f"CPU capability {capability}")
     bdn = read_bdn_medians(args.root)
     for name, fn, repetitions, warmup in workloads:
+        if args.only not in name:
+            continue
         median, count = median_ns(fn, repetitions, warmup)
         line = f"{name:26s} PyTorch median {format_ns(median):>12s} over {count} calls"
         ours = bdn.get(BDN_NAMES[name])

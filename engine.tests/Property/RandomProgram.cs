@@ -1,0 +1,449 @@
+using System.Globalization;
+using System.Text;
+
+namespace ArenaGrad.Tests.PropertyBased;
+
+/// <summary>A straight-line program over tensors: inputs (shape, values, requires_grad), then steps that each apply one
+/// op to earlier values. Built from a list of choices by <see cref="RandomProgramBuilder"/>; prints as readable C#.</summary>
+internal sealed class RandomProgram
+{
+    /// <summary>One input tensor.</summary>
+    public sealed record Input(int[] Shape, float[] Values, bool RequiresGrad);
+
+    /// <summary>One value: an input (<see cref="InputIndex"/> ≥ 0) or a step applying <see cref="Apply"/> to earlier values.</summary>
+    public sealed record Entry(string Name, int InputIndex, string Op, Func<Tensor[], Tensor>? Apply, string Text, int[] Operands);
+
+    public List<Input> Inputs { get; } = [];
+    public List<Entry> Entries { get; } = [];
+
+    /// <summary>What the engine threw at the last step while the program was built, if anything (running it rethrows).</summary>
+    public Exception? BuildError { get; set; }
+
+    /// <summary>The ops the program applies, by the name the builder gave them (coverage of every op is tested).</summary>
+    public IEnumerable<string> Ops => Entries.Where(e => e.Apply is not null).Select(e => e.Op);
+
+    /// <summary>Runs the program on <paramref name="inputs"/> (one per <see cref="Inputs"/>); returns the last value.</summary>
+    public Tensor Run(ReadOnlySpan<Tensor> inputs)
+    {
+        var values = new Tensor[Entries.Count];
+        for (int i = 0; i < Entries.Count; i++)
+            values[i] = Entries[i].Apply is { } apply ? apply(values) : inputs[Entries[i].InputIndex];
+        return values[^1];
+    }
+
+    /// <summary>Makes the inputs in <paramref name="arena"/>.</summary>
+    public Tensor[] MakeInputs(Arena arena) =>
+        Inputs.Select(input => arena.FromData(input.Values, input.Shape, input.RequiresGrad)).ToArray();
+
+    public override string ToString()
+    {
+        var text = new StringBuilder("Program (").Append(Ops.Count()).Append(" ops):\n");
+        foreach (Entry entry in Entries)
+        {
+            if (entry.Apply is null)
+            {
+                Input input = Inputs[entry.InputIndex];
+                text.Append("  Tensor ").Append(entry.Name).Append(" = arena.FromData([")
+                    .Append(string.Join(", ", input.Values.Select(v => v.ToString("R", CultureInfo.InvariantCulture) + "f")))
+                    .Append("], [").Append(string.Join(", ", input.Shape)).Append(']')
+                    .Append(input.RequiresGrad ? ", requiresGrad: true);\n" : ");   // frozen\n");
+            }
+            else text.Append("  Tensor ").Append(entry.Name).Append(" = ").Append(entry.Text).Append(";\n");
+        }
+        return text.Append("  // output: ").Append(Entries[^1].Name).ToString();
+    }
+}
+
+/// <summary>Turns a list of choices into a valid, smooth <see cref="RandomProgram"/>. Every choice is taken modulo the
+/// number of options, and a missing choice counts as 0, so shorter lists and smaller numbers (what CsCheck shrinks
+/// towards) give shorter, simpler programs. Ops are tried against the actual values (computed in a scratch arena) and
+/// skipped where they are not smooth: log/sqrt/fractional pow of values below 0.2, relu/abs/leaky-relu within 0.05 of
+/// 0, clamp bounds within 0.05 of a value, max with the top two within 0.05, division by values below 0.3 in
+/// magnitude, and any result that is not finite or exceeds 30 in magnitude.</summary>
+internal sealed class RandomProgramBuilder : IDisposable
+{
+    /// <summary>Every op the builder can emit. The coverage test checks each one appears.</summary>
+    public static readonly string[] AllOps =
+    [
+        "Add", "Subtract", "Multiply", "Divide",
+        "AddScalar", "SubtractScalar", "ReverseSubtractScalar", "MultiplyScalar", "DivideScalar", "ReverseDivideScalar",
+        "Negate", "Exp", "Log", "Tanh", "Sigmoid", "Relu", "Sqrt", "Abs", "Square", "Pow", "LeakyRelu", "Clamp",
+        "MatMul", "Linear", "Reshape", "Transpose", "Concat",
+        "SumAll", "SumDim", "MeanAll", "MeanDim", "MaxAll", "MaxDim", "Softmax", "LogSoftmax",
+        "MseLoss", "CrossEntropy", "Detach",
+    ];
+
+    private const float Margin = 0.05f;
+    private const float Limit = 30f;
+
+    private readonly uint[] _choices;
+    private int _cursor;
+    private readonly Random _values;
+    private readonly Arena _scratch = new();
+    private readonly List<Tensor> _scratchValues = [];
+    private readonly List<bool> _differentiable = []; // whether the value depends on an input that requires grad
+    private readonly RandomProgram _program = new();
+    private int _steps;
+
+    private RandomProgramBuilder(uint[] choices)
+    {
+        _choices = choices;
+        _values = new Random((int)Next(int.MaxValue));
+    }
+
+    /// <summary>Builds the program the choices describe.</summary>
+    public static RandomProgram Build(uint[] choices)
+    {
+        using var builder = new RandomProgramBuilder(choices);
+        return builder.BuildProgram();
+    }
+
+    public void Dispose() => _scratch.Dispose();
+
+    private uint Next(int options) =>
+        options <= 1 || _cursor >= _choices.Length ? 0u : _choices[_cursor++] % (uint)options;
+
+    private int Pick(int options) => (int)Next(options);
+
+    private RandomProgram BuildProgram()
+    {
+        using (_scratch.NoGrad())
+        {
+            int inputs = 1 + Pick(3);
+            for (int i = 0; i < inputs; i++) AddInput(RandomShape(), requiresGrad: i == 0 || Pick(4) != 3);
+            int steps = 1 + Pick(8);
+            for (int s = 0; s < steps && _program.BuildError is null; s++) AddStep();
+        }
+        return _program;
+    }
+
+    // ---- inputs ---------------------------------------------------------------------------------------
+
+    private int[] RandomShape()
+    {
+        int rank = Pick(5);
+        var shape = new int[rank];
+        for (int d = 0; d < rank; d++) shape[d] = RandomDim(rank);
+        return shape;
+    }
+
+    /// <summary>1..3 (1..2 from rank 3 on, to keep checks fast); now and then 0 (an empty tensor).</summary>
+    private int RandomDim(int rank)
+    {
+        int choice = Pick(16);
+        return choice == 15 ? 0 : 1 + choice % (rank >= 3 ? 2 : 3);
+    }
+
+    /// <summary>A fresh input of <paramref name="shape"/> with values in ±[0.3, 1.5]; returns its entry index.</summary>
+    private int AddInput(int[] shape, bool requiresGrad)
+    {
+        int count = shape.Aggregate(1, (a, b) => a * b);
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+            values[i] = MathF.Round((float)((0.3 + 1.2 * _values.NextDouble()) * (_values.Next(2) == 0 ? 1 : -1)), 3);
+        int inputIndex = _program.Inputs.Count;
+        _program.Inputs.Add(new RandomProgram.Input(shape, values, requiresGrad));
+        string name = "x" + inputIndex;
+        _program.Entries.Add(new RandomProgram.Entry(name, inputIndex, "Input", null, name, []));
+        _scratchValues.Add(_scratch.FromData(values, shape));
+        _differentiable.Add(requiresGrad);
+        return _program.Entries.Count - 1;
+    }
+
+    private int FreshInput(int[] shape) => AddInput(shape, requiresGrad: Pick(4) != 3);
+
+    // ---- steps ----------------------------------------------------------------------------------------
+
+    private void AddStep()
+    {
+        // Mostly the latest value, so programs are chains that reach the output; sometimes any earlier one (reuse).
+        int latest = _program.Entries.Count - 1;
+        int operand = Pick(3) == 2 ? Pick(latest + 1) : latest;
+        int first = Pick(AllOps.Length);
+        for (int k = 0; k < AllOps.Length; k++)
+            if (TryOp(AllOps[(first + k) % AllOps.Length], operand)) return;
+        throw new InvalidOperationException("Negate always applies"); // unreachable
+    }
+
+    private bool TryOp(string op, int a)
+    {
+        Tensor x = _scratchValues[a];
+        int[] shape = x.Shape.ToArray();
+        int rank = shape.Length;
+        float[] v = x.ToArray();
+        string A = _program.Entries[a].Name;
+        bool nonEmpty = v.Length > 0;
+        switch (op)
+        {
+            case "Add": case "Subtract": case "Multiply": case "Divide":
+            {
+                int b = BroadcastPartner(shape, op == "Divide");
+                if (b < 0) return false;
+                string B = _program.Entries[b].Name;
+                return op switch
+                {
+                    "Add" => Emit(op, t => t[a] + t[b], $"{A} + {B}", [a, b]),
+                    "Subtract" => Emit(op, t => t[a] - t[b], $"{A} - {B}", [a, b]),
+                    "Multiply" => Emit(op, t => t[a] * t[b], $"{A} * {B}", [a, b]),
+                    _ => Emit(op, t => t[a] / t[b], $"{A} / {B}", [a, b]),
+                };
+            }
+            case "AddScalar":
+            {
+                float s = Scalar();
+                return Pick(2) == 0 ? Emit(op, t => t[a] + s, $"{A} + {F(s)}", [a]) : Emit(op, t => s + t[a], $"{F(s)} + {A}", [a]);
+            }
+            case "SubtractScalar": { float s = Scalar(); return Emit(op, t => t[a] - s, $"{A} - {F(s)}", [a]); }
+            case "ReverseSubtractScalar": { float s = Scalar(); return Emit(op, t => s - t[a], $"{F(s)} - {A}", [a]); }
+            case "MultiplyScalar":
+            {
+                float s = Scalar();
+                return Pick(2) == 0 ? Emit(op, t => t[a] * s, $"{A} * {F(s)}", [a]) : Emit(op, t => s * t[a], $"{F(s)} * {A}", [a]);
+            }
+            case "DivideScalar": { float s = Scalar(); return Emit(op, t => t[a] / s, $"{A} / {F(s)}", [a]); }
+            case "ReverseDivideScalar":
+            {
+                if (v.Any(e => MathF.Abs(e) < 0.3f)) return false;
+                float s = Scalar();
+                return Emit(op, t => s / t[a], $"{F(s)} / {A}", [a]);
+            }
+            case "Negate": return Emit(op, t => -t[a], $"-{A}", [a]);
+            case "Exp": return v.All(e => e < 2.5f) && Emit(op, t => t[a].Exp(), $"{A}.Exp()", [a]);
+            case "Log": return v.All(e => e > 0.2f) && Emit(op, t => t[a].Log(), $"{A}.Log()", [a]);
+            case "Tanh": return Emit(op, t => t[a].Tanh(), $"{A}.Tanh()", [a]);
+            case "Sigmoid": return Emit(op, t => t[a].Sigmoid(), $"{A}.Sigmoid()", [a]);
+            case "Relu": return AwayFromZero(v) && Emit(op, t => t[a].Relu(), $"{A}.Relu()", [a]);
+            case "Sqrt": return v.All(e => e > 0.2f) && Emit(op, t => t[a].Sqrt(), $"{A}.Sqrt()", [a]);
+            case "Abs": return AwayFromZero(v) && Emit(op, t => t[a].Abs(), $"{A}.Abs()", [a]);
+            case "Square": return Emit(op, t => t[a].Square(), $"{A}.Square()", [a]);
+            case "Pow":
+            {
+                float[] exponents = [2f, 3f, -1f, 0.5f, 1.5f];
+                float e = exponents[Pick(exponents.Length)];
+                bool ok = e switch { -1f => v.All(x => MathF.Abs(x) > 0.3f), 0.5f or 1.5f => v.All(x => x > 0.2f), _ => true };
+                return ok && Emit(op, t => t[a].Pow(e), $"{A}.Pow({F(e)})", [a]);
+            }
+            case "LeakyRelu":
+            {
+                float slope = Pick(2) == 0 ? 0.01f : 0.2f;
+                return AwayFromZero(v) && Emit(op, t => t[a].LeakyRelu(slope), $"{A}.LeakyRelu({F(slope)})", [a]);
+            }
+            case "Clamp":
+            {
+                // Bounds in the gaps between values (or beyond them), never within the margin of a value.
+                var sorted = v.Order().ToList();
+                var bounds = new List<float> { (sorted.Count > 0 ? sorted[0] : 0f) - 0.2f };
+                for (int i = 1; i < sorted.Count; i++)
+                    if (sorted[i] - sorted[i - 1] > 4 * Margin) bounds.Add(MathF.Round((sorted[i] + sorted[i - 1]) / 2, 3));
+                bounds.Add((sorted.Count > 0 ? sorted[^1] : 0f) + 0.2f);
+                int lo = Pick(bounds.Count - 1);
+                int hi = lo + 1 + Pick(bounds.Count - 1 - lo);
+                float min = bounds[lo], max = bounds[hi];
+                return Emit(op, t => t[a].Clamp(min, max), $"{A}.Clamp({F(min)}, {F(max)})", [a]);
+            }
+            case "MatMul": return MatMul(a, shape);
+            case "Linear": return Linear(a, shape);
+            case "Reshape":
+            {
+                int[] target = Pick(3) switch
+                {
+                    0 => [-1],
+                    1 when rank < 4 => [1, .. shape],
+                    _ => shape.Reverse().ToArray(),
+                };
+                return Emit(op, t => t[a].Reshape(target), $"{A}.Reshape({string.Join(", ", target)})", [a]);
+            }
+            case "Transpose":
+            {
+                if (rank == 0) return false; // Transpose(0, 0) of a 0-d tensor: see the report on issue 5
+                int d0 = Pick(rank), d1 = Pick(rank);
+                return Emit(op, t => t[a].Transpose(d0, d1), $"{A}.Transpose({d0}, {d1})", [a]);
+            }
+            case "Concat":
+            {
+                if (rank == 0) return false;
+                int dim = Pick(rank);
+                int others = 1 + Pick(2);
+                var parts = new List<int> { a };
+                for (int i = 0; i < others; i++)
+                {
+                    if (Pick(2) == 0) { parts.Add(a); continue; } // the same tensor twice
+                    int[] partShape = (int[])shape.Clone();
+                    partShape[dim] = Pick(8) == 7 ? 0 : 1 + Pick(2);
+                    parts.Add(FreshInput(partShape));
+                }
+                int[] ids = parts.ToArray();
+                return Emit(op, t => Functional.Cat(ids.Select(i => t[i]).ToArray(), dim),
+                    $"Functional.Cat([{string.Join(", ", ids.Select(i => _program.Entries[i].Name))}], {dim})", ids);
+            }
+            case "SumAll": return Emit(op, t => t[a].Sum(), $"{A}.Sum()", [a]);
+            case "MeanAll": return nonEmpty && Emit(op, t => t[a].Mean(), $"{A}.Mean()", [a]);
+            case "SumDim": case "MeanDim":
+            {
+                if (rank == 0) return false;
+                int dim = Pick(rank);
+                bool keep = Pick(2) == 1;
+                if (op == "MeanDim" && shape[dim] == 0) return false;
+                return op == "SumDim"
+                    ? Emit(op, t => t[a].Sum(dim, keep), $"{A}.Sum({dim}, keepDim: {B(keep)})", [a])
+                    : Emit(op, t => t[a].Mean(dim, keep), $"{A}.Mean({dim}, keepDim: {B(keep)})", [a]);
+            }
+            case "MaxAll": return nonEmpty && UniqueMaxima(v, 1, v.Length, 1) && Emit(op, t => t[a].Max(), $"{A}.Max()", [a]);
+            case "MaxDim":
+            {
+                if (rank == 0) return false;
+                int dim = Pick(rank);
+                bool keep = Pick(2) == 1;
+                int outer = shape[..dim].Aggregate(1, (p, q) => p * q), inner = shape[(dim + 1)..].Aggregate(1, (p, q) => p * q);
+                if (shape[dim] == 0 || !UniqueMaxima(v, outer, shape[dim], inner)) return false;
+                return Emit(op, t => t[a].Max(dim, keep), $"{A}.Max({dim}, keepDim: {B(keep)})", [a]);
+            }
+            case "Softmax": case "LogSoftmax":
+            {
+                if (rank == 0) return false;
+                int dim = Pick(rank);
+                return op == "Softmax"
+                    ? Emit(op, t => t[a].Softmax(dim), $"{A}.Softmax({dim})", [a])
+                    : Emit(op, t => t[a].LogSoftmax(dim), $"{A}.LogSoftmax({dim})", [a]);
+            }
+            case "MseLoss":
+            {
+                if (!nonEmpty) return false; // mean over no elements is NaN
+                int b = SameShapePartner(shape);
+                return Emit(op, t => Functional.MseLoss(t[a], t[b]), $"Functional.MseLoss({A}, {_program.Entries[b].Name})", [a, b]);
+            }
+            case "CrossEntropy":
+            {
+                if (!nonEmpty) return false;
+                // Logits [N, C]; any other non-empty value is viewed as one row.
+                bool matrix = rank == 2;
+                int rows = matrix ? shape[0] : 1, classes = matrix ? shape[1] : v.Length;
+                int[] targets = Enumerable.Range(0, rows).Select(_ => Pick(classes)).ToArray();
+                string list = string.Join(", ", targets);
+                return matrix
+                    ? Emit(op, t => Functional.CrossEntropy(t[a], targets), $"Functional.CrossEntropy({A}, [{list}])", [a])
+                    : Emit(op, t => Functional.CrossEntropy(t[a].Reshape(1, -1), targets), $"Functional.CrossEntropy({A}.Reshape(1, -1), [{list}])", [a]);
+            }
+            case "Detach":
+                // Only a value no gradient flows through: detaching one would make backward and finite differences disagree.
+                return !_differentiable[a] && Emit(op, t => t[a].Detach(), $"{A}.Detach()", [a]);
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, "unknown op");
+        }
+    }
+
+    private bool MatMul(int a, int[] shape)
+    {
+        int rank = shape.Length;
+        if (rank == 0) return false;
+        int k = shape[^1];
+        int m = 1 + Pick(3);
+        int[] other = rank switch
+        {
+            1 => Pick(2) == 0 ? [k] : [k, m],
+            2 => Pick(3) switch { 0 => [k], 1 => [k, m], _ => [1 + Pick(2), k, m] },
+            _ => Pick(2) == 0 ? [k, m] : [.. shape[..^2].Select(d => Pick(2) == 0 ? d : 1), k, m],
+        };
+        int b = FreshInput(other);
+        return Emit("MatMul", t => t[a].MatMul(t[b]), $"{_program.Entries[a].Name}.MatMul({_program.Entries[b].Name})", [a, b]);
+    }
+
+    private bool Linear(int a, int[] shape)
+    {
+        // Zero input features: a known engine bug (issue 5, "Linear with zero input features") - internal Length mismatch.
+        if (shape.Length == 0 || shape[^1] == 0) return false;
+        int outFeatures = 1 + Pick(3);
+        int w = FreshInput([outFeatures, shape[^1]]);
+        string text = $"Functional.Linear({_program.Entries[a].Name}, {_program.Entries[w].Name}";
+        if (Pick(2) == 0) return Emit("Linear", t => Functional.Linear(t[a], t[w]), text + ")", [a, w]);
+        int bias = FreshInput([outFeatures]);
+        return Emit("Linear", t => Functional.Linear(t[a], t[w], t[bias]), text + $", {_program.Entries[bias].Name})", [a, w, bias]);
+    }
+
+    /// <summary>An earlier value whose shape broadcasts with <paramref name="shape"/>, or a fresh input of such a shape
+    /// (some dims set to 1, leading dims dropped or one added). -1 if a divisor would come near zero.</summary>
+    private int BroadcastPartner(int[] shape, bool divisor)
+    {
+        if (Pick(2) == 0)
+        {
+            var candidates = Enumerable.Range(0, _program.Entries.Count).Where(i => Broadcasts(shape, _scratchValues[i].Shape.ToArray())).ToList();
+            int chosen = candidates[Pick(candidates.Count)];
+            if (!divisor || _scratchValues[chosen].ToArray().All(e => MathF.Abs(e) >= 0.3f)) return chosen;
+        }
+        List<int> partner = [];
+        int drop = shape.Length == 0 ? 0 : Pick(shape.Length + 1);
+        if (drop == 0 && shape.Length < 4 && Pick(4) == 3) partner.Add(1 + Pick(2)); // broadcast the other way: a new leading dim
+        for (int d = drop; d < shape.Length; d++) partner.Add(Pick(3) == 0 ? 1 : shape[d]);
+        return FreshInput(partner.ToArray());
+    }
+
+    private int SameShapePartner(int[] shape)
+    {
+        if (Pick(2) == 0)
+            for (int i = 0; i < _program.Entries.Count; i++)
+                if (_scratchValues[i].Shape.SequenceEqual(shape)) return i;
+        return FreshInput(shape);
+    }
+
+    private static bool Broadcasts(int[] a, int[] b)
+    {
+        for (int i = 1; i <= Math.Min(a.Length, b.Length); i++)
+        {
+            int x = a[^i], y = b[^i];
+            if (x != y && x != 1 && y != 1) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Evaluates the step on the scratch values; keeps it when the result is finite and bounded.</summary>
+    private bool Emit(string op, Func<Tensor[], Tensor> apply, string text, int[] operands)
+    {
+        Tensor result;
+        try
+        {
+            result = apply(_scratchValues.ToArray());
+        }
+        catch (Exception error) when (error is ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            // The engine refused (or broke on) a step the builder thinks valid: keep the step and stop, so the property
+            // fails on this program with the engine's exception, and CsCheck shrinks it.
+            _program.Entries.Add(new RandomProgram.Entry("v" + _steps++, -1, op, apply, text, operands));
+            _program.BuildError = error;
+            return true;
+        }
+        float[] values = result.ToArray();
+        if (values.Any(e => !float.IsFinite(e) || MathF.Abs(e) > Limit)) return false;
+        string name = "v" + _steps++;
+        _program.Entries.Add(new RandomProgram.Entry(name, -1, op, apply, text, operands));
+        _scratchValues.Add(result);
+        _differentiable.Add(op != "Detach" && operands.Any(i => _differentiable[i]));
+        return true;
+    }
+
+    private float Scalar()
+    {
+        float[] scalars = [2f, -0.5f, 1.5f, -3f, 0.75f];
+        return scalars[Pick(scalars.Length)];
+    }
+
+    private static bool AwayFromZero(float[] values) => values.All(e => MathF.Abs(e) > Margin);
+
+    private static bool UniqueMaxima(float[] v, int outer, int size, int inner)
+    {
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+            {
+                float best = float.NegativeInfinity, second = float.NegativeInfinity;
+                for (int d = 0; d < size; d++)
+                {
+                    float e = v[(o * size + d) * inner + i];
+                    if (e > best) (best, second) = (e, best);
+                    else if (e > second) second = e;
+                }
+                if (best - second < Margin) return false;
+            }
+        return true;
+    }
+
+    private static string F(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+    private static string B(bool value) => value ? "true" : "false";
+}

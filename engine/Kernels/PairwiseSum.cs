@@ -1,0 +1,298 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ArenaGrad.Kernels;
+
+// Cascade (blocked pairwise) summation, in the spirit of PyTorch's cascade_sum: a run is cut into leaves,
+// each leaf is summed in sequence, and the leaf sums are combined pairwise as a binary counter would
+// (leaf 2k+1 joins leaf 2k, that pair joins the pair before it, ...). The rounding error grows with
+// leaf length + log2(leaf count) instead of with the run's length, and the order of every addition is
+// a function of the element count alone, so all vector widths and the scalar path give the same bits.
+
+/// <summary>Fixed-order, width-independent cascade sums: of one contiguous run (16 lanes, see
+/// <see cref="Sum{TSrc}"/>) and of many rows, column by column (see <see cref="Columns{TRows}"/>).</summary>
+/// <remarks>Locals are not zeroed: every stack slot is written before it is read (a level of the counter is
+/// read only while its bit is set).</remarks>
+[SkipLocalsInit]
+internal static class PairwiseSum
+{
+    /// <summary>16-lane blocks added in sequence into one leaf of <see cref="Sum{TSrc}"/>: 256 elements.</summary>
+    internal const int LeafBlocks = 16;
+
+    /// <summary>Rows added in sequence into one leaf of <see cref="Columns{TRows}"/>.</summary>
+    internal const int LeafRows = 16;
+
+    /// <summary>Columns handled together by <see cref="Columns{TRows}"/> (its tree lives on the stack).</summary>
+    internal const int TileWidth = 128;
+
+    /// <summary>Levels of the binary counter: enough for 2³¹ leaves.</summary>
+    private const int Levels = 32;
+
+    /// <summary>Σ src(i) for i in [0, n). Lane j of 16 sums src(16t + j) over the t of one leaf
+    /// (<see cref="LeafBlocks"/> blocks, one Vector512, two Vector256, four Vector128 or 16 scalars);
+    /// the n mod 16 tail, zero-padded to 16 lanes, is one more leaf; leaves join pairwise lane by lane;
+    /// the 16 lanes end as ((s[j] + s[j+8]) + (s[j+4] + s[j+12])) pairwise down to one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Sum<TSrc>(TSrc src, nuint n)
+        where TSrc : IElementSource, allows ref struct
+    {
+        // Leaf sums waiting for a partner, one 16-lane value per level. Vector512 stores the 16 lanes on
+        // every width; only the joins (one per leaf) use it, the leaf loops use the widest fast vector.
+        Span<Vector512<float>> pending = stackalloc Vector512<float>[Levels];
+        nuint blocks = n & ~(nuint)15;
+        const nuint leafLength = 16 * LeafBlocks;
+        uint leaves = 0;
+        for (nuint start = 0; start < blocks; start += leafLength)
+        {
+            nuint end = blocks - start > leafLength ? start + leafLength : blocks;
+            Join(pending, ref leaves, Leaf(src, start, end));
+        }
+
+        if (blocks != n)
+        {
+            Span<float> tail = stackalloc float[16];
+            tail.Clear();
+            for (nuint i = blocks; i < n; i++)
+            {
+                tail[(int)(i - blocks)] = src.At(i);
+            }
+
+            Join(pending, ref leaves, Vector512.Create((ReadOnlySpan<float>)tail));
+        }
+
+        if (leaves == 0)
+        {
+            return 0f;
+        }
+
+        Vector512<float> s = Combine(pending, leaves);
+        Vector256<float> half = s.GetLower() + s.GetUpper();
+        Vector128<float> quarter = half.GetLower() + half.GetUpper();
+        return (quarter.GetElement(0) + quarter.GetElement(2)) + (quarter.GetElement(1) + quarter.GetElement(3));
+    }
+
+    /// <summary>result[c] = Σ_d row_d[c] (or += when <paramref name="accumulate"/>) for c in [0, result.Length),
+    /// d in [0, rows): per column, rows are added in sequence within leaves of <see cref="LeafRows"/>, and
+    /// leaves join pairwise. Every column runs the same additions, so the vector width cannot change a bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Columns<TRows>(in TRows source, int rows, Span<float> result, bool accumulate)
+        where TRows : IRowSource, allows ref struct
+    {
+        Span<float> pending = stackalloc float[Levels * TileWidth];
+        Span<float> leaf = stackalloc float[TileWidth];
+        for (int c0 = 0; c0 < result.Length; c0 += TileWidth)
+        {
+            int width = Math.Min(TileWidth, result.Length - c0);
+            ref float acc = ref MemoryMarshal.GetReference(leaf);
+            ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(result), c0);
+            if (rows == 0)
+            {
+                if (!accumulate)
+                {
+                    result.Slice(c0, width).Clear();
+                }
+
+                continue;
+            }
+
+            uint leaves = 0;
+            for (int d0 = 0; d0 < rows; d0 += LeafRows)
+            {
+                int d1 = Math.Min(d0 + LeafRows, rows);
+                source.Store(d0, c0, ref acc, (nuint)width);
+                for (int d = d0 + 1; d < d1; d++)
+                {
+                    source.Add(d, c0, ref acc, (nuint)width);
+                }
+
+                int level = 0;
+                for (uint carry = leaves; (carry & 1) != 0; carry >>= 1, level++)
+                {
+                    Loops.Add(new LoadSource(ref pending[level * TileWidth]), ref acc, (nuint)width);
+                }
+
+                leaf[..width].CopyTo(pending.Slice(level * TileWidth, width));
+                leaves++;
+            }
+
+            // The unpaired leaf sums, lowest level first (same order as Sum's Combine).
+            bool started = false;
+            for (int level = 0; level < Levels; level++)
+            {
+                if ((leaves & (1u << level)) == 0)
+                {
+                    continue;
+                }
+
+                if (!started)
+                {
+                    pending.Slice(level * TileWidth, width).CopyTo(leaf);
+                    started = true;
+                }
+                else
+                {
+                    Loops.Add(new LoadSource(ref pending[level * TileWidth]), ref acc, (nuint)width);
+                }
+            }
+
+            if (accumulate)
+            {
+                Loops.Add(new LoadSource(ref acc), ref output, (nuint)width);
+            }
+            else
+            {
+                Loops.Store(new LoadSource(ref acc), ref output, (nuint)width);
+            }
+        }
+    }
+
+    /// <summary>Σ x[i] over one contiguous run (see <see cref="Sum{TSrc}"/>).</summary>
+    [MethodImpl(Kernel.Compile)]
+    internal static float Sum(ReadOnlySpan<float> x) => Sum(new LoadSource(ref MemoryMarshal.GetReference(x)), (nuint)x.Length);
+
+    /// <summary>Adds one leaf to the binary counter of pending leaves: while the lowest levels are taken,
+    /// the leaf joins them (earlier leaves on the left) and moves up.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Join(Span<Vector512<float>> pending, ref uint leaves, Vector512<float> leaf)
+    {
+        int level = 0;
+        for (uint carry = leaves; (carry & 1) != 0; carry >>= 1, level++)
+        {
+            leaf = pending[level] + leaf;
+        }
+
+        pending[level] = leaf;
+        leaves++;
+    }
+
+    /// <summary>Joins the unpaired leaf sums, lowest level first. <paramref name="leaves"/> must be &gt; 0.</summary>
+    private static Vector512<float> Combine(ReadOnlySpan<Vector512<float>> pending, uint leaves)
+    {
+        Vector512<float> s = default;
+        bool started = false;
+        for (int level = 0; level < Levels; level++)
+        {
+            if ((leaves & (1u << level)) != 0)
+            {
+                s = started ? pending[level] + s : pending[level];
+                started = true;
+            }
+        }
+
+        return s;
+    }
+
+    /// <summary>Lane j = Σ src(t + j) for t = start, start+16, ... below end, added in that order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Leaf<TSrc>(TSrc src, nuint start, nuint end)
+        where TSrc : IElementSource, allows ref struct
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> s = src.At512(start);
+            for (nuint i = start + 16; i < end; i += 16)
+            {
+                s += src.At512(i);
+            }
+
+            return s;
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> s0 = src.At256(start), s1 = src.At256(start + 8);
+            for (nuint i = start + 16; i < end; i += 16)
+            {
+                s0 += src.At256(i);
+                s1 += src.At256(i + 8);
+            }
+
+            return Vector512.Create(s0, s1);
+        }
+
+        if (Vector128.IsHardwareAccelerated)
+        {
+            Vector128<float> s0 = src.At128(start), s1 = src.At128(start + 4), s2 = src.At128(start + 8), s3 = src.At128(start + 12);
+            for (nuint i = start + 16; i < end; i += 16)
+            {
+                s0 += src.At128(i);
+                s1 += src.At128(i + 4);
+                s2 += src.At128(i + 8);
+                s3 += src.At128(i + 12);
+            }
+
+            return Vector512.Create(Vector256.Create(s0, s1), Vector256.Create(s2, s3));
+        }
+
+        Span<float> lanes = stackalloc float[16];
+        for (int j = 0; j < 16; j++)
+        {
+            lanes[j] = src.At(start + (nuint)j);
+        }
+
+        for (nuint i = start + 16; i < end; i += 16)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                lanes[j] += src.At(i + (nuint)j);
+            }
+        }
+
+        return Vector512.Create((ReadOnlySpan<float>)lanes);
+    }
+}
+
+/// <summary>Rows of equal width that <see cref="PairwiseSum.Columns{TRows}"/> adds up column by column.</summary>
+internal interface IRowSource
+{
+    /// <summary>dst[j] = row_d[c0 + j] for j in [0, n).</summary>
+    void Store(int d, int c0, ref float dst, nuint n);
+
+    /// <summary>dst[j] += row_d[c0 + j] for j in [0, n).</summary>
+    void Add(int d, int c0, ref float dst, nuint n);
+}
+
+/// <summary>row_d[c] = scale * x[d*stride + c] (scale 1 leaves x unchanged).</summary>
+internal readonly ref struct StridedRows(ref float x, nint stride, float scale) : IRowSource
+{
+    private readonly ref float _x = ref x;
+    private readonly nint _stride = stride;
+    private readonly float _scale = scale;
+
+    /// <inheritdoc/>
+    public void Store(int d, int c0, ref float dst, nuint n)
+    {
+        ref float row = ref Unsafe.Add(ref _x, d * _stride + c0);
+        if (_scale == 1f) Loops.Store(new LoadSource(ref row), ref dst, n);
+        else Loops.Store(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref row), ref dst, n);
+    }
+
+    /// <inheritdoc/>
+    public void Add(int d, int c0, ref float dst, nuint n)
+    {
+        ref float row = ref Unsafe.Add(ref _x, d * _stride + c0);
+        if (_scale == 1f) Loops.Add(new LoadSource(ref row), ref dst, n);
+        else Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref row), ref dst, n);
+    }
+}
+
+/// <summary>row_d[c] = op(a[d*stride + c], b[d*bStride + c]); bStride 0 repeats one row of b for every d.</summary>
+internal readonly ref struct BinaryRows<TOp>(TOp op, ref float a, nint stride, ref float b, nint bStride) : IRowSource
+    where TOp : struct, IBinaryOperator
+{
+    private readonly TOp _op = op;
+    private readonly ref float _a = ref a;
+    private readonly ref float _b = ref b;
+    private readonly nint _stride = stride;
+    private readonly nint _bStride = bStride;
+
+    /// <inheritdoc/>
+    public void Store(int d, int c0, ref float dst, nuint n) =>
+        Loops.Store(new BinarySource<TOp>(_op, ref Unsafe.Add(ref _a, d * _stride + c0), ref Unsafe.Add(ref _b, d * _bStride + c0)), ref dst, n);
+
+    /// <inheritdoc/>
+    public void Add(int d, int c0, ref float dst, nuint n) =>
+        Loops.Add(new BinarySource<TOp>(_op, ref Unsafe.Add(ref _a, d * _stride + c0), ref Unsafe.Add(ref _b, d * _bStride + c0)), ref dst, n);
+}
