@@ -116,6 +116,7 @@ public sealed class AllocatesTests
         Assert.That(result.IsSuccess, Is.False, message);
         Assert.That(message, Does.Contain("Expected: no native growth of the arena"));
         Assert.That(message, Does.Contain("live tensors 3 -> 13 over 10 calls (2 batches of 5) after a 3-call warm-up"));
+        Assert.That(message, Does.Contain("blocks 3 -> 13").And.Contain("(+1,310,720 B, 131,072 B per call)"));
     }
 
     [Test]

@@ -30,7 +30,8 @@ public static class Allocates
     /// <summary>After warm-up, calling the delegate reserves no new native memory in <paramref name="arena"/>:
     /// <see cref="Arena.BlockCount"/>, <see cref="Arena.ReservedBytes"/> and <see cref="Arena.TensorCount"/> are the
     /// same after the measured calls as before them.</summary>
-    /// <remarks>A step that makes its tensors inside <c>arena.Scope()</c> passes; one that makes a tensor outside
+    /// <remarks>The warm-up is the warm-up calls alone (which tier of compiled code runs does not change what the
+    /// arena reserves). A step that makes its tensors inside <c>arena.Scope()</c> passes; one that makes a tensor outside
     /// any scope keeps it (and its tape entry) until the arena is disposed, and fails. Managed allocations are not
     /// looked at: combine with <see cref="Nothing"/> (<c>Allocates.Nothing &amp; Allocates.NoNativeGrowth(arena)</c>)
     /// for both.</remarks>

@@ -25,7 +25,8 @@ internal static class AllocationMeter
 {
     /// <summary>Calls <paramref name="call"/> at least <see cref="AllocationSettings.WarmupCalls"/> times, and until
     /// the JIT (process-wide) has compiled no method for <see cref="AllocationSettings.JitQuietPeriod"/>, or until
-    /// <see cref="AllocationSettings.MaxWarmup"/> has passed.</summary>
+    /// <see cref="AllocationSettings.MaxWarmup"/> has passed (a zero <see cref="AllocationSettings.MaxWarmup"/>:
+    /// exactly the warm-up calls).</summary>
     /// <remarks>Under tiered compilation a method first runs as unoptimized tier-0 code, which may allocate where
     /// the optimized tier-1 code does not (tier 1 stack-allocates objects and boxes that do not escape); tier 1 is
     /// compiled on a background thread some time after the method has become hot, so the warm-up waits for the
@@ -50,6 +51,7 @@ internal static class AllocationMeter
                 callsSinceCompile = 0;
             }
             if (calls < settings.WarmupCalls) continue;
+            if (settings.MaxWarmup == TimeSpan.Zero) return new WarmupReport(calls, JitSettled: callsSinceCompile > 0, Stopwatch.GetElapsedTime(start, now));
             // Quiet: at least one whole call, and the quiet period, without a method compiled anywhere.
             if (callsSinceCompile > 0 && Stopwatch.GetElapsedTime(lastCompile, now) >= settings.JitQuietPeriod)
                 return new WarmupReport(calls, JitSettled: true, Stopwatch.GetElapsedTime(start, now));
