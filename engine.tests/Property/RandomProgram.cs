@@ -355,40 +355,6 @@ internal sealed class RandomProgramBuilder : IDisposable
                     : Emit(op, t => Functional.CrossEntropy(t[scores], targets, reduction, smoothing),
                         $"Functional.CrossEntropy({A}, {list}, {R}, labelSmoothing: {F(smoothing)})", [a]);
             }
-            case "L1LossMean": case "L1LossSum": case "L1LossNone": case "SmoothL1Loss": case "HuberLoss": case "BinaryCrossEntropyWithLogits":
-            {
-                Reduction r = op switch { "L1LossMean" => Reduction.Mean, "L1LossSum" => Reduction.Sum, "L1LossNone" => Reduction.None, _ => (Reduction)Pick(3) };
-                if (!nonEmpty && r == Reduction.Mean) return false; // mean over no elements is NaN
-                int b = SameShapePartner(shape);
-                float[] w = _scratchValues[b].ToArray();
-                // |d| has a kink at 0; smooth L1 and Huber (β = δ = 0.5) change formula at |d| = 0.5.
-                float kink = op.StartsWith("L1", StringComparison.Ordinal) ? 0f : 0.5f;
-                if (op != "BinaryCrossEntropyWithLogits" && Enumerable.Range(0, v.Length).Any(i => MathF.Abs(MathF.Abs(v[i] - w[i]) - kink) < Margin))
-                    return false;
-                string B = _program.Entries[b].Name;
-                return op switch
-                {
-                    "SmoothL1Loss" => Emit(op, t => Functional.SmoothL1Loss(t[a], t[b], 0.5f, r), $"Functional.SmoothL1Loss({A}, {B}, 0.5f, Reduction.{r})", [a, b]),
-                    "HuberLoss" => Emit(op, t => Functional.HuberLoss(t[a], t[b], 0.5f, r), $"Functional.HuberLoss({A}, {B}, 0.5f, Reduction.{r})", [a, b]),
-                    "BinaryCrossEntropyWithLogits" => Emit(op, t => Functional.BinaryCrossEntropyWithLogits(t[a], t[b], r),
-                        $"Functional.BinaryCrossEntropyWithLogits({A}, {B}, Reduction.{r})", [a, b]),
-                    _ => Emit(op, t => Functional.L1Loss(t[a], t[b], r), $"Functional.L1Loss({A}, {B}, Reduction.{r})", [a, b]),
-                };
-            }
-            case "NllLoss": case "CrossEntropySmoothed":
-            {
-                if (!nonEmpty) return false;
-                // [N, C], or any other non-empty value as one row; some rows ignored (target -100).
-                bool matrix = rank == 2;
-                int rows = matrix ? shape[0] : 1, classes = matrix ? shape[1] : v.Length;
-                int[] targets = Enumerable.Range(0, rows).Select(_ => Pick(classes + 1) is int c && c < classes ? c : -100).ToArray();
-                var r = (Reduction)Pick(3);
-                string list = string.Join(", ", targets), X = matrix ? A : $"{A}.Reshape(1, -1)";
-                Tensor Rows(Tensor t) => matrix ? t : t.Reshape(1, -1);
-                return op == "NllLoss"
-                    ? Emit(op, t => Functional.NllLoss(Rows(t[a]), targets, r), $"Functional.NllLoss({X}, [{list}], Reduction.{r})", [a])
-                    : Emit(op, t => Functional.CrossEntropy(Rows(t[a]), targets, r, 0.2f), $"Functional.CrossEntropy({X}, [{list}], Reduction.{r}, 0.2f)", [a]);
-            }
             case "Detach":
                 // Only a value no gradient flows through: detaching one would make backward and finite differences disagree.
             {
