@@ -60,7 +60,7 @@ internal static class ShapeMath
     public static int BroadcastShape(ReadOnlySpan<int> a, ReadOnlySpan<int> b, Span<int> result)
     {
         int rank = Math.Max(a.Length, b.Length);
-        for (int i = 0; i < rank; i++)
+        for (int i = rank - 1; i >= 0; i--) // right to left, so the message names the dim PyTorch names
         {
             int da = i < rank - a.Length ? 1 : a[i - (rank - a.Length)];
             int db = i < rank - b.Length ? 1 : b[i - (rank - b.Length)];
