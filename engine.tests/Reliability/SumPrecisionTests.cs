@@ -21,10 +21,11 @@ public class SumPrecisionTests
         Assert.That(BitConverter.SingleToInt32Bits(actual), Is.EqualTo(BitConverter.SingleToInt32Bits(expected)),
             $"{context}: expected {expected:R}, got {actual:R}");
 
-    /// <summary>|actual - exact| &lt;= 1e-6 · log2(n) · Σ|x| (a cascade sum's bound, with room).</summary>
+    /// <summary>|actual - exact| &lt;= 1.5e-7 · log2(n) · Σ|x|: room for a cascade sum of these data (measured 1e-8 to
+    /// 1.5e-7 relative), where a float accumulator per lane was 4.8e-6 off at 2^24 uniform values and 8.9e-6 at 2^28.</summary>
     private static void WithinCascadeBound(float actual, double exact, double magnitude, long n, string context)
     {
-        double bound = 1e-6 * Math.Max(1, Math.Log2(n)) * magnitude;
+        double bound = 1.5e-7 * Math.Max(1, Math.Log2(n)) * magnitude;
         Assert.That(Math.Abs(actual - exact), Is.LessThanOrEqualTo(bound), $"{context}: got {actual:R}, exact {exact:R}");
     }
 

@@ -29,9 +29,6 @@ internal static class PairwiseSum
     /// state of their own (softmax's max and sum).</summary>
     internal const int TileWidth = 256;
 
-    /// <summary>Below this many columns <see cref="Columns{TRows}"/> works in scalars.</summary>
-    private const int NarrowColumns = 16;
-
     /// <summary>Widest tile <see cref="Columns{TRows}"/> works on.</summary>
     private const int MaxTileWidth = 1024;
 
@@ -105,12 +102,6 @@ internal static class PairwiseSum
         // Levels the counter needs for this many leaves; the tile is as wide as PendingFloats allows.
         int leafCount = (rows - 1) / LeafRows + 1;
         int levels = 32 - BitOperations.LeadingZeroCount((uint)leafCount) + 1;
-        if (result.Length < NarrowColumns)
-        {
-            NarrowColumnsSum(source, rows, levels, result, accumulate);
-            return;
-        }
-
         int tile = Math.Clamp(PendingFloats / levels / 16 * 16, 16, MaxTileWidth);
         Span<float> pending = stackalloc float[levels * tile];
         Span<float> total = stackalloc float[tile];
@@ -169,51 +160,6 @@ internal static class PairwiseSum
             {
                 Loops.Store(new LoadSource(ref sum), ref output, (nuint)width);
             }
-        }
-    }
-
-    /// <summary><see cref="Columns{TRows}"/> for fewer than <see cref="NarrowColumns"/> columns: one column at a
-    /// time in scalars, the same additions in the same order (a row call per element would cost more than
-    /// the element).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NarrowColumnsSum<TRows>(in TRows source, int rows, int levels, Span<float> result, bool accumulate)
-        where TRows : IRowSource, allows ref struct
-    {
-        Span<float> pending = stackalloc float[levels];
-        for (int c = 0; c < result.Length; c++)
-        {
-            uint leaves = 0;
-            for (int d0 = 0; d0 < rows; d0 += LeafRows)
-            {
-                int level = BitOperations.TrailingZeroCount(~leaves);
-                int d1 = Math.Min(d0 + LeafRows, rows);
-                float leaf = source.At(d0, c);
-                for (int d = d0 + 1; d < d1; d++)
-                {
-                    leaf += source.At(d, c);
-                }
-
-                for (int k = 0; k < level; k++)
-                {
-                    leaf = pending[k] + leaf;
-                }
-
-                pending[level] = leaf;
-                leaves++;
-            }
-
-            float total = 0f;
-            bool started = false;
-            for (int level = 0; level < levels; level++)
-            {
-                if ((leaves & (1u << level)) != 0)
-                {
-                    total = started ? pending[level] + total : pending[level];
-                    started = true;
-                }
-            }
-
-            result[c] = accumulate ? result[c] + total : total;
         }
     }
 
@@ -321,9 +267,6 @@ internal interface IRowSource
 
     /// <summary>dst[j] += row_d[c0 + j] for j in [0, n).</summary>
     void Add(int d, int c0, ref float dst, nuint n);
-
-    /// <summary>row_d[c], one element (the scalar path of the same formula).</summary>
-    float At(int d, int c);
 }
 
 /// <summary>row_d[c] = scale * x[d*stride + c] (scale 1 leaves x unchanged).</summary>
@@ -348,13 +291,6 @@ internal readonly ref struct StridedRows(ref float x, nint stride, float scale) 
         if (_scale == 1f) Loops.Add(new LoadSource(ref row), ref dst, n);
         else Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref row), ref dst, n);
     }
-
-    /// <inheritdoc/>
-    public float At(int d, int c)
-    {
-        float x = Unsafe.Add(ref _x, d * _stride + c);
-        return _scale == 1f ? x : _scale * x;
-    }
 }
 
 /// <summary>row_d[c] = op(a[d*stride + c], b[d*bStride + c]); bStride 0 repeats one row of b for every d.</summary>
@@ -374,7 +310,4 @@ internal readonly ref struct BinaryRows<TOp>(TOp op, ref float a, nint stride, r
     /// <inheritdoc/>
     public void Add(int d, int c0, ref float dst, nuint n) =>
         Loops.Add(new BinarySource<TOp>(_op, ref Unsafe.Add(ref _a, d * _stride + c0), ref Unsafe.Add(ref _b, d * _bStride + c0)), ref dst, n);
-
-    /// <inheritdoc/>
-    public float At(int d, int c) => _op.Invoke(Unsafe.Add(ref _a, d * _stride + c), Unsafe.Add(ref _b, d * _bStride + c));
 }

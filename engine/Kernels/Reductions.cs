@@ -497,9 +497,6 @@ internal readonly ref struct ReducedRows : IRowSource
     public void Add(int d, int c0, ref float dst, nuint n) =>
         Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref Unsafe.Add(ref _g, Offset(d) + c0)), ref dst, n);
 
-    /// <inheritdoc/>
-    public float At(int d, int c) => _scale * Unsafe.Add(ref _g, Offset(d) + c);
-
     /// <summary>Σ over rows of (cascade Σ of the row), the rows joined as <see cref="PairwiseSum.Columns{TRows}"/>
     /// joins them (one column).</summary>
     public float SumOfRowSums(int rows)
@@ -531,8 +528,6 @@ internal readonly ref struct ReducedRows : IRowSource
         public void Store(int d, int c0, ref float dst, nuint n) => dst = _rows.RowSum(d);
 
         public void Add(int d, int c0, ref float dst, nuint n) => dst += _rows.RowSum(d);
-
-        public float At(int d, int c) => _rows.RowSum(d);
     }
 
     private float RowSum(int r) =>
