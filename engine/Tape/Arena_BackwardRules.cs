@@ -214,8 +214,6 @@ internal static class BackwardRules
         {
             OpCode.Multiply => broadcast ? 2 * y : 0,            // g*b and g*a, each before reducing to the input's shape
             OpCode.Divide => (broadcast ? y : 0) + 2 * y,        // g/b before reducing; g*y and g*y/b for db
-            OpCode.MseLoss => Round(input0),                     // a - b
-            OpCode.CrossEntropy => Round(saved),                 // softmax - onehot
             _ => 0,
         };
     }
