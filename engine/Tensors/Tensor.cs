@@ -78,7 +78,7 @@ public readonly partial struct Tensor : IEquatable<Tensor>
     public int Size(int dim)
     {
         Arena arena = Arena;
-        return arena.ShapeOf(_slot)[ShapeMath.NormalizeDim(dim, arena.RankOf(_slot))];
+        return arena.ShapeOf(_slot)[ShapeMath.NormalizeSizeDim(dim, arena.RankOf(_slot))];
     }
 
     /// <summary>Whether operations on this tensor are recorded for backward. False unless asked for.</summary>
