@@ -7,7 +7,8 @@ namespace ArenaGrad.Benchmarks;
 /// a validated handle read (one check each), and the bare compare the check adds to each: a thread-static copy of
 /// <see cref="Environment.CurrentManagedThreadId"/> against a field (and, for scale, the property itself).</summary>
 /// <remarks>Compare OpChain and ValidatedRead with the same benchmarks built from the commit before the check
-/// (the coordinator's report has both); CachedThreadIdCompare is what the check adds per validation.</remarks>
+/// on an idle machine; CachedThreadIdCompare is what the check adds per validation. Run with
+/// <c>--filter '*ThreadCheck*'</c>.</remarks>
 [MemoryDiagnoser]
 [MedianColumn]
 public class ThreadCheckBenchmarks
