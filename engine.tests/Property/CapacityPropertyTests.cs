@@ -15,13 +15,16 @@ public sealed class CapacityPropertyTests
     /// <summary>A program, which float allocation after its inputs fails (the arena's fault-injection hook, as if the cap
     /// were reached there), and whether the cap is instead a real <see cref="ArenaOptions.MaxBytes"/> a few blocks up.</summary>
     private static readonly Gen<(RandomProgram Program, int FailAt, bool RealCap)> Cases =
-        Gen.Select(Gen.UInt.Array[0, 160].Select(RandomProgramBuilder.Build), Gen.Int[1, 16], Gen.Bool);
+        Gen.Select(Gen.UInt.Array[0, 160].Select(RandomProgramBuilder.Build), Gen.Int[1, 8], Gen.Bool);
 
     private static string Print((RandomProgram Program, int FailAt, bool RealCap) c) => c.RealCap
         ? $"MaxBytes = {BlockBytes} * (1 + {c.FailAt}) with {BlockBytes}-byte blocks\n{c.Program}"
         : $"arena.FailAllocation({c.FailAt}) after the inputs\n{c.Program}";
 
     private const int BlockBytes = 1024; // small blocks, so ops also open (and must give back) new ones
+
+    // How the samples ended, so the test can tell that both refusals (in an op, in backward) were exercised.
+    private static int s_refusedOps, s_refusedBackwards, s_completed;
 
     private static void EveryOpCompletesOrLeavesTheArenaAsItWas((RandomProgram Program, int FailAt, bool RealCap) c)
     {
@@ -59,6 +62,7 @@ public sealed class CapacityPropertyTests
                     throw new InvalidOperationException($"`{entry.Name} = {entry.Text}` failed under the cap and changed the arena: before {before}, after {after}");
                 for (int j = 0; j < i; j++)
                     if (!values[j].IsAlive) throw new InvalidOperationException($"{program.Entries[j].Name} was released by the failed `{entry.Text}`");
+                s_refusedOps++;
                 return; // the program stops at its first refused op
             }
         }
@@ -78,6 +82,7 @@ public sealed class CapacityPropertyTests
         try
         {
             output.Backward(seed, retainGraph: true);
+            s_completed++;
             return;
         }
         catch (ArenaCapacityException)
@@ -88,6 +93,7 @@ public sealed class CapacityPropertyTests
             for (int k = 0; k < inputs.Length; k++)
                 if (inputs[k].Grad is not null)
                     throw new InvalidOperationException($"backward failed under the cap after writing x{k}'s gradient");
+            s_refusedBackwards++;
         }
 
         // The graph is intact: with memory available, one retry gives exactly the gradients of a run that never failed.
@@ -113,6 +119,13 @@ public sealed class CapacityPropertyTests
     }
 
     [Test]
-    public void RandomProgramsUnderACap_EveryOpCompletesOrLeavesTheArenaAsItWas() =>
+    public void RandomProgramsUnderACap_EveryOpCompletesOrLeavesTheArenaAsItWas()
+    {
+        s_refusedOps = s_refusedBackwards = s_completed = 0;
         PropertyRunner.Check(Cases, EveryOpCompletesOrLeavesTheArenaAsItWas, defaultIterations: 1000, print: Print);
+        TestContext.Out.WriteLine($"refused ops {s_refusedOps}, refused backward passes {s_refusedBackwards}, completed {s_completed}");
+        Assert.That(s_refusedOps, Is.Positive, "samples where an op was refused");
+        Assert.That(s_refusedBackwards, Is.Positive, "samples where backward was refused");
+        Assert.That(s_completed, Is.Positive, "samples that completed");
+    }
 }
