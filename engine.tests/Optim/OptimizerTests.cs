@@ -81,6 +81,9 @@ public sealed class OptimizerTests
         Assert.That(model.Parameters().All(p => p.Grad is not null), Is.True);
         adam.ZeroGrad();
         Assert.That(model.Parameters().All(p => p.Grad is null), Is.True);
+        model.Forward(arena.Ones([1, 2])).Sum().Backward();
+        model.ZeroGrad();
+        Assert.That(model.Parameters().All(p => p.Grad is null), Is.True, "Module.ZeroGrad too");
         Assert.That(adam.Parameters, Is.EqualTo(model.Parameters()));
     }
 
@@ -155,12 +158,13 @@ public sealed class OptimizerTests
         using var arena = new Arena();
         var layer = new Linear(arena, 2, 2);
         var sgd = new Sgd(layer.Parameters(), 0.1f);
-        // The input requires grad, so backward reads the weight (PyTorch saves it only then).
+        // The input requires grad, so backward needs dx = g·W and forward saved W (as PyTorch's addmm saves mat2 only then).
         Tensor loss = layer.Forward(arena.Ones([1, 2], requiresGrad: true)).Sum();
         loss.Backward(retainGraph: true);
         int tape = arena.TapeLength;
         sgd.Step();
         Assert.That(arena.TapeLength, Is.EqualTo(tape));
-        Assert.Throws<InvalidOperationException>(() => loss.Backward(), "the weights were modified in place after forward saved them");
+        var error = Assert.Throws<InvalidOperationException>(() => loss.Backward(), "the weights were modified in place after forward saved them")!;
+        Assert.That(error.Message, Does.StartWith("one of the variables needed for gradient computation has been modified by an inplace operation"));
     }
 }

@@ -122,6 +122,13 @@ public abstract class Module
         return this;
     }
 
+    /// <summary>Sets every parameter's gradient to null (<c>zero_grad(set_to_none=True)</c>), as <c>Optimizer.ZeroGrad</c> does.</summary>
+    public void ZeroGrad()
+    {
+        IReadOnlyList<Tensor> parameters = Parameters();
+        for (int i = 0; i < parameters.Count; i++) parameters[i].ZeroGrad();
+    }
+
     /// <summary>Adds a parameter named <paramref name="name"/> (<c>register_parameter</c>). Returns it.</summary>
     /// <exception cref="ArgumentException">The name is empty, contains a dot, or is taken; the tensor is not a leaf.</exception>
     /// <exception cref="InvalidOperationException">The parameter lists were already built.</exception>

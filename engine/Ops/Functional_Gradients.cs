@@ -58,10 +58,8 @@ public static partial class Functional
     /// <summary>Adds ‖g‖₂² to the running sum, with ‖g‖₂ rounded to float first as torch.norm's result is. False when grad is None.</summary>
     private static bool AddSquaredNorm(Tensor parameter, ref float sumOfSquares)
     {
-        Arena arena = parameter.Arena;
-        int gradient = arena.GradientViewOf(parameter.Slot);
-        if (gradient < 0) return false;
-        ReadOnlySpan<float> g = arena.Values(gradient);
+        if (parameter.Grad is not Tensor gradient) return false;
+        ReadOnlySpan<float> g = gradient.AsSpanUnsafely();
         float norm = MathF.Sqrt(Reductions.Dot(g, g));
         sumOfSquares += norm * norm;
         return true;
@@ -80,10 +78,8 @@ public static partial class Functional
 
     private static void ScaleGradient(Tensor parameter, float coefficient)
     {
-        Arena arena = parameter.Arena;
-        int gradient = arena.GradientViewOf(parameter.Slot);
-        if (gradient < 0) return;
-        OptimizerKernels.Scale(arena.Values(gradient), coefficient);
-        arena.BumpVersion(gradient);
+        if (parameter.Grad is not Tensor gradient) return;
+        OptimizerKernels.Scale(gradient.AsSpanUnsafely(), coefficient);
+        gradient.Arena.BumpVersion(gradient.Slot); // g.mul_(coef): an in-place change
     }
 }
