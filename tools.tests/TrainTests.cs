@@ -1,3 +1,6 @@
+using System.Collections.Generic;
+using ArenaGrad.IO;
+using ArenaGrad.Nn;
 using ArenaGrad.Train;
 
 namespace ArenaGrad.Tools.Tests;
@@ -30,7 +33,43 @@ public sealed class TrainTests
         Assert.That(result.Files, Is.EquivalentTo(new[]
         {
             Path.Combine(folder.Path, "decision_boundary.png"), Path.Combine(folder.Path, "loss.png"),
+            Path.Combine(folder.Path, "model.safetensors"),
         }));
+    }
+
+    [Test]
+    public void Run_SavedSafetensors_ReloadIntoAnMlpThatScoresTheReportedAccuracy()
+    {
+        using var folder = new TempFolder();
+        using var console = new TestConsole();
+        var options = new TrainOptions { Steps = 60, Hidden = 16, Seed = 3, OutputDirectory = folder.Path };
+        TrainResult result = SpiralTraining.Run(options, console.Console);
+        string path = Path.Combine(folder.Path, "model.safetensors");
+
+        using var arena = new Arena();
+        var model = new Mlp(arena, [2, 16, 16, 2]);
+        IReadOnlyDictionary<string, Tensor> state = Safetensors.Load(arena, path);
+        model.LoadStateDict(state);
+        float[] points = new float[2 * options.Points];
+        int[] labels = new int[options.Points];
+        Spirals.Generate(points, labels, options.Noise, options.Seed);
+        float loss;
+        int correct = 0;
+        using (arena.NoGrad())
+        {
+            Tensor logits = model.Forward(arena.FromData(points, [options.Points, 2]));
+            loss = Functional.CrossEntropy(logits, labels).Item();
+            float[] values = logits.ToArray();
+            for (int i = 0; i < labels.Length; i++)
+                if ((values[2 * i + 1] > values[2 * i] ? 1 : 0) == labels[i]) correct++;
+        }
+
+        Assert.That(state.Keys, Is.EquivalentTo(new[] { "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias" }));
+        Assert.That(loss, Is.EqualTo(result.FinalLoss));
+        Assert.That((float)correct / labels.Length, Is.EqualTo(result.Accuracy));
+        IReadOnlyDictionary<string, string> metadata = Safetensors.ReadMetadata(path);
+        Assert.That(metadata["model"], Is.EqualTo("Mlp 2-16-16-2 tanh"));
+        Assert.That(metadata["steps"], Is.EqualTo("60"));
     }
 
     [Test]

@@ -190,6 +190,36 @@ public sealed class LossBehaviourTests
         Assert.That(Functional.MseLoss(y, z).Item(), Is.Zero);
     }
 
+    public static IEnumerable<TestCaseData> EveryLoss()
+    {
+        static TestCaseData Case(string name, Func<Tensor, Tensor, Tensor> loss) => new TestCaseData(loss).SetArgDisplayNames(name);
+        int[] classes = [2, -100, 0];
+        yield return Case("MseLossNone", (x, t) => Functional.MseLoss(x, t, Reduction.None));
+        yield return Case("L1LossSum", (x, t) => Functional.L1Loss(x, t, Reduction.Sum));
+        yield return Case("SmoothL1Loss", (x, t) => Functional.SmoothL1Loss(x, t, 0.5f));
+        yield return Case("HuberLossNone", (x, t) => Functional.HuberLoss(x, t, 0.5f, Reduction.None));
+        yield return Case("BinaryCrossEntropyWithLogits", (x, t) => Functional.BinaryCrossEntropyWithLogits(x, t));
+        yield return Case("NllLossNone", (x, _) => Functional.NllLoss(x, classes, Reduction.None));
+        yield return Case("CrossEntropySum", (x, _) => Functional.CrossEntropy(x, classes, Reduction.Sum));
+        yield return Case("CrossEntropySmoothedNone", (x, _) => Functional.CrossEntropy(x, classes, Reduction.None, 0.3f));
+    }
+
+    [TestCaseSource(nameof(EveryLoss))]
+    public void Loss_FailingAtEachAllocation_LeavesArenaAsItWasThenSucceeds(Func<Tensor, Tensor, Tensor> loss)
+    {
+        // The fault hook of Reliability/OpAtomicityTests fails the 1st, 2nd, ... allocation until the loss completes.
+        foreach (bool grad in new[] { false, true })
+        {
+            int failures = Reliability.OpAtomicityTests.CheckAtomic((arena, g) =>
+            {
+                Tensor x = arena.FromData([0.5f, -1f, 2f, 0.25f, 3f, -2f, 1f, 0f, -0.5f], [3, 3], requiresGrad: g);
+                Tensor t = arena.FromData([0f, 1f, 0.5f, 1f, 0f, 0.25f, 0.75f, 1f, 0f], [3, 3]);
+                return () => loss(x, t).ToArray();
+            }, new ArenaOptions(), grad);
+            Assert.That(failures, Is.GreaterThanOrEqualTo(1), $"grad {grad}: the hook reached the loss's allocation");
+        }
+    }
+
     [Test]
     public void CrossEntropy_BackwardReadsSavedLogProbabilities_NoScratch()
     {

@@ -17,7 +17,7 @@ public sealed class GradientPropertyTests
 
     [Test]
     public void RandomPrograms_BackwardAgreesWithFiniteDifferences() =>
-        PropertyRunner.Check(Programs, GradientsMatchFiniteDifferences, defaultIterations: 300, print: p => p.ToString());
+        PropertyRunner.Check(Programs, GradientsMatchFiniteDifferences, defaultIterations: 1000, print: p => p.ToString());
 
     [Test]
     public void Generator_CoversEveryOpAndTheShapeCases()

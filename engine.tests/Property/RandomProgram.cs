@@ -71,6 +71,7 @@ internal sealed class RandomProgramBuilder : IDisposable
         "MatMul", "Linear", "Reshape", "Transpose", "Concat",
         "SumAll", "SumDim", "MeanAll", "MeanDim", "MaxAll", "MaxDim", "Softmax", "LogSoftmax",
         "MseLoss", "CrossEntropy", "Detach",
+        "L1LossMean", "L1LossSum", "L1LossNone", "SmoothL1Loss", "HuberLoss", "BinaryCrossEntropyWithLogits", "NllLoss", "CrossEntropySmoothed",
     ];
 
     private const float Margin = 0.05f;
@@ -255,8 +256,7 @@ internal sealed class RandomProgramBuilder : IDisposable
             }
             case "Transpose":
             {
-                if (rank == 0) return false; // Transpose(0, 0) of a 0-d tensor: see the report on issue 5
-                int d0 = Pick(rank), d1 = Pick(rank);
+                int d0 = rank == 0 ? 0 : Pick(rank), d1 = rank == 0 ? 0 : Pick(rank);
                 return Emit(op, t => t[a].Transpose(d0, d1), $"{A}.Transpose({d0}, {d1})", [a]);
             }
             case "Concat":
@@ -306,27 +306,63 @@ internal sealed class RandomProgramBuilder : IDisposable
                     ? Emit(op, t => t[a].Softmax(dim), $"{A}.Softmax({dim})", [a])
                     : Emit(op, t => t[a].LogSoftmax(dim), $"{A}.LogSoftmax({dim})", [a]);
             }
-            case "MseLoss":
+            case "MseLoss": case "L1LossMean": case "L1LossSum": case "L1LossNone": case "SmoothL1Loss": case "HuberLoss":
+            case "BinaryCrossEntropyWithLogits":
             {
-                if (!nonEmpty) return false; // mean over no elements is NaN
+                Reduction reduction = op switch
+                {
+                    "L1LossMean" => Reduction.Mean, "L1LossSum" => Reduction.Sum, "L1LossNone" => Reduction.None,
+                    _ => (Reduction)Pick(3),
+                };
+                if (!nonEmpty && reduction == Reduction.Mean) return false; // the mean over no elements is NaN
                 int b = SameShapePartner(shape);
-                return Emit(op, t => Functional.MseLoss(t[a], t[b]), $"Functional.MseLoss({A}, {_program.Entries[b].Name})", [a, b]);
+                float[] w = _scratchValues[b].ToArray();
+                // |input - target| has a kink at 0 for the L1 loss (smooth L1 and Huber are C¹ there, and at β/δ).
+                if (op.StartsWith("L1Loss", StringComparison.Ordinal) && v.Zip(w).Any(p => MathF.Abs(p.First - p.Second) < Margin)) return false;
+                string B = _program.Entries[b].Name, R = "Reduction." + reduction;
+                float k = Pick(2) == 0 ? 1f : 0.5f;
+                return op switch
+                {
+                    "MseLoss" => Emit(op, t => Functional.MseLoss(t[a], t[b], reduction), $"Functional.MseLoss({A}, {B}, {R})", [a, b]),
+                    "SmoothL1Loss" => Emit(op, t => Functional.SmoothL1Loss(t[a], t[b], k, reduction), $"Functional.SmoothL1Loss({A}, {B}, {F(k)}, {R})", [a, b]),
+                    "HuberLoss" => Emit(op, t => Functional.HuberLoss(t[a], t[b], k, reduction), $"Functional.HuberLoss({A}, {B}, {F(k)}, {R})", [a, b]),
+                    "BinaryCrossEntropyWithLogits" => Emit(op, t => Functional.BinaryCrossEntropyWithLogits(t[a], t[b], reduction),
+                        $"Functional.BinaryCrossEntropyWithLogits({A}, {B}, {R})", [a, b]),
+                    _ => Emit(op, t => Functional.L1Loss(t[a], t[b], reduction), $"Functional.L1Loss({A}, {B}, {R})", [a, b]),
+                };
             }
-            case "CrossEntropy":
+            case "CrossEntropy": case "CrossEntropySmoothed": case "NllLoss":
             {
                 if (!nonEmpty) return false;
-                // Logits [N, C]; any other non-empty value is viewed as one row.
-                bool matrix = rank == 2;
-                int rows = matrix ? shape[0] : 1, classes = matrix ? shape[1] : v.Length;
-                int[] targets = Enumerable.Range(0, rows).Select(_ => Pick(classes)).ToArray();
-                string list = string.Join(", ", targets);
-                return matrix
-                    ? Emit(op, t => Functional.CrossEntropy(t[a], targets), $"Functional.CrossEntropy({A}, [{list}])", [a])
-                    : Emit(op, t => Functional.CrossEntropy(t[a].Reshape(1, -1), targets), $"Functional.CrossEntropy({A}.Reshape(1, -1), [{list}])", [a]);
+                if (rank != 2)
+                {
+                    // Class scores [N, C]; any other non-empty value is first viewed as one row (its own step: one op per step).
+                    int source = a;
+                    if (!Emit("Reshape", t => t[source].Reshape(1, -1), $"{A}.Reshape(1, -1)", [source]) || _program.BuildError is not null)
+                        return true;
+                    a = _program.Entries.Count - 1;
+                    A = _program.Entries[a].Name;
+                    shape = [1, v.Length];
+                }
+                // Now and then a row with PyTorch's ignore_index (-100); a mean over only ignored rows is NaN and is refused.
+                int[] targets = Enumerable.Range(0, shape[0]).Select(_ => Pick(6) == 5 ? Functional.DefaultIgnoreIndex : Pick(shape[1])).ToArray();
+                var reduction = (Reduction)Pick(3);
+                float smoothing = op == "CrossEntropySmoothed" ? (Pick(2) == 0 ? 0.1f : 0.5f) : 0f;
+                int scores = a;
+                string list = $"[{string.Join(", ", targets)}]", R = "Reduction." + reduction;
+                return op == "NllLoss"
+                    ? Emit(op, t => Functional.NllLoss(t[scores], targets, reduction), $"Functional.NllLoss({A}, {list}, {R})", [a])
+                    : Emit(op, t => Functional.CrossEntropy(t[scores], targets, reduction, smoothing),
+                        $"Functional.CrossEntropy({A}, {list}, {R}, labelSmoothing: {F(smoothing)})", [a]);
             }
             case "Detach":
                 // Only a value no gradient flows through: detaching one would make backward and finite differences disagree.
-                return !_differentiable[a] && Emit(op, t => t[a].Detach(), $"{A}.Detach()", [a]);
+            {
+                var frozen = Enumerable.Range(0, _program.Entries.Count).Where(i => !_differentiable[i]).ToList();
+                if (frozen.Count == 0) return false;
+                int f = _differentiable[a] ? frozen[Pick(frozen.Count)] : a;
+                return Emit(op, t => t[f].Detach(), $"{_program.Entries[f].Name}.Detach()", [f]);
+            }
             default: throw new ArgumentOutOfRangeException(nameof(op), op, "unknown op");
         }
     }
@@ -349,8 +385,7 @@ internal sealed class RandomProgramBuilder : IDisposable
 
     private bool Linear(int a, int[] shape)
     {
-        // Zero input features: a known engine bug (issue 5, "Linear with zero input features") - internal Length mismatch.
-        if (shape.Length == 0 || shape[^1] == 0) return false;
+        if (shape.Length == 0) return false;
         int outFeatures = 1 + Pick(3);
         int w = FreshInput([outFeatures, shape[^1]]);
         string text = $"Functional.Linear({_program.Entries[a].Name}, {_program.Entries[w].Name}";

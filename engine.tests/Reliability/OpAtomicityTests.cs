@@ -95,6 +95,13 @@ public sealed class OpAtomicityTests
         yield return Case("Rand", (a, g) => () => V(a.Rand([7], g)));
         yield return Case("Uniform", (a, g) => () => V(a.Uniform([7], -2f, 2f, g)));
         yield return Case("Randn", (a, g) => () => V(a.Randn([7], g, 1f, 2f)));
+        // modules and optimizers (built outside scopes: parameters and optimizer state live as long as the arena)
+        yield return Case("NnLinear", (a, g) => () => { var layer = new ArenaGrad.Nn.Linear(a, 3, 2); return [.. V(layer.Weight), .. V(layer.Bias!.Value)]; });
+        yield return Case("Mlp", (a, g) => () => { var mlp = new ArenaGrad.Nn.Mlp(a, [2, 4, 3]); return [.. mlp.Parameters().SelectMany(p => V(p))]; });
+        yield return Case("DropoutForward", (a, g) => { var x = M(a, g, 4, 5); var dropout = new ArenaGrad.Nn.Dropout(0.3f); return () => V(dropout.Forward(x)); });
+        yield return Case("SgdMomentumStep", (a, g) => OptimizerStep(a, ps => new ArenaGrad.Optim.Sgd(ps, 0.1f, momentum: 0.9f)));
+        yield return Case("AdamStep", (a, g) => OptimizerStep(a, ps => new ArenaGrad.Optim.Adam(ps, 0.1f)));
+        yield return Case("AdamWAmsgradStep", (a, g) => OptimizerStep(a, ps => new ArenaGrad.Optim.AdamW(ps, 0.1f, amsgrad: true)));
         // gradient flags
         yield return Case("SetRequiresGrad", (a, g) => { var x = M(a, false, 2, 3); return () => { x.SetRequiresGrad(); return [x.RequiresGrad ? 1f : 0f]; }; });
         yield return Case("RetainGradAndZeroGrad", (a, g) => { var x = M(a, true, 3); var y = x * 2f; return () => { y.RetainGrad(); y.ZeroGrad(); return V(y); }; });
@@ -122,6 +129,20 @@ public sealed class OpAtomicityTests
                 return V(x.Grad!.Value);
             };
         });
+    }
+
+    /// <summary>Two parameters with gradients; the op makes the optimizer (its state) and takes two steps.</summary>
+    private static Func<float[]> OptimizerStep(Arena arena, Func<Tensor[], ArenaGrad.Optim.Optimizer> make)
+    {
+        Tensor w = M(arena, true, 3, 2), b = M(arena, true, 2);
+        (w.Sum() + (b * b).Sum()).Backward();
+        return () =>
+        {
+            ArenaGrad.Optim.Optimizer optimizer = make([w, b]);
+            optimizer.Step();
+            optimizer.Step();
+            return [.. V(w), .. V(b)];
+        };
     }
 
     private static Func<float[]> Backward(Arena arena, Func<Tensor, Tensor> f, params int[] shape)

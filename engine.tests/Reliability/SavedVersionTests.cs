@@ -119,7 +119,7 @@ public sealed class SavedVersionTests
         yield return C("HuberLoss", pair, t => Functional.HuberLoss(t[0], t[1], 1.5f), In0 | In1);
         yield return C("BinaryCrossEntropyWithLogits", a => [T(a, true, 2, 3), T(a, true, 2, 3) * 0.1f],
             t => Functional.BinaryCrossEntropyWithLogits(t[0], t[1]), In0 | In1);
-        yield return C("NllLoss", one, t => Functional.NllLoss(t[0], [2, 0]), None);
+        yield return C("NllLoss", one, t => Functional.NllLoss(t[0], [2, 0]), In0); // PyTorch's NllLossBackward0 saves self
         yield return C("CrossEntropySmoothed", one, t => Functional.CrossEntropy(t[0], [2, 0], labelSmoothing: 0.1f), Saved);
     }
 

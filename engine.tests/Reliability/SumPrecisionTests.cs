@@ -213,24 +213,26 @@ public class SumPrecisionTests
     }
 
     [Test]
-    public void SoftmaxAlongStridedDim_OverTwoToThe25Rows_HasExactDenominators()
+    public void SoftmaxAlongStridedDim_OneLargeTermThenManySmallOnes_KeepsTheSmallOnes()
     {
-        // Softmax along dim 0 of zeros [2^25, 2] is 2^-25 everywhere; backward of log_softmax seeded with ones
-        // is 1 - exp(y)·Σg = 0. Adding 2^25 ones into one float stops at 2^24 (0.5 instead of 0).
+        // Along dim 0 of [1 + 2^22, 2]: row 0 is 0, the others ln(2^-25), so Σ exp = 1 + 2^22·2^-25 = 1.125.
+        // Adding the small terms one at a time to 1 rounds each away (softmax[0] = 1 instead of 0.889), and
+        // backward's Σ g·y with g = 1 stalls the same way at y[0] (dx = y·(1 - Σ y) far from 0).
         using var arena = new Arena();
-        const int rows = 1 << 25;
-        Tensor x = arena.Zeros([rows, 2], requiresGrad: true);
-        using (arena.NoGrad())
-        {
-            float[] first = x.Softmax(0).AsSpanUnsafely()[..4].ToArray();
-            Assert.That(first, Is.All.EqualTo(MathF.ScaleB(1f, -25)));
-        }
+        const int rows = (1 << 22) + 1;
+        float small = MathF.Log(MathF.ScaleB(1f, -25));
+        Tensor x = arena.Full([rows, 2], small, requiresGrad: true);
+        using (arena.NoGrad()) x.AsSpanUnsafely()[..2].Clear();
+        double e = Math.Exp(small), total = 1 + (rows - 1) * e;
+        Tensor y = x.Softmax(0);
+        float[] head = y.AsSpanUnsafely()[..4].ToArray();
+        WithinCascadeBound(head[0], 1 / total, 1 / total, rows, "softmax[0, 0]");
+        WithinCascadeBound(head[1], 1 / total, 1 / total, rows, "softmax[0, 1]");
+        WithinCascadeBound(head[2], e / total, e / total, rows, "softmax[1, 0]");
 
-        Tensor y = x.LogSoftmax(0);
         y.Backward(arena.Ones([rows, 2]));
-        ReadOnlySpan<float> dx = x.Grad!.Value.AsSpanUnsafely();
         float worst = 0;
-        foreach (float d in dx) worst = Math.Max(worst, Math.Abs(d));
-        Assert.That(worst, Is.LessThan(1e-5f));
+        foreach (float d in x.Grad!.Value.AsSpanUnsafely()) worst = Math.Max(worst, Math.Abs(d));
+        Assert.That(worst, Is.LessThan(1e-5f), "dx = y·(1 - Σ y) should vanish");
     }
 }

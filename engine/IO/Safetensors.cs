@@ -20,7 +20,8 @@ namespace ArenaGrad.IO;
 /// header size against the file size, the JSON, each dtype, shape and byte count (checked arithmetic), then the
 /// offsets (in range, contiguous). Only then is arena memory taken, in one request, and each tensor's bytes are
 /// read straight into it (F16 and BF16 are widened to float in place). A malformed file raises
-/// <see cref="InvalidDataException"/> saying what is wrong, and the arena is not touched.</para>
+/// <see cref="InvalidDataException"/> saying what is wrong, and the arena is left as it was (also when a file
+/// changes while it is read, or the arena's cap is reached).</para>
 /// </remarks>
 public static class Safetensors
 {
@@ -294,6 +295,8 @@ public static class Safetensors
         if (totalFloats > int.MaxValue)
             throw Invalid($"its tensors hold {totalFloats} floats in all (with alignment), more than the 2^31 - 1 an arena buffer can hold");
         int totalLength = (int)totalFloats;
+        // All or nothing: a read that fails half way (the file changed under us) leaves the arena as it was.
+        using OpTransaction op = arena.BeginOp();
         // The storage slot owns the memory (as PyTorch's storage); each named tensor is a slot over its part.
         nint address = totalLength == 0 ? 0 : arena.ValuesAddress(arena.NewSlot(new ReadOnlySpan<int>(in totalLength), requiresGrad: false));
         var tensors = new Dictionary<string, Tensor>(entries.Count, StringComparer.Ordinal);
@@ -324,6 +327,7 @@ public static class Safetensors
             else
                 for (int i = 0; i < values.Length; i++) values[i] = BitConverter.UInt32BitsToSingle((uint)halves[i] << 16);
         }
+        op.Commit();
         return new ReadResult(tensors, metadata);
     }
 

@@ -11,20 +11,20 @@ namespace ArenaGrad.Kernels;
 /// <summary>Loop drivers of the fused losses (the operators below run on the shared loops of <see cref="Loops"/>).</summary>
 internal static class LossKernels
 {
-    /// <summary>Σ op(a[i], b[i]), in the fixed order of <see cref="Loops.Sum{TSrc}"/> (no scratch buffer).</summary>
+    /// <summary>Σ op(a[i], b[i]), the engine's fixed-order cascade sum (<see cref="PairwiseSum"/>), without a scratch buffer.</summary>
     [MethodImpl(Kernel.Compile)]
     internal static float Sum<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
         where TOp : struct, IBinaryOperator
     {
         Check.SameLength(a.Length, b.Length, nameof(a), nameof(b));
-        return Loops.Sum(new BinarySource<TOp>(op, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b)), (nuint)a.Length);
+        return PairwiseSum.Sum(new BinarySource<TOp>(op, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b)), (nuint)a.Length);
     }
 
-    /// <summary>Σ op(x[i]), in the fixed order of <see cref="Loops.Sum{TSrc}"/> (no scratch buffer).</summary>
+    /// <summary>Σ op(x[i]), the engine's fixed-order cascade sum (<see cref="PairwiseSum"/>), without a scratch buffer.</summary>
     [MethodImpl(Kernel.Compile)]
     internal static float SumOf<TOp>(TOp op, ReadOnlySpan<float> x)
         where TOp : struct, IUnaryOperator =>
-        Loops.Sum(new UnarySource<TOp>(op, ref MemoryMarshal.GetReference(x)), (nuint)x.Length);
+        PairwiseSum.Sum(new UnarySource<TOp>(op, ref MemoryMarshal.GetReference(x)), (nuint)x.Length);
 
     /// <summary>dst[i] (= or +=) op(g, a[i], b[i]) with one upstream gradient g for every element (mean and sum
     /// reductions). dst must not alias a or b.</summary>

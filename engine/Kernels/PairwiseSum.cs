@@ -1,4 +1,5 @@
 using System;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -24,8 +25,18 @@ internal static class PairwiseSum
     /// <summary>Rows added in sequence into one leaf of <see cref="Columns{TRows}"/>.</summary>
     internal const int LeafRows = 16;
 
-    /// <summary>Columns handled together by <see cref="Columns{TRows}"/> (its tree lives on the stack).</summary>
-    internal const int TileWidth = 128;
+    /// <summary>Columns callers hand to <see cref="Columns{TRows}"/> at a time when they keep per-column
+    /// state of their own (softmax's max and sum).</summary>
+    internal const int TileWidth = 256;
+
+    /// <summary>Below this many columns <see cref="Columns{TRows}"/> works in scalars.</summary>
+    private const int NarrowColumns = 16;
+
+    /// <summary>Widest tile <see cref="Columns{TRows}"/> works on.</summary>
+    private const int MaxTileWidth = 1024;
+
+    /// <summary>Floats of pending leaf sums <see cref="Columns{TRows}"/> keeps on the stack (32 KiB).</summary>
+    private const int PendingFloats = 8192;
 
     /// <summary>Levels of the binary counter: enough for 2³¹ leaves.</summary>
     private const int Levels = 32;
@@ -75,51 +86,63 @@ internal static class PairwiseSum
 
     /// <summary>result[c] = Σ_d row_d[c] (or += when <paramref name="accumulate"/>) for c in [0, result.Length),
     /// d in [0, rows): per column, rows are added in sequence within leaves of <see cref="LeafRows"/>, and
-    /// leaves join pairwise. Every column runs the same additions, so the vector width cannot change a bit.</summary>
+    /// leaves join pairwise. Every column runs the same additions, so neither the vector width nor the tile
+    /// width (columns handled together, chosen from the row count) can change a bit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Columns<TRows>(in TRows source, int rows, Span<float> result, bool accumulate)
         where TRows : IRowSource, allows ref struct
     {
-        Span<float> pending = stackalloc float[Levels * TileWidth];
-        Span<float> leaf = stackalloc float[TileWidth];
-        for (int c0 = 0; c0 < result.Length; c0 += TileWidth)
+        if (rows == 0)
         {
-            int width = Math.Min(TileWidth, result.Length - c0);
-            ref float acc = ref MemoryMarshal.GetReference(leaf);
-            ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(result), c0);
-            if (rows == 0)
+            if (!accumulate)
             {
-                if (!accumulate)
-                {
-                    result.Slice(c0, width).Clear();
-                }
-
-                continue;
+                result.Clear();
             }
 
+            return;
+        }
+
+        // Levels the counter needs for this many leaves; the tile is as wide as PendingFloats allows.
+        int leafCount = (rows - 1) / LeafRows + 1;
+        int levels = 32 - BitOperations.LeadingZeroCount((uint)leafCount) + 1;
+        if (result.Length < NarrowColumns)
+        {
+            NarrowColumnsSum(source, rows, levels, result, accumulate);
+            return;
+        }
+
+        int tile = Math.Clamp(PendingFloats / levels / 16 * 16, 16, MaxTileWidth);
+        Span<float> pending = stackalloc float[levels * tile];
+        Span<float> total = stackalloc float[tile];
+        for (int c0 = 0; c0 < result.Length; c0 += tile)
+        {
+            int width = Math.Min(tile, result.Length - c0);
             uint leaves = 0;
             for (int d0 = 0; d0 < rows; d0 += LeafRows)
             {
+                // The leaf is built in the level it will rest at (the count's trailing ones), then the lower
+                // levels, earlier leaves, join it: pending[level] = pending[k] + ... + leaf, k ascending.
+                int level = BitOperations.TrailingZeroCount(~leaves);
+                ref float leaf = ref pending[level * tile];
                 int d1 = Math.Min(d0 + LeafRows, rows);
-                source.Store(d0, c0, ref acc, (nuint)width);
+                source.Store(d0, c0, ref leaf, (nuint)width);
                 for (int d = d0 + 1; d < d1; d++)
                 {
-                    source.Add(d, c0, ref acc, (nuint)width);
+                    source.Add(d, c0, ref leaf, (nuint)width);
                 }
 
-                int level = 0;
-                for (uint carry = leaves; (carry & 1) != 0; carry >>= 1, level++)
+                for (int k = 0; k < level; k++)
                 {
-                    Loops.Add(new LoadSource(ref pending[level * TileWidth]), ref acc, (nuint)width);
+                    Loops.Add(new LoadSource(ref pending[k * tile]), ref leaf, (nuint)width);
                 }
 
-                leaf[..width].CopyTo(pending.Slice(level * TileWidth, width));
                 leaves++;
             }
 
             // The unpaired leaf sums, lowest level first (same order as Sum's Combine).
+            ref float sum = ref MemoryMarshal.GetReference(total);
             bool started = false;
-            for (int level = 0; level < Levels; level++)
+            for (int level = 0; level < levels; level++)
             {
                 if ((leaves & (1u << level)) == 0)
                 {
@@ -128,23 +151,69 @@ internal static class PairwiseSum
 
                 if (!started)
                 {
-                    pending.Slice(level * TileWidth, width).CopyTo(leaf);
+                    pending.Slice(level * tile, width).CopyTo(total);
                     started = true;
                 }
                 else
                 {
-                    Loops.Add(new LoadSource(ref pending[level * TileWidth]), ref acc, (nuint)width);
+                    Loops.Add(new LoadSource(ref pending[level * tile]), ref sum, (nuint)width);
                 }
             }
 
+            ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(result), c0);
             if (accumulate)
             {
-                Loops.Add(new LoadSource(ref acc), ref output, (nuint)width);
+                Loops.Add(new LoadSource(ref sum), ref output, (nuint)width);
             }
             else
             {
-                Loops.Store(new LoadSource(ref acc), ref output, (nuint)width);
+                Loops.Store(new LoadSource(ref sum), ref output, (nuint)width);
             }
+        }
+    }
+
+    /// <summary><see cref="Columns{TRows}"/> for fewer than <see cref="NarrowColumns"/> columns: one column at a
+    /// time in scalars, the same additions in the same order (a row call per element would cost more than
+    /// the element).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NarrowColumnsSum<TRows>(in TRows source, int rows, int levels, Span<float> result, bool accumulate)
+        where TRows : IRowSource, allows ref struct
+    {
+        Span<float> pending = stackalloc float[levels];
+        for (int c = 0; c < result.Length; c++)
+        {
+            uint leaves = 0;
+            for (int d0 = 0; d0 < rows; d0 += LeafRows)
+            {
+                int level = BitOperations.TrailingZeroCount(~leaves);
+                int d1 = Math.Min(d0 + LeafRows, rows);
+                float leaf = source.At(d0, c);
+                for (int d = d0 + 1; d < d1; d++)
+                {
+                    leaf += source.At(d, c);
+                }
+
+                for (int k = 0; k < level; k++)
+                {
+                    leaf = pending[k] + leaf;
+                }
+
+                pending[level] = leaf;
+                leaves++;
+            }
+
+            float total = 0f;
+            bool started = false;
+            for (int level = 0; level < levels; level++)
+            {
+                if ((leaves & (1u << level)) != 0)
+                {
+                    total = started ? pending[level] + total : pending[level];
+                    started = true;
+                }
+            }
+
+            result[c] = accumulate ? result[c] + total : total;
         }
     }
 
@@ -252,6 +321,9 @@ internal interface IRowSource
 
     /// <summary>dst[j] += row_d[c0 + j] for j in [0, n).</summary>
     void Add(int d, int c0, ref float dst, nuint n);
+
+    /// <summary>row_d[c], one element (the scalar path of the same formula).</summary>
+    float At(int d, int c);
 }
 
 /// <summary>row_d[c] = scale * x[d*stride + c] (scale 1 leaves x unchanged).</summary>
@@ -276,6 +348,13 @@ internal readonly ref struct StridedRows(ref float x, nint stride, float scale) 
         if (_scale == 1f) Loops.Add(new LoadSource(ref row), ref dst, n);
         else Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref row), ref dst, n);
     }
+
+    /// <inheritdoc/>
+    public float At(int d, int c)
+    {
+        float x = Unsafe.Add(ref _x, d * _stride + c);
+        return _scale == 1f ? x : _scale * x;
+    }
 }
 
 /// <summary>row_d[c] = op(a[d*stride + c], b[d*bStride + c]); bStride 0 repeats one row of b for every d.</summary>
@@ -295,4 +374,7 @@ internal readonly ref struct BinaryRows<TOp>(TOp op, ref float a, nint stride, r
     /// <inheritdoc/>
     public void Add(int d, int c0, ref float dst, nuint n) =>
         Loops.Add(new BinarySource<TOp>(_op, ref Unsafe.Add(ref _a, d * _stride + c0), ref Unsafe.Add(ref _b, d * _bStride + c0)), ref dst, n);
+
+    /// <inheritdoc/>
+    public float At(int d, int c) => _op.Invoke(Unsafe.Add(ref _a, d * _stride + c), Unsafe.Add(ref _b, d * _bStride + c));
 }

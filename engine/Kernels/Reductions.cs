@@ -242,7 +242,15 @@ internal static class Reductions
                 x.Slice(start + c0, width).CopyTo(m);
                 for (int d = 1; d < dim; d++)
                 {
-                    Elementwise.Binary(default(MaxOperator), m, x.Slice(start + d * inner + c0, width), m);
+                    ReadOnlySpan<float> xr = x.Slice(start + d * inner + c0, width);
+                    if (width < 16)
+                    {
+                        for (int j = 0; j < width; j++) m[j] = MathF.Max(m[j], xr[j]); // a kernel call per element costs more
+                    }
+                    else
+                    {
+                        Elementwise.Binary(default(MaxOperator), m, xr, m);
+                    }
                 }
 
                 var shifted = new BinaryRows<ExpDifferenceOperator>(default, ref Unsafe.AsRef(in x[start + c0]), inner, ref m[0], 0);
@@ -257,7 +265,11 @@ internal static class Reductions
                     int at = start + d * inner + c0;
                     ReadOnlySpan<float> xr = x.Slice(at, width);
                     Span<float> yr = y.Slice(at, width);
-                    if (log)
+                    if (width < 16)
+                    {
+                        for (int j = 0; j < width; j++) yr[j] = log ? (xr[j] - m[j]) - s[j] : MathF.Exp(xr[j] - m[j]) / s[j];
+                    }
+                    else if (log)
                     {
                         // (x - m) - lse
                         Elementwise.Binary(new SubtractOperator(), xr, m, yr);
@@ -485,6 +497,9 @@ internal readonly ref struct ReducedRows : IRowSource
     public void Add(int d, int c0, ref float dst, nuint n) =>
         Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref Unsafe.Add(ref _g, Offset(d) + c0)), ref dst, n);
 
+    /// <inheritdoc/>
+    public float At(int d, int c) => _scale * Unsafe.Add(ref _g, Offset(d) + c);
+
     /// <summary>Σ over rows of (cascade Σ of the row), the rows joined as <see cref="PairwiseSum.Columns{TRows}"/>
     /// joins them (one column).</summary>
     public float SumOfRowSums(int rows)
@@ -516,6 +531,8 @@ internal readonly ref struct ReducedRows : IRowSource
         public void Store(int d, int c0, ref float dst, nuint n) => dst = _rows.RowSum(d);
 
         public void Add(int d, int c0, ref float dst, nuint n) => dst += _rows.RowSum(d);
+
+        public float At(int d, int c) => _rows.RowSum(d);
     }
 
     private float RowSum(int r) =>

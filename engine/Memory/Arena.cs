@@ -1,3 +1,4 @@
+using System.Threading;
 using System.Runtime.CompilerServices;
 using ArenaGrad.Memory;
 using ArenaGrad.Tape;
@@ -17,7 +18,14 @@ namespace ArenaGrad;
 /// <see cref="Scope"/> live until the arena is disposed; a scope rewinds the stack, the table and the tape
 /// in O(1). A tensor that requires grad has its gradient reserved beside its values when it is made, so
 /// backward never allocates memory that would outlive its scope.</para>
-/// <para>Not thread-safe: use one arena per thread.</para>
+/// <para>Owned by one thread at a time. The thread that creates an arena owns it; a call from any other thread
+/// (making or reading a tensor, an op, backward, a scope) throws <see cref="InvalidOperationException"/> naming
+/// both threads, instead of racing on the tables. To hand an arena over, the owner calls
+/// <see cref="ReleaseOwnership"/>; the next thread that uses it then claims it (atomically, so two threads
+/// cannot both win). The check is one compare of <see cref="Environment.CurrentManagedThreadId"/> per
+/// handle validation and allocation (against a thread-static copy of it). Counters such as <see cref="TensorCount"/> may be read from any thread.</para>
+/// <para>An arena that is never disposed frees its native memory when the garbage collector finalizes it;
+/// dispose it to free the memory at a known time.</para>
 /// </remarks>
 public sealed unsafe partial class Arena : IDisposable
 {
@@ -25,7 +33,7 @@ public sealed unsafe partial class Arena : IDisposable
     private NativeList<nint> _values;      // float*
     private NativeList<int> _gradientSlot; // slot whose values are this tensor's gradient (what .Grad returns), -1 if none
     private NativeList<int> _length;       // element count
-    private NativeList<uint> _generation;
+    private NativeList<ulong> _generation; // 64-bit: at one tensor per nanosecond it would take 584 years to wrap
     private NativeList<int> _producer;     // tape index of the instruction that made it, -1 for leaves
     private NativeList<int> _versionOwner; // slot whose version counter this tensor shares (views share their base's)
     private NativeList<int> _version;      // bumped by in-place ops; checked by backward for saved inputs
@@ -37,11 +45,28 @@ public sealed unsafe partial class Arena : IDisposable
     private BitColumn _backwardReached;    // scratch of PlanBackward: slots a gradient can reach
 
     private FloatStack _floats;
-    private uint _nextGeneration = 1;
+    private ulong _nextGeneration = 1;
     private long _gradientFloats;
     private NativeList<StackMarks> _openScopes; // where each open scope began, innermost last
     private int _nextScopeId = 1;
     private bool _disposed;
+    private int _ownerThread;              // managed id of the owning thread; Unowned after ReleaseOwnership, DisposedOwner after Dispose
+
+    // Neither is a managed thread id (those start at 1) nor the 0 of a thread whose cache below is not filled yet,
+    // so the fast check sends every use of an unowned or disposed arena, and every first use on a thread, to the slow path.
+    private const int Unowned = -2;
+    private const int DisposedOwner = -1;
+
+    /// <summary>This thread's <see cref="Environment.CurrentManagedThreadId"/>, or 0 until the slow path fills it.
+    /// Reading a thread-static int costs a fraction of what that property costs (ThreadCheckBenchmarks).</summary>
+    [ThreadStatic] private static int t_managedThreadId;
+
+    /// <summary>The cached managed id of the current thread (0 if this thread has not used an arena yet).</summary>
+    internal static int CachedThreadId
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => t_managedThreadId;
+    }
 
     /// <summary>Creates an arena with default <see cref="ArenaOptions"/>.</summary>
     public Arena() : this(new ArenaOptions()) { }
@@ -50,11 +75,13 @@ public sealed unsafe partial class Arena : IDisposable
     public Arena(ArenaOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.BlockBytes <= 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.BlockBytes, "ArenaOptions.BlockBytes must be positive.");
+        if (options.BlockBytes <= 0 || options.BlockBytes > ArenaOptions.MaxBlockBytes)
+            throw new ArgumentOutOfRangeException(nameof(options), options.BlockBytes,
+                $"ArenaOptions.BlockBytes must be between 1 and {ArenaOptions.MaxBlockBytes} (2^31 floats, room for the largest tensor), but got {options.BlockBytes}.");
         if (options.MaxBytes <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxBytes, "ArenaOptions.MaxBytes must be positive.");
         Options = options;
+        _ownerThread = t_managedThreadId = Environment.CurrentManagedThreadId;
         _floats = new FloatStack(options.BlockBytes, options.MaxBytes);
         _random = new Xoshiro256(options.Seed);
     }
@@ -80,7 +107,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// <summary>Starts a scope: everything made until it is disposed is released then.</summary>
     public ArenaScope Scope()
     {
-        ThrowIfDisposed();
+        CheckUse();
         var marks = new StackMarks(_nextScopeId++, _values.Count, _floats.Mark, _tape.Count, _operands.Count, _gradientFloats);
         _openScopes.Add(marks);
         return new ArenaScope(this, marks.ScopeId);
@@ -99,17 +126,37 @@ public sealed unsafe partial class Arena : IDisposable
     /// <summary>Sets grad mode until the returned scope is disposed (<c>torch.set_grad_enabled(b)</c>).</summary>
     public GradModeScope SetGradEnabled(bool enabled)
     {
-        ThrowIfDisposed();
+        CheckUse();
         var scope = new GradModeScope(this, IsGradEnabled);
         IsGradEnabled = enabled;
         return scope;
     }
 
+    /// <summary>The generation the next tensor slot gets (tests force it past 2^32).</summary>
+    internal ulong NextGeneration
+    {
+        get => _nextGeneration;
+        set => _nextGeneration = value;
+    }
+
     /// <summary>Frees all native memory. Every tensor of this arena becomes unusable.</summary>
+    /// <exception cref="InvalidOperationException">Another thread owns the arena (it may be using the memory).</exception>
     public void Dispose()
     {
         if (_disposed) return;
+        CheckUse();
         _disposed = true;
+        Volatile.Write(ref _ownerThread, DisposedOwner);
+        FreeNativeMemory();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Backstop for an arena that was never disposed: frees its native memory (and nothing else: no
+    /// managed object is touched on the finalizer thread).</summary>
+    ~Arena() => FreeNativeMemory();
+
+    private void FreeNativeMemory()
+    {
         _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
         _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _gradientLive.Free(); _backwardReached.Free();
@@ -123,6 +170,7 @@ public sealed unsafe partial class Arena : IDisposable
     internal void EndScope(int scopeId)
     {
         if (_disposed) return; // disposing the arena already released everything
+        CheckUse();
         int depth = _openScopes.Count;
         if (depth == 0 || _openScopes[depth - 1].ScopeId != scopeId)
         {
@@ -151,8 +199,9 @@ public sealed unsafe partial class Arena : IDisposable
     // ---- op atomicity -------------------------------------------------------------------------------
 
     /// <summary>Where every stack stood when an op began: slots, floats (and the blocks reserved so far), tape,
-    /// operands and gradient bytes.</summary>
-    internal readonly record struct OpMark(int Slots, FloatStackMark Floats, long BlockSerial, int Tape, int Operands, long GradientFloats);
+    /// operands, gradient bytes, and the random generator (so a failed initializer does not shift later samples).</summary>
+    internal readonly record struct OpMark(int Slots, FloatStackMark Floats, long BlockSerial, int Tape, int Operands, long GradientFloats,
+        Xoshiro256 Random);
 
     /// <summary>Starts an op that takes more than one allocation (or can fail after its first): everything it
     /// makes is undone unless it reaches <see cref="OpTransaction.Commit(int)"/>. Use as
@@ -162,7 +211,8 @@ public sealed unsafe partial class Arena : IDisposable
     internal OpTransaction BeginOp()
     {
         CheckUse();
-        return new OpTransaction(this, new OpMark(_values.Count, _floats.Mark, _floats.NextBlockSerial, _tape.Count, _operands.Count, _gradientFloats));
+        return new OpTransaction(this,
+            new OpMark(_values.Count, _floats.Mark, _floats.NextBlockSerial, _tape.Count, _operands.Count, _gradientFloats, _random));
     }
 
     /// <summary>Puts every stack back where <paramref name="mark"/> found it and frees blocks reserved since.</summary>
@@ -171,6 +221,7 @@ public sealed unsafe partial class Arena : IDisposable
         if (_disposed) return;
         _floats.RewindAndReleaseBlocksSince(mark.Floats, mark.BlockSerial);
         RewindTables(mark.Slots, mark.Tape, mark.Operands, mark.GradientFloats);
+        _random = mark.Random;
     }
 
     /// <summary>Test hook: the <paramref name="nth"/> float allocation from now on (1 = the next) throws
@@ -258,20 +309,39 @@ public sealed unsafe partial class Arena : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal Tensor Handle(int slot) => new(this, slot, _generation[slot]);
 
-    /// <summary>Checks that a handle still names the tensor it was made for.</summary>
+    /// <summary>Checks that a handle still names the tensor it was made for, and that this thread owns the arena.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal int Validate(int slot, uint generation)
+    internal int Validate(int slot, ulong generation)
     {
-        if (!IsLive(slot, generation)) ThrowInvalidHandle(slot, generation);
+        // One compare covers ownership and disposal (Dispose sets the owner to an id no thread has); a disposed
+        // arena also has no slots, so the slot test fails too.
+        if (_ownerThread != t_managedThreadId || (uint)slot >= (uint)_values.Count || _generation[slot] != generation)
+            ValidateSlow(slot, generation);
         return slot;
     }
 
-    /// <summary>Whether (slot, generation) names a live tensor, without throwing.</summary>
-    internal bool IsLive(int slot, uint generation) =>
-        !_disposed && (uint)slot < (uint)_values.Count && _generation[slot] == generation;
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ValidateSlow(int slot, ulong generation)
+    {
+        ClaimOrThrow();
+        if ((uint)slot < (uint)_values.Count && _generation[slot] == generation) return; // just claimed
+        ThrowInvalidHandle(slot, generation);
+    }
+
+    /// <summary>Whether (slot, generation) names a live tensor, without throwing (except for a use from a thread
+    /// that does not own the arena).</summary>
+    internal bool IsLive(int slot, ulong generation)
+    {
+        if (_ownerThread != t_managedThreadId)
+        {
+            if (_disposed) return false;
+            ClaimOrThrow();
+        }
+        return !_disposed && (uint)slot < (uint)_values.Count && _generation[slot] == generation;
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowInvalidHandle(int slot, uint generation)
+    private void ThrowInvalidHandle(int slot, ulong generation)
     {
         ThrowIfDisposed();
         throw new InvalidOperationException(
@@ -281,8 +351,47 @@ public sealed unsafe partial class Arena : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    /// <summary>Checks that the arena may be used now (not disposed).</summary>
-    private void CheckUse() => ThrowIfDisposed();
+    /// <summary>Checks that the arena may be used now: not disposed, and owned by (or claimable by) this thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckUse()
+    {
+        if (_ownerThread != t_managedThreadId) ClaimOrThrow();
+    }
+
+    /// <summary>Managed id of the thread that owns this arena, or 0 while it is unowned (after
+    /// <see cref="ReleaseOwnership"/>, until another thread uses it).</summary>
+    public int OwnerThreadId => Math.Max(Volatile.Read(ref _ownerThread), 0);
+
+    /// <summary>Gives up this thread's ownership, so that another thread may use the arena: the next thread that
+    /// uses it becomes its owner. Call it on the owning thread when handing the arena over (for example before
+    /// queueing work that uses it on the thread pool); the handover publishes every write made so far.</summary>
+    /// <exception cref="InvalidOperationException">Called from a thread that does not own the arena.</exception>
+    public void ReleaseOwnership()
+    {
+        CheckUse();
+        Interlocked.Exchange(ref _ownerThread, Unowned);
+    }
+
+    /// <summary>Slow path of the ownership check: claims an unowned arena for this thread, or throws.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ClaimOrThrow()
+    {
+        int current = t_managedThreadId = Environment.CurrentManagedThreadId;
+        int owner = Volatile.Read(ref _ownerThread);
+        if (owner == current) return;
+        if (owner == DisposedOwner) ThrowIfDisposed();
+        if (owner == Unowned)
+        {
+            owner = Interlocked.CompareExchange(ref _ownerThread, current, Unowned);
+            if (owner == Unowned) return; // claimed: the exchange also makes the previous owner's writes visible
+            if (owner == current) return;
+            if (owner == DisposedOwner) ThrowIfDisposed();
+        }
+        throw new InvalidOperationException(
+            $"This arena is owned by managed thread {owner}, but was used from thread {current}. An arena and its tensors may be " +
+            $"used by one thread at a time. To hand it over, call arena.ReleaseOwnership() on thread {owner}; the next thread " +
+            "that uses the arena then owns it. To work in parallel, give each thread its own arena.");
+    }
 
     // ---- column access for ops and kernels ----------------------------------------------------------
 

@@ -3,7 +3,12 @@ namespace ArenaGrad;
 /// <summary>Sizes and limits of an <see cref="Arena"/>.</summary>
 public sealed record ArenaOptions
 {
-    /// <summary>Bytes in each native block of values and gradients (a bigger tensor gets a block of its own).
+    /// <summary>The largest <see cref="BlockBytes"/>: 2^31 floats (8 GiB), more than any one tensor can use.</summary>
+    public const long MaxBlockBytes = (1L << 31) * sizeof(float);
+
+    /// <summary>Bytes in each native block of values and gradients, 1 to <see cref="MaxBlockBytes"/>; a tensor
+    /// bigger than a block gets a block of exactly its size. When the system cannot provide a full block, the
+    /// arena falls back to a block of exactly what was asked, then throws <see cref="ArenaCapacityException"/>.
     /// Default 4 MiB.</summary>
     public long BlockBytes { get; init; } = 4 << 20;
 

@@ -61,9 +61,9 @@ public sealed partial class Arena
 
     private static long StepCount(float start, float end, float step, bool inclusive)
     {
-        if (step == 0f) throw new ArgumentException("step must be nonzero", nameof(step));
+        if (step == 0f || float.IsNaN(step)) throw new ArgumentException("step must be nonzero", nameof(step));
         if (!float.IsFinite(start) || !float.IsFinite(end))
-            throw new ArgumentException($"unsupported range: {start} -> {end}");
+            throw new ArgumentException($"unsupported range: {ShapeMath.FormatScalar(start)} -> {ShapeMath.FormatScalar(end)}");
         if ((step > 0 && end < start) || (step < 0 && end > start))
             throw new ArgumentException("upper bound and larger bound inconsistent with step sign", nameof(step));
         double span = ((double)end - start) / step;
@@ -82,7 +82,11 @@ public sealed partial class Arena
     }
 
     /// <summary>Reseeds the arena's generator (<c>torch.manual_seed</c>).</summary>
-    public void ManualSeed(ulong seed) => _random = new Xoshiro256(seed);
+    public void ManualSeed(ulong seed)
+    {
+        CheckUse();
+        _random = new Xoshiro256(seed);
+    }
 
     /// <summary>Uniform samples in [0, 1) from the arena's seeded generator (<c>torch.rand</c>).</summary>
     public Tensor Rand(ReadOnlySpan<int> shape, bool requiresGrad = false) => Uniform(shape, 0f, 1f, requiresGrad);
@@ -90,6 +94,11 @@ public sealed partial class Arena
     /// <summary>Uniform samples in [<paramref name="low"/>, <paramref name="high"/>) (<c>torch.empty(...).uniform_(low, high)</c>).</summary>
     public Tensor Uniform(ReadOnlySpan<int> shape, float low, float high, bool requiresGrad = false)
     {
+        if (!float.IsFinite(low)) throw new ArgumentException("from is out of bounds for float", nameof(low));
+        if (!float.IsFinite(high)) throw new ArgumentException("to is out of bounds for float", nameof(high));
+        if (low > high)
+            throw new ArgumentException(
+                $"uniform_ expects to return a [from, to) range, but found from={ShapeMath.FormatScalar(low)} > to={ShapeMath.FormatScalar(high)}", nameof(low));
         int slot = NewSlot(shape, requiresGrad);
         Span<float> values = Values(slot);
         for (int i = 0; i < values.Length; i++) values[i] = low + (high - low) * _random.NextFloat();
@@ -99,6 +108,8 @@ public sealed partial class Arena
     /// <summary>Standard normal samples (<c>torch.randn</c>), times <paramref name="std"/> plus <paramref name="mean"/>.</summary>
     public Tensor Randn(ReadOnlySpan<int> shape, bool requiresGrad = false, float mean = 0f, float std = 1f)
     {
+        if (!(std >= 0f))
+            throw new ArgumentException($"normal expects std >= 0.0, but found std {ShapeMath.FormatScalar(std)}", nameof(std));
         int slot = NewSlot(shape, requiresGrad);
         Span<float> values = Values(slot);
         for (int i = 0; i < values.Length; i++) values[i] = mean + std * _random.NextGaussian();

@@ -104,7 +104,17 @@ internal unsafe struct FloatStack
             if (ReservedBytes + bytes > _maxBytes)
                 throw new ArenaCapacityException(count * sizeof(float), _maxBytes - ReservedBytes, _maxBytes);
         }
-        var block = new Block { Start = (float*)NativeMemory.AlignedAlloc((nuint)bytes, 64), Capacity = capacity, Serial = _nextSerial++ };
+        float* start = TryAllocateBlock(bytes);
+        if (start == null && capacity > rounded)
+        {
+            // The system refused a full block: a block of exactly what was asked may still fit.
+            capacity = rounded;
+            bytes = capacity * sizeof(float);
+            start = TryAllocateBlock(bytes);
+        }
+        if (start == null) throw ArenaCapacityException.SystemRefused(bytes, ReservedBytes, _maxBytes);
+        var block = new Block { Start = start, Capacity = capacity, Serial = _nextSerial++ };
+        NativeMemoryStats.Allocated(bytes);
         _blocks.Add(block);
         // Move the new block to position `next` so that it becomes the current one.
         for (int i = _blocks.Count - 1; i > next; i--) _blocks[i] = _blocks[i - 1];
@@ -113,6 +123,24 @@ internal unsafe struct FloatStack
         _block = next;
         _offset = rounded;
         return block.Start;
+    }
+
+    /// <summary>Test hook: block requests above this many bytes fail as if the system had refused them (0 = off).</summary>
+    internal static long SimulatedSystemLimitBytes;
+
+    /// <summary>A new 64-byte-aligned native block, or null when the system cannot provide it (so that the
+    /// caller reports an <see cref="ArenaCapacityException"/>, never an <see cref="OutOfMemoryException"/>).</summary>
+    private static float* TryAllocateBlock(long bytes)
+    {
+        if (SimulatedSystemLimitBytes > 0 && bytes > SimulatedSystemLimitBytes) return null;
+        try
+        {
+            return (float*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        }
+        catch (OutOfMemoryException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Rewinds to <paramref name="mark"/> and frees the blocks made since <see cref="NextBlockSerial"/> was
@@ -130,6 +158,7 @@ internal unsafe struct FloatStack
             if (block.Serial >= serial)
             {
                 NativeMemory.AlignedFree(block.Start);
+                NativeMemoryStats.Freed(block.Capacity * sizeof(float));
                 ReservedBytes -= block.Capacity * sizeof(float);
             }
             else _blocks[kept++] = block;
@@ -141,7 +170,11 @@ internal unsafe struct FloatStack
     /// <summary>Frees every block.</summary>
     public void Free()
     {
-        for (int i = 0; i < _blocks.Count; i++) NativeMemory.AlignedFree(_blocks[i].Start);
+        for (int i = 0; i < _blocks.Count; i++)
+        {
+            NativeMemory.AlignedFree(_blocks[i].Start);
+            NativeMemoryStats.Freed(_blocks[i].Capacity * sizeof(float));
+        }
         _blocks.Free();
         _block = 0;
         _offset = 0;

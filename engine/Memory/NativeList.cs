@@ -53,12 +53,14 @@ internal unsafe struct NativeList<T> where T : unmanaged
     {
         int capacity = Math.Max(Math.Max(16, needed), _capacity * 2);
         _items = (T*)NativeMemory.Realloc(_items, (nuint)capacity * (nuint)sizeof(T));
+        NativeMemoryStats.Allocated((long)(capacity - _capacity) * sizeof(T), newBlock: _capacity == 0);
         _capacity = capacity;
     }
 
     /// <summary>Releases the native memory.</summary>
     public void Free()
     {
+        if (_items != null) NativeMemoryStats.Freed((long)_capacity * sizeof(T));
         NativeMemory.Free(_items);
         _items = null;
         _capacity = 0;

@@ -23,6 +23,13 @@ internal ref struct OpTransaction
         return _arena.Handle(slot);
     }
 
+    /// <summary>Keeps everything the op made and returns <paramref name="result"/> (an op built from other ops).</summary>
+    public Tensor Commit(Tensor result)
+    {
+        _committed = true;
+        return result;
+    }
+
     /// <summary>Keeps everything the op made (for ops that return no tensor).</summary>
     public void Commit() => _committed = true;
 

@@ -50,13 +50,20 @@ internal unsafe struct LayoutColumn
     private void AddChunks(int lastChunk)
     {
         while (_chunks.Count <= lastChunk)
+        {
             _chunks.Add((nint)NativeMemory.Alloc((nuint)ChunkSize, (nuint)sizeof(TensorLayout)));
+            NativeMemoryStats.Allocated((long)ChunkSize * sizeof(TensorLayout));
+        }
     }
 
     /// <summary>Frees every chunk.</summary>
     public void Free()
     {
-        for (int i = 0; i < _chunks.Count; i++) NativeMemory.Free((void*)_chunks[i]);
+        for (int i = 0; i < _chunks.Count; i++)
+        {
+            NativeMemory.Free((void*)_chunks[i]);
+            NativeMemoryStats.Freed((long)ChunkSize * sizeof(TensorLayout));
+        }
         _chunks.Free();
     }
 }

@@ -26,10 +26,11 @@ public sealed class Dropout : Module
         Arena arena = input.Arena;
         double keep = 1 - PythonFloat.ToDouble(P);
         float keepProbability = (float)keep, scale = 1f / (float)keep; // noise.bernoulli_(1 - p).div_(1 - p)
+        using OpTransaction op = arena.BeginOp(); // the mask and the product, or neither
         Tensor mask = arena.Rand(input.Shape);
         Span<float> values = mask.AsSpanUnsafely();
         for (int i = 0; i < values.Length; i++) values[i] = values[i] < keepProbability ? scale : 0f;
-        return input * mask;
+        return op.Commit(input * mask);
     }
 
     /// <inheritdoc/>

@@ -13,6 +13,7 @@ public sealed class Linear : Module
     public Linear(Arena arena, int inFeatures, int outFeatures, bool bias = true)
     {
         ThrowIfScopeOpen(arena, nameof(Linear));
+        using OpTransaction op = arena.BeginOp(); // weight and bias, or neither
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         // PyTorch's arithmetic, in double: gain = √(2 / (1 + a²)), std = gain / √fan_in, bound = √3 · std.
@@ -21,6 +22,7 @@ public sealed class Linear : Module
         float biasBound = inFeatures > 0 ? (float)(1 / Math.Sqrt(inFeatures)) : 0f;
         Weight = RegisterParameter("weight", arena.Uniform([outFeatures, inFeatures], -weightBound, weightBound, requiresGrad: true));
         if (bias) Bias = RegisterParameter("bias", arena.Uniform([outFeatures], -biasBound, biasBound, requiresGrad: true));
+        op.Commit();
     }
 
     /// <summary>Input features (the last dim of the input).</summary>

@@ -23,6 +23,7 @@ public sealed class Mlp : Sequential
         for (int i = 0; i < sizes.Length; i++)
             if (sizes[i] < 1) throw new ArgumentException($"Mlp sizes must be at least 1, but sizes[{i}] is {sizes[i]}.", nameof(sizes));
         ThrowIfScopeOpen(arena, nameof(Mlp));
+        using OpTransaction op = arena.BeginOp(); // every layer's parameters, or none
         var layers = new Module[2 * (sizes.Length - 1) - 1];
         for (int i = 0; i < sizes.Length - 1; i++)
         {
@@ -31,6 +32,7 @@ public sealed class Mlp : Sequential
                 layers[2 * i + 1] = activation is null ? new Tanh()
                     : activation() ?? throw new ArgumentException("The activation factory returned null.", nameof(activation));
         }
+        op.Commit();
         return layers;
     }
 }

@@ -6,11 +6,19 @@ namespace ArenaGrad;
 // The losses of torch.nn.functional. Each is one fused op: the forward computes the loss in one pass (no
 // intermediate tensors), and one backward rule of the same opcode computes the input's gradient
 // (engine/Tape/Arena_BackwardRules.cs, helpers in Arena_LossRules.cs). Every argument is checked before the
-// arena is touched, and each loss takes its memory in one request, so a failed call leaves the arena as it was.
+// arena is touched, and each loss runs in an OpTransaction, so a failed call leaves the arena as it was.
 public static partial class Functional
 {
     /// <summary>PyTorch's default <c>ignore_index</c>: rows whose target is this value are skipped.</summary>
     public const int DefaultIgnoreIndex = -100;
+
+    /// <summary>F.mse_loss with the mean: mean((input − target)²). The two-argument form, kept so that
+    /// <c>Functional.MseLoss</c> still converts to a <c>Func&lt;Tensor, Tensor, Tensor&gt;</c>.</summary>
+    public static Tensor MseLoss(Tensor input, Tensor target) => MseLoss(input, target, Reduction.Mean);
+
+    /// <summary>F.cross_entropy with the mean over rows: −mean(log_softmax(logits)[n, targets[n]]). The two-argument
+    /// form, kept beside the full overload for method-group conversions.</summary>
+    public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> targets) => CrossEntropy(logits, targets, Reduction.Mean);
 
     /// <summary>F.mse_loss: ℓ = (input − target)², reduced by <paramref name="reduction"/>. Shapes must match.</summary>
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
@@ -61,6 +69,7 @@ public static partial class Functional
         CheckReduction(reduction);
         CheckClassInput(arena, x, targets, ignoreIndex, "nll_loss", out int rows, out int classes, out int counted);
         bool record = arena.ShouldRecord(x);
+        using OpTransaction op = arena.BeginOp(); // the result, then the tape and operand entries
         int y = arena.NewSlot(RowLossShape(arena, x, reduction), record);
         ReadOnlySpan<float> values = arena.Values(x);
         Span<float> result = arena.Values(y);
@@ -74,7 +83,7 @@ public static partial class Functional
         }
         if (reduction != Reduction.None) result[0] = Reduce((float)total, reduction, counted);
         if (record) RecordClassLoss(arena, new Instruction(OpCode.NllLoss, y, x), reduction, ignoreIndex, 0f, targets);
-        return arena.Handle(y);
+        return op.Commit(y);
     }
 
     /// <summary>F.cross_entropy: ℓ_n = (1 − ε)·(−log_softmax(logits)[n, t_n]) + (ε/C)·Σ_c −log_softmax(logits)[n, c]
@@ -99,7 +108,8 @@ public static partial class Functional
         Span<int> savedShape = stackalloc int[2];
         savedShape[0] = rows;
         savedShape[1] = classes;
-        // The log-probabilities backward needs are kept in the same memory request as the loss itself.
+        using OpTransaction op = arena.BeginOp(); // the result and saved buffer (one request), then the tape entry
+        // The log-probabilities backward reads are taken in the same memory request as the loss itself.
         int saved = -1;
         int y = record ? arena.NewSlotWithSaved(outShape, savedShape, out saved) : arena.NewSlot(outShape, requiresGrad: false);
 
@@ -142,25 +152,26 @@ public static partial class Functional
         if (record)
             RecordClassLoss(arena, new Instruction(smoothing ? OpCode.CrossEntropySmoothed : OpCode.CrossEntropy, y, x) { Saved = saved },
                 reduction, ignoreIndex, labelSmoothing, targets);
-        return arena.Handle(y);
+        return op.Commit(y);
     }
 
     // ---- shared by the losses ---------------------------------------------------------------------
 
-    private static Tensor PointwiseLoss<TOp>(Tensor input, Tensor target, Reduction reduction, OpCode op, TOp loss, float parameter, string name)
+    private static Tensor PointwiseLoss<TOp>(Tensor input, Tensor target, Reduction reduction, OpCode opCode, TOp loss, float parameter, string name)
         where TOp : struct, IBinaryOperator
     {
         Arena arena = input.Arena;
         int a = input.Slot, b = arena.OwnSlot(target);
         CheckReduction(reduction);
-        CheckSameShape(arena, a, b, op == OpCode.BinaryCrossEntropyWithLogits, name);
+        CheckSameShape(arena, a, b, opCode == OpCode.BinaryCrossEntropyWithLogits, name);
         bool record = arena.ShouldRecord(a, b);
+        using OpTransaction op = arena.BeginOp(); // the result, then the tape entry
         int y = arena.NewSlot(reduction == Reduction.None ? arena.ShapeOf(a) : [], record);
         ReadOnlySpan<float> av = arena.Values(a), bv = arena.Values(b);
         if (reduction == Reduction.None) Elementwise.Binary(loss, av, bv, arena.Values(y));
         else arena.Values(y)[0] = Reduce(LossKernels.Sum(loss, av, bv), reduction, av.Length);
-        if (record) arena.Record(new Instruction(op, y, a, b) { Int0 = (int)reduction, Scalar0 = parameter });
-        return arena.Handle(y);
+        if (record) arena.Record(new Instruction(opCode, y, a, b) { Int0 = (int)reduction, Scalar0 = parameter });
+        return op.Commit(y);
     }
 
     /// <summary>The sum, or the mean over <paramref name="count"/> elements (0/0 = NaN, as PyTorch's mean of nothing).</summary>

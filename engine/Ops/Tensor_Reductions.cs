@@ -19,10 +19,12 @@ public readonly partial struct Tensor
     /// <summary>Mean along <paramref name="dim"/>.</summary>
     public Tensor Mean(int dim, bool keepDim = false) => ReduceDim(OpCode.MeanDim, dim, keepDim);
 
-    /// <summary>Largest element, as a scalar; ties share the gradient evenly.</summary>
+    /// <summary>Largest element, as a scalar (NaN if any is NaN); ties share the gradient evenly, and when the
+    /// max is NaN the NaNs share it (torch.max()).</summary>
     public Tensor Max() => ReduceAll(OpCode.MaxAll);
 
-    /// <summary>Largest element along <paramref name="dim"/> (<c>torch.amax</c>); ties share the gradient evenly.</summary>
+    /// <summary>Largest element along <paramref name="dim"/> (<c>torch.amax</c>); ties share the gradient evenly,
+    /// and a slice whose max is NaN gets NaN gradients everywhere, as amax's backward gives.</summary>
     public Tensor Max(int dim, bool keepDim = false) => ReduceDim(OpCode.MaxDim, dim, keepDim);
 
     /// <summary>exp(x) / Σ exp(x) along <paramref name="dim"/></summary>

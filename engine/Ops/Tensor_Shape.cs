@@ -26,10 +26,14 @@ public readonly partial struct Tensor
                 inferred = d;
             }
             else if (shape[d] < 0) throw new ArgumentException($"invalid shape dimension {shape[d]}", nameof(shape));
-            else known *= shape[d];
+            else known = Math.Min(known * shape[d], 1L << 31); // saturates: past 2^31 no length can match
             resolved[d] = shape[d];
         }
-        if (inferred >= 0 && known != 0 && length % known == 0) resolved[inferred] = (int)(length / known);
+        if (inferred >= 0 && known == 0)
+            throw new ArgumentException(
+                $"cannot reshape tensor of 0 elements into shape {ShapeMath.Format(shape)} because the unspecified dimension size -1 can be any value and is ambiguous",
+                nameof(shape));
+        if (inferred >= 0 && length % known == 0) resolved[inferred] = (int)(length / known);
         else if (inferred >= 0 || known != length)
             throw new ArgumentException($"shape '{ShapeMath.Format(shape)}' is invalid for input of size {length}", nameof(shape));
         bool record = arena.ShouldRecord(x);

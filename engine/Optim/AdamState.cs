@@ -31,12 +31,14 @@ internal sealed class AdamState
         _expAvgSq = new Tensor[parameters.Length];
         _maxExpAvgSq = amsgrad ? new Tensor[parameters.Length] : [];
         _steps = new int[parameters.Length];
+        using OpTransaction op = arena.BeginOp(); // every moment, or none
         for (int i = 0; i < parameters.Length; i++)
         {
             _expAvg[i] = arena.Zeros(parameters[i].Shape);
             _expAvgSq[i] = arena.Zeros(parameters[i].Shape);
             if (amsgrad) _maxExpAvgSq[i] = arena.Zeros(parameters[i].Shape);
         }
+        op.Commit();
     }
 
     private static void Check(bool valid, string name, float value, string what)

@@ -33,7 +33,9 @@ public sealed class Sgd : Optimizer
         ReadOnlySpan<Tensor> all = ParameterSpan;
         _momentumBuffers = momentum != 0f ? new Tensor[all.Length] : [];
         _hasMomentumBuffer = new bool[_momentumBuffers.Length];
+        using OpTransaction op = Arena.BeginOp(); // every momentum buffer, or none
         for (int i = 0; i < _momentumBuffers.Length; i++) _momentumBuffers[i] = ZerosLike(all[i]);
+        op.Commit();
     }
 
     /// <summary>μ</summary>

@@ -28,7 +28,7 @@ public sealed unsafe partial class Arena
     /// instruction. A backward stopped by the exception leaves the gradients it had written so far (PyTorch's does too).</remarks>
     public AnomalyModeScope DetectAnomaly(bool enabled = true)
     {
-        ThrowIfDisposed();
+        CheckUse();
         var scope = new AnomalyModeScope(this, _detectAnomaly);
         _detectAnomaly = enabled;
         return scope;

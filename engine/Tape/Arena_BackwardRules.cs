@@ -214,8 +214,6 @@ internal static class BackwardRules
         {
             OpCode.Multiply => broadcast ? 2 * y : 0,            // g*b and g*a, each before reducing to the input's shape
             OpCode.Divide => (broadcast ? y : 0) + 2 * y,        // g/b before reducing; g*y and g*y/b for db
-            OpCode.MseLoss => Round(input0),                     // a - b
-            OpCode.CrossEntropy => Round(saved),                 // softmax - onehot
             _ => 0,
         };
     }
@@ -245,8 +243,8 @@ internal static class BackwardRules
             OpCode.MaxAll or OpCode.MaxDim => SavedOperands.Input0 | SavedOperands.Output, // where x == max
             OpCode.MseLoss or OpCode.L1LossMean or OpCode.L1LossSum or OpCode.L1LossNone or OpCode.SmoothL1Loss
                 or OpCode.HuberLoss or OpCode.BinaryCrossEntropyWithLogits => SavedOperands.Input0 | SavedOperands.Input1,
+            OpCode.NllLoss => SavedOperands.Input0,                              // PyTorch's node saves self
             OpCode.CrossEntropy or OpCode.CrossEntropySmoothed => SavedOperands.Saved, // log-probabilities, not the logits
-            // NllLoss: only the targets and g (dx[n, t_n] -= w_n), no tensor values
             _ => SavedOperands.None,                                             // shapes and g only
         };
     }

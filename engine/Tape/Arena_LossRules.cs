@@ -1,18 +1,17 @@
 using ArenaGrad.Kernels;
-using ArenaGrad.Memory;
 using ArenaGrad.Tape;
 
 namespace ArenaGrad;
 
 // Helpers of the loss arms of the rule table (Arena_BackwardRules.cs), and the one allocation the fused
-// cross-entropy needs. None of these takes scratch memory.
+// cross-entropy needs. No rule here takes scratch memory (BackwardRules.ScratchFloats is 0 for every loss).
 public sealed unsafe partial class Arena
 {
     /// <summary>Makes the output slot of an op (requiring grad) and a buffer it saves for backward with one memory
-    /// request, so that a capacity failure leaves the arena as it was. Returns the output slot.</summary>
+    /// request, so that the op has a single point of capacity failure. Returns the output slot.</summary>
     internal int NewSlotWithSaved(ReadOnlySpan<int> shape, ReadOnlySpan<int> savedShape, out int saved)
     {
-        ThrowIfDisposed();
+        CheckUse();
         long length = ShapeMath.CheckedNumel(shape), savedLength = ShapeMath.CheckedNumel(savedShape);
         long valueFloats = RoundUp(length), savedFloats = RoundUp(savedLength);
         float* block = _floats.Allocate(2 * valueFloats + savedFloats); // values, gradient, saved buffer

@@ -8,21 +8,41 @@ namespace ArenaGrad;
 internal static class ShapeMath
 {
     /// <summary>Product of the dims, checked: rank at most <see cref="TensorLayout.MaxRank"/>, no negative dims,
-    /// fewer than 2³¹ elements.</summary>
+    /// fewer than 2³¹ elements, and, for an empty tensor, a product of its non-zero dims below 2³¹ too (strides
+    /// are 32-bit, so [0, 46341, 46341] would overflow them; PyTorch allows such shapes, this engine refuses them).</summary>
     public static long CheckedNumel(ReadOnlySpan<int> shape)
     {
         if (shape.Length > TensorLayout.MaxRank)
             throw new ArgumentException($"Expected a shape of rank at most {TensorLayout.MaxRank}, but got rank {shape.Length}: {Format(shape)}.");
-        long numel = 1;
+        long numel = 1, nonZero = 1;
         foreach (int d in shape)
         {
             if (d < 0) throw new ArgumentException($"Trying to create tensor with negative dimension {d}: {Format(shape)}");
             numel *= d;
             if (numel > int.MaxValue)
                 throw new ArgumentException($"Expected fewer than 2^31 elements, but shape {Format(shape)} has more.");
+            if (d != 0) nonZero = Math.Min(nonZero * d, 1L << 32);
         }
+        if (nonZero > int.MaxValue)
+            throw new ArgumentException(
+                $"Expected the product of the non-zero dims to be below 2^31 (strides are 32-bit), but shape {Format(shape)} has {nonZero}{(nonZero == 1L << 32 ? " or more" : "")}.");
         return numel;
     }
+
+    /// <summary>A dim for <c>size(dim)</c>: as <see cref="NormalizeDim"/>, but a scalar has no dims (PyTorch's message).</summary>
+    public static int NormalizeSizeDim(int dim, int rank)
+    {
+        if (rank == 0)
+            throw new ArgumentOutOfRangeException(nameof(dim), dim, $"Dimension specified as {dim} but tensor has no dimensions");
+        return NormalizeDim(dim, rank);
+    }
+
+    /// <summary>A float as PyTorch's C++ messages print a double: nan, inf, -inf, 0.5, 1e+20.</summary>
+    public static string FormatScalar(double value) =>
+        double.IsNaN(value) ? "nan"
+        : double.IsPositiveInfinity(value) ? "inf"
+        : double.IsNegativeInfinity(value) ? "-inf"
+        : value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture).Replace("E+", "e+").Replace("E-", "e-");
 
     /// <summary>Row-major strides of a contiguous tensor.</summary>
     public static void ContiguousStrides(ReadOnlySpan<int> shape, Span<int> strides)

@@ -19,9 +19,9 @@ public readonly partial struct Tensor : IEquatable<Tensor>
 {
     private readonly Arena? _arena;
     private readonly int _slot;
-    private readonly uint _generation;
+    private readonly ulong _generation; // 64-bit so that it cannot wrap: a released handle stays released
 
-    internal Tensor(Arena arena, int slot, uint generation)
+    internal Tensor(Arena arena, int slot, ulong generation)
     {
         _arena = arena;
         _slot = slot;
@@ -78,7 +78,7 @@ public readonly partial struct Tensor : IEquatable<Tensor>
     public int Size(int dim)
     {
         Arena arena = Arena;
-        return arena.ShapeOf(_slot)[ShapeMath.NormalizeDim(dim, arena.RankOf(_slot))];
+        return arena.ShapeOf(_slot)[ShapeMath.NormalizeSizeDim(dim, arena.RankOf(_slot))];
     }
 
     /// <summary>Whether operations on this tensor are recorded for backward. False unless asked for.</summary>
@@ -171,7 +171,8 @@ public readonly partial struct Tensor : IEquatable<Tensor>
 
     /// <summary>The values in place, row-major.</summary>
     /// <remarks>Writes bypass autograd and version tracking, like <c>t.data</c> in PyTorch. The span is valid until
-    /// the tensor is released.</remarks>
+    /// the tensor is released. It does not keep the arena alive: an arena that is never disposed can be finalized
+    /// (freeing the memory) once nothing references it, so keep it reachable while the span is in use.</remarks>
     public Span<float> AsSpanUnsafely() => Arena.Values(_slot);
 
     /// <summary>Prints as PyTorch does: <c>tensor([1., 2.], requires_grad=True)</c>.</summary>

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using ArenaGrad.IO;
 using ArenaGrad.Nn;
 using ArenaGrad.Optim;
 using ArenaGrad.Tools;
@@ -67,6 +68,17 @@ internal static class SpiralTraining
         string lossCurve = Path.Combine(options.OutputDirectory, "loss.png");
         TrainingPlots.LossCurve(lossCurve, losses);
         files.Add(lossCurve);
+        string weights = Path.Combine(options.OutputDirectory, "model.safetensors");
+        Safetensors.Save(weights, model.StateDict(), new Dictionary<string, string>
+        {
+            ["format"] = "pt",   // what PyTorch's safetensors loader expects of a state dict
+            ["model"] = string.Create(CultureInfo.InvariantCulture, $"Mlp {string.Join('-', sizes)} tanh"),
+            ["data"] = string.Create(CultureInfo.InvariantCulture, $"two spirals, {n} points, noise {options.Noise}, seed {options.Seed}"),
+            ["steps"] = options.Steps.ToString(CultureInfo.InvariantCulture),
+            ["final_loss"] = finalLoss.ToString("R", CultureInfo.InvariantCulture),
+            ["accuracy"] = accuracy.ToString("R", CultureInfo.InvariantCulture),
+        });
+        files.Add(weights);
 
         var result = new TrainResult(finalLoss, accuracy, losses, stats.StepsPerSecond, stats.WallSeconds, stats.MeasuredSteps,
             stats.ManagedBytesPerStep, stats.GcCollections, reservedBytes, files);

@@ -22,11 +22,10 @@ internal static class TrainingPlots
     {
         var plot = new Plot();
         var heatmap = plot.Add.Heatmap(probabilities);
-        heatmap.Colormap = new ScottPlot.Colormaps.Balance();   // blue = class 0, red = class 1, white = undecided
+        heatmap.Colormap = new ClassColormap();
         heatmap.Extent = new CoordinateRect(-extent, extent, -extent, extent);
         heatmap.FlipVertically = true;                           // row 0 is the bottom of the grid
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
-        heatmap.Opacity = 0.55;
         var colorBar = plot.Add.ColorBar(heatmap);
         colorBar.Label = "P(class 1)";
 
@@ -68,6 +67,23 @@ internal static class TrainingPlots
         plot.Axes.SetLimits(-extent, extent, -extent, extent);
         plot.ShowLegend(Alignment.UpperLeft);
         plot.SavePng(path, 720, 600);
+    }
+
+    /// <summary>Light blue (class 0) through white (undecided) to light red (class 1), so the points stay readable on top.</summary>
+    private sealed class ClassColormap : IColormap
+    {
+        private static readonly Color Low = Color.FromHex("#9ecae1"), Middle = Colors.White, High = Color.FromHex("#fcae91");
+
+        public string Name => "class probability";
+
+        public Color GetColor(double normalizedIntensity)
+        {
+            double t = double.IsFinite(normalizedIntensity) ? Math.Clamp(normalizedIntensity, 0, 1) : 0.5;
+            return t < 0.5 ? Mix(Low, Middle, t * 2) : Mix(Middle, High, t * 2 - 1);
+        }
+
+        private static Color Mix(Color a, Color b, double f) => new(
+            (byte)Math.Round(a.R + (b.R - a.R) * f), (byte)Math.Round(a.G + (b.G - a.G) * f), (byte)Math.Round(a.B + (b.B - a.B) * f));
     }
 
     /// <summary>The loss of every step on a log scale.</summary>

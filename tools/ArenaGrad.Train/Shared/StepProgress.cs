@@ -70,20 +70,19 @@ internal sealed class StepProgress
     /// <summary>Shows the step count, the latest loss and the rate; allocates (strings, rendering), so call it between steps.</summary>
     public void Report(int done, float loss, double perSecond)
     {
-        string figures = string.Create(CultureInfo.InvariantCulture,
-            $"loss {FormatLoss(loss)}  {perSecond,7:N0} {_unit}/s");
+        int width = _total.ToString(CultureInfo.InvariantCulture).Length;
+        string line = string.Create(CultureInfo.InvariantCulture,
+            $"{_unit.TrimEnd('s')} {done.ToString(CultureInfo.InvariantCulture).PadLeft(width)}/{_total}  loss {FormatLoss(loss)}  {perSecond,7:N0} {_unit}/s");
         if (_context is not null && _task is not null)
         {
-            _task.Description = figures;
+            _task.Description = Markup.Escape(line);
             _task.Value = done;
             _context.Refresh();
             _nextTimestamp = Stopwatch.GetTimestamp() + RefreshTicks;
         }
         else
         {
-            int width = _total.ToString(CultureInfo.InvariantCulture).Length;
-            _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{_unit.TrimEnd('s')} {done.ToString(CultureInfo.InvariantCulture).PadLeft(width)}/{_total}  {figures}"));
+            _console.WriteLine(line);
             _nextStep = NextPlainStep(done);
         }
     }

@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Generic;
+using NUnit.Framework;
+
+namespace ArenaGrad.Tests.Reliability;
+
+/// <summary>Every public entry point (Tensor, Functional, the arena's factories, Autograd) called with hostile
+/// arguments: out-of-range and huge dims, bad shapes, NaN/inf scalars, empty spans, default(Tensor), tensors of
+/// another arena or of a released scope, 0-d and empty tensors. Each must throw the stated exception with a
+/// message that says what was expected (PyTorch 1.13's text where it has one) and leave the arena as it was.
+/// No IndexOutOfRangeException, OverflowException, OutOfMemoryException or kernel-internal message.</summary>
+public sealed class ErrorAuditTests
+{
+    public sealed record Hostile(string Name, Func<Arena, Tensor, object?> Call, Type Exception, string Message)
+    {
+        public override string ToString() => Name;
+    }
+
+    private static readonly Type Arg = typeof(ArgumentException);
+    private static readonly Type Range = typeof(ArgumentOutOfRangeException);
+    private static readonly Type State = typeof(InvalidOperationException);
+
+    private static Tensor Foreign(Func<Arena, Tensor> make)
+    {
+        // An arena that is never disposed would keep its memory; this one lives as long as the test process.
+        Other ??= new Arena();
+        return make(Other);
+    }
+
+    private static Arena? Other;
+
+    private static Tensor Released(Arena a)
+    {
+        Tensor r;
+        using (a.Scope()) r = a.Ones([3]);
+        return r;
+    }
+
+    // The receiver t is a [2, 3] leaf that requires grad.
+    private static IEnumerable<Hostile> Calls() =>
+    [
+        // ---- dims out of range, huge and negative
+        new("sum int.MinValue", (a, t) => t.Sum(int.MinValue), Range, "Dimension out of range (expected to be in range of [-2, 1], but got -2147483648)"),
+        new("mean dim 2", (a, t) => t.Mean(2), Range, "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+        new("max dim -3", (a, t) => t.Max(-3, keepDim: true), Range, "Dimension out of range (expected to be in range of [-2, 1], but got -3)"),
+        new("log_softmax int.MaxValue", (a, t) => t.LogSoftmax(int.MaxValue), Range, "Dimension out of range (expected to be in range of [-2, 1], but got 2147483647)"),
+        new("transpose dim0", (a, t) => t.Transpose(2, 0), Range, "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+        new("size dim", (a, t) => t.Size(2), Range, "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+        new("size of scalar", (a, t) => a.Scalar(1f).Size(0), Range, "Dimension specified as 0 but tensor has no dimensions"),
+        new("size -1 of scalar", (a, t) => a.Scalar(1f).Size(-1), Range, "Dimension specified as -1 but tensor has no dimensions"),
+        new("scalar transpose(0, 1)", (a, t) => a.Scalar(1f).Transpose(0, 1), Range, "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+        new("scalar softmax dim 1", (a, t) => a.Scalar(1f).Softmax(1), Range, "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+        new("scalar sum dim -2", (a, t) => a.Scalar(1f).Sum(-2), Range, "Dimension out of range (expected to be in range of [-1, 0], but got -2)"),
+        new("cat dim", (a, t) => Functional.Cat([t, t], 2), Range, "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+
+        // ---- shapes
+        new("zeros negative", (a, t) => a.Zeros([3, int.MinValue]), Arg, "Trying to create tensor with negative dimension -2147483648: [3, -2147483648]"),
+        new("zeros too many elements", (a, t) => a.Zeros([int.MaxValue, 2]), Arg, "Expected fewer than 2^31 elements, but shape [2147483647, 2] has more."),
+        new("empty with overflowing strides", (a, t) => a.Zeros([0, 46341, 46341]), Arg,
+            "Expected the product of the non-zero dims to be below 2^31 (strides are 32-bit), but shape [0, 46341, 46341] has 2147488281."),
+        new("empty with huge dims", (a, t) => a.Full([0, int.MaxValue, int.MaxValue, int.MaxValue], 1f), Arg,
+            "Expected the product of the non-zero dims to be below 2^31 (strides are 32-bit), but shape [0, 2147483647, 2147483647, 2147483647] has 4294967296 or more."),
+        new("broadcast into overflowing strides", (a, t) => a.Zeros([0, 1, 46341]) + a.Zeros([46341, 1]), Arg,
+            "Expected the product of the non-zero dims to be below 2^31 (strides are 32-bit), but shape [0, 46341, 46341] has 2147488281."),
+        new("reshape empty into overflowing strides", (a, t) => a.Zeros([0, 46341]).Reshape(0, 46341, 46341), Arg,
+            "Expected the product of the non-zero dims to be below 2^31"),
+        new("cat past 2^31", (a, t) => Functional.Cat([a.Zeros([0, 1 << 30]), a.Zeros([0, 1 << 30])], 1), Arg,
+            "Expected every dim below 2^31, but cat along dim 1 gives size 2147483648."),
+        new("cat 0-d later", (a, t) => Functional.Cat([a.Zeros([2]), a.Scalar(1f)]), Arg, "zero-dimensional tensor (at position 1) cannot be concatenated"),
+        new("reshape -1 of nothing", (a, t) => a.Zeros([0]).Reshape(-1, 0), Arg,
+            "cannot reshape tensor of 0 elements into shape [-1, 0] because the unspecified dimension size -1 can be any value and is ambiguous"),
+        new("reshape -2", (a, t) => t.Reshape(-2, 3), Arg, "invalid shape dimension -2"),
+        new("reshape huge dims", (a, t) => t.Reshape(int.MaxValue, int.MaxValue, int.MaxValue, int.MaxValue, int.MaxValue), Arg,
+            "shape '[2147483647, 2147483647, 2147483647, 2147483647, 2147483647]' is invalid for input of size 6"),
+        new("reshape rank 9", (a, t) => t.Reshape(1, 1, 1, 1, 1, 1, 1, 2, 3), Arg, "Expected a shape of rank at most 8, but got rank 9."),
+        new("from data negative", (a, t) => a.FromData([], [-1]), Arg, "Trying to create tensor with negative dimension -1: [-1]"),
+        new("from data empty span", (a, t) => a.FromData([], [2]), Arg, "shape '[2]' is invalid for input of size 0"),
+        new("matmul 1-D sizes", (a, t) => a.Ones([3]).MatMul(a.Ones([4])), Arg, "inconsistent tensor size, expected tensor [3] and src [4] to have the same number of elements, but got 3 and 4 elements respectively"),
+        new("linear scalar input", (a, t) => Functional.Linear(a.Scalar(1f), a.Ones([2, 4])), Arg, "both arguments to matmul need to be at least 1D, but they are 0D and 2D"),
+        new("linear 3-D weight", (a, t) => Functional.Linear(t, a.Ones([2, 2, 3])), Arg, "t() expects a tensor with <= 2 dimensions, but self is 3D"),
+        new("amax of empty dim", (a, t) => a.Zeros([0, 3]).Max(0), Arg, "amax(): Expected reduction dim 0 to have non-zero size."),
+        new("max of empty", (a, t) => a.Zeros([2, 0]).Max(), State, "max(): Expected reduction dim to be specified for input.numel() == 0."),
+        new("item of empty", (a, t) => a.Zeros([0]).Item(), State, "a Tensor with 0 elements cannot be converted to Scalar"),
+        new("copy to short span", (a, t) => { t.CopyTo(new float[5]); return null; }, Arg, "Destination is too short."),
+
+        // ---- NaN and infinite scalars
+        new("arange NaN step", (a, t) => a.Arange(0f, 10f, float.NaN), Arg, "step must be nonzero"),
+        new("range NaN step", (a, t) => a.Range(0f, 10f, float.NaN), Arg, "step must be nonzero"),
+        new("arange NaN end", (a, t) => a.Arange(float.NaN), Arg, "unsupported range: 0 -> nan"),
+        new("arange -inf start", (a, t) => a.Arange(float.NegativeInfinity, 1f), Arg, "unsupported range: -inf -> 1"),
+        new("range inf end", (a, t) => a.Range(0.5f, float.PositiveInfinity), Arg, "unsupported range: 0.5 -> inf"),
+        new("arange too long", (a, t) => a.Arange(0f, 1e12f), Arg, "Expected fewer than 2^31 elements, but the range has 999999995904."),
+        new("uniform from > to", (a, t) => a.Uniform([3], 1f, 0f), Arg, "uniform_ expects to return a [from, to) range, but found from=1 > to=0"),
+        new("uniform NaN", (a, t) => a.Uniform([3], float.NaN, 1f), Arg, "from is out of bounds for float"),
+        new("uniform inf", (a, t) => a.Uniform([3], 0f, float.PositiveInfinity), Arg, "to is out of bounds for float"),
+        new("randn negative std", (a, t) => a.Randn([3], std: -1f), Arg, "normal expects std >= 0.0, but found std -1"),
+        new("randn NaN std", (a, t) => a.Randn([3], std: float.NaN), Arg, "normal expects std >= 0.0, but found std nan"),
+
+        // ---- handles: default, another arena, released
+        new("default receiver", (a, t) => default(Tensor).Sum(), State, "This Tensor is default(Tensor)"),
+        new("default operand", (a, t) => t + default(Tensor), State, "This Tensor is default(Tensor)"),
+        new("default weight", (a, t) => Functional.Linear(t, default), State, "This Tensor is default(Tensor)"),
+        new("default in cat", (a, t) => Functional.Cat([t, default]), State, "This Tensor is default(Tensor)"),
+        new("default copy source", (a, t) => a.Ones([6]).CopyFrom(default), State, "This Tensor is default(Tensor)"),
+        new("default gradient", (a, t) => { (t * 2f).Sum().Backward(default(Tensor)); return null; }, State, "This Tensor is default(Tensor)"),
+        new("default size", (a, t) => default(Tensor).Size(0), State, "This Tensor is default(Tensor)"),
+        new("foreign operand", (a, t) => t * Foreign(o => o.Ones([2, 3])), Arg, "Expected a tensor of this arena, but got one made by another arena."),
+        new("foreign matmul", (a, t) => t.MatMul(Foreign(o => o.Ones([3, 2]))), Arg, "Expected a tensor of this arena, but got one made by another arena."),
+        new("foreign bias", (a, t) => Functional.Linear(t, a.Ones([2, 3]), Foreign(o => o.Ones([2]))), Arg, "Expected a tensor of this arena, but got one made by another arena."),
+        new("foreign in cat", (a, t) => Functional.Cat([t, Foreign(o => o.Ones([2, 3]))]), Arg, "Expected a tensor of this arena, but got one made by another arena."),
+        new("foreign add in place", (a, t) => a.Ones([2, 3]).AddInPlace(Foreign(o => o.Ones([2, 3]))), Arg, "Expected a tensor of this arena, but got one made by another arena."),
+        new("foreign gradient", (a, t) => { (t * 2f).Sum().Backward(Foreign(o => o.Scalar(1f))); return null; }, Arg, "Expected a tensor of this arena, but got one made by another arena."),
+        new("released receiver", (a, t) => Released(a).Sum(), State, "This tensor (slot"),
+        new("released operand", (a, t) => a.Ones([3]) + Released(a), State, "This tensor (slot"),
+
+        // ---- flags and in-place updates
+        new("retain_grad without grad", (a, t) => { a.Ones([2]).RetainGrad(); return null; }, State, "can't retain_grad on Tensor that has requires_grad=False"),
+        new("requires_grad off on non-leaf", (a, t) => (t * 2f).SetRequiresGrad(false), State, "you can only change requires_grad flags of leaf variables."),
+        new("in place on leaf", (a, t) => t.MulInPlace(float.NaN), State, "a leaf Variable that requires grad is being used in an in-place operation."),
+        new("in place shape", (a, t) => a.Ones([2, 3]).AddInPlace(a.Ones([3, 2]), float.PositiveInfinity), Arg, "AddInPlace expects other to have this tensor's shape [2, 3], but got [3, 2]."),
+
+        // ---- autograd entry points
+        new("autograd no roots", (a, t) => { Autograd.Backward([]); return null; }, Arg, "backward expects at least one tensor, but got none."),
+        new("autograd counts", (a, t) => { Autograd.Backward([(t * 2f).Sum()], [a.Scalar(1f), a.Scalar(1f)]); return null; }, Arg, "got 1 tensors and 2 gradients"),
+        new("backward of non-scalar", (a, t) => { (t * 2f).Backward(); return null; }, State, "grad can be implicitly created only for scalar outputs"),
+        new("backward without grad", (a, t) => { a.Ones([2]).Sum().Backward(); return null; }, State, "element 0 of tensors does not require grad and does not have a grad_fn"),
+    ];
+
+    [TestCaseSource(nameof(Calls))]
+    public void HostileCall_ThrowsClearError_AndLeavesArenaIntact(Hostile bad)
+    {
+        using var arena = new Arena();
+        Tensor t = arena.FromData([1f, 2f, 3f, 4f, 5f, 6f], [2, 3], requiresGrad: true);
+        Tensor kept = (t * t).Sum();
+        int tensors = arena.TensorCount, tape = arena.TapeLength;
+        long gradientBytes = arena.GradientBytes;
+
+        Exception? thrown;
+        using (arena.Scope()) thrown = Assert.Catch(() => bad.Call(arena, t));
+        Assert.That(thrown, Is.TypeOf(bad.Exception), thrown?.ToString());
+        Assert.That(thrown!.Message, Does.StartWith(bad.Message));
+
+        Assert.That(arena.TensorCount, Is.EqualTo(tensors), "tensor table");
+        Assert.That(arena.TapeLength, Is.EqualTo(tape), "tape");
+        Assert.That(arena.GradientBytes, Is.EqualTo(gradientBytes), "gradient bytes");
+        kept.Backward();
+        Assert.That(t.Grad!.Value.ToArray(), Is.EqualTo(new[] { 2f, 4f, 6f, 8f, 10f, 12f }));
+    }
+
+    [Test]
+    public void ZeroDimAndEmptyTensors_ThroughEveryOp_GivePyTorchsResults()
+    {
+        using var arena = new Arena();
+        // transpose(0, 0) and (-1, -1) of a 0-d tensor are allowed (PyTorch: tensor(2.)), and backward gives 1.
+        Tensor s = arena.Scalar(2f, requiresGrad: true);
+        Tensor st = s.Transpose(0, 0);
+        Assert.That(st.Item(), Is.EqualTo(2f));
+        (st + s.Transpose(-1, -1)).Backward();
+        Assert.That(s.Grad!.Value.Item(), Is.EqualTo(2f));
+
+        // Reductions of empty tensors: sum 0, mean NaN, along an empty dim as well.
+        Tensor e = arena.Zeros([0, 3], requiresGrad: true);
+        Assert.That(e.Sum().Item(), Is.EqualTo(0f));
+        Assert.That(e.Mean().Item(), Is.NaN);
+        Assert.That(e.Sum(0).ToArray(), Is.EqualTo(new float[3]));
+        Assert.That(e.Mean(0).ToArray(), Is.All.NaN);
+        Assert.That(e.Sum(1).Shape.ToArray(), Is.EqualTo((int[])[0]));
+        Assert.That(e.Softmax(0).Count, Is.EqualTo(0));
+        Assert.That(e.MatMul(arena.Ones([3, 0])).Shape.ToArray(), Is.EqualTo((int[])[0, 0]));
+        Assert.That(arena.Ones([3, 0]).MatMul(arena.Ones([0, 2])).ToArray(), Is.EqualTo(new float[6]));
+        (e.Sum() + e.Exp().Mean(1).Sum()).Backward();
+        Assert.That(e.Grad!.Value.Shape.ToArray(), Is.EqualTo((int[])[0, 3]));
+
+        // Large but legal empty shapes: strides fit.
+        Assert.That((arena.Zeros([0, 46340, 46340]) + arena.Zeros([1])).Shape.ToArray(), Is.EqualTo((int[])[0, 46340, 46340]));
+        Assert.That(Functional.Cat([arena.Zeros([0, 1 << 29]), arena.Zeros([0, 1 << 29])], 1).Shape.ToArray(), Is.EqualTo((int[])[0, 1 << 30]));
+
+        // arange with an infinite step: PyTorch gives an empty tensor.
+        Assert.That(arena.Arange(0f, 10f, float.PositiveInfinity).Count, Is.EqualTo(0));
+    }
+}
