@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using ArenaGrad.Nn;
 using ArenaGrad.Optim;
+using ArenaGrad.Testing;
 
 namespace ArenaGrad.Tests.Optim;
 
@@ -18,10 +19,7 @@ public sealed class TrainingAllocationTests
         var model = new Sequential(new Mlp(arena, [4, 16, 16], () => new Relu()), new Dropout(0.2f), new LeakyRelu(), new Linear(arena, 16, 3),
             new Softmax(1), new Flatten(), new Sigmoid());
         Tensor input = arena.Randn([8, 4]);
-        for (int i = 0; i < 200; i++) Forward(arena, model, input);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++) Forward(arena, model, input);
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        Assert.That(() => Forward(arena, model, input), Allocates.Nothing & Allocates.NoNativeGrowth(arena));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -48,14 +46,8 @@ public sealed class TrainingAllocationTests
         Optimizer optimizer = make(model.Parameters());
         var schedule = new CosineAnnealingLR(optimizer, tMax: 100, etaMin: 1e-4f);
         Tensor input = arena.Randn([8, 4]);
-        for (int i = 0; i < 200; i++) Step(arena, model, optimizer, schedule, input);
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
         float loss = 0;
-        for (int i = 0; i < 1000; i++) loss = Step(arena, model, optimizer, schedule, input);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.That(allocated, Is.Zero, "managed bytes over 1000 steps");
+        Assert.That(() => { loss = Step(arena, model, optimizer, schedule, input); }, Allocates.Nothing & Allocates.NoNativeGrowth(arena));
         Assert.That(float.IsFinite(loss), Is.True);
     }
 

@@ -131,6 +131,27 @@ public sealed class AllocatesTests
     }
 
     [Test]
+    public void NothingAndNoNativeGrowth_Combined_FailWhenEitherPartDoes()
+    {
+        using var arena = new Arena();
+        Assert.That((Allocates.Nothing & Allocates.NoNativeGrowth(arena)).ApplyTo((Action)AllocateOneObject).IsSuccess, Is.False);
+        Assert.That((Allocates.Nothing & Allocates.NoNativeGrowth(arena)).ApplyTo((Action)(() => arena.Zeros([4]))).IsSuccess, Is.False);
+        Assert.That(() =>
+        {
+            using (arena.Scope()) _ = arena.Zeros([4]);
+        }, Allocates.Nothing & Allocates.NoNativeGrowth(arena));
+    }
+
+    [Test]
+    public void Allocates_CombinedWithAFunc_ThrowsSayingToPassAnAction()
+    {
+        using var arena = new Arena();
+        // NUnit calls a Func<T> once and hands the combined constraints its result, not the delegate.
+        Assert.That(() => Assert.That(() => 1, Allocates.Nothing & Allocates.NoNativeGrowth(arena)),
+            Throws.ArgumentException.With.Message.Contains("Combined with & or |, pass an Action"));
+    }
+
+    [Test]
     public void Allocates_OnAValueThatIsNotADelegate_ThrowsSayingWhatItMeasures()
     {
         Assert.That(() => Allocates.Nothing.ApplyTo(42),

@@ -81,7 +81,7 @@ public abstract class AllocationConstraint : Constraint
     {
         if (actual is Action call) return Measure(call, actual);
         throw new ArgumentException(
-            $"Allocates constraints measure a delegate to call (an Action or a Func<T>, as in Assert.That(() => Step(), Allocates.Nothing)), but the actual value was {(actual is null ? "null" : actual.GetType().Name)}.",
+            $"Allocates constraints measure a delegate to call (an Action or a Func<T>, as in Assert.That(() => Step(), Allocates.Nothing)), but the actual value was {(actual is null ? "null" : actual.GetType().Name)}. Combined with & or |, pass an Action (a lambda with a statement body): NUnit calls a Func<T> once and hands its result to combined constraints.",
             nameof(actual));
     }
 

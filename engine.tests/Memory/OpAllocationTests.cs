@@ -1,0 +1,205 @@
+using System.Runtime.CompilerServices;
+using ArenaGrad.Optim;
+using ArenaGrad.Testing;
+
+namespace ArenaGrad.Tests.Memory;
+
+/// <summary>Each op's forward and backward in a scope, the forward without grad, optimizer steps, scopes, factories
+/// and handle reads allocate no managed memory after warm-up and leave the arena's native memory where it was
+/// (measured with ArenaGrad.Testing: warm-up, smallest of 10 batches, self-checks).</summary>
+[NonParallelizable]
+public sealed class OpAllocationTests
+{
+    /// <summary>An op under test, on two [4, 6] inputs with values in [0.5, 1.5).</summary>
+    public delegate Tensor BinaryOp(Tensor a, Tensor b);
+
+    private static readonly int[] Classes = [0, 5, 2, -100];
+
+    /// <summary>One case per opcode, named after it (<see cref="OpCases_CoverEveryOpCode"/> keeps it so), and a few
+    /// shape variants.</summary>
+    private static readonly (string Name, BinaryOp Op)[] Cases =
+    [
+        ("Add", (a, b) => a + b),
+        ("Subtract", (a, b) => a - b),
+        ("Multiply", (a, b) => a * b),
+        ("Divide", (a, b) => a / b),
+        ("AddBroadcast", (a, b) => a + b.Sum(0)),
+        ("Negate", (a, b) => -a * b),
+        ("AddScalar", (a, b) => (a + 2f) * (3f + b)),
+        ("SubtractScalar", (a, b) => (a - 2f) * b),
+        ("ReverseSubtractScalar", (a, b) => (3f - a) * b),
+        ("MultiplyScalar", (a, b) => a * 2f + 3f * b),
+        ("DivideScalar", (a, b) => a / 2f * b),
+        ("ReverseDivideScalar", (a, b) => 3f / a * b),
+        ("Exp", (a, _) => a.Exp()),
+        ("Log", (a, _) => a.Log()),
+        ("Tanh", (a, _) => a.Tanh()),
+        ("Sigmoid", (a, _) => a.Sigmoid()),
+        ("Relu", (a, b) => (a - b).Relu()),
+        ("Sqrt", (a, _) => a.Sqrt()),
+        ("Abs", (a, b) => (a - b).Abs()),
+        ("Square", (a, _) => a.Square()),
+        ("Pow", (a, _) => a.Pow(1.5f)),
+        ("LeakyRelu", (a, b) => (a - b).LeakyRelu(0.1f)),
+        ("Clamp", (a, _) => a.Clamp(0.7f, 1.2f)),
+        ("MatMul", (a, b) => a.MatMul(b.Transpose(0, 1))),
+        ("MatMulVector", (a, b) => a.MatMul(b.Sum(0))),
+        ("Linear", (a, b) => Functional.Linear(a, b, b.Sum(1))),
+        ("Reshape", (a, b) => a.Reshape(6, -1) * b.Reshape(6, 4)),
+        ("Transpose", (a, b) => a.Transpose(0, 1) * b.Transpose(1, 0)),
+        ("Concat", (a, b) => Functional.Cat([a, b, a], 1)),
+        ("Detach", (a, b) => a.Detach() * b),
+        ("SumAll", (a, _) => a.Sum()),
+        ("SumDim", (a, _) => a.Sum(1, keepDim: true)),
+        ("MeanAll", (a, _) => a.Mean()),
+        ("MeanDim", (a, _) => a.Mean(0)),
+        ("MaxAll", (a, _) => a.Max()),
+        ("MaxDim", (a, _) => a.Max(1, keepDim: true)),
+        ("Softmax", (a, b) => a.Softmax(1) * b),
+        ("LogSoftmax", (a, b) => a.LogSoftmax(0) * b),
+        ("MseLoss", (a, b) => Functional.MseLoss(a, b)),
+        ("L1LossMean", (a, b) => Functional.L1Loss(a, b)),
+        ("L1LossSum", (a, b) => Functional.L1Loss(a, b, Reduction.Sum)),
+        ("L1LossNone", (a, b) => Functional.L1Loss(a, b, Reduction.None)),
+        ("SmoothL1Loss", (a, b) => Functional.SmoothL1Loss(a, b, 0.5f)),
+        ("HuberLoss", (a, b) => Functional.HuberLoss(a, b, 0.3f)),
+        ("BinaryCrossEntropyWithLogits", (a, b) => Functional.BinaryCrossEntropyWithLogits(a, b * 0.5f)),
+        ("NllLoss", (a, _) => Functional.NllLoss(a.LogSoftmax(1), Classes)),
+        ("CrossEntropy", (a, _) => Functional.CrossEntropy(a, Classes)),
+        ("CrossEntropySmoothed", (a, _) => Functional.CrossEntropy(a, Classes, labelSmoothing: 0.1f)),
+    ];
+
+    private static IEnumerable<TestCaseData> Ops() => Cases.Select(c => new TestCaseData(c.Op).SetArgDisplayNames(c.Name));
+
+    [Test]
+    public void OpCases_CoverEveryOpCode() =>
+        Assert.That(Enum.GetNames<ArenaGrad.Tape.OpCode>().Except(Cases.Select(c => c.Name)), Is.Empty,
+            "opcodes without an allocation case: add them to Cases");
+
+    [TestCaseSource(nameof(Ops))]
+    public void ForwardAndBackwardInAScope_AllocatesNothingAndAddsNoNativeMemory(BinaryOp op)
+    {
+        using var arena = new Arena(new ArenaOptions { Seed = 11 });
+        Tensor a = arena.Uniform([4, 6], 0.5f, 1.5f, requiresGrad: true), b = arena.Uniform([4, 6], 0.5f, 1.5f, requiresGrad: true);
+        Assert.That(() => ForwardBackward(arena, op, a, b), Allocates.Nothing & Allocates.NoNativeGrowth(arena));
+        Assert.That(a.Grad is not null || b.Grad is not null, Is.True, "backward reached an input");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ForwardBackward(Arena arena, BinaryOp op, Tensor a, Tensor b)
+    {
+        a.ZeroGrad();
+        b.ZeroGrad();
+        using (arena.Scope()) op(a, b).Sum().Backward();
+    }
+
+    [TestCaseSource(nameof(Ops))]
+    public void ForwardWithoutGradInAScope_AllocatesNothingAndAddsNoNativeMemory(BinaryOp op)
+    {
+        using var arena = new Arena(new ArenaOptions { Seed = 11 });
+        Tensor a = arena.Uniform([4, 6], 0.5f, 1.5f), b = arena.Uniform([4, 6], 0.5f, 1.5f);
+        float total = 0f;
+        Assert.That(() => { total += Forward(arena, op, a, b); }, Allocates.Nothing & Allocates.NoNativeGrowth(arena));
+        Assert.That(float.IsFinite(total), Is.True);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static float Forward(Arena arena, BinaryOp op, Tensor a, Tensor b)
+    {
+        using (arena.Scope()) return op(a, b).Sum().Item();
+    }
+
+    private static IEnumerable<TestCaseData> Optimizers()
+    {
+        yield return new TestCaseData((Func<IReadOnlyList<Tensor>, Optimizer>)(p => new Sgd(p, 0.01f))).SetArgDisplayNames("Sgd");
+        yield return new TestCaseData((Func<IReadOnlyList<Tensor>, Optimizer>)(p => new Sgd(p, 0.01f, 0.9f, 0.1f, 1e-4f)))
+            .SetArgDisplayNames("SgdMomentum");
+        yield return new TestCaseData((Func<IReadOnlyList<Tensor>, Optimizer>)(p => new Sgd(p, 0.01f, 0.9f, 0f, 1e-4f, nesterov: true)))
+            .SetArgDisplayNames("SgdNesterov");
+        yield return new TestCaseData((Func<IReadOnlyList<Tensor>, Optimizer>)(p => new Adam(p))).SetArgDisplayNames("Adam");
+        yield return new TestCaseData((Func<IReadOnlyList<Tensor>, Optimizer>)(p => new Adam(p, 1e-3f, amsgrad: true, weightDecay: 1e-4f)))
+            .SetArgDisplayNames("AdamAmsgrad");
+        yield return new TestCaseData((Func<IReadOnlyList<Tensor>, Optimizer>)(p => new AdamW(p))).SetArgDisplayNames("AdamW");
+    }
+
+    [TestCaseSource(nameof(Optimizers))]
+    public void OptimizerStepAndSchedulerStep_AllocateNothingAndAddNoNativeMemory(Func<IReadOnlyList<Tensor>, Optimizer> make)
+    {
+        using var arena = new Arena(new ArenaOptions { Seed = 5 });
+        Tensor w = arena.Uniform([8, 4], -1f, 1f, requiresGrad: true), bias = arena.Zeros([8], requiresGrad: true);
+        Optimizer optimizer = make([w, bias]);
+        var schedule = new StepLR(optimizer, stepSize: 10, gamma: 0.99f);
+        using (arena.Scope()) Functional.Linear(arena.Ones([2, 4]), w, bias).Square().Sum().Backward(); // gradients to step with
+        Assert.That(() =>
+        {
+            optimizer.Step();
+            schedule.Step();
+        }, Allocates.Nothing & Allocates.NoNativeGrowth(arena));
+        Assert.That(() => optimizer.ZeroGrad(), Allocates.Nothing);
+        Assert.That(w.Grad, Is.Null);
+    }
+
+    [Test]
+    public void ScopesAndGradModes_AllocateNothingAndAddNoNativeMemory()
+    {
+        using var arena = new Arena();
+        Assert.That(() =>
+        {
+            using (arena.Scope())
+            {
+                using (arena.Scope()) _ = arena.Zeros([3]);
+                using (arena.NoGrad())
+                using (arena.EnableGrad())
+                using (arena.SetGradEnabled(false)) _ = arena.Ones([2]);
+            }
+        }, Allocates.Nothing & Allocates.NoNativeGrowth(arena));
+    }
+
+    [Test]
+    public void FactoriesInAScope_AllocateNothingAndAddNoNativeMemory()
+    {
+        using var arena = new Arena();
+        float[] data = [1f, 2f, 3f, 4f, 5f, 6f];
+        Assert.That(() =>
+        {
+            using (arena.Scope())
+            {
+                _ = arena.Zeros([2, 3], requiresGrad: true);
+                _ = arena.Ones([2, 3]);
+                _ = arena.Full([2, 3], 7f);
+                _ = arena.Scalar(2f, requiresGrad: true);
+                _ = arena.FromData(data, [3, 2]);
+                _ = arena.FromData(data);
+                _ = arena.Range(1, 6);
+                _ = arena.Arange(0f, 3f, 0.5f);
+                _ = arena.Rand([4]);
+                _ = arena.Uniform([4], -1f, 1f);
+                _ = arena.Randn([4], requiresGrad: true);
+            }
+        }, Allocates.Nothing & Allocates.NoNativeGrowth(arena));
+    }
+
+    [Test]
+    public void HandleReads_AllocateNothing()
+    {
+        using var arena = new Arena();
+        Tensor w = arena.Ones([2, 3], requiresGrad: true);
+        Tensor y = (w * 2f).Sum();
+        y.Backward(retainGraph: true);
+        Tensor stale;
+        using (arena.Scope()) stale = arena.Zeros([1]);
+        Span<float> buffer = stackalloc float[6];
+        float[] destination = new float[6];
+        long sink = 0;
+        Assert.That(() =>
+        {
+            w.CopyTo(destination);
+            sink += w.Shape[1] + w.Rank + w.Count + w.Size(0) + (w.RequiresGrad ? 1 : 0) + (w.IsLeaf ? 1 : 0) + (w.IsAlive ? 1 : 0)
+                + (stale.IsAlive ? 1 : 0) + (default(Tensor).IsAlive ? 1 : 0) + (w.Grad is { } g ? g.Count : 0) + (y.GradFn?.Length ?? 0)
+                + (w.Equals(y) ? 1 : 0) + w.GetHashCode() + (long)y.Item() + (long)w.AsSpanUnsafely()[0] + (long)destination[5];
+        }, Allocates.Nothing);
+        w.CopyTo(buffer);
+        Assert.That(buffer[5], Is.EqualTo(1f));
+        Assert.That(sink, Is.Not.Zero);
+    }
+}
