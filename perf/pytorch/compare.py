@@ -8,6 +8,7 @@ Workloads (the same as perf/ArenaGrad.Benchmarks):
                              grads set to None
   mlp_adam_step_w2           W2: nn.Sequential MLP 64-128-128-8 with ReLU, batch 32, MSE, backward,
                              torch.optim.Adam(lr=1e-3) step, zero_grad() (grads set to None) first
+  sgemm_nn_N / sgemm_nt_512  W3: torch.mm(a, b) and F.linear(a, w) (a @ w.T) on N x N float32 matrices, no grad
 
 Each workload is warmed up, then timed call by call with time.perf_counter_ns over many repetitions; the
 median is reported. If BenchmarkDotNet's CSV reports exist (BenchmarkDotNet.Artifacts/results/*-report.csv,
@@ -35,6 +36,10 @@ BDN_NAMES = {
     "tanh_forward_backward_1m": "TanhForwardBackward1M",
     "mlp_training_step_batch32": "MlpTrainingStepBatch32",
     "mlp_adam_step_w2": "MlpAdamTrainingStepW2",
+    "sgemm_nn_256": "SgemmNN/256",
+    "sgemm_nn_512": "SgemmNN/512",
+    "sgemm_nn_1024": "SgemmNN/1024",
+    "sgemm_nt_512": "SgemmNT/512",
 }
 
 
@@ -127,6 +132,17 @@ def make_mlp_adam_step_w2():
     return run
 
 
+def make_sgemm(size, transposed):
+    a = torch.randn(size, size)
+    b = torch.randn(size, size)
+
+    def run():
+        with torch.no_grad():
+            return (F.linear(a, b) if transposed else torch.mm(a, b))[0, 0].item()
+
+    return run
+
+
 def parse_time_ns(text):
     """Parses BenchmarkDotNet's '1.341 us' / '5.759 ms' / '812.3 ns' (thousands separators allowed)."""
     value, unit = text.replace(",", "").split()
@@ -140,8 +156,10 @@ def read_bdn_medians(root):
         with open(path, newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f, delimiter=","):
                 if "Method" in row and row.get("Median"):
+                    # Parameterised benchmarks (GemmBenchmarks' Size) get one entry per value: "SgemmNN/512".
+                    key = row["Method"] + (f"/{row['Size']}" if row.get("Size") else "")
                     try:
-                        medians[row["Method"]] = parse_time_ns(row["Median"])
+                        medians[key] = parse_time_ns(row["Median"])
                     except (KeyError, ValueError):
                         pass
     return medians
@@ -169,6 +187,10 @@ def main():
         ("tanh_forward_backward_1m", make_tanh_forward_backward(), args.repetitions or 300, 30),
         ("mlp_training_step_batch32", make_mlp_training_step(), args.repetitions or 5000, 500),
         ("mlp_adam_step_w2", make_mlp_adam_step_w2(), args.repetitions or 5000, 500),
+        ("sgemm_nn_256", make_sgemm(256, False), args.repetitions or 400, 40),
+        ("sgemm_nn_512", make_sgemm(512, False), args.repetitions or 100, 10),
+        ("sgemm_nn_1024", make_sgemm(1024, False), args.repetitions or 30, 5),
+        ("sgemm_nt_512", make_sgemm(512, True), args.repetitions or 100, 10),
     ]
     capability = next((line.split(":", 1)[1].strip() for line in torch.__config__.show().splitlines()
                        if "CPU capability usage" in line), "n/a")
