@@ -28,8 +28,13 @@ import platform
 import statistics
 import time
 
-import torch
-import torch.nn.functional as F
+# torch.set_num_threads(1) does not reach Debian's OpenBLAS, which would run matrix products on every core;
+# pin it before torch loads it, so both sides use one core.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import torch  # noqa: E402  (after the thread pins above)
+import torch.nn.functional as F  # noqa: E402
 
 BDN_NAMES = {
     "mlp_inference_batch1": "MlpInferenceBatch1",
