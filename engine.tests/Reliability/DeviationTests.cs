@@ -24,17 +24,56 @@ public sealed class DeviationTests
     }
 
     [Test]
-    public void ReshapeViewMadeUnderNoGrad_ChangedInPlaceWithGradOn_ReachesTheLeaf_AndBackwardRefusesStaleSavedValues()
+    public void ReshapeViewMadeUnderNoGrad_ChangedInPlaceWithGradOn_IsRefusedWithPyTorchMessage_AndChangesNothing()
     {
-        // PyTorch refuses the in-place change ("A view was created in no_grad mode and is being modified inplace
-        // with grad mode enabled..."); here it goes through, as a change through Detach() does in both, and the
-        // version counter the view shares with its leaf still stops a backward that saved the old values.
+        // PyTorch 1.13: x.view(3) under no_grad of a leaf that requires grad, then v.mul_(2) with grad on, raises this.
+        using var arena = new Arena();
+        Tensor w = arena.Ones([3], requiresGrad: true);
+        Tensor view, viewOfView;
+        using (arena.NoGrad())
+        {
+            view = w.Reshape(3, 1);
+            viewOfView = view.Reshape(3);
+        }
+        Tensor viewMadeWithGradOn = view.Reshape(1, 3); // a view of such a view stays one (PyTorch propagates it too)
+        foreach (Tensor v in (Tensor[])[view, viewOfView, viewMadeWithGradOn])
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => v.MulInPlace(2f));
+            Assert.That(e!.Message, Does.StartWith("A view was created in no_grad mode and is being modified inplace with grad mode enabled."));
+        }
+        Assert.Throws<InvalidOperationException>(() => view.FillInPlace(0f));
+        Assert.Throws<InvalidOperationException>(() => view.AddInPlace(view, 1f));
+        Assert.Throws<InvalidOperationException>(() => view.CopyFrom(arena.Zeros([3, 1])));
+        Assert.That(w.ToArray(), Is.EqualTo((float[])[1f, 1f, 1f]));
+    }
+
+    [Test]
+    public void NoGradViews_InPlaceInsideNoGrad_OrOfATensorWithoutGrad_OrThroughDetach_GoThrough()
+    {
+        // PyTorch allows each: the view and the in-place both under no_grad; a base that does not require grad; detach().
+        using var arena = new Arena();
+        Tensor w = arena.Ones([3], requiresGrad: true), plain = arena.Ones([3]);
+        Tensor view, plainView;
+        using (arena.NoGrad())
+        {
+            view = w.Reshape(3);
+            plainView = plain.Reshape(3);
+            view.MulInPlace(2f);
+        }
+        plainView.MulInPlace(3f);
+        w.Detach().MulInPlace(2f);
+        Assert.That(w.ToArray(), Is.EqualTo((float[])[4f, 4f, 4f]));
+        Assert.That(plain.ToArray(), Is.EqualTo((float[])[3f, 3f, 3f]));
+    }
+
+    [Test]
+    public void DetachedTensorChangedInPlace_ReachesTheLeaf_AndBackwardRefusesStaleSavedValues()
+    {
+        // As in PyTorch: the change goes through, and the version counter shared with the leaf stops a stale backward.
         using var arena = new Arena();
         Tensor w = arena.Ones([3], requiresGrad: true);
         Tensor y = w * w;
-        Tensor view;
-        using (arena.NoGrad()) view = w.Reshape(3);
-        view.MulInPlace(2f);
+        w.Detach().MulInPlace(2f);
         Assert.That(w.ToArray(), Is.EqualTo((float[])[2f, 2f, 2f]));
         var e = Assert.Throws<InvalidOperationException>(() => y.Sum().Backward());
         Assert.That(e!.Message, Does.Contain("has been modified by an inplace operation"));

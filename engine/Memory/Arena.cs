@@ -41,6 +41,7 @@ public sealed unsafe partial class Arena : IDisposable
     private BitColumn _requiresGrad;
     private BitColumn _isLeaf;
     private BitColumn _retainsGrad;
+    private BitColumn _noGradView;        // a view made under no-grad of a tensor that requires grad (in-place refused with grad on)
     private BitColumn _gradientLive;       // the gradient buffer holds a value (else .Grad is null)
     private BitColumn _backwardReached;    // scratch of PlanBackward: slots a gradient can reach
 
@@ -159,7 +160,7 @@ public sealed unsafe partial class Arena : IDisposable
     {
         _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
-        _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _gradientLive.Free(); _backwardReached.Free();
+        _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _noGradView.Free(); _gradientLive.Free(); _backwardReached.Free();
         _tape.Free(); _operands.Free(); _openScopes.Free();
         _floats.Free();
     }
@@ -271,6 +272,7 @@ public sealed unsafe partial class Arena : IDisposable
         _requiresGrad.Set(slot, false);
         _isLeaf.Set(slot, true);
         _retainsGrad.Set(slot, false);
+        _noGradView.Set(slot, false);
         _gradientLive.Set(slot, false);
         return slot;
     }
@@ -421,6 +423,12 @@ public sealed unsafe partial class Arena : IDisposable
 
     internal void SetRequiresGradFlag(int slot, bool value) => _requiresGrad.Set(slot, value);
     internal void SetRetainsGrad(int slot) => _retainsGrad.Set(slot, true);
+
+    /// <summary>Whether <paramref name="slot"/> is a view made under no-grad of a tensor that requires grad: PyTorch
+    /// refuses to change such a view in place while grad mode is on.</summary>
+    internal bool IsNoGradView(int slot) => _noGradView.Get(slot);
+
+    internal void MarkNoGradView(int slot) => _noGradView.Set(slot, true);
 
     /// <summary>The gradient view of <paramref name="slot"/>, or -1 when .grad is None.</summary>
     internal int GradientViewOf(int slot) => _gradientLive.Get(slot) ? _gradientSlot[slot] : -1;

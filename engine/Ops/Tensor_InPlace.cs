@@ -54,8 +54,15 @@ public readonly partial struct Tensor
         return this;
     }
 
+    private const string NoGradViewInPlaceMessage =
+        "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use case is " +
+        "ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace either " +
+        "both inside the no_grad block (if you don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked).";
+
     private void BeginInPlace(Arena arena)
     {
+        if (arena.IsGradEnabled && arena.IsNoGradView(_slot))
+            throw new InvalidOperationException(NoGradViewInPlaceMessage);
         if (arena.IsGradEnabled && arena.RequiresGrad(_slot))
         {
             if (arena.IsLeaf(_slot))

@@ -39,6 +39,7 @@ public readonly partial struct Tensor
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot(resolved, record, arena.ValuesAddress(x), arena.VersionOwnerOf(x));
         if (record) arena.Record(new Instruction(OpCode.Reshape, y, x));
+        else if (arena.IsNoGradView(x) || (!arena.IsGradEnabled && arena.RequiresGrad(x))) arena.MarkNoGradView(y); // PyTorch's NO_GRAD_MODE views
         return arena.Handle(y);
     }
 
