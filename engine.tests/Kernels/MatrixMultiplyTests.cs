@@ -86,7 +86,7 @@ public class MatrixMultiplyTests
         }
     }
 
-    /// <summary>Past every block size: M past MC (120), K past KC (128, so five k-blocks), N past NC (3072).</summary>
+    /// <summary>Past every block size: M past MC (120), K past KC (256, so three k-blocks), N past NC (3072).</summary>
     [TestCase(131, 600, 37, false, false)]
     [TestCase(131, 600, 37, true, true)]
     [TestCase(7, 5, 3100, false, true)]

@@ -5,17 +5,15 @@ namespace ArenaGrad.Kernels.Gemm;
 /// <summary>Blocking constants of the packed GEMM, named after the cache each block is sized for.</summary>
 internal static class GemmBlocking
 {
-    /// <summary>KC: depth of one packed block. A B micro-panel (K × 16 floats = 8 KiB on Vector256, 16 KiB on
-    /// Vector512) stays in L1 beside the A micro-panel while the micro-kernel sweeps an A block. 256 ran anywhere
-    /// between 0.48 and 0.87 of peak on a Zen 3 core from one launch to the next (L1 conflicts); 128 held 0.78-0.85.
-    /// Fixed for every vector width: it is the only blocking that changes an element's rounding (a block's sum is
-    /// merged into C once), so it must not depend on the width.</summary>
-    public const int K = 128;
+    /// <summary>KC: depth of one packed block. A B micro-panel (K × 32 floats = 32 KiB) stays in L1 while the
+    /// micro-kernel sweeps an A block. Fixed for every vector width: it is the only blocking that changes an
+    /// element's rounding (a block's sum is merged into C once), so it must not depend on the width.</summary>
+    public const int K = 256;
 
-    /// <summary>MC: rows of A packed at once (A block MC × KC = 60 KiB lives in L2). A multiple of every Rows.</summary>
+    /// <summary>MC: rows of A packed at once (A block MC × KC = 120 KiB lives in L2). A multiple of every Rows.</summary>
     public const int M = 120;
 
-    /// <summary>NC: columns of B packed at once (B block KC × NC = 1.5 MiB lives in L2/L3).</summary>
+    /// <summary>NC: columns of B packed at once (B block KC × NC = 3 MiB lives in L3).</summary>
     public const int N = 3072;
 }
 
