@@ -125,24 +125,17 @@ internal static class ProjectileFit
         {
             int iterations = losses.Length;
             int warmUp = iterations < 20 ? iterations / 2 : Math.Min(50, iterations / 5);
-            long allocated = 0, ticks = 0;
+            var meter = new StepMeter(warmUp);
             int reported = 0, nextTrace = 1;
             long reportedTime = Stopwatch.GetTimestamp();
             int collections = GC.CollectionCount(0);
 
             for (int iteration = 0; iteration < iterations; iteration++)
             {
-                long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
-                long before = Stopwatch.GetTimestamp();
+                meter.Begin();
                 float loss = Iterate();
-                long after = Stopwatch.GetTimestamp();
-                long bytesAfter = GC.GetAllocatedBytesForCurrentThread();
+                long after = meter.End(iteration);
                 losses[iteration] = loss;
-                if (iteration >= warmUp)
-                {
-                    allocated += bytesAfter - bytesBefore;
-                    ticks += after - before;
-                }
                 // Flights after 1, 2, 4, 8, ... iterations, drawn faintly to show the fit converging.
                 if (iteration + 1 == nextTrace && iteration + 1 < iterations)
                 {
@@ -159,10 +152,8 @@ internal static class ProjectileFit
             }
 
             collections = GC.CollectionCount(0) - collections;
-            int measured = iterations - warmUp;
-            double seconds2 = (double)ticks / Stopwatch.Frequency;
-            return new LoopStats(measured > 0 ? measured / seconds2 : double.NaN, measured,
-                measured > 0 ? (double)allocated / measured : double.NaN, collections);
+            (double iterationsPerSecond, double bytesPerIteration) = meter.Rates(iterations);
+            return new LoopStats(iterationsPerSecond, iterations - warmUp, bytesPerIteration, collections);
         }
 
         /// <summary>Simulate, back-propagate the squared miss through the flight, update; returns the loss.</summary>

@@ -170,7 +170,7 @@ internal static class SpiralTraining
             int steps = losses.Length;
             // The first steps compile and tier up the code and grow the arena's blocks; they are not measured.
             int warmUp = steps < 20 ? steps / 2 : Math.Min(200, steps / 5);
-            long allocated = 0, stepTicks = 0;
+            var meter = new StepMeter(warmUp);
             int reportedStep = 0;
             long start = Stopwatch.GetTimestamp(), reportedTime = start;
             int collections = GC.CollectionCount(0);
@@ -178,17 +178,10 @@ internal static class SpiralTraining
 
             for (int step = 0; step < steps; step++)
             {
-                long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
-                long before = Stopwatch.GetTimestamp();
+                meter.Begin();
                 float loss = Step();
-                long after = Stopwatch.GetTimestamp();
-                long bytesAfter = GC.GetAllocatedBytesForCurrentThread();
+                long after = meter.End(step);
                 losses[step] = loss;
-                if (step >= warmUp)
-                {
-                    allocated += bytesAfter - bytesBefore;
-                    stepTicks += after - before;
-                }
                 if (progress.IsDue(step + 1))
                 {
                     double seconds = Stopwatch.GetElapsedTime(reportedTime, after).TotalSeconds;
@@ -200,10 +193,8 @@ internal static class SpiralTraining
 
             collections = GC.CollectionCount(0) - collections;
             double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            int measured = steps - warmUp;
-            double stepSeconds = (double)stepTicks / Stopwatch.Frequency;
-            return new LoopStats(measured > 0 ? measured / stepSeconds : double.NaN, wall, measured,
-                measured > 0 ? (double)allocated / measured : double.NaN, collections);
+            (double stepsPerSecond, double bytesPerStep) = meter.Rates(steps);
+            return new LoopStats(stepsPerSecond, wall, steps - warmUp, bytesPerStep, collections);
         }
 
         /// <summary>One optimizer step; returns its loss. Allocates no managed memory once warm.</summary>
