@@ -7,7 +7,7 @@ public sealed class GradCheckTests
 
     /// <summary>Runs the public <see cref="Autograd.GradCheck"/> on inputs drawn in ±[0.3, 1.5] (away from the kinks of
     /// relu/abs at 0), or [0.3, 1.5] when <paramref name="positive"/>, all requiring grad.</summary>
-    private static void Check(Func<ReadOnlySpan<Tensor>, Tensor> program, int[][] shapes, bool positive = false, int seed = 1)
+    private static void Check(TensorFunction program, int[][] shapes, bool positive = false, int seed = 1)
     {
         var random = new Random(seed);
         using var arena = new Arena();

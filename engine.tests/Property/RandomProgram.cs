@@ -250,7 +250,7 @@ internal sealed class RandomProgramBuilder : IDisposable
                 {
                     0 => [-1],
                     1 when rank < 4 => [1, .. shape],
-                    _ => shape.Reverse().ToArray(),
+                    _ => Enumerable.Reverse(shape).ToArray(), // not shape.Reverse(): on .NET 8 that binds to Span.Reverse (void)
                 };
                 return Emit(op, t => t[a].Reshape(target), $"{A}.Reshape({string.Join(", ", target)})", [a]);
             }

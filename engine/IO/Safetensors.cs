@@ -23,7 +23,7 @@ namespace ArenaGrad.IO;
 /// <see cref="InvalidDataException"/> saying what is wrong, and the arena is left as it was (also when a file
 /// changes while it is read, or the arena's cap is reached).</para>
 /// </remarks>
-public static class Safetensors
+public static unsafe class Safetensors
 {
     /// <summary>The largest header accepted (the reference implementation's limit): 100 MB.</summary>
     public const long MaxHeaderBytes = 100_000_000;
@@ -60,8 +60,11 @@ public static class Safetensors
     public static IReadOnlyDictionary<string, Tensor> Load(Arena arena, ReadOnlySpan<byte> file)
     {
         ArgumentNullException.ThrowIfNull(arena);
-        var source = new SpanSource(file);
-        return Read(arena, ref source).Tensors!;
+        fixed (byte* bytes = file)
+        {
+            var source = new SpanSource(bytes, file.Length);
+            return Read(arena, ref source).Tensors!;
+        }
     }
 
     /// <summary>The <c>__metadata__</c> map of the file at <paramref name="path"/> (empty when it has none). The whole
@@ -77,8 +80,11 @@ public static class Safetensors
     /// <summary>The <c>__metadata__</c> map of a whole file held in memory (see <see cref="ReadMetadata(string)"/>).</summary>
     public static IReadOnlyDictionary<string, string> ReadMetadata(ReadOnlySpan<byte> file)
     {
-        var source = new SpanSource(file);
-        return Read(null, ref source).Metadata;
+        fixed (byte* bytes = file)
+        {
+            var source = new SpanSource(bytes, file.Length);
+            return Read(null, ref source).Metadata;
+        }
     }
 
     /// <summary>Writes <paramref name="tensors"/> as F32 to <paramref name="path"/> (replaced as a whole: the file
@@ -240,13 +246,14 @@ public static class Safetensors
         }
     }
 
-    private readonly ref struct SpanSource(ReadOnlySpan<byte> bytes) : IByteSource
+    /// <summary>Bytes in memory, pinned by the caller for as long as the source is used (a pointer, not a span: a ref
+    /// struct cannot be a generic argument on .NET 8).</summary>
+    private readonly unsafe struct SpanSource(byte* bytes, int length) : IByteSource
     {
-        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        public long Length => length;
 
-        public long Length => _bytes.Length;
-
-        public void Read(long offset, scoped Span<byte> destination) => _bytes.Slice(checked((int)offset), destination.Length).CopyTo(destination);
+        public void Read(long offset, scoped Span<byte> destination) =>
+            new ReadOnlySpan<byte>(bytes, length).Slice(checked((int)offset), destination.Length).CopyTo(destination);
     }
 
     private enum DataType : byte { F32, F16, BF16 }
@@ -269,7 +276,7 @@ public static class Safetensors
 
     /// <summary>Validates the whole header, then (with an arena) reads the tensors into it.</summary>
     private static ReadResult Read<TSource>(Arena? arena, ref TSource source)
-        where TSource : IByteSource, allows ref struct
+        where TSource : IByteSource
     {
         RequireLittleEndian();
         long length = source.Length;

@@ -7,7 +7,7 @@ namespace ArenaGrad.Kernels;
 
 /// <summary>Elementwise loop drivers: one per shape of operator, all running on the shared loops in
 /// <see cref="Loops"/> (Vector512 -> Vector256 -> Vector128 -> scalar).</summary>
-internal static class Elementwise
+internal static unsafe class Elementwise
 {
     /// <summary>y[i] = op(x[i]). y may be exactly the same memory as x (in place).</summary>
     [MethodImpl(Kernel.Compile)]
@@ -15,7 +15,10 @@ internal static class Elementwise
         where TOp : struct, IUnaryOperator
     {
         Check.SameLength(x.Length, y.Length, nameof(x), nameof(y));
-        Loops.Store(new UnarySource<TOp>(op, ref MemoryMarshal.GetReference(x)), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
+        fixed (float* px = x)
+        {
+            Loops.Store(new UnarySource<TOp>(op, px), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
+        }
     }
 
     /// <summary>y[i] = op(a[i], b[i]). y may be exactly the same memory as a or b.</summary>
@@ -28,7 +31,10 @@ internal static class Elementwise
         where TOp : struct, IBinaryOperator
     {
         Check.SameLength(a.Length, y.Length, nameof(a), nameof(y));
-        Loops.Store(new ScalarRightSource<TOp>(op, ref MemoryMarshal.GetReference(a), b), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
+        fixed (float* pa = a)
+        {
+            Loops.Store(new ScalarRightSource<TOp>(op, pa, b), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
+        }
     }
 
     /// <summary>y[i] = op(a, b[i]). y may be exactly the same memory as b.</summary>
@@ -37,7 +43,10 @@ internal static class Elementwise
         where TOp : struct, IBinaryOperator
     {
         Check.SameLength(b.Length, y.Length, nameof(b), nameof(y));
-        Loops.Store(new ScalarLeftSource<TOp>(op, a, ref MemoryMarshal.GetReference(b)), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
+        fixed (float* pb = b)
+        {
+            Loops.Store(new ScalarLeftSource<TOp>(op, a, pb), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
+        }
     }
 
     /// <summary>y[idx] = op(a[Σ idx_k*aStrides[k]], b[Σ idx_k*bStrides[k]]) for every multi-index idx of
@@ -78,36 +87,37 @@ internal static class Elementwise
             throw new ArgumentException($"Last-dim strides must be 0 or 1, got a: {sa}, b: {sb}.");
         }
 
-        ref float ar = ref MemoryMarshal.GetReference(a);
-        ref float br = ref MemoryMarshal.GetReference(b);
         ref float yr = ref MemoryMarshal.GetReference(y);
-        Span<int> idx = stackalloc int[Check.MaxRank];
-        idx = idx[..rank];
-        idx.Clear();
-        for (int start = 0; start < count; start += row)
+        fixed (float* ar = a, br = b)
         {
-            nint ao = Strided.Offset(idx, aStrides);
-            nint bo = Strided.Offset(idx, bStrides);
-            ref float ai = ref Unsafe.Add(ref ar, ao);
-            ref float bi = ref Unsafe.Add(ref br, bo);
-            ref float yi = ref Unsafe.Add(ref yr, start);
-            switch (sa, sb)
+            Span<int> idx = stackalloc int[Check.MaxRank];
+            idx = idx[..rank];
+            idx.Clear();
+            for (int start = 0; start < count; start += row)
             {
-                case (1, 1):
-                    Loops.Store(new BinarySource<TOp>(op, ref ai, ref bi), ref yi, (nuint)row);
-                    break;
-                case (0, 1):
-                    Loops.Store(new ScalarLeftSource<TOp>(op, ai, ref bi), ref yi, (nuint)row);
-                    break;
-                case (1, 0):
-                    Loops.Store(new ScalarRightSource<TOp>(op, ref ai, bi), ref yi, (nuint)row);
-                    break;
-                default:
-                    Loops.Store(new ConstantSource(op.Invoke(ai, bi)), ref yi, (nuint)row);
-                    break;
-            }
+                nint ao = Strided.Offset(idx, aStrides);
+                nint bo = Strided.Offset(idx, bStrides);
+                float* ai = ar + ao;
+                float* bi = br + bo;
+                ref float yi = ref Unsafe.Add(ref yr, start);
+                switch (sa, sb)
+                {
+                    case (1, 1):
+                        Loops.Store(new BinarySource<TOp>(op, ai, bi), ref yi, (nuint)row);
+                        break;
+                    case (0, 1):
+                        Loops.Store(new ScalarLeftSource<TOp>(op, *ai, bi), ref yi, (nuint)row);
+                        break;
+                    case (1, 0):
+                        Loops.Store(new ScalarRightSource<TOp>(op, ai, *bi), ref yi, (nuint)row);
+                        break;
+                    default:
+                        Loops.Store(new ConstantSource(op.Invoke(*ai, *bi)), ref yi, (nuint)row);
+                        break;
+                }
 
-            Strided.NextRow(idx, outShape);
+                Strided.NextRow(idx, outShape);
+            }
         }
     }
 
@@ -116,7 +126,10 @@ internal static class Elementwise
     internal static void Accumulate(ReadOnlySpan<float> g, Span<float> dst)
     {
         Check.SameLength(g.Length, dst.Length, nameof(g), nameof(dst));
-        Loops.Add(new LoadSource(ref MemoryMarshal.GetReference(g)), ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        fixed (float* pg = g)
+        {
+            Loops.Add(new LoadSource(pg), ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        }
     }
 
     /// <summary>dst[i] += scale * g[i]. dst must not alias g.</summary>
@@ -124,10 +137,10 @@ internal static class Elementwise
     internal static void AccumulateScaled(ReadOnlySpan<float> g, float scale, Span<float> dst)
     {
         Check.SameLength(g.Length, dst.Length, nameof(g), nameof(dst));
-        Loops.Add(
-            new ScalarLeftSource<MultiplyOperator>(default, scale, ref MemoryMarshal.GetReference(g)),
-            ref MemoryMarshal.GetReference(dst),
-            (nuint)dst.Length);
+        fixed (float* pg = g)
+        {
+            Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, scale, pg), ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        }
     }
 
     /// <summary>dst[i] += c.</summary>
@@ -145,9 +158,12 @@ internal static class Elementwise
     {
         Check.SameLength(a.Length, dst.Length, nameof(a), nameof(dst));
         Check.SameLength(b.Length, dst.Length, nameof(b), nameof(dst));
-        var source = new BinarySource<TOp>(op, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b));
-        if (accumulate) Loops.Add(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
-        else Loops.Store(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        fixed (float* pa = a, pb = b)
+        {
+            var source = new BinarySource<TOp>(op, pa, pb);
+            if (accumulate) Loops.Add(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+            else Loops.Store(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        }
     }
 
     /// <summary>dst[i] = op(g[i], x[i], y[i]) (backward of y = f(x), first contribution). dst must not alias the inputs.</summary>
@@ -165,9 +181,12 @@ internal static class Elementwise
         Check.SameLength(g.Length, dst.Length, nameof(g), nameof(dst));
         Check.SameLength(x.Length, dst.Length, nameof(x), nameof(dst));
         Check.SameLength(y.Length, dst.Length, nameof(y), nameof(dst));
-        var source = new UnaryGradSource<TOp>(op, ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y));
-        if (accumulate) Loops.Add(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
-        else Loops.Store(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        fixed (float* pg = g, px = x, py = y)
+        {
+            var source = new UnaryGradSource<TOp>(op, pg, px, py);
+            if (accumulate) Loops.Add(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+            else Loops.Store(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        }
     }
 }
 

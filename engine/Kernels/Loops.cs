@@ -5,10 +5,12 @@ using System.Runtime.Intrinsics;
 
 namespace ArenaGrad.Kernels;
 
-// Every elementwise kernel is "dst[i] (=|+=) source(i)" or "Σ source(i)". The *source* is a ref struct
+// Every elementwise kernel is "dst[i] (=|+=) source(i)" or "Σ source(i)". The *source* is a struct
 // that loads its inputs and applies the operator at one width; the three loops below are written once
-// and pick Vector512 -> Vector256 -> Vector128 -> scalar. Sources are ref structs with ref fields, so
-// nothing is allocated and the JIT specialises and inlines per source type.
+// and pick Vector512 -> Vector256 -> Vector128 -> scalar. Sources are structs (the JIT specialises and inlines per
+// source type, nothing is allocated) holding pointers, not refs: a ref struct cannot be a generic argument before
+// .NET 9, and the engine also targets .NET 8. So a source's memory must not move while it is used: native (the
+// arena's), on the stack, or pinned with `fixed` by the kernel that takes a span.
 
 /// <summary>Element i of a fused elementwise expression, evaluated at every vector width.</summary>
 internal interface IElementSource
@@ -33,7 +35,7 @@ internal static class Loops
     /// the overlapping last vector is computed before the main loop writes anything.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Store<TSrc>(TSrc src, ref float dst, nuint n)
-        where TSrc : IElementSource, allows ref struct
+        where TSrc : IElementSource
     {
         if (Vector512.IsHardwareAccelerated && n >= (nuint)Vector512<float>.Count)
         {
@@ -82,7 +84,7 @@ internal static class Loops
     /// overlapping vector only adds into lanes the main loop did not reach, so nothing is added twice.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Add<TSrc>(TSrc src, ref float dst, nuint n)
-        where TSrc : IElementSource, allows ref struct
+        where TSrc : IElementSource
     {
         if (Vector512.IsHardwareAccelerated && n >= (nuint)Vector512<float>.Count)
         {
@@ -149,7 +151,7 @@ internal static class Loops
     /// added in index order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float Sum<TSrc>(TSrc src, nuint n)
-        where TSrc : IElementSource, allows ref struct
+        where TSrc : IElementSource
     {
         nuint blocks = n & ~(nuint)15;
         Vector128<float> quarter;
@@ -219,133 +221,133 @@ internal static class Loops
 }
 
 /// <summary>source(i) = op(x[i]).</summary>
-internal ref struct UnarySource<TOp>(TOp op, ref float x) : IElementSource
+internal readonly unsafe struct UnarySource<TOp>(TOp op, float* x) : IElementSource
     where TOp : struct, IUnaryOperator
 {
     private readonly TOp _op = op;
-    private readonly ref float _x = ref x;
+    private readonly float* _x = x;
 
     /// <inheritdoc/>
-    public readonly float At(nuint i) => _op.Invoke(Unsafe.Add(ref _x, i));
+    public float At(nuint i) => _op.Invoke(_x[i]);
 
     /// <inheritdoc/>
-    public readonly Vector128<float> At128(nuint i) => _op.Invoke(Vector128.LoadUnsafe(ref _x, i));
+    public Vector128<float> At128(nuint i) => _op.Invoke(Vector128.Load(_x + i));
 
     /// <inheritdoc/>
-    public readonly Vector256<float> At256(nuint i) => _op.Invoke(Vector256.LoadUnsafe(ref _x, i));
+    public Vector256<float> At256(nuint i) => _op.Invoke(Vector256.Load(_x + i));
 
     /// <inheritdoc/>
-    public readonly Vector512<float> At512(nuint i) => _op.Invoke(Vector512.LoadUnsafe(ref _x, i));
+    public Vector512<float> At512(nuint i) => _op.Invoke(Vector512.Load(_x + i));
 }
 
 /// <summary>source(i) = op(a[i], b[i]).</summary>
-internal ref struct BinarySource<TOp>(TOp op, ref float a, ref float b) : IElementSource
+internal readonly unsafe struct BinarySource<TOp>(TOp op, float* a, float* b) : IElementSource
     where TOp : struct, IBinaryOperator
 {
     private readonly TOp _op = op;
-    private readonly ref float _a = ref a;
-    private readonly ref float _b = ref b;
+    private readonly float* _a = a;
+    private readonly float* _b = b;
 
     /// <inheritdoc/>
-    public readonly float At(nuint i) => _op.Invoke(Unsafe.Add(ref _a, i), Unsafe.Add(ref _b, i));
+    public float At(nuint i) => _op.Invoke(_a[i], _b[i]);
 
     /// <inheritdoc/>
-    public readonly Vector128<float> At128(nuint i) => _op.Invoke(Vector128.LoadUnsafe(ref _a, i), Vector128.LoadUnsafe(ref _b, i));
+    public Vector128<float> At128(nuint i) => _op.Invoke(Vector128.Load(_a + i), Vector128.Load(_b + i));
 
     /// <inheritdoc/>
-    public readonly Vector256<float> At256(nuint i) => _op.Invoke(Vector256.LoadUnsafe(ref _a, i), Vector256.LoadUnsafe(ref _b, i));
+    public Vector256<float> At256(nuint i) => _op.Invoke(Vector256.Load(_a + i), Vector256.Load(_b + i));
 
     /// <inheritdoc/>
-    public readonly Vector512<float> At512(nuint i) => _op.Invoke(Vector512.LoadUnsafe(ref _a, i), Vector512.LoadUnsafe(ref _b, i));
+    public Vector512<float> At512(nuint i) => _op.Invoke(Vector512.Load(_a + i), Vector512.Load(_b + i));
 }
 
 /// <summary>source(i) = op(a[i], b) with b one scalar.</summary>
-internal ref struct ScalarRightSource<TOp>(TOp op, ref float a, float b) : IElementSource
+internal readonly unsafe struct ScalarRightSource<TOp>(TOp op, float* a, float b) : IElementSource
     where TOp : struct, IBinaryOperator
 {
     private readonly TOp _op = op;
-    private readonly ref float _a = ref a;
+    private readonly float* _a = a;
     private readonly float _b = b;
 
     /// <inheritdoc/>
-    public readonly float At(nuint i) => _op.Invoke(Unsafe.Add(ref _a, i), _b);
+    public float At(nuint i) => _op.Invoke(_a[i], _b);
 
     /// <inheritdoc/>
-    public readonly Vector128<float> At128(nuint i) => _op.Invoke(Vector128.LoadUnsafe(ref _a, i), Vector128.Create(_b));
+    public Vector128<float> At128(nuint i) => _op.Invoke(Vector128.Load(_a + i), Vector128.Create(_b));
 
     /// <inheritdoc/>
-    public readonly Vector256<float> At256(nuint i) => _op.Invoke(Vector256.LoadUnsafe(ref _a, i), Vector256.Create(_b));
+    public Vector256<float> At256(nuint i) => _op.Invoke(Vector256.Load(_a + i), Vector256.Create(_b));
 
     /// <inheritdoc/>
-    public readonly Vector512<float> At512(nuint i) => _op.Invoke(Vector512.LoadUnsafe(ref _a, i), Vector512.Create(_b));
+    public Vector512<float> At512(nuint i) => _op.Invoke(Vector512.Load(_a + i), Vector512.Create(_b));
 }
 
 /// <summary>source(i) = op(a, b[i]) with a one scalar.</summary>
-internal ref struct ScalarLeftSource<TOp>(TOp op, float a, ref float b) : IElementSource
+internal readonly unsafe struct ScalarLeftSource<TOp>(TOp op, float a, float* b) : IElementSource
     where TOp : struct, IBinaryOperator
 {
     private readonly TOp _op = op;
     private readonly float _a = a;
-    private readonly ref float _b = ref b;
+    private readonly float* _b = b;
 
     /// <inheritdoc/>
-    public readonly float At(nuint i) => _op.Invoke(_a, Unsafe.Add(ref _b, i));
+    public float At(nuint i) => _op.Invoke(_a, _b[i]);
 
     /// <inheritdoc/>
-    public readonly Vector128<float> At128(nuint i) => _op.Invoke(Vector128.Create(_a), Vector128.LoadUnsafe(ref _b, i));
+    public Vector128<float> At128(nuint i) => _op.Invoke(Vector128.Create(_a), Vector128.Load(_b + i));
 
     /// <inheritdoc/>
-    public readonly Vector256<float> At256(nuint i) => _op.Invoke(Vector256.Create(_a), Vector256.LoadUnsafe(ref _b, i));
+    public Vector256<float> At256(nuint i) => _op.Invoke(Vector256.Create(_a), Vector256.Load(_b + i));
 
     /// <inheritdoc/>
-    public readonly Vector512<float> At512(nuint i) => _op.Invoke(Vector512.Create(_a), Vector512.LoadUnsafe(ref _b, i));
+    public Vector512<float> At512(nuint i) => _op.Invoke(Vector512.Create(_a), Vector512.Load(_b + i));
 }
 
 /// <summary>source(i) = op(g[i], x[i], y[i]).</summary>
-internal ref struct UnaryGradSource<TOp>(TOp op, ref float g, ref float x, ref float y) : IElementSource
+internal readonly unsafe struct UnaryGradSource<TOp>(TOp op, float* g, float* x, float* y) : IElementSource
     where TOp : struct, IUnaryGradOperator
 {
     private readonly TOp _op = op;
-    private readonly ref float _g = ref g;
-    private readonly ref float _x = ref x;
-    private readonly ref float _y = ref y;
+    private readonly float* _g = g;
+    private readonly float* _x = x;
+    private readonly float* _y = y;
 
     /// <inheritdoc/>
-    public readonly float At(nuint i) => _op.Invoke(Unsafe.Add(ref _g, i), Unsafe.Add(ref _x, i), Unsafe.Add(ref _y, i));
+    public float At(nuint i) => _op.Invoke(_g[i], _x[i], _y[i]);
 
     /// <inheritdoc/>
-    public readonly Vector128<float> At128(nuint i) =>
-        _op.Invoke(Vector128.LoadUnsafe(ref _g, i), Vector128.LoadUnsafe(ref _x, i), Vector128.LoadUnsafe(ref _y, i));
+    public Vector128<float> At128(nuint i) =>
+        _op.Invoke(Vector128.Load(_g + i), Vector128.Load(_x + i), Vector128.Load(_y + i));
 
     /// <inheritdoc/>
-    public readonly Vector256<float> At256(nuint i) =>
-        _op.Invoke(Vector256.LoadUnsafe(ref _g, i), Vector256.LoadUnsafe(ref _x, i), Vector256.LoadUnsafe(ref _y, i));
+    public Vector256<float> At256(nuint i) =>
+        _op.Invoke(Vector256.Load(_g + i), Vector256.Load(_x + i), Vector256.Load(_y + i));
 
     /// <inheritdoc/>
-    public readonly Vector512<float> At512(nuint i) =>
-        _op.Invoke(Vector512.LoadUnsafe(ref _g, i), Vector512.LoadUnsafe(ref _x, i), Vector512.LoadUnsafe(ref _y, i));
+    public Vector512<float> At512(nuint i) =>
+        _op.Invoke(Vector512.Load(_g + i), Vector512.Load(_x + i), Vector512.Load(_y + i));
 }
 
 /// <summary>source(i) = x[i].</summary>
-internal ref struct LoadSource(ref float x) : IElementSource
+internal readonly unsafe struct LoadSource(float* x) : IElementSource
 {
-    private readonly ref float _x = ref x;
+    private readonly float* _x = x;
 
     /// <inheritdoc/>
-    public readonly float At(nuint i) => Unsafe.Add(ref _x, i);
+    public float At(nuint i) => _x[i];
 
     /// <inheritdoc/>
-    public readonly Vector128<float> At128(nuint i) => Vector128.LoadUnsafe(ref _x, i);
+    public Vector128<float> At128(nuint i) => Vector128.Load(_x + i);
 
     /// <inheritdoc/>
-    public readonly Vector256<float> At256(nuint i) => Vector256.LoadUnsafe(ref _x, i);
+    public Vector256<float> At256(nuint i) => Vector256.Load(_x + i);
 
     /// <inheritdoc/>
-    public readonly Vector512<float> At512(nuint i) => Vector512.LoadUnsafe(ref _x, i);
+    public Vector512<float> At512(nuint i) => Vector512.Load(_x + i);
 }
 
 /// <summary>source(i) = c, one constant.</summary>
-internal readonly ref struct ConstantSource(float c) : IElementSource
+internal readonly unsafe struct ConstantSource(float c) : IElementSource
 {
     private readonly float _c = c;
 

@@ -9,7 +9,7 @@ namespace ArenaGrad.Kernels;
 // depend on a - b is the same operator with a and b swapped, exactly as PyTorch's derivatives.yaml writes it.
 
 /// <summary>Loop drivers of the fused losses (the operators below run on the shared loops of <see cref="Loops"/>).</summary>
-internal static class LossKernels
+internal static unsafe class LossKernels
 {
     /// <summary>Σ op(a[i], b[i]), the engine's fixed-order cascade sum (<see cref="PairwiseSum"/>), without a scratch buffer.</summary>
     [MethodImpl(Kernel.Compile)]
@@ -17,14 +17,22 @@ internal static class LossKernels
         where TOp : struct, IBinaryOperator
     {
         Check.SameLength(a.Length, b.Length, nameof(a), nameof(b));
-        return PairwiseSum.Sum(new BinarySource<TOp>(op, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b)), (nuint)a.Length);
+        fixed (float* pa = a, pb = b)
+        {
+            return PairwiseSum.Sum(new BinarySource<TOp>(op, pa, pb), (nuint)a.Length);
+        }
     }
 
     /// <summary>Σ op(x[i]), the engine's fixed-order cascade sum (<see cref="PairwiseSum"/>), without a scratch buffer.</summary>
     [MethodImpl(Kernel.Compile)]
     internal static float SumOf<TOp>(TOp op, ReadOnlySpan<float> x)
-        where TOp : struct, IUnaryOperator =>
-        PairwiseSum.Sum(new UnarySource<TOp>(op, ref MemoryMarshal.GetReference(x)), (nuint)x.Length);
+        where TOp : struct, IUnaryOperator
+    {
+        fixed (float* px = x)
+        {
+            return PairwiseSum.Sum(new UnarySource<TOp>(op, px), (nuint)x.Length);
+        }
+    }
 
     /// <summary>dst[i] (= or +=) op(g, a[i], b[i]) with one upstream gradient g for every element (mean and sum
     /// reductions). dst must not alias a or b.</summary>
@@ -34,9 +42,12 @@ internal static class LossKernels
     {
         Check.SameLength(a.Length, dst.Length, nameof(a), nameof(dst));
         Check.SameLength(b.Length, dst.Length, nameof(b), nameof(dst));
-        var source = new UniformGradSource<TOp>(op, g, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b));
-        if (accumulate) Loops.Add(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
-        else Loops.Store(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        fixed (float* pa = a, pb = b)
+        {
+            var source = new UniformGradSource<TOp>(op, g, pa, pb);
+            if (accumulate) Loops.Add(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+            else Loops.Store(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        }
     }
 
     /// <summary>dst[i] (= or +=) op(x[i]). dst must not alias x when accumulating.</summary>
@@ -45,35 +56,38 @@ internal static class LossKernels
         where TOp : struct, IUnaryOperator
     {
         Check.SameLength(x.Length, dst.Length, nameof(x), nameof(dst));
-        var source = new UnarySource<TOp>(op, ref MemoryMarshal.GetReference(x));
-        if (accumulate) Loops.Add(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
-        else Loops.Store(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        fixed (float* px = x)
+        {
+            var source = new UnarySource<TOp>(op, px);
+            if (accumulate) Loops.Add(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+            else Loops.Store(source, ref MemoryMarshal.GetReference(dst), (nuint)dst.Length);
+        }
     }
 }
 
 /// <summary>source(i) = op(g, a[i], b[i]) with one g for all i.</summary>
-internal ref struct UniformGradSource<TOp>(TOp op, float g, ref float a, ref float b) : IElementSource
+internal readonly unsafe struct UniformGradSource<TOp>(TOp op, float g, float* a, float* b) : IElementSource
     where TOp : struct, IUnaryGradOperator
 {
     private readonly TOp _op = op;
     private readonly float _g = g;
-    private readonly ref float _a = ref a;
-    private readonly ref float _b = ref b;
+    private readonly float* _a = a;
+    private readonly float* _b = b;
 
     /// <inheritdoc/>
-    public readonly float At(nuint i) => _op.Invoke(_g, Unsafe.Add(ref _a, i), Unsafe.Add(ref _b, i));
+    public float At(nuint i) => _op.Invoke(_g, _a[i], _b[i]);
 
     /// <inheritdoc/>
-    public readonly Vector128<float> At128(nuint i) =>
-        _op.Invoke(Vector128.Create(_g), Vector128.LoadUnsafe(ref _a, i), Vector128.LoadUnsafe(ref _b, i));
+    public Vector128<float> At128(nuint i) =>
+        _op.Invoke(Vector128.Create(_g), Vector128.Load(_a + i), Vector128.Load(_b + i));
 
     /// <inheritdoc/>
-    public readonly Vector256<float> At256(nuint i) =>
-        _op.Invoke(Vector256.Create(_g), Vector256.LoadUnsafe(ref _a, i), Vector256.LoadUnsafe(ref _b, i));
+    public Vector256<float> At256(nuint i) =>
+        _op.Invoke(Vector256.Create(_g), Vector256.Load(_a + i), Vector256.Load(_b + i));
 
     /// <inheritdoc/>
-    public readonly Vector512<float> At512(nuint i) =>
-        _op.Invoke(Vector512.Create(_g), Vector512.LoadUnsafe(ref _a, i), Vector512.LoadUnsafe(ref _b, i));
+    public Vector512<float> At512(nuint i) =>
+        _op.Invoke(Vector512.Create(_g), Vector512.Load(_a + i), Vector512.Load(_b + i));
 }
 
 // ---------------------------------------------------------------- loss values ℓ(a, b)
@@ -192,21 +206,21 @@ internal readonly struct BinaryCrossEntropyWithLogitsOperator : IBinaryOperator
     /// <summary>(1 - t) x + m + log(exp(-m) + exp(-x - m))</summary>
     public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b)
     {
-        Vector128<float> m = Vector128.Max(-a, Vector128<float>.Zero);
+        Vector128<float> m = VectorCompat.Max(-a, Vector128<float>.Zero);
         return (Vector128<float>.One - b) * a + m + Vector128.Log(Vector128.Exp(-m) + Vector128.Exp(-a - m));
     }
 
     /// <summary>(1 - t) x + m + log(exp(-m) + exp(-x - m))</summary>
     public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b)
     {
-        Vector256<float> m = Vector256.Max(-a, Vector256<float>.Zero);
+        Vector256<float> m = VectorCompat.Max(-a, Vector256<float>.Zero);
         return (Vector256<float>.One - b) * a + m + Vector256.Log(Vector256.Exp(-m) + Vector256.Exp(-a - m));
     }
 
     /// <summary>(1 - t) x + m + log(exp(-m) + exp(-x - m))</summary>
     public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b)
     {
-        Vector512<float> m = Vector512.Max(-a, Vector512<float>.Zero);
+        Vector512<float> m = VectorCompat.Max(-a, Vector512<float>.Zero);
         return (Vector512<float>.One - b) * a + m + Vector512.Log(Vector512.Exp(-m) + Vector512.Exp(-a - m));
     }
 }

@@ -42,20 +42,23 @@ internal static unsafe class MatrixMultiply
             }
             return;
         }
-        GemmDirect(a, b, c, m, k, n, transposeA, transposeB, accumulate);
+        fixed (float* ap = a, bp = b)
+        {
+            GemmDirect(ap, bp, c, m, k, n, transposeA, transposeB, accumulate);
+        }
     }
 
     /// <summary>Unpacked loops for small products: NN/TN as i-k-j with a vectorised axpy over a row of C, NT as
     /// vectorised dot products over k, TT in scalars.</summary>
-    private static void GemmDirect(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate)
+    private static void GemmDirect(float* a, float* b, Span<float> c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate)
     {
         if (!accumulate)
         {
             c.Clear(); // from here on every case accumulates
         }
 
-        ref float ar = ref MemoryMarshal.GetReference(a);
-        ref float br = ref MemoryMarshal.GetReference(b);
+        ref float ar = ref *a;
+        ref float br = ref *b;
         ref float cr = ref MemoryMarshal.GetReference(c);
         for (int i = 0; i < m; i++)
         {
@@ -66,17 +69,17 @@ internal static unsafe class MatrixMultiply
                 for (int p = 0; p < k; p++)
                 {
                     float aip = transposeA ? Unsafe.Add(ref ar, (nint)p * m + i) : Unsafe.Add(ref ar, (nint)i * k + p);
-                    Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, aip, ref Unsafe.Add(ref br, (nint)p * n)), ref ci, (nuint)n);
+                    Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, aip, b + (nint)p * n), ref ci, (nuint)n);
                 }
             }
             else if (!transposeA)
             {
                 // c[i,j] += a[i,:] . b[j,:]: both rows contiguous over k.
-                ref float ai = ref Unsafe.Add(ref ar, (nint)i * k);
+                float* ai = a + (nint)i * k;
                 for (int j = 0; j < n; j++)
                 {
                     Unsafe.Add(ref ci, j) += Loops.Sum(
-                        new BinarySource<MultiplyOperator>(default, ref ai, ref Unsafe.Add(ref br, (nint)j * k)), (nuint)k);
+                        new BinarySource<MultiplyOperator>(default, ai, b + (nint)j * k), (nuint)k);
                 }
             }
             else

@@ -219,13 +219,13 @@ internal readonly struct MaxOperator : IBinaryOperator
     public float Invoke(float a, float b) => MathF.Max(a, b);
 
     /// <summary>max(a, b)</summary>
-    public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
+    public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => VectorCompat.Max(a, b);
 
     /// <summary>max(a, b)</summary>
-    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => VectorCompat.Max(a, b);
 
     /// <summary>max(a, b)</summary>
-    public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
+    public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => VectorCompat.Max(a, b);
 }
 
 // ---------------------------------------------------------------- unary
@@ -317,13 +317,13 @@ internal readonly struct ReluOperator : IUnaryOperator
     public float Invoke(float x) => MathF.Max(x, 0f);
 
     /// <summary>max(x, 0)</summary>
-    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Max(x, Vector128<float>.Zero);
+    public Vector128<float> Invoke(Vector128<float> x) => VectorCompat.Max(x, Vector128<float>.Zero);
 
     /// <summary>max(x, 0)</summary>
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero);
+    public Vector256<float> Invoke(Vector256<float> x) => VectorCompat.Max(x, Vector256<float>.Zero);
 
     /// <summary>max(x, 0)</summary>
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512.Max(x, Vector512<float>.Zero);
+    public Vector512<float> Invoke(Vector512<float> x) => VectorCompat.Max(x, Vector512<float>.Zero);
 }
 
 /// <summary>y = sqrt(x)</summary>
@@ -479,13 +479,13 @@ internal readonly struct ClampOperator(float min, float max) : IUnaryOperator
     public float Invoke(float x) => MathF.Min(MathF.Max(x, _min), _max);
 
     /// <summary>min(max(x, min), max)</summary>
-    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Min(Vector128.Max(x, Vector128.Create(_min)), Vector128.Create(_max));
+    public Vector128<float> Invoke(Vector128<float> x) => VectorCompat.Min(VectorCompat.Max(x, Vector128.Create(_min)), Vector128.Create(_max));
 
     /// <summary>min(max(x, min), max)</summary>
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Min(Vector256.Max(x, Vector256.Create(_min)), Vector256.Create(_max));
+    public Vector256<float> Invoke(Vector256<float> x) => VectorCompat.Min(VectorCompat.Max(x, Vector256.Create(_min)), Vector256.Create(_max));
 
     /// <summary>min(max(x, min), max)</summary>
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512.Min(Vector512.Max(x, Vector512.Create(_min)), Vector512.Create(_max));
+    public Vector512<float> Invoke(Vector512<float> x) => VectorCompat.Min(VectorCompat.Max(x, Vector512.Create(_min)), Vector512.Create(_max));
 }
 
 /// <summary>y = x + s</summary>

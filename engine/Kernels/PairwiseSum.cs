@@ -17,7 +17,7 @@ namespace ArenaGrad.Kernels;
 /// <remarks>Locals are not zeroed: every stack slot is written before it is read (a level of the counter is
 /// read only while its bit is set).</remarks>
 [SkipLocalsInit]
-internal static class PairwiseSum
+internal static unsafe class PairwiseSum
 {
     /// <summary>16-lane blocks added in sequence into one leaf of <see cref="Sum{TSrc}"/>: 256 elements.</summary>
     internal const int LeafBlocks = 16;
@@ -44,7 +44,7 @@ internal static class PairwiseSum
     /// the 16 lanes end as ((s[j] + s[j+8]) + (s[j+4] + s[j+12])) pairwise down to one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float Sum<TSrc>(TSrc src, nuint n)
-        where TSrc : IElementSource, allows ref struct
+        where TSrc : IElementSource
     {
         // Leaf sums waiting for a partner, one 16-lane value per level. Vector512 stores the 16 lanes on
         // every width; only the joins (one per leaf) use it, the leaf loops use the widest fast vector.
@@ -87,7 +87,7 @@ internal static class PairwiseSum
     /// width (columns handled together, chosen from the row count) can change a bit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Columns<TRows>(in TRows source, int rows, Span<float> result, bool accumulate)
-        where TRows : IRowSource, allows ref struct
+        where TRows : IRowSource
     {
         if (rows == 0)
         {
@@ -103,8 +103,9 @@ internal static class PairwiseSum
         int leafCount = (rows - 1) / LeafRows + 1;
         int levels = 32 - BitOperations.LeadingZeroCount((uint)leafCount) + 1;
         int tile = Math.Clamp(PendingFloats / levels / 16 * 16, 16, MaxTileWidth);
-        Span<float> pending = stackalloc float[levels * tile];
-        Span<float> total = stackalloc float[tile];
+        // On the stack, so the sources' pointers into them stay valid.
+        float* pending = stackalloc float[levels * tile];
+        float* total = stackalloc float[tile];
         for (int c0 = 0; c0 < result.Length; c0 += tile)
         {
             int width = Math.Min(tile, result.Length - c0);
@@ -124,14 +125,13 @@ internal static class PairwiseSum
 
                 for (int k = 0; k < level; k++)
                 {
-                    Loops.Add(new LoadSource(ref pending[k * tile]), ref leaf, (nuint)width);
+                    Loops.Add(new LoadSource(pending + k * tile), ref leaf, (nuint)width);
                 }
 
                 leaves++;
             }
 
             // The unpaired leaf sums, lowest level first (same order as Sum's Combine).
-            ref float sum = ref MemoryMarshal.GetReference(total);
             bool started = false;
             for (int level = 0; level < levels; level++)
             {
@@ -142,30 +142,36 @@ internal static class PairwiseSum
 
                 if (!started)
                 {
-                    pending.Slice(level * tile, width).CopyTo(total);
+                    new ReadOnlySpan<float>(pending + level * tile, width).CopyTo(new Span<float>(total, width));
                     started = true;
                 }
                 else
                 {
-                    Loops.Add(new LoadSource(ref pending[level * tile]), ref sum, (nuint)width);
+                    Loops.Add(new LoadSource(pending + level * tile), ref *total, (nuint)width);
                 }
             }
 
             ref float output = ref Unsafe.Add(ref MemoryMarshal.GetReference(result), c0);
             if (accumulate)
             {
-                Loops.Add(new LoadSource(ref sum), ref output, (nuint)width);
+                Loops.Add(new LoadSource(total), ref output, (nuint)width);
             }
             else
             {
-                Loops.Store(new LoadSource(ref sum), ref output, (nuint)width);
+                Loops.Store(new LoadSource(total), ref output, (nuint)width);
             }
         }
     }
 
     /// <summary>Σ x[i] over one contiguous run (see <see cref="Sum{TSrc}"/>).</summary>
     [MethodImpl(Kernel.Compile)]
-    internal static float Sum(ReadOnlySpan<float> x) => Sum(new LoadSource(ref MemoryMarshal.GetReference(x)), (nuint)x.Length);
+    internal static float Sum(ReadOnlySpan<float> x)
+    {
+        fixed (float* px = x)
+        {
+            return Sum(new LoadSource(px), (nuint)x.Length);
+        }
+    }
 
     /// <summary>Adds one leaf to the binary counter of pending leaves: while the lowest levels are taken,
     /// the leaf joins them (earlier leaves on the left) and moves up.</summary>
@@ -202,7 +208,7 @@ internal static class PairwiseSum
     /// <summary>Lane j = Σ src(t + j) for t = start, start+16, ... below end, added in that order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Leaf<TSrc>(TSrc src, nuint start, nuint end)
-        where TSrc : IElementSource, allows ref struct
+        where TSrc : IElementSource
     {
         if (Vector512.IsHardwareAccelerated)
         {
@@ -270,44 +276,44 @@ internal interface IRowSource
 }
 
 /// <summary>row_d[c] = scale * x[d*stride + c] (scale 1 leaves x unchanged).</summary>
-internal readonly ref struct StridedRows(ref float x, nint stride, float scale) : IRowSource
+internal readonly unsafe struct StridedRows(float* x, nint stride, float scale) : IRowSource
 {
-    private readonly ref float _x = ref x;
+    private readonly float* _x = x;
     private readonly nint _stride = stride;
     private readonly float _scale = scale;
 
     /// <inheritdoc/>
     public void Store(int d, int c0, ref float dst, nuint n)
     {
-        ref float row = ref Unsafe.Add(ref _x, d * _stride + c0);
-        if (_scale == 1f) Loops.Store(new LoadSource(ref row), ref dst, n);
-        else Loops.Store(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref row), ref dst, n);
+        float* row = _x + d * _stride + c0;
+        if (_scale == 1f) Loops.Store(new LoadSource(row), ref dst, n);
+        else Loops.Store(new ScalarLeftSource<MultiplyOperator>(default, _scale, row), ref dst, n);
     }
 
     /// <inheritdoc/>
     public void Add(int d, int c0, ref float dst, nuint n)
     {
-        ref float row = ref Unsafe.Add(ref _x, d * _stride + c0);
-        if (_scale == 1f) Loops.Add(new LoadSource(ref row), ref dst, n);
-        else Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref row), ref dst, n);
+        float* row = _x + d * _stride + c0;
+        if (_scale == 1f) Loops.Add(new LoadSource(row), ref dst, n);
+        else Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, _scale, row), ref dst, n);
     }
 }
 
 /// <summary>row_d[c] = op(a[d*stride + c], b[d*bStride + c]); bStride 0 repeats one row of b for every d.</summary>
-internal readonly ref struct BinaryRows<TOp>(TOp op, ref float a, nint stride, ref float b, nint bStride) : IRowSource
+internal readonly unsafe struct BinaryRows<TOp>(TOp op, float* a, nint stride, float* b, nint bStride) : IRowSource
     where TOp : struct, IBinaryOperator
 {
     private readonly TOp _op = op;
-    private readonly ref float _a = ref a;
-    private readonly ref float _b = ref b;
+    private readonly float* _a = a;
+    private readonly float* _b = b;
     private readonly nint _stride = stride;
     private readonly nint _bStride = bStride;
 
     /// <inheritdoc/>
     public void Store(int d, int c0, ref float dst, nuint n) =>
-        Loops.Store(new BinarySource<TOp>(_op, ref Unsafe.Add(ref _a, d * _stride + c0), ref Unsafe.Add(ref _b, d * _bStride + c0)), ref dst, n);
+        Loops.Store(new BinarySource<TOp>(_op, _a + d * _stride + c0, _b + d * _bStride + c0), ref dst, n);
 
     /// <inheritdoc/>
     public void Add(int d, int c0, ref float dst, nuint n) =>
-        Loops.Add(new BinarySource<TOp>(_op, ref Unsafe.Add(ref _a, d * _stride + c0), ref Unsafe.Add(ref _b, d * _bStride + c0)), ref dst, n);
+        Loops.Add(new BinarySource<TOp>(_op, _a + d * _stride + c0, _b + d * _bStride + c0), ref dst, n);
 }

@@ -7,7 +7,7 @@ namespace ArenaGrad.Kernels;
 
 /// <summary>Reductions over the middle axis of a tensor viewed as [outer, dim, inner] row-major, their
 /// backward passes, softmax, and SumToShape (the one place broadcast gradients are reduced).</summary>
-internal static class Reductions
+internal static unsafe class Reductions
 {
     /// <summary>Σ x[i] as a fixed-order cascade (see <see cref="PairwiseSum.Sum{TSrc}"/>): the result
     /// does not depend on which vector width ran, and the error grows with log n, not n.</summary>
@@ -19,9 +19,10 @@ internal static class Reductions
     internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         Check.SameLength(a.Length, b.Length, nameof(a), nameof(b));
-        return PairwiseSum.Sum(
-            new BinarySource<MultiplyOperator>(default, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b)),
-            (nuint)a.Length);
+        fixed (float* pa = a, pb = b)
+        {
+            return PairwiseSum.Sum(new BinarySource<MultiplyOperator>(default, pa, pb), (nuint)a.Length);
+        }
     }
 
     /// <summary>max_i x[i]; NaN if any element is NaN (like torch.max). x must not be empty.</summary>
@@ -41,11 +42,11 @@ internal static class Reductions
             Vector512<float> m = Vector512.LoadUnsafe(ref r);
             for (nuint i = 16; i < n - 16; i += 16)
             {
-                m = Vector512.Max(m, Vector512.LoadUnsafe(ref r, i));
+                m = VectorCompat.Max(m, Vector512.LoadUnsafe(ref r, i));
             }
 
-            m = Vector512.Max(m, Vector512.LoadUnsafe(ref r, n - 16));
-            return HorizontalMax(Vector256.Max(m.GetLower(), m.GetUpper()));
+            m = VectorCompat.Max(m, Vector512.LoadUnsafe(ref r, n - 16));
+            return HorizontalMax(VectorCompat.Max(m.GetLower(), m.GetUpper()));
         }
 
         if (Vector256.IsHardwareAccelerated && n >= 8)
@@ -53,10 +54,10 @@ internal static class Reductions
             Vector256<float> m = Vector256.LoadUnsafe(ref r);
             for (nuint i = 8; i < n - 8; i += 8)
             {
-                m = Vector256.Max(m, Vector256.LoadUnsafe(ref r, i));
+                m = VectorCompat.Max(m, Vector256.LoadUnsafe(ref r, i));
             }
 
-            return HorizontalMax(Vector256.Max(m, Vector256.LoadUnsafe(ref r, n - 8)));
+            return HorizontalMax(VectorCompat.Max(m, Vector256.LoadUnsafe(ref r, n - 8)));
         }
 
         if (Vector128.IsHardwareAccelerated && n >= 4)
@@ -64,10 +65,10 @@ internal static class Reductions
             Vector128<float> m = Vector128.LoadUnsafe(ref r);
             for (nuint i = 4; i < n - 4; i += 4)
             {
-                m = Vector128.Max(m, Vector128.LoadUnsafe(ref r, i));
+                m = VectorCompat.Max(m, Vector128.LoadUnsafe(ref r, i));
             }
 
-            return HorizontalMax(Vector128.Max(m, Vector128.LoadUnsafe(ref r, n - 4)));
+            return HorizontalMax(VectorCompat.Max(m, Vector128.LoadUnsafe(ref r, n - 4)));
         }
 
         float s = r;
@@ -95,8 +96,10 @@ internal static class Reductions
                 continue;
             }
 
-            var rows = new StridedRows(ref MemoryMarshal.GetReference(block), inner, 1f);
-            PairwiseSum.Columns(rows, dim, y.Slice(o * inner, inner), accumulate: false);
+            fixed (float* pb = block)
+            {
+                PairwiseSum.Columns(new StridedRows(pb, inner, 1f), dim, y.Slice(o * inner, inner), accumulate: false);
+            }
         }
     }
 
@@ -187,11 +190,13 @@ internal static class Reductions
                 continue;
             }
 
-            ref float row = ref MemoryMarshal.GetReference(g.Slice(o * inner, inner));
-            for (int d = 0; d < dim; d++)
+            fixed (float* row = g.Slice(o * inner, inner))
             {
-                Loops.Add(new ScalarRightSource<DivideOperator>(default, ref row, divisor),
-                    ref MemoryMarshal.GetReference(block.Slice(d * inner, inner)), (nuint)inner);
+                for (int d = 0; d < dim; d++)
+                {
+                    Loops.Add(new ScalarRightSource<DivideOperator>(default, row, divisor),
+                        ref MemoryMarshal.GetReference(block.Slice(d * inner, inner)), (nuint)inner);
+                }
             }
         }
     }
@@ -221,7 +226,12 @@ internal static class Reductions
                 if (log)
                 {
                     // Σ exp without storing it, so x is still intact when y overwrites it.
-                    float s = PairwiseSum.Sum(new UnarySource<ExpShiftOperator>(new(m), ref MemoryMarshal.GetReference(row)), (nuint)dim);
+                    float s;
+                    fixed (float* pr = row)
+                    {
+                        s = PairwiseSum.Sum(new UnarySource<ExpShiftOperator>(new(m), pr), (nuint)dim);
+                    }
+
                     Elementwise.Unary(new LogSoftmaxOperator(m, MathF.Log(s)), row, dst);
                 }
                 else
@@ -253,8 +263,10 @@ internal static class Reductions
                     }
                 }
 
-                var shifted = new BinaryRows<ExpDifferenceOperator>(default, ref Unsafe.AsRef(in x[start + c0]), inner, ref m[0], 0);
-                PairwiseSum.Columns(shifted, dim, s, accumulate: false);
+                fixed (float* px = x.Slice(start + c0), pm = m)
+                {
+                    PairwiseSum.Columns(new BinaryRows<ExpDifferenceOperator>(default, px, inner, pm, 0), dim, s, accumulate: false);
+                }
                 if (log)
                 {
                     Elementwise.Unary(new LogOperator(), s, s);
@@ -325,15 +337,16 @@ internal static class Reductions
             {
                 int width = Math.Min(PairwiseSum.TileWidth, inner - c0);
                 Span<float> s = sum[..width];
-                ref float g0 = ref Unsafe.AsRef(in g[start + c0]);
-                if (log)
+                fixed (float* g0 = g.Slice(start + c0), y0 = y.Slice(start + c0))
                 {
-                    PairwiseSum.Columns(new StridedRows(ref g0, inner, 1f), dim, s, accumulate: false);
-                }
-                else
-                {
-                    PairwiseSum.Columns(new BinaryRows<MultiplyOperator>(default, ref g0, inner, ref Unsafe.AsRef(in y[start + c0]), inner),
-                        dim, s, accumulate: false);
+                    if (log)
+                    {
+                        PairwiseSum.Columns(new StridedRows(g0, inner, 1f), dim, s, accumulate: false);
+                    }
+                    else
+                    {
+                        PairwiseSum.Columns(new BinaryRows<MultiplyOperator>(default, g0, inner, y0, inner), dim, s, accumulate: false);
+                    }
                 }
 
                 for (int d = 0; d < dim; d++)
@@ -398,39 +411,43 @@ internal static class Reductions
             gStride *= gShape[d];
         }
 
-        var rows = new ReducedRows(ref MemoryMarshal.GetReference(g), reducedSizes[..reduced], reducedG[..reduced], row, scale);
-        Span<float> column = stackalloc float[PairwiseSum.TileWidth];
-        for (int k = 0; k < keptCount; k++)
+        fixed (float* pg = g)
+        fixed (int* sizes = reducedSizes, strides = reducedG)
         {
-            // Offsets of the k-th kept combination (innermost kept dim fastest).
-            nint gBase = 0, dBase = 0;
-            for (int j = 0, rest = k; j < kept; j++)
+            var rows = new ReducedRows(pg, sizes, strides, reduced, row, scale);
+            Span<float> column = stackalloc float[PairwiseSum.TileWidth];
+            for (int k = 0; k < keptCount; k++)
             {
-                int index = rest % keptSizes[j];
-                rest /= keptSizes[j];
-                gBase += (nint)index * keptG[j];
-                dBase += (nint)index * keptDst[j];
-            }
-
-            ReducedRows at = rows.At(gBase);
-            if (step == 0)
-            {
-                dst[(int)dBase] += at.SumOfRowSums(reducedCount);
-            }
-            else if (step == 1)
-            {
-                PairwiseSum.Columns(at, reducedCount, dst.Slice((int)dBase, row), accumulate: true);
-            }
-            else
-            {
-                for (int c0 = 0; c0 < row; c0 += PairwiseSum.TileWidth)
+                // Offsets of the k-th kept combination (innermost kept dim fastest).
+                nint gBase = 0, dBase = 0;
+                for (int j = 0, rest = k; j < kept; j++)
                 {
-                    int width = Math.Min(PairwiseSum.TileWidth, row - c0);
-                    Span<float> tile = column[..width];
-                    PairwiseSum.Columns(at.From(c0), reducedCount, tile, accumulate: false);
-                    for (int j = 0; j < width; j++)
+                    int index = rest % keptSizes[j];
+                    rest /= keptSizes[j];
+                    gBase += (nint)index * keptG[j];
+                    dBase += (nint)index * keptDst[j];
+                }
+
+                ReducedRows at = rows.At(gBase);
+                if (step == 0)
+                {
+                    dst[(int)dBase] += at.SumOfRowSums(reducedCount);
+                }
+                else if (step == 1)
+                {
+                    PairwiseSum.Columns(at, reducedCount, dst.Slice((int)dBase, row), accumulate: true);
+                }
+                else
+                {
+                    for (int c0 = 0; c0 < row; c0 += PairwiseSum.TileWidth)
                     {
-                        dst[(int)(dBase + (nint)(c0 + j) * step)] += tile[j];
+                        int width = Math.Min(PairwiseSum.TileWidth, row - c0);
+                        Span<float> tile = column[..width];
+                        PairwiseSum.Columns(at.From(c0), reducedCount, tile, accumulate: false);
+                        for (int j = 0; j < width; j++)
+                        {
+                            dst[(int)(dBase + (nint)(c0 + j) * step)] += tile[j];
+                        }
                     }
                 }
             }
@@ -438,7 +455,7 @@ internal static class Reductions
     }
 
     /// <summary>Max of the lanes, NaN if any lane is NaN.</summary>
-    private static float HorizontalMax(Vector256<float> v) => HorizontalMax(Vector128.Max(v.GetLower(), v.GetUpper()));
+    private static float HorizontalMax(Vector256<float> v) => HorizontalMax(VectorCompat.Max(v.GetLower(), v.GetUpper()));
 
     /// <summary>Max of the lanes, NaN if any lane is NaN.</summary>
     private static float HorizontalMax(Vector128<float> v) =>
@@ -457,45 +474,47 @@ internal static class Reductions
 
 /// <summary>The rows of g that SumToShape adds into one kept position: row r (r counts the reduced dims'
 /// combinations, innermost fastest) starts at base + Σ index_k * stride_k and holds scale * g.</summary>
-internal readonly ref struct ReducedRows : IRowSource
+internal readonly unsafe struct ReducedRows : IRowSource
 {
-    private readonly ref float _g;
-    private readonly ReadOnlySpan<int> _sizes;
-    private readonly ReadOnlySpan<int> _strides;
+    private readonly float* _g;
+    private readonly int* _sizes;
+    private readonly int* _strides;
+    private readonly int _reduced;
     private readonly int _row;
     private readonly float _scale;
     private readonly nint _base;
 
-    /// <summary>Rows of g over the reduced dims (<paramref name="sizes"/> innermost first), each
-    /// <paramref name="row"/> long, scaled by <paramref name="scale"/>.</summary>
-    public ReducedRows(ref float g, ReadOnlySpan<int> sizes, ReadOnlySpan<int> strides, int row, float scale)
-        : this(ref g, sizes, strides, row, scale, 0)
+    /// <summary>Rows of g over the <paramref name="reduced"/> reduced dims (<paramref name="sizes"/> innermost first),
+    /// each <paramref name="row"/> long, scaled by <paramref name="scale"/>. The memory must not move while in use.</summary>
+    public ReducedRows(float* g, int* sizes, int* strides, int reduced, int row, float scale)
+        : this(g, sizes, strides, reduced, row, scale, 0)
     {
     }
 
-    private ReducedRows(ref float g, ReadOnlySpan<int> sizes, ReadOnlySpan<int> strides, int row, float scale, nint offset)
+    private ReducedRows(float* g, int* sizes, int* strides, int reduced, int row, float scale, nint offset)
     {
-        _g = ref g;
+        _g = g;
         _sizes = sizes;
         _strides = strides;
+        _reduced = reduced;
         _row = row;
         _scale = scale;
         _base = offset;
     }
 
     /// <summary>The same rows, starting <paramref name="offset"/> elements further into g.</summary>
-    public ReducedRows At(nint offset) => new(ref _g, _sizes, _strides, _row, _scale, offset);
+    public ReducedRows At(nint offset) => new(_g, _sizes, _strides, _reduced, _row, _scale, offset);
 
     /// <summary>The same rows from column <paramref name="c0"/> on.</summary>
-    public ReducedRows From(int c0) => new(ref _g, _sizes, _strides, _row - c0, _scale, _base + c0);
+    public ReducedRows From(int c0) => new(_g, _sizes, _strides, _reduced, _row - c0, _scale, _base + c0);
 
     /// <inheritdoc/>
     public void Store(int d, int c0, ref float dst, nuint n) =>
-        Loops.Store(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref Unsafe.Add(ref _g, Offset(d) + c0)), ref dst, n);
+        Loops.Store(new ScalarLeftSource<MultiplyOperator>(default, _scale, _g + Offset(d) + c0), ref dst, n);
 
     /// <inheritdoc/>
     public void Add(int d, int c0, ref float dst, nuint n) =>
-        Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref Unsafe.Add(ref _g, Offset(d) + c0)), ref dst, n);
+        Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, _scale, _g + Offset(d) + c0), ref dst, n);
 
     /// <summary>Σ over rows of (cascade Σ of the row), the rows joined as <see cref="PairwiseSum.Columns{TRows}"/>
     /// joins them (one column).</summary>
@@ -511,7 +530,7 @@ internal readonly ref struct ReducedRows : IRowSource
     private nint Offset(int r)
     {
         nint offset = _base;
-        for (int j = 0; j < _sizes.Length && r != 0; j++)
+        for (int j = 0; j < _reduced && r != 0; j++)
         {
             offset += (nint)(r % _sizes[j]) * _strides[j];
             r /= _sizes[j];
@@ -521,7 +540,7 @@ internal readonly ref struct ReducedRows : IRowSource
     }
 
     /// <summary>Row r as one column: its cascade sum of scale * g.</summary>
-    private readonly ref struct RowSums(ReducedRows rows) : IRowSource
+    private readonly struct RowSums(ReducedRows rows) : IRowSource
     {
         private readonly ReducedRows _rows = rows;
 
@@ -531,7 +550,7 @@ internal readonly ref struct ReducedRows : IRowSource
     }
 
     private float RowSum(int r) =>
-        PairwiseSum.Sum(new ScalarLeftSource<MultiplyOperator>(default, _scale, ref Unsafe.Add(ref _g, Offset(r))), (nuint)_row);
+        PairwiseSum.Sum(new ScalarLeftSource<MultiplyOperator>(default, _scale, _g + Offset(r)), (nuint)_row);
 }
 
 /// <summary>y = exp(a - b) (softmax numerator with a per-column shift b).</summary>

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace ArenaGrad.Kernels;
 
 /// <summary>Gathers a strided view into contiguous memory (transpose, concat, and their backward).</summary>
-internal static class Layout
+internal static unsafe class Layout
 {
     /// <summary>dst[idx] = src[Σ idx_k*srcStrides[k]] (or += when accumulate) for every multi-index idx of
     /// shape; dst is contiguous row-major and must not overlap src. Rank 0 is one element.</summary>
@@ -29,37 +29,39 @@ internal static class Layout
 
         int row = shape[rank - 1];
         int step = srcStrides[rank - 1];
-        ref float sr = ref MemoryMarshal.GetReference(src);
         ref float dr = ref MemoryMarshal.GetReference(dst);
         Span<int> idx = stackalloc int[Check.MaxRank];
         idx = idx[..rank];
         idx.Clear();
-        for (int start = 0; start < count; start += row)
+        fixed (float* sp = src)
         {
-            ref float s = ref Unsafe.Add(ref sr, Strided.Offset(idx, srcStrides));
-            ref float d = ref Unsafe.Add(ref dr, start);
-            if (step == 1)
+            for (int start = 0; start < count; start += row)
             {
-                if (accumulate)
+                float* s = sp + Strided.Offset(idx, srcStrides);
+                ref float d = ref Unsafe.Add(ref dr, start);
+                if (step == 1)
                 {
-                    Loops.Add(new LoadSource(ref s), ref d, (nuint)row);
+                    if (accumulate)
+                    {
+                        Loops.Add(new LoadSource(s), ref d, (nuint)row);
+                    }
+                    else
+                    {
+                        new ReadOnlySpan<float>(s, row).CopyTo(MemoryMarshal.CreateSpan(ref d, row));
+                    }
                 }
                 else
                 {
-                    MemoryMarshal.CreateReadOnlySpan(ref s, row).CopyTo(MemoryMarshal.CreateSpan(ref d, row));
+                    // Strided gather (e.g. a transpose's inner dim): scalar, the loads cannot be vectorised.
+                    for (int j = 0; j < row; j++)
+                    {
+                        float v = s[(nint)j * step];
+                        Unsafe.Add(ref d, j) = accumulate ? Unsafe.Add(ref d, j) + v : v;
+                    }
                 }
-            }
-            else
-            {
-                // Strided gather (e.g. a transpose's inner dim): scalar, the loads cannot be vectorised.
-                for (int j = 0; j < row; j++)
-                {
-                    float v = Unsafe.Add(ref s, (nint)j * step);
-                    Unsafe.Add(ref d, j) = accumulate ? Unsafe.Add(ref d, j) + v : v;
-                }
-            }
 
-            Strided.NextRow(idx, shape);
+                Strided.NextRow(idx, shape);
+            }
         }
     }
 }

@@ -120,12 +120,12 @@ public sealed unsafe partial class Arena
         for (int i = 0; i < trace.FrameCount; i++)
         {
             StackFrame? frame = trace.GetFrame(i);
-            DiagnosticMethodInfo? method = frame is null ? null : DiagnosticMethodInfo.Create(frame);
-            if (frame is null || method is null) continue;
-            string assembly = method.DeclaringAssemblyName ?? "";
+            StackFrameNames? names = frame is null ? null : StackFrameNames.Of(frame);
+            if (frame is null || names is not StackFrameNames method) continue;
+            string assembly = method.Assembly;
             inUserCode |= assembly != engine && !assembly.StartsWith(engine + ",", StringComparison.Ordinal);
             if (!inUserCode) continue;
-            text.Append("   at ").Append(method.DeclaringTypeName).Append('.').Append(method.Name);
+            text.Append("   at ").Append(method.Type).Append('.').Append(method.Method);
             string? file = frame.GetFileName();
             if (file is not null) text.Append(" in ").Append(file).Append(":line ").Append(frame.GetFileLineNumber());
             text.Append('\n');

@@ -30,7 +30,7 @@ public static partial class Autograd
     /// <exception cref="ArgumentException">No inputs, none requiring grad (PyTorch's message), a tensor of another arena,
     /// or a non-positive step or negative tolerance.</exception>
     /// <exception cref="InvalidOperationException">The function's output changed element count between calls.</exception>
-    public static GradCheckResult GradCheck(Func<ReadOnlySpan<Tensor>, Tensor> function, ReadOnlySpan<Tensor> inputs,
+    public static GradCheckResult GradCheck(TensorFunction function, ReadOnlySpan<Tensor> inputs,
         float epsilon = 1e-3f, double absoluteTolerance = 1e-2, double relativeTolerance = 1e-2)
     {
         ArgumentNullException.ThrowIfNull(function);
@@ -130,7 +130,7 @@ public static partial class Autograd
     }
 
     /// <summary>The projected output Σ wⱼ·f(x)ⱼ, in double, of one evaluation inside a scope.</summary>
-    private static double Evaluate(Arena arena, Func<ReadOnlySpan<Tensor>, Tensor> function, Tensor[] inputs, float[] weights)
+    private static double Evaluate(Arena arena, TensorFunction function, Tensor[] inputs, float[] weights)
     {
         using (arena.Scope())
         {
