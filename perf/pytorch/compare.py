@@ -161,8 +161,11 @@ def read_bdn_medians(root):
         with open(path, newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f, delimiter=","):
                 if "Method" in row and row.get("Median"):
-                    # Parameterised benchmarks (GemmBenchmarks' Size) get one entry per value: "SgemmNN/512".
+                    # Parameterised benchmarks (GemmBenchmarks' Size) get one entry per value: "SgemmNN/512";
+                    # runs on more than one thread get a suffix ("SgemmNN/512/t2") and have no PyTorch twin here.
                     key = row["Method"] + (f"/{row['Size']}" if row.get("Size") else "")
+                    if row.get("Threads") and row["Threads"] != "1":
+                        key += f"/t{row['Threads']}"
                     try:
                         medians[key] = parse_time_ns(row["Median"])
                     except (KeyError, ValueError):
