@@ -19,11 +19,16 @@ public class GemmBenchmarks
     [Params(256, 512, 1024)]
     public int Size { get; set; }
 
+    /// <summary>Threads sharing each product (<see cref="ArenaOptions.IntraOpThreads"/>): 1, and 2 for the two-core
+    /// speed-up.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
     /// <summary>Makes a [n, n], b [n, n] and bᵀ [n, n] from N(0, 1) outside any scope.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        _arena = new Arena(new ArenaOptions { Seed = 3, BlockBytes = 16 << 20 });
+        _arena = new Arena(new ArenaOptions { Seed = 3, BlockBytes = 16 << 20, IntraOpThreads = Threads });
         _a = _arena.Randn([Size, Size]);
         _b = _arena.Randn([Size, Size]);
         _bTransposed = _arena.Randn([Size, Size]);
