@@ -69,6 +69,7 @@ internal unsafe struct FloatStack
     /// <summary>Releases everything allocated after <paramref name="mark"/>.</summary>
     public void Rewind(FloatStackMark mark)
     {
+        NotePeak(); // use only grows between rewinds, so its maximum is seen just before one
         _block = mark.Block;
         _offset = mark.Offset;
     }
@@ -165,6 +166,35 @@ internal unsafe struct FloatStack
         }
         _blocks.Count = kept;
         _nextSerial = serial;
+    }
+
+    private long _peakUsedFloats;
+
+    /// <summary>The most floats ever in use below the top (since the last <see cref="ResetPeak"/>).</summary>
+    public readonly long PeakUsedFloats => Math.Max(_peakUsedFloats, UsedFloats);
+
+    /// <summary>Starts the high-water mark again from what is in use now.</summary>
+    public void ResetPeak() => _peakUsedFloats = UsedFloats;
+
+    private void NotePeak()
+    {
+        long used = UsedFloats;
+        if (used > _peakUsedFloats) _peakUsedFloats = used;
+    }
+
+    /// <summary>Frees blocks above the top (they hold nothing), last first, until <see cref="ReservedBytes"/> is at
+    /// most <paramref name="maxBytes"/> or no free block is left.</summary>
+    public void TrimFreeBlocks(long maxBytes)
+    {
+        int firstFree = _offset == 0 ? _block : _block + 1;
+        while (ReservedBytes > maxBytes && _blocks.Count > firstFree)
+        {
+            Block block = _blocks[_blocks.Count - 1];
+            NativeMemory.AlignedFree(block.Start);
+            NativeMemoryStats.Freed(block.Capacity * sizeof(float));
+            ReservedBytes -= block.Capacity * sizeof(float);
+            _blocks.Count--;
+        }
     }
 
     /// <summary>Frees every block.</summary>
