@@ -161,4 +161,31 @@ public class MatrixMultiplyTests
             }
         }
     }
+
+    [Test]
+    public void DotRows_EveryDepthAndRowCount_IsBitwiseOneDotAtATime()
+    {
+        var rng = new Random(31);
+        for (int k = 0; k <= 70; k++)
+        {
+            for (int rows = 0; rows <= 9; rows++)
+            {
+                float[] x = KernelAssert.Random(rng, k, -2, 2), w = KernelAssert.Random(rng, rows * k, -2, 2);
+                float[] y0 = KernelAssert.Random(rng, rows, -1, 1);
+                foreach (bool accumulate in (ReadOnlySpan<bool>)[false, true])
+                {
+                    float[] y = (float[])y0.Clone();
+                    DotRows.Multiply(x, w, y, accumulate);
+                    for (int j = 0; j < rows; j++)
+                    {
+                        float dot = Loops.Sum(new BinarySource<MultiplyOperator>(default, ref x.AsSpan().GetPinnableReference(),
+                            ref w.AsSpan(j * k).GetPinnableReference()), (nuint)k);
+                        float expected = accumulate ? y0[j] + dot : dot;
+                        Assert.That(BitConverter.SingleToInt32Bits(y[j]), Is.EqualTo(BitConverter.SingleToInt32Bits(expected)),
+                            $"k={k} rows={rows} accumulate={accumulate} y[{j}]: {y[j]:R} vs {expected:R}");
+                    }
+                }
+            }
+        }
+    }
 }
