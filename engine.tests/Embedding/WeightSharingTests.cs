@@ -146,6 +146,31 @@ public sealed class WeightSharingTests
         Assert.That(copy.ToArray(), Is.EqualTo(new[] { 6f, 6f, 6f, 6f }));
     }
 
+    private sealed class Holder : Module
+    {
+        public Holder(Tensor parameter) => RegisterParameter("p", parameter);
+
+        public override Tensor Forward(Tensor input) => input;
+    }
+
+    [Test]
+    public void AModuleHoldingABorrowedView_RefusesLoadStateDictAndRequiresGrad()
+    {
+        using var shared = new Arena();
+        Tensor w = shared.Full([2], 7f);
+        shared.Freeze();
+        using var local = new Arena();
+        var module = new Holder(local.Borrow(w));
+        using var elsewhere = new Arena();
+        const string Refused = "This tensor is a read-only view borrowed from a frozen arena (its values are shared, possibly with other threads), so it cannot be ";
+        Assert.That(() => module.LoadStateDict(new Dictionary<string, Tensor> { ["p"] = elsewhere.Zeros([2]) }),
+            Throws.InvalidOperationException.With.Message.StartWith(Refused + "loaded into."));
+        Assert.That(() => module.LoadStateDict(new Dictionary<string, Tensor> { ["p"] = local.Zeros([2]) }),
+            Throws.InvalidOperationException.With.Message.StartWith(Refused + "modified in place."));
+        Assert.That(() => module.RequiresGrad(), Throws.InvalidOperationException.With.Message.StartWith(Refused + "made to require grad."));
+        Assert.That(module.Parameters()[0].ToArray(), Is.EqualTo(new[] { 7f, 7f }));
+    }
+
     [Test]
     public void ASlotOnceABorrowedView_IsWritableAgainWhenReusedByAnOrdinaryTensor()
     {
