@@ -53,6 +53,35 @@ public sealed class ArenaStatisticsTests
     }
 
     [Test]
+    public void BytesInUse_AcrossBlocks_CountsTheTailsOfBlocksBelowTheTop_AndScopesRewindIt()
+    {
+        using var arena = new Arena(new ArenaOptions { BlockBytes = 1024 });  // 256 floats per block
+        arena.Zeros([200]);                                  // 208 floats in block 0
+        arena.Zeros([100]);                                  // does not fit: block 1 (block 0's tail of 48 floats is skipped)
+        Assert.That(arena.Statistics.BytesInUse, Is.EqualTo(1024 + 112 * 4));
+        using (arena.Scope())
+        {
+            arena.Zeros([2000]);                             // bigger than a block: a block of its own, 2000 floats
+            arena.Zeros([16]);                               // the big block is full: a new 256-float block
+            Assert.That(arena.Statistics.BytesInUse, Is.EqualTo(1024 + 1024 + 2000 * 4 + 16 * 4));
+            Assert.That(arena.Statistics.BlockCount, Is.EqualTo(4));
+        }
+        Assert.That(arena.Statistics.BytesInUse, Is.EqualTo(1024 + 112 * 4), "the scope's blocks are free again");
+        Assert.That(arena.Statistics.PeakBytesInUse, Is.EqualTo(1024 + 1024 + 2000 * 4 + 16 * 4));
+        using (arena.Scope())
+        {
+            arena.Zeros([16]);                               // fits in block 1
+            arena.Zeros([2000]);                             // the kept big block is reused
+            Assert.That(arena.Statistics.BytesInUse, Is.EqualTo(1024 + 1024 + 2000 * 4));
+            Assert.That(arena.Statistics.BlockCount, Is.EqualTo(4), "no new block");
+        }
+        arena.Reset();
+        arena.Zeros([300]);                                  // too big for block 0 and for the next kept block: a new one of 304 floats
+        Assert.That(arena.Statistics.BytesInUse, Is.EqualTo(1024 + 304 * 4));
+        Assert.That(arena.Statistics.BlockCount, Is.EqualTo(5));
+    }
+
+    [Test]
     public void PeakBytesInUse_SeesScratchReleasedInsideAnOp()
     {
         using var arena = new Arena();

@@ -3,8 +3,8 @@ namespace ArenaGrad;
 public sealed partial class Arena
 {
     /// <summary>A snapshot of memory use and bookkeeping: reserved bytes, bytes in use, their high-water mark, live
-    /// tensors, tape length and blocks. Allocates nothing; costs a pass over the blocks below the top of the stack.</summary>
-    /// <remarks>Read it on the thread that owns the arena (it walks the block list, which that thread may be growing);
+    /// tensors, tape length and blocks. O(1); allocates nothing.</summary>
+    /// <remarks>Read it on the thread that owns the arena (that thread may be changing what it reads);
     /// a frozen arena, which nothing changes, may be read from any thread, and a disposed one reads as all zeros.</remarks>
     /// <exception cref="InvalidOperationException">Another thread owns the arena, or it is in an <see cref="ArenaPool"/>.</exception>
     public ArenaStatistics Statistics
