@@ -188,4 +188,32 @@ public class MatrixMultiplyTests
             }
         }
     }
+
+    /// <summary>Every size 1..70 in each dimension in turn (the others odd and fixed), and every square 1..70: all
+    /// tile remainders of every micro-kernel, the direct and packed paths and the switch between them.</summary>
+    [Test]
+    public void Gemm_EachDimensionFrom1To70_MatchesNaiveReferenceForEveryTranspose(
+        [Values(false, true)] bool transposeA, [Values(false, true)] bool transposeB)
+    {
+        var rng = new Random(70 + (transposeA ? 2 : 0) + (transposeB ? 1 : 0));
+        for (int d = 1; d <= 70; d++)
+        {
+            foreach ((int m, int k, int n) in (ReadOnlySpan<(int, int, int)>)[(d, 37, 29), (23, d, 41), (19, 43, d), (d, d, d)])
+            {
+                float[] a = KernelAssert.Random(rng, m * k, -1, 1), b = KernelAssert.Random(rng, k * n, -1, 1);
+                float[] c = KernelAssert.Random(rng, m * n, -1, 1), c0 = (float[])c.Clone();
+                MatrixMultiply.Gemm(a, b, c, m, k, n, transposeA, transposeB, accumulate: true);
+                for (int i = 0; i < m; i++)
+                {
+                    for (int j = 0; j < n; j++)
+                    {
+                        double s = c0[i * n + j];
+                        for (int p = 0; p < k; p++)
+                            s += (double)(transposeA ? a[p * m + i] : a[i * k + p]) * (transposeB ? b[j * k + p] : b[p * n + j]);
+                        KernelAssert.Close(c[i * n + j], s, 0, 1e-5 * (k + 1), $"tA={transposeA} tB={transposeB} m={m} k={k} n={n} c[{i},{j}]");
+                    }
+                }
+            }
+        }
+    }
 }
