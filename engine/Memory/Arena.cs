@@ -153,6 +153,7 @@ public sealed unsafe partial class Arena : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
+        PrepareDispose(); // a frozen arena unfreezes (refused while borrowed), a pooled one is claimed, borrows are released
         CheckUse();
         _disposed = true;
         Volatile.Write(ref _ownerThread, DisposedOwner);
@@ -194,6 +195,7 @@ public sealed unsafe partial class Arena : IDisposable
         _openScopes.Count--;
         _floats.Rewind(marks.Floats);
         RewindTables(marks.Slots, marks.Tape, marks.Operands, marks.GradientFloats);
+        if (_pinnedSources > 0) ReleaseDeadBorrows(); // frozen arenas whose borrowed views all ended with this scope
     }
 
     /// <summary>O(1): rewinds every column and stack. Stale handles are caught by index &gt;= count or by generation.</summary>
@@ -391,6 +393,7 @@ public sealed unsafe partial class Arena : IDisposable
         int owner = Volatile.Read(ref _ownerThread);
         if (owner == current) return;
         if (owner == DisposedOwner) ThrowIfDisposed();
+        if (owner is FrozenOwner or PooledOwner) ThrowFrozenOrPooled(owner);
         if (owner == Unowned)
         {
             owner = Interlocked.CompareExchange(ref _ownerThread, current, Unowned);

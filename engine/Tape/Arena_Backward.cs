@@ -144,10 +144,8 @@ public sealed unsafe partial class Arena
     /// <summary>The slot of a handle that must belong to this arena.</summary>
     internal int OwnSlot(Tensor tensor)
     {
-        int slot = tensor.Slot;
-        if (!ReferenceEquals(tensor.Owner, this))
-            throw new ArgumentException("Expected a tensor of this arena, but got one made by another arena.");
-        return slot;
+        if (!ReferenceEquals(tensor.Owner, this)) return ForeignSlot(tensor); // a borrowed frozen tensor, or an error
+        return tensor.Slot;
     }
 
     private void CheckSavedVersions(int instructionIndex)
