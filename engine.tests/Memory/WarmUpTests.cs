@@ -68,6 +68,22 @@ public sealed class WarmUpTests
     }
 
     [Test]
+    public void WarmUpWithStep_CallsTheStepAndRollsBackTheTensorsItMade()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.Full([4], 0.5f);
+        int calls = 0, tensors = arena.TensorCount;
+        arena.WarmUp(() =>
+        {
+            calls++;
+            Assert.That((x * 2f).Tanh().ToArray()[0], Is.EqualTo(MathF.Tanh(1f)).Within(1e-6f));
+        });
+        Assert.That(calls, Is.GreaterThan(0));
+        Assert.That(arena.TensorCount, Is.EqualTo(tensors));
+        Assert.That(arena.TapeLength, Is.Zero);
+    }
+
+    [Test]
     public void WarmUp_WithRecordedOperations_ThrowsAndChangesNothing()
     {
         using var arena = new Arena();

@@ -38,7 +38,7 @@ public sealed unsafe partial class Arena
     /// touch a recorded graph's gradients), or another thread owns the arena.</exception>
     /// <exception cref="ArenaCapacityException">The arena's cap is too small for the warm-up tensors (about
     /// 300 KB); nothing is changed.</exception>
-    public TimeSpan WarmUp() => WarmUpCore(null, default);
+    public TimeSpan WarmUp() => WarmUpCore(null, default, null);
 
     /// <summary><see cref="WarmUp()"/>, and also runs <paramref name="model"/> on an input of
     /// <paramref name="inputShape"/> (filled with 0.5): its forward without grad, and forward and backward with
@@ -51,10 +51,24 @@ public sealed unsafe partial class Arena
     public TimeSpan WarmUp(Module model, ReadOnlySpan<int> inputShape)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return WarmUpCore(model, inputShape);
+        return WarmUpCore(model, inputShape, null);
     }
 
-    private TimeSpan WarmUpCore(Module? model, ReadOnlySpan<int> inputShape)
+    /// <summary><see cref="WarmUp()"/>, and also calls <paramref name="step"/> in every pass, so that your own code
+    /// (an inference call, a forward pass written with <see cref="Functional"/>) is compiled too and the first real
+    /// call compiles nothing. Tensors, tape entries and blocks the step makes in this arena are rolled back with the
+    /// warm-up's own; anything else it changes stays changed, so pass a step that can run any number of times
+    /// without effect (inference, not an optimizer step).</summary>
+    /// <param name="step">Called once per warm-up pass, inside a scope.</param>
+    /// <returns>How long the warm-up took.</returns>
+    /// <exception cref="InvalidOperationException">The tape is not empty, or another thread owns the arena.</exception>
+    public TimeSpan WarmUp(Action step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        return WarmUpCore(null, default, step);
+    }
+
+    private TimeSpan WarmUpCore(Module? model, ReadOnlySpan<int> inputShape, Action? step)
     {
         CheckUse();
         if (_tape.Count != 0)
@@ -71,14 +85,14 @@ public sealed unsafe partial class Arena
             // Nothing to compile ahead of time without a JIT (NativeAOT): one pass fills the per-thread caches.
             if (!RuntimeFeature.IsDynamicCodeCompiled)
             {
-                WarmUpPass(model, inputShape);
+                WarmUpPass(model, inputShape, step);
                 return Stopwatch.GetElapsedTime(start);
             }
             long compiled = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false);
             long lastCompile = Stopwatch.GetTimestamp();
             while (true)
             {
-                WarmUpPass(model, inputShape);
+                WarmUpPass(model, inputShape, step);
                 long now = Stopwatch.GetTimestamp();
                 long compiledNow = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false);
                 if (compiledNow != compiled)
@@ -100,7 +114,7 @@ public sealed unsafe partial class Arena
     }
 
     /// <summary>One pass over every operation, without grad and with, in a scope of its own.</summary>
-    private void WarmUpPass(Module? model, ReadOnlySpan<int> inputShape)
+    private void WarmUpPass(Module? model, ReadOnlySpan<int> inputShape, Action? step)
     {
         using (Scope())
         {
@@ -116,6 +130,7 @@ public sealed unsafe partial class Arena
             using (EnableGrad()) WarmUpLinear(batch: 1, requiresGrad: true);
             using (EnableGrad()) WarmUpLinear(batch: 32, requiresGrad: true);
             if (model is not null) WarmUpModel(model, inputShape);
+            step?.Invoke();
         }
     }
 
@@ -139,7 +154,12 @@ public sealed unsafe partial class Arena
             + Functional.NllLoss(total.LogSoftmax(1), targets) + Functional.CrossEntropy(total, targets)
             + Functional.CrossEntropy(total, targets, labelSmoothing: 0.1f);
         Tensor result = reduced + losses;
-        if (requiresGrad) result.Backward();
+        if (requiresGrad)
+        {
+            result.Backward();
+            _ = x.Grad!.Value.AsSpanUnsafely()[0] + result.GradFn!.Length;
+        }
+        _ = result.Item() + result.AsSpanUnsafely()[0] + total.Shape[0] + total.Size(-1) + total.Count + total.Rank;
         using (NoGrad())
         {
             Tensor buffer = Full(shape, 1f);
