@@ -124,8 +124,9 @@ internal static class Program
     {
         try
         {
-            string path = typeof(Arena).Assembly.Location;
-            if (string.IsNullOrEmpty(path)) return false;
+            // Beside the program (AppContext.BaseDirectory; Assembly.Location is empty in single-file and AOT builds).
+            string path = System.IO.Path.Combine(AppContext.BaseDirectory, "ArenaGrad.dll");
+            if (!System.IO.File.Exists(path)) return false;
             using var stream = System.IO.File.OpenRead(path);
             using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
             return pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0;
