@@ -10,16 +10,18 @@ namespace ArenaGrad;
 public sealed unsafe partial class Arena
 {
     /// <summary>How long the JIT must have compiled nothing (process-wide) before warm-up counts it as settled.
-    /// Tiered compilation counts calls only after 100 ms without new tier-0 code, then promotes a method after
-    /// 30 calls on a background thread; 250 ms of quiet covers that with margin.</summary>
-    private static readonly TimeSpan WarmUpQuietPeriod = TimeSpan.FromMilliseconds(250);
+    /// Tiered compilation counts calls only after 100 ms without new tier-0 code, then recompiles a method after
+    /// 30 calls on a background thread, twice with TieredPGO (instrumented, then optimized). Measured on a loaded
+    /// 2-core machine (tools/ArenaGrad.FirstCall): after 250 ms of quiet the optimized tier of W1's methods still
+    /// came later, inside the frame loop; after 600 ms none did.</summary>
+    private static readonly TimeSpan WarmUpQuietPeriod = TimeSpan.FromMilliseconds(600);
 
     /// <summary>Upper bound on one warm-up call, settled or not.</summary>
     private static readonly TimeSpan WarmUpTimeLimit = TimeSpan.FromSeconds(3);
 
     /// <summary>Compiles the engine's hot paths before the first real call: runs every operation, forward and
     /// backward, with and without grad, on small tensors of several lengths (scalar, vector and tail paths, the
-    /// direct and packed matrix multiply), over and over until the JIT has compiled nothing for 250 ms (3 s at
+    /// direct and packed matrix multiply), over and over until the JIT has compiled nothing for 600 ms (3 s at
     /// most). Call it while loading. Leaves the arena as it found it.</summary>
     /// <returns>How long the warm-up took.</returns>
     /// <remarks>
@@ -54,11 +56,13 @@ public sealed unsafe partial class Arena
         return WarmUpCore(model, inputShape, null);
     }
 
-    /// <summary><see cref="WarmUp()"/>, and also calls <paramref name="step"/> in every pass, so that your own code
-    /// (an inference call, a forward pass written with <see cref="Functional"/>) is compiled too and the first real
-    /// call compiles nothing. Tensors, tape entries and blocks the step makes in this arena are rolled back with the
-    /// warm-up's own; anything else it changes stays changed, so pass a step that can run any number of times
-    /// without effect (inference, not an optimizer step).</summary>
+    /// <summary>Warms up exactly your workload: calls <paramref name="step"/> over and over, as <see cref="WarmUp()"/>
+    /// runs its own operations, until the JIT has been quiet for 600 ms (3 s at most). Your own code (an inference
+    /// call, a forward pass written with <see cref="Functional"/>) is compiled too, so the first real call compiles
+    /// nothing; and only the code the step reaches is compiled, so this settles sooner than <see cref="WarmUp()"/>.
+    /// Tensors, tape entries and blocks the step makes in this arena are rolled back with the warm-up's own; anything
+    /// else it changes stays changed, so pass a step that can run any number of times without effect (inference,
+    /// not an optimizer step).</summary>
     /// <param name="step">Called once per warm-up pass, inside a scope.</param>
     /// <returns>How long the warm-up took.</returns>
     /// <exception cref="InvalidOperationException">The tape is not empty, or another thread owns the arena.</exception>
@@ -113,11 +117,16 @@ public sealed unsafe partial class Arena
         }
     }
 
-    /// <summary>One pass over every operation, without grad and with, in a scope of its own.</summary>
+    /// <summary>One pass in a scope of its own: the caller's step alone, or every operation without grad and with (and the model).</summary>
     private void WarmUpPass(Module? model, ReadOnlySpan<int> inputShape, Action? step)
     {
         using (Scope())
         {
+            if (step is not null)
+            {
+                step();
+                return;
+            }
             // Lengths that reach the scalar path, every vector width's loop, and the tails.
             ReadOnlySpan<int> lengths = [1, 7, 16, 37, 100];
             foreach (int length in lengths)
@@ -130,7 +139,6 @@ public sealed unsafe partial class Arena
             using (EnableGrad()) WarmUpLinear(batch: 1, requiresGrad: true);
             using (EnableGrad()) WarmUpLinear(batch: 32, requiresGrad: true);
             if (model is not null) WarmUpModel(model, inputShape);
-            step?.Invoke();
         }
     }
 
