@@ -161,4 +161,59 @@ public class MatrixMultiplyTests
             }
         }
     }
+
+    [Test]
+    public void DotRows_EveryDepthAndRowCount_IsBitwiseOneDotAtATime()
+    {
+        var rng = new Random(31);
+        for (int k = 0; k <= 70; k++)
+        {
+            for (int rows = 0; rows <= 9; rows++)
+            {
+                float[] x = KernelAssert.Random(rng, k, -2, 2), w = KernelAssert.Random(rng, rows * k, -2, 2);
+                float[] y0 = KernelAssert.Random(rng, rows, -1, 1);
+                foreach (bool accumulate in (ReadOnlySpan<bool>)[false, true])
+                {
+                    float[] y = (float[])y0.Clone();
+                    DotRows.Multiply(x, w, y, accumulate);
+                    for (int j = 0; j < rows; j++)
+                    {
+                        float dot = Loops.Sum(new BinarySource<MultiplyOperator>(default, ref x.AsSpan().GetPinnableReference(),
+                            ref w.AsSpan(j * k).GetPinnableReference()), (nuint)k);
+                        float expected = accumulate ? y0[j] + dot : dot;
+                        Assert.That(BitConverter.SingleToInt32Bits(y[j]), Is.EqualTo(BitConverter.SingleToInt32Bits(expected)),
+                            $"k={k} rows={rows} accumulate={accumulate} y[{j}]: {y[j]:R} vs {expected:R}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Every size 1..70 in each dimension in turn (the others odd and fixed), and every square 1..70: all
+    /// tile remainders of every micro-kernel, the direct and packed paths and the switch between them.</summary>
+    [Test]
+    public void Gemm_EachDimensionFrom1To70_MatchesNaiveReferenceForEveryTranspose(
+        [Values(false, true)] bool transposeA, [Values(false, true)] bool transposeB)
+    {
+        var rng = new Random(70 + (transposeA ? 2 : 0) + (transposeB ? 1 : 0));
+        for (int d = 1; d <= 70; d++)
+        {
+            foreach ((int m, int k, int n) in (ReadOnlySpan<(int, int, int)>)[(d, 37, 29), (23, d, 41), (19, 43, d), (d, d, d)])
+            {
+                float[] a = KernelAssert.Random(rng, m * k, -1, 1), b = KernelAssert.Random(rng, k * n, -1, 1);
+                float[] c = KernelAssert.Random(rng, m * n, -1, 1), c0 = (float[])c.Clone();
+                MatrixMultiply.Gemm(a, b, c, m, k, n, transposeA, transposeB, accumulate: true);
+                for (int i = 0; i < m; i++)
+                {
+                    for (int j = 0; j < n; j++)
+                    {
+                        double s = c0[i * n + j];
+                        for (int p = 0; p < k; p++)
+                            s += (double)(transposeA ? a[p * m + i] : a[i * k + p]) * (transposeB ? b[j * k + p] : b[p * n + j]);
+                        KernelAssert.Close(c[i * n + j], s, 0, 1e-5 * (k + 1), $"tA={transposeA} tB={transposeB} m={m} k={k} n={n} c[{i},{j}]");
+                    }
+                }
+            }
+        }
+    }
 }

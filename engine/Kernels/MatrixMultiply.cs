@@ -15,9 +15,11 @@ internal static unsafe class MatrixMultiply
 
     /// <summary>c[m,n] = op(a) @ op(b) (or c += when accumulate); op(a) is [m,k] (a stored [m,k], or [k,m]
     /// when transposeA), op(b) is [k,n] (b stored [k,n], or [n,k] when transposeB). c must not alias a or b.</summary>
-    /// <remarks>NoInlining as well as fully optimized: inlined into a backward rule, the loops ran 1.5-3x slower.</remarks>
+    /// <remarks>NoInlining as well as fully optimized: inlined into a backward rule, the loops ran 1.5-3x slower.
+    /// A <paramref name="team"/> shares large packed products between threads, with the same bits as one thread.</remarks>
     [MethodImpl(Kernel.Compile | MethodImplOptions.NoInlining)]
-    internal static void Gemm(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate)
+    internal static void Gemm(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate,
+        GemmTeam? team = null)
     {
         Check.NonNegative(m, nameof(m));
         Check.NonNegative(k, nameof(k));
@@ -35,20 +37,27 @@ internal static unsafe class MatrixMultiply
         {
             fixed (float* ap = a, bp = b, cp = c)
             {
-                if (Vector512.IsHardwareAccelerated) PackedGemm.Run<MicroKernel512>(ap, bp, cp, m, k, n, transposeA, transposeB, accumulate);
-                else if (Vector256.IsHardwareAccelerated) PackedGemm.Run<MicroKernel256>(ap, bp, cp, m, k, n, transposeA, transposeB, accumulate);
-                else if (Vector128.IsHardwareAccelerated) PackedGemm.Run<MicroKernel128>(ap, bp, cp, m, k, n, transposeA, transposeB, accumulate);
-                else PackedGemm.Run<MicroKernelScalar>(ap, bp, cp, m, k, n, transposeA, transposeB, accumulate);
+                var problem = new GemmProblem(ap, bp, cp, m, k, n, transposeA, transposeB, accumulate);
+                if (team is null) problem.Run();
+                else team.Run(problem);
             }
             return;
         }
         GemmDirect(a, b, c, m, k, n, transposeA, transposeB, accumulate);
     }
 
-    /// <summary>Unpacked loops for small products: NN/TN as i-k-j with a vectorised axpy over a row of C, NT as
-    /// vectorised dot products over k, TT in scalars.</summary>
+    /// <summary>Unpacked loops for small products: NT as dot products over k, four rows of b at a time
+    /// (<see cref="DotRows"/>), NN/TN as i-k-j with a vectorised axpy over a row of C, TT in scalars.</summary>
     private static void GemmDirect(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate)
     {
+        if (transposeB && !transposeA)
+        {
+            // c[i,:] (= | +=) b · a[i,:]: a batch-1 Linear is one such matrix-vector product.
+            for (int i = 0; i < m; i++)
+                DotRows.Multiply(a.Slice(i * k, k), b, c.Slice(i * n, n), accumulate);
+            return;
+        }
+
         if (!accumulate)
         {
             c.Clear(); // from here on every case accumulates
@@ -67,16 +76,6 @@ internal static unsafe class MatrixMultiply
                 {
                     float aip = transposeA ? Unsafe.Add(ref ar, (nint)p * m + i) : Unsafe.Add(ref ar, (nint)i * k + p);
                     Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, aip, ref Unsafe.Add(ref br, (nint)p * n)), ref ci, (nuint)n);
-                }
-            }
-            else if (!transposeA)
-            {
-                // c[i,j] += a[i,:] . b[j,:]: both rows contiguous over k.
-                ref float ai = ref Unsafe.Add(ref ar, (nint)i * k);
-                for (int j = 0; j < n; j++)
-                {
-                    Unsafe.Add(ref ci, j) += Loops.Sum(
-                        new BinarySource<MultiplyOperator>(default, ref ai, ref Unsafe.Add(ref br, (nint)j * k)), (nuint)k);
                 }
             }
             else

@@ -1,5 +1,6 @@
 using System.Threading;
 using System.Runtime.CompilerServices;
+using ArenaGrad.Kernels.Gemm;
 using ArenaGrad.Memory;
 using ArenaGrad.Tape;
 
@@ -82,11 +83,18 @@ public sealed unsafe partial class Arena : IDisposable
                 $"ArenaOptions.BlockBytes must be between 1 and {ArenaOptions.MaxBlockBytes} (2^31 floats, room for the largest tensor), but got {options.BlockBytes}.");
         if (options.MaxBytes <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxBytes, "ArenaOptions.MaxBytes must be positive.");
+        if (options.IntraOpThreads < 1 || options.IntraOpThreads > ArenaOptions.MaxIntraOpThreads)
+            throw new ArgumentOutOfRangeException(nameof(options), options.IntraOpThreads,
+                $"ArenaOptions.IntraOpThreads must be between 1 and {ArenaOptions.MaxIntraOpThreads}, but got {options.IntraOpThreads}.");
         Options = options;
         _ownerThread = t_managedThreadId = Environment.CurrentManagedThreadId;
         _floats = new FloatStack(options.BlockBytes, options.MaxBytes);
         _random = new Xoshiro256(options.Seed);
+        if (options.IntraOpThreads > 1) GemmTeam = new GemmTeam(options.IntraOpThreads);
     }
+
+    /// <summary>The workers that share large matrix products, or null for a single-threaded arena.</summary>
+    internal GemmTeam? GemmTeam { get; }
 
     /// <summary>The options this arena was made with.</summary>
     public ArenaOptions Options { get; }
@@ -153,12 +161,13 @@ public sealed unsafe partial class Arena : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Backstop for an arena that was never disposed: frees its native memory (and nothing else: no
-    /// managed object is touched on the finalizer thread).</summary>
+    /// <summary>Backstop for an arena that was never disposed: frees its native memory and stops its GEMM workers
+    /// (whose events their own threads keep alive; no other managed object is touched on the finalizer thread).</summary>
     ~Arena() => FreeNativeMemory();
 
     private void FreeNativeMemory()
     {
+        GemmTeam?.Dispose();
         _slotCapacity = 0;
         _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();

@@ -15,6 +15,15 @@ public sealed record ArenaOptions
     /// <summary>The most native bytes of values and gradients the arena may reserve. Default: no cap.</summary>
     public long MaxBytes { get; init; } = long.MaxValue;
 
+    /// <summary>The largest <see cref="IntraOpThreads"/>.</summary>
+    public const int MaxIntraOpThreads = 256;
+
+    /// <summary>Threads that share one large matrix product (matmul, linear and their backward products), as
+    /// PyTorch's <c>torch.set_num_threads</c>: the calling thread plus <c>IntraOpThreads - 1</c> workers the arena
+    /// starts and stops with itself. Products are split over output rows or columns, never over the summed
+    /// dimension, so every thread count gives the same bits. Default 1: no threads are started.</summary>
+    public int IntraOpThreads { get; init; } = 1;
+
     /// <summary>Seed of the arena's random generator (<see cref="Arena.Rand"/>, <see cref="Arena.Randn"/>).</summary>
     public ulong Seed { get; init; } = 0x5EED;
 }

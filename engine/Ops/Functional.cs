@@ -35,7 +35,7 @@ public static partial class Functional
         int y = arena.NewSlot(outShape, record);
         Span<float> result = arena.Values(y);
         MatrixMultiply.Gemm(arena.Values(xs), arena.Values(ws), result, rows, inFeatures, outFeatures,
-            transposeA: false, transposeB: true, accumulate: false);
+            transposeA: false, transposeB: true, accumulate: false, arena.GemmTeam);
         if (bs >= 0)
         {
             ReadOnlySpan<float> biasValues = arena.Values(bs);

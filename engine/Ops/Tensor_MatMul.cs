@@ -22,7 +22,7 @@ public readonly partial struct Tensor
         {
             plan.BatchOffsets(batch, out int am, out int bm);
             MatrixMultiply.Gemm(av.Slice(am * aSize, aSize), bv.Slice(bm * bSize, bSize), result.Slice(batch * cSize, cSize),
-                plan.M, plan.K, plan.N, transposeA: false, transposeB: false, accumulate: false);
+                plan.M, plan.K, plan.N, transposeA: false, transposeB: false, accumulate: false, arena.GemmTeam);
         }
         if (record) arena.Record(new Instruction(OpCode.MatMul, y, a, b));
         return arena.Handle(y);
@@ -48,10 +48,10 @@ public sealed partial class Arena
             ReadOnlySpan<float> gc = g.Slice(batch * cSize, cSize);
             if (needA)
                 MatrixMultiply.Gemm(gc, bv.Slice(bm * bSize, bSize), da.Slice(am * aSize, aSize),
-                    plan.M, plan.N, plan.K, transposeA: false, transposeB: true, accumulate: true);
+                    plan.M, plan.N, plan.K, transposeA: false, transposeB: true, accumulate: true, GemmTeam);
             if (needB)
                 MatrixMultiply.Gemm(av.Slice(am * aSize, aSize), gc, db.Slice(bm * bSize, bSize),
-                    plan.K, plan.M, plan.N, transposeA: true, transposeB: false, accumulate: true);
+                    plan.K, plan.M, plan.N, transposeA: true, transposeB: false, accumulate: true, GemmTeam);
         }
     }
 
@@ -64,10 +64,10 @@ public sealed partial class Arena
         bool fresh;
         if (RequiresGrad(x))
             MatrixMultiply.Gemm(g, Values(w), GradientForWrite(x, out fresh), rows, outFeatures, inFeatures,
-                transposeA: false, transposeB: false, accumulate: !fresh);
+                transposeA: false, transposeB: false, accumulate: !fresh, GemmTeam);
         if (RequiresGrad(w))
             MatrixMultiply.Gemm(g, Values(x), GradientForWrite(w, out fresh), outFeatures, rows, inFeatures,
-                transposeA: true, transposeB: false, accumulate: !fresh);
+                transposeA: true, transposeB: false, accumulate: !fresh, GemmTeam);
         if (bias >= 0 && RequiresGrad(bias))
         {
             // Stackalloc, not a collection expression: unoptimized builds would put [rows, outFeatures] on the heap.

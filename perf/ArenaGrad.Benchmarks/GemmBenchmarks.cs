@@ -19,11 +19,16 @@ public class GemmBenchmarks
     [Params(256, 512, 1024)]
     public int Size { get; set; }
 
+    /// <summary>Threads sharing each product (<see cref="ArenaOptions.IntraOpThreads"/>): 1, and 2 for the two-core
+    /// speed-up.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
     /// <summary>Makes a [n, n], b [n, n] and bᵀ [n, n] from N(0, 1) outside any scope.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        _arena = new Arena(new ArenaOptions { Seed = 3, BlockBytes = 16 << 20 });
+        _arena = new Arena(new ArenaOptions { Seed = 3, BlockBytes = 16 << 20, IntraOpThreads = Threads });
         _a = _arena.Randn([Size, Size]);
         _b = _arena.Randn([Size, Size]);
         _bTransposed = _arena.Randn([Size, Size]);
@@ -49,6 +54,63 @@ public class GemmBenchmarks
         using (_arena.Scope())
         using (_arena.NoGrad())
             return Functional.Linear(_a, _bTransposed).AsSpanUnsafely()[0];
+    }
+}
+
+/// <summary>W3's training shapes: the products of one Linear layer in a batch-32 step. The forward is NT
+/// (y = x wᵀ); its backward runs NN (dx = g w) and TN (dw = gᵀ x).</summary>
+/// <remarks>Layers of W2 (64-128-128-8) and a wider 256-256 layer. The backward is driven by
+/// <c>(y * g).Sum()</c>, whose gradient with respect to y is g; its elementwise cost is measured with it.</remarks>
+[MemoryDiagnoser]
+[MedianColumn]
+public class GemmTrainingShapeBenchmarks
+{
+    private const int Batch = 32;
+    private Arena _arena = null!;
+    private Tensor _x, _w, _g;
+
+    /// <summary>Layer as "in x out".</summary>
+    [Params("64x128", "128x128", "128x8", "256x256")]
+    public string Layer { get; set; } = "64x128";
+
+    /// <summary>x [32, in] and w [out, in] that require grad, g [32, out].</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        string[] sizes = Layer.Split('x');
+        int inFeatures = int.Parse(sizes[0], System.Globalization.CultureInfo.InvariantCulture);
+        int outFeatures = int.Parse(sizes[1], System.Globalization.CultureInfo.InvariantCulture);
+        _arena = new Arena(new ArenaOptions { Seed = 4 });
+        _x = _arena.Randn([Batch, inFeatures], requiresGrad: true);
+        _w = _arena.Randn([outFeatures, inFeatures], requiresGrad: true);
+        _g = _arena.Randn([Batch, outFeatures]);
+    }
+
+    /// <summary>Frees the arena's native memory.</summary>
+    [GlobalCleanup]
+    public void Cleanup() => _arena.Dispose();
+
+    /// <summary>The forward product alone (NT), under no-grad.</summary>
+    [Benchmark]
+    public float LinearForwardNT()
+    {
+        using (_arena.Scope())
+        using (_arena.NoGrad())
+            return Functional.Linear(_x, _w).AsSpanUnsafely()[0];
+    }
+
+    /// <summary>Forward (NT) and backward (NN for dx, TN for dw).</summary>
+    [Benchmark]
+    public float LinearForwardBackward()
+    {
+        using (_arena.Scope())
+        {
+            (Functional.Linear(_x, _w) * _g).Sum().Backward();
+        }
+        float value = _w.Grad!.Value.AsSpanUnsafely()[0];
+        _x.ZeroGrad();
+        _w.ZeroGrad();
+        return value;
     }
 }
 

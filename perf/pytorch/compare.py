@@ -11,6 +11,10 @@ Workloads (the same as perf/ArenaGrad.Benchmarks):
   mlp_adam_step_w2           W2: nn.Sequential MLP 64-128-128-8 with ReLU, batch 32, MSE, backward,
                              torch.optim.Adam(lr=1e-3) step, zero_grad() (grads set to None) first
   sgemm_nn_N / sgemm_nt_512  W3: torch.mm(a, b) and F.linear(a, w) (a @ w.T) on N x N float32 matrices, no grad
+  linear_forward[_backward]_INxOUT  W3 training shapes: F.linear(x[32, IN], w[OUT, IN]) under no_grad, or with
+                             (y * g).sum().backward() (NN and TN products), grads set to None
+  frozen_extractor_wW /      W5: extractor Linear 64-W, ReLU, Linear W-W, ReLU (frozen, or trainable) and a trainable
+  all_trainable_wW               head Linear W-8; batch 32, MSE, backward, SGD; W5 = frozen / all-trainable time
 
 Each workload is warmed up, then timed call by call with time.perf_counter_ns over many repetitions; the
 median is reported. If BenchmarkDotNet's CSV reports exist (BenchmarkDotNet.Artifacts/results/*-report.csv,
@@ -48,6 +52,13 @@ BDN_NAMES = {
     "sgemm_nn_512": "SgemmNN/512",
     "sgemm_nn_1024": "SgemmNN/1024",
     "sgemm_nt_512": "SgemmNT/512",
+    **{f"linear_forward_{layer}": f"LinearForwardNT/{layer}" for layer in ("64x128", "128x128", "128x8", "256x256")},
+    **{f"linear_forward_backward_{layer}": f"LinearForwardBackward/{layer}"
+       for layer in ("64x128", "128x128", "128x8", "256x256")},
+    "frozen_extractor_w128": "FrozenExtractorStep/128",
+    "all_trainable_w128": "AllTrainableStep/128",
+    "frozen_extractor_w512": "FrozenExtractorStep/512",
+    "all_trainable_w512": "AllTrainableStep/512",
 }
 
 
@@ -162,6 +173,47 @@ def make_mlp_adam_step_w2():
     return run
 
 
+def make_extractor_step(width, frozen):
+    extractor = torch.nn.Sequential(torch.nn.Linear(64, width), torch.nn.ReLU(), torch.nn.Linear(width, width),
+                                    torch.nn.ReLU())
+    head = torch.nn.Linear(width, 8)
+    if frozen:
+        extractor.requires_grad_(False)
+    model = torch.nn.Sequential(extractor, head)
+    optimizer = torch.optim.SGD(head.parameters() if frozen else model.parameters(), lr=1e-3)
+    x = torch.randn(32, 64)
+    target = torch.randn(32, 8)
+
+    def run():
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.mse_loss(model(x), target)
+        loss.backward()
+        value = loss.item()
+        optimizer.step()
+        return value
+
+    return run
+
+
+def make_linear_layer(layer, backward):
+    in_features, out_features = (int(v) for v in layer.split("x"))
+    x = torch.randn(32, in_features, requires_grad=True)
+    w = torch.randn(out_features, in_features, requires_grad=True)
+    g = torch.randn(32, out_features)
+
+    def run():
+        if not backward:
+            with torch.no_grad():
+                return F.linear(x, w)[0, 0].item()
+        (F.linear(x, w) * g).sum().backward()
+        value = w.grad[0, 0].item()
+        x.grad = None
+        w.grad = None
+        return value
+
+    return run
+
+
 def make_sgemm(size, transposed):
     a = torch.randn(size, size)
     b = torch.randn(size, size)
@@ -186,8 +238,13 @@ def read_bdn_medians(root):
         with open(path, newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f, delimiter=","):
                 if "Method" in row and row.get("Median"):
-                    # Parameterised benchmarks (GemmBenchmarks' Size) get one entry per value: "SgemmNN/512".
+                    # Parameterised benchmarks (GemmBenchmarks' Size) get one entry per value: "SgemmNN/512";
+                    # runs on more than one thread get a suffix ("SgemmNN/512/t2") and have no PyTorch twin here.
                     key = row["Method"] + (f"/{row['Size']}" if row.get("Size") else "")
+                    key += f"/{row['Layer']}" if row.get("Layer") else ""
+                    key += f"/{row['Width']}" if row.get("Width") else ""
+                    if row.get("Threads") and row["Threads"] != "1":
+                        key += f"/t{row['Threads']}"
                     try:
                         medians[key] = parse_time_ns(row["Median"])
                     except (KeyError, ValueError):
@@ -224,6 +281,14 @@ def main():
         ("sgemm_nn_512", make_sgemm(512, False), args.repetitions or 100, 10, 1),
         ("sgemm_nn_1024", make_sgemm(1024, False), args.repetitions or 30, 5, 1),
         ("sgemm_nt_512", make_sgemm(512, True), args.repetitions or 100, 10, 1),
+        *[(f"linear_forward_{layer}", make_linear_layer(layer, False), args.repetitions or 5000, 500, 1)
+          for layer in ("64x128", "128x128", "128x8", "256x256")],
+        *[(f"linear_forward_backward_{layer}", make_linear_layer(layer, True), args.repetitions or 5000, 500, 1)
+          for layer in ("64x128", "128x128", "128x8", "256x256")],
+        ("frozen_extractor_w128", make_extractor_step(128, True), args.repetitions or 3000, 300, 1),
+        ("all_trainable_w128", make_extractor_step(128, False), args.repetitions or 3000, 300, 1),
+        ("frozen_extractor_w512", make_extractor_step(512, True), args.repetitions or 1000, 100, 1),
+        ("all_trainable_w512", make_extractor_step(512, False), args.repetitions or 1000, 100, 1),
     ]
     capability = next((line.split(":", 1)[1].strip() for line in torch.__config__.show().splitlines()
                        if "CPU capability usage" in line), "n/a")

@@ -26,8 +26,11 @@ internal static unsafe class PackedGemm
     [ThreadStatic] private static float[]? t_workspace;
 
     /// <summary>c[m,n] (= | +=) op(a)[m,k] @ op(b)[k,n]; m, k, n &gt; 0, c does not alias a or b.</summary>
+    /// <remarks>op(a)[i, p] = a[i*rowA + p*colA] and op(b)[p, j] = b[p*rowB + j*colB]; row i of c starts at
+    /// c + i*ldc. Explicit strides let a <see cref="GemmTeam"/> hand each thread a block of rows or columns.</remarks>
     [MethodImpl(Kernel.Compile)]
-    public static void Run<TKernel>(float* a, float* b, float* c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate)
+    public static void Run<TKernel>(float* a, nint rowA, nint colA, float* b, nint rowB, nint colB, float* c, nint ldc,
+        int m, int k, int n, bool accumulate)
         where TKernel : IMicroKernel
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
@@ -40,9 +43,6 @@ internal static unsafe class PackedGemm
             float* packedA = (float*)(((nint)pinned + 63) & ~(nint)63); // 64-byte aligned panels
             float* packedB = packedA + packedAFloats;
             float* edge = stackalloc float[12 * 32];
-            // op(a)[i, p] = a[i*rowA + p*colA]; op(b)[p, j] = b[p*rowB + j*colB].
-            nint rowA = transposeA ? 1 : k, colA = transposeA ? m : 1;
-            nint rowB = transposeB ? 1 : n, colB = transposeB ? k : 1;
             for (int jc = 0; jc < n; jc += GemmBlocking.N)
             {
                 int nc = Math.Min(GemmBlocking.N, n - jc);
@@ -61,16 +61,16 @@ internal static unsafe class PackedGemm
                             for (int ir = 0; ir < mc; ir += mr)
                             {
                                 int rows = Math.Min(mr, mc - ir);
-                                float* tile = c + (nint)(ic + ir) * n + jc + jr;
+                                float* tile = c + (ic + ir) * ldc + jc + jr;
                                 if (rows == mr && columns == nr)
                                 {
-                                    TKernel.Run(packedA + ir * kc, packedB + jr * kc, kc, tile, n, overwrite);
+                                    TKernel.Run(packedA + ir * kc, packedB + jr * kc, kc, tile, ldc, overwrite);
                                 }
                                 else
                                 {
                                     // Edge tile: compute the whole padded tile aside, keep the part inside C.
                                     TKernel.Run(packedA + ir * kc, packedB + jr * kc, kc, edge, nr, overwrite: true);
-                                    MergeEdge(edge, nr, tile, n, rows, columns, overwrite);
+                                    MergeEdge(edge, nr, tile, ldc, rows, columns, overwrite);
                                 }
                             }
                         }
@@ -146,11 +146,11 @@ internal static unsafe class PackedGemm
         }
     }
 
-    private static void MergeEdge(float* tile, int tileStride, float* c, int ldc, int rows, int columns, bool overwrite)
+    private static void MergeEdge(float* tile, int tileStride, float* c, nint ldc, int rows, int columns, bool overwrite)
     {
         for (int r = 0; r < rows; r++)
         {
-            float* source = tile + r * tileStride, target = c + (nint)r * ldc;
+            float* source = tile + r * tileStride, target = c + r * ldc;
             for (int j = 0; j < columns; j++) target[j] = overwrite ? source[j] : target[j] + source[j];
         }
     }

@@ -1,0 +1,123 @@
+using System.Threading;
+
+namespace ArenaGrad.Kernels.Gemm;
+
+/// <summary>Persistent worker threads that share one large matrix product with the calling thread, each taking a
+/// block of output rows or columns. Owned by an <see cref="Arena"/> made with
+/// <see cref="ArenaOptions.IntraOpThreads"/> above 1, and stopped when that arena is disposed or finalized.</summary>
+/// <remarks>
+/// The product is split over output elements only, never over k, and each element is computed from zero over the
+/// same k-blocks (<see cref="GemmProblem"/>), so any thread count gives the same bits as one thread.
+/// Workers wait on events that spin briefly before sleeping; a call allocates nothing. Each worker packs into its own
+/// thread-static buffer, so the B panel is packed once per thread that uses it: on two cores the duplicate packing
+/// is under 1% of the work above <see cref="MinimumWork"/>. The team never refers to its arena, so an arena that is
+/// never disposed can still be finalized (its finalizer stops the team).
+/// </remarks>
+internal sealed class GemmTeam : IDisposable
+{
+    /// <summary>Products with fewer multiply-adds than this run on the calling thread alone: waking a worker
+    /// costs microseconds, about what 2^21 multiply-adds take on one core.</summary>
+    public const long MinimumWork = 1L << 21;
+
+    /// <summary>Row blocks are multiples of every micro-kernel's rows (12 and 6) and column blocks of every
+    /// micro-kernel's columns (32, 16, 8, 4), so each thread's tiles are whole and aligned.</summary>
+    private const int RowAlignment = 12, ColumnAlignment = 32;
+
+    private readonly ManualResetEventSlim[] _start;
+    private readonly ManualResetEventSlim _finished = new(false);
+    private GemmProblem _problem;
+    private bool _splitRows;
+    private int _blockSize;
+    private int _running;
+    private volatile bool _stopped;
+
+    /// <summary>Starts <paramref name="threads"/> - 1 background workers; the caller is the remaining thread.</summary>
+    public GemmTeam(int threads)
+    {
+        Threads = threads;
+        _start = new ManualResetEventSlim[threads - 1];
+        for (int w = 0; w < _start.Length; w++)
+        {
+            _start[w] = new ManualResetEventSlim(false);
+            int part = w + 1;
+            var worker = new Thread(() => Work(part))
+            {
+                IsBackground = true, // never keeps the process alive
+                Name = $"ArenaGrad GEMM worker {part}",
+            };
+            worker.Start();
+        }
+    }
+
+    /// <summary>Threads that share a product, the caller included.</summary>
+    public int Threads { get; }
+
+    /// <summary>Runs <paramref name="problem"/>, split across the team when it is big enough to repay it.</summary>
+    public void Run(in GemmProblem problem)
+    {
+        int threads = Threads;
+        if ((long)problem.M * problem.N * problem.K < MinimumWork || !TrySplit(problem, threads))
+        {
+            problem.Run();
+            return;
+        }
+
+        Volatile.Write(ref _running, threads - 1);
+        foreach (ManualResetEventSlim start in _start) start.Set();
+        RunPart(0);
+        _finished.Wait();
+        _finished.Reset();
+    }
+
+    /// <summary>Ends the workers (each disposes its own start event on the way out). Safe to call more than once,
+    /// and from the arena's finalizer: the events are kept alive by the worker threads, not finalized before it.</summary>
+    public void Dispose()
+    {
+        if (_stopped) return;
+        _stopped = true;
+        foreach (ManualResetEventSlim start in _start) start.Set();
+        _finished.Dispose();
+    }
+
+    /// <summary>Splits the larger output dimension into aligned blocks, one per thread; false when that dimension is
+    /// too short to give every thread a block.</summary>
+    private bool TrySplit(in GemmProblem problem, int threads)
+    {
+        bool rows = problem.M >= problem.N;
+        int length = rows ? problem.M : problem.N, alignment = rows ? RowAlignment : ColumnAlignment;
+        int block = (length + threads - 1) / threads;
+        block = (block + alignment - 1) / alignment * alignment;
+        if (block * (threads - 1) >= length) return false; // the last thread would get nothing
+        _problem = problem;
+        _splitRows = rows;
+        _blockSize = block;
+        return true;
+    }
+
+    private void RunPart(int part)
+    {
+        GemmProblem problem = _problem;
+        int length = _splitRows ? problem.M : problem.N;
+        int start = Math.Min(length, part * _blockSize), end = Math.Min(length, start + _blockSize);
+        if (start == end) return;
+        if (_splitRows) problem.Rows(start, end).Run();
+        else problem.Columns(start, end).Run();
+    }
+
+    private void Work(int part)
+    {
+        ManualResetEventSlim start = _start[part - 1];
+        while (true)
+        {
+            start.Wait();
+            start.Reset();
+            if (_stopped)
+            {
+                start.Dispose();
+                return;
+            }
+            RunPart(part);
+            if (Interlocked.Decrement(ref _running) == 0) _finished.Set();
+        }
+    }
+}
