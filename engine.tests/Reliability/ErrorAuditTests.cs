@@ -81,7 +81,7 @@ public sealed class ErrorAuditTests
         new("amax of empty dim", (a, t) => a.Zeros([0, 3]).Max(0), Arg, "amax(): Expected reduction dim 0 to have non-zero size."),
         new("max of empty", (a, t) => a.Zeros([2, 0]).Max(), State, "max(): Expected reduction dim to be specified for input.numel() == 0."),
         new("item of empty", (a, t) => a.Zeros([0]).Item(), State, "a Tensor with 0 elements cannot be converted to Scalar"),
-        new("copy to short span", (a, t) => { t.CopyTo(new float[5]); return null; }, Arg, "Destination is too short."),
+        new("copy to short span", (a, t) => { t.CopyTo(new float[5]); return null; }, Arg, "CopyTo expects a destination of at least 6 elements (shape [2, 3]), but it has 5."),
 
         // ---- NaN and infinite scalars
         new("arange NaN step", (a, t) => a.Arange(0f, 10f, float.NaN), Arg, "step must be nonzero"),
@@ -101,7 +101,7 @@ public sealed class ErrorAuditTests
         new("default operand", (a, t) => t + default(Tensor), State, "This Tensor is default(Tensor)"),
         new("default weight", (a, t) => Functional.Linear(t, default), State, "This Tensor is default(Tensor)"),
         new("default in cat", (a, t) => Functional.Cat([t, default]), State, "This Tensor is default(Tensor)"),
-        new("default copy source", (a, t) => a.Ones([6]).CopyFrom(default), State, "This Tensor is default(Tensor)"),
+        new("default copy source", (a, t) => a.Ones([6]).CopyFrom(default(Tensor)), State, "This Tensor is default(Tensor)"),
         new("default gradient", (a, t) => { (t * 2f).Sum().Backward(default(Tensor)); return null; }, State, "This Tensor is default(Tensor)"),
         new("default size", (a, t) => default(Tensor).Size(0), State, "This Tensor is default(Tensor)"),
         new("foreign operand", (a, t) => t * Foreign(o => o.Ones([2, 3])), Arg, "Expected a tensor of this arena, but got one made by another arena."),

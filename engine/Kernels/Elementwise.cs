@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -197,13 +198,21 @@ internal static class Check
     internal const int MaxRank = 8;
 
     /// <summary>Throws unless got == expected.</summary>
+    /// <remarks>Inlined: every kernel call makes one to three of these, so the compare stays in the caller and
+    /// only a mismatch pays for a call (the names are constants, passed only on the throwing path).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void SameLength(int expected, int got, string expectedName, string gotName)
     {
         if (expected != got)
         {
-            throw new ArgumentException($"Length mismatch: expected {gotName}.Length == {expectedName} ({expected}), got {got}.", gotName);
+            ThrowLengthMismatch(expected, got, expectedName, gotName);
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [DoesNotReturn]
+    private static void ThrowLengthMismatch(int expected, int got, string expectedName, string gotName) =>
+        throw new ArgumentException($"Length mismatch: expected {gotName}.Length == {expectedName} ({expected}), got {got}.", gotName);
 
     /// <summary>Throws unless got &gt;= 0.</summary>
     internal static void NonNegative(int got, string name)

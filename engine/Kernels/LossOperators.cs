@@ -200,28 +200,28 @@ internal readonly struct BinaryCrossEntropyWithLogitsOperator : IBinaryOperator
     public float Invoke(float a, float b)
     {
         float m = MathF.Max(-a, 0f);
-        return (1f - b) * a + m + MathF.Log(MathF.Exp(-m) + MathF.Exp(-a - m));
+        return (1f - b) * a + m + Transcendentals.Log(Transcendentals.Exp(-m) + Transcendentals.Exp(-a - m));
     }
 
     /// <summary>(1 - t) x + m + log(exp(-m) + exp(-x - m))</summary>
     public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b)
     {
         Vector128<float> m = VectorCompat.Max(-a, Vector128<float>.Zero);
-        return (Vector128<float>.One - b) * a + m + Vector128.Log(Vector128.Exp(-m) + Vector128.Exp(-a - m));
+        return (Vector128<float>.One - b) * a + m + Transcendentals.Log(Transcendentals.Exp(-m) + Transcendentals.Exp(-a - m));
     }
 
     /// <summary>(1 - t) x + m + log(exp(-m) + exp(-x - m))</summary>
     public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b)
     {
         Vector256<float> m = VectorCompat.Max(-a, Vector256<float>.Zero);
-        return (Vector256<float>.One - b) * a + m + Vector256.Log(Vector256.Exp(-m) + Vector256.Exp(-a - m));
+        return (Vector256<float>.One - b) * a + m + Transcendentals.Log(Transcendentals.Exp(-m) + Transcendentals.Exp(-a - m));
     }
 
     /// <summary>(1 - t) x + m + log(exp(-m) + exp(-x - m))</summary>
     public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b)
     {
         Vector512<float> m = VectorCompat.Max(-a, Vector512<float>.Zero);
-        return (Vector512<float>.One - b) * a + m + Vector512.Log(Vector512.Exp(-m) + Vector512.Exp(-a - m));
+        return (Vector512<float>.One - b) * a + m + Transcendentals.Log(Transcendentals.Exp(-m) + Transcendentals.Exp(-a - m));
     }
 }
 
@@ -364,19 +364,19 @@ internal readonly struct BinaryCrossEntropyWithLogitsGradOperator(float divisor)
     private readonly float _divisor = divisor;
 
     /// <summary>(σ(x) - t) g / n</summary>
-    public float Invoke(float g, float a, float b) => (1f / (1f + MathF.Exp(-a)) - b) * g / _divisor;
+    public float Invoke(float g, float a, float b) => (Transcendentals.Sigmoid(a) - b) * g / _divisor;
 
     /// <summary>(σ(x) - t) g / n</summary>
     public Vector128<float> Invoke(Vector128<float> g, Vector128<float> a, Vector128<float> b) =>
-        (Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(-a)) - b) * g / Vector128.Create(_divisor);
+        (Transcendentals.Sigmoid(a) - b) * g / Vector128.Create(_divisor);
 
     /// <summary>(σ(x) - t) g / n</summary>
     public Vector256<float> Invoke(Vector256<float> g, Vector256<float> a, Vector256<float> b) =>
-        (Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-a)) - b) * g / Vector256.Create(_divisor);
+        (Transcendentals.Sigmoid(a) - b) * g / Vector256.Create(_divisor);
 
     /// <summary>(σ(x) - t) g / n</summary>
     public Vector512<float> Invoke(Vector512<float> g, Vector512<float> a, Vector512<float> b) =>
-        (Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-a)) - b) * g / Vector512.Create(_divisor);
+        (Transcendentals.Sigmoid(a) - b) * g / Vector512.Create(_divisor);
 }
 
 /// <summary>dt += -x g / n (a = x the logit, b = t the target), n the element count for the mean, 1 otherwise.</summary>
@@ -405,14 +405,14 @@ internal readonly struct CrossEntropyGradOperator(float weight, float shift) : I
     private readonly float _shift = shift;
 
     /// <summary>w (exp(logp) - ε/C)</summary>
-    public float Invoke(float x) => _weight * (MathF.Exp(x) - _shift);
+    public float Invoke(float x) => _weight * (Transcendentals.Exp(x) - _shift);
 
     /// <summary>w (exp(logp) - ε/C)</summary>
-    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(_weight) * (Vector128.Exp(x) - Vector128.Create(_shift));
+    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(_weight) * (Transcendentals.Exp(x) - Vector128.Create(_shift));
 
     /// <summary>w (exp(logp) - ε/C)</summary>
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(_weight) * (Vector256.Exp(x) - Vector256.Create(_shift));
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(_weight) * (Transcendentals.Exp(x) - Vector256.Create(_shift));
 
     /// <summary>w (exp(logp) - ε/C)</summary>
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(_weight) * (Vector512.Exp(x) - Vector512.Create(_shift));
+    public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(_weight) * (Transcendentals.Exp(x) - Vector512.Create(_shift));
 }

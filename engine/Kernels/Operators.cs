@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics;
 namespace ArenaGrad.Kernels;
 
 // One readonly struct per op; every Invoke is the same formula at a different width. Formulas that
-// need more than one line (tanh, pow) live once per width in the Operators helper class below.
+// need more than one line are written once over the lanes of Lanes.cs: exp, log, tanh and sigmoid in
+// Transcendentals.cs, pow in the Operators helper class below.
 
 /// <summary>Vector helpers shared by the operator structs (one copy per width).</summary>
 internal static class Operators
@@ -13,86 +14,25 @@ internal static class Operators
     // The helpers below are AggressiveInlining: without it tier-1 code (with or without PGO) calls them out of
     // line inside the loop and tanh over 2^20 floats took 2.3 ms instead of 0.95 ms (measured 2026-11-27).
 
-    /// <summary>Below this |x| tanh uses x - x^3/3 + 2x^5/15: (1 - t)/(1 + t) cancels badly there.</summary>
-    private const float TanhSeriesLimit = 0.0625f;
-
-    /// <summary>tanh(x) = sign(x) * (1 - t)/(1 + t), t = exp(-2|x|); odd series for small |x|.
-    /// t is in [0, 1], so ±inf and huge |x| give exactly ±1 and never NaN.</summary>
+    /// <summary>|x|^e = exp(e*log|x|) with the engine's own exp and log (<see cref="Transcendentals"/>), the same
+    /// bits at every width: 0 -> 0 or +inf through log 0 = -inf; sign of x kept for odd integer e; NaN for finite
+    /// x &lt; 0 when e is not an integer (-inf^e stays +inf or 0, as pow does); for e = ±inf or NaN, C's pow
+    /// conventions (pow(±1, ±inf) = 1, pow(1, NaN) = 1). Relative error about (|e ln|x|| + 2) ulp.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<float> Tanh(Vector128<float> x)
+    internal static TV PowGeneral<TV, TL>(TV x, float e, PowKind kind)
+        where TV : struct
+        where TL : struct, ILanes<TV>
     {
-        Vector128<float> ax = Vector128.Abs(x);
-        Vector128<float> t = Vector128.Exp(ax * Vector128.Create(-2f));
-        Vector128<float> large = (Vector128<float>.One - t) / (Vector128<float>.One + t);
-        Vector128<float> x2 = ax * ax;
-        Vector128<float> small = ax + ax * x2 * (x2 * Vector128.Create(2f / 15f) - Vector128.Create(1f / 3f));
-        return Vector128.CopySign(Vector128.ConditionalSelect(Vector128.LessThan(ax, Vector128.Create(TanhSeriesLimit)), small, large), x);
-    }
-
-    /// <summary>tanh(x), see the Vector128 overload.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Tanh(Vector256<float> x)
-    {
-        Vector256<float> ax = Vector256.Abs(x);
-        Vector256<float> t = Vector256.Exp(ax * Vector256.Create(-2f));
-        Vector256<float> large = (Vector256<float>.One - t) / (Vector256<float>.One + t);
-        Vector256<float> x2 = ax * ax;
-        Vector256<float> small = ax + ax * x2 * (x2 * Vector256.Create(2f / 15f) - Vector256.Create(1f / 3f));
-        return Vector256.CopySign(Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(TanhSeriesLimit)), small, large), x);
-    }
-
-    /// <summary>tanh(x), see the Vector128 overload.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Tanh(Vector512<float> x)
-    {
-        Vector512<float> ax = Vector512.Abs(x);
-        Vector512<float> t = Vector512.Exp(ax * Vector512.Create(-2f));
-        Vector512<float> large = (Vector512<float>.One - t) / (Vector512<float>.One + t);
-        Vector512<float> x2 = ax * ax;
-        Vector512<float> small = ax + ax * x2 * (x2 * Vector512.Create(2f / 15f) - Vector512.Create(1f / 3f));
-        return Vector512.CopySign(Vector512.ConditionalSelect(Vector512.LessThan(ax, Vector512.Create(TanhSeriesLimit)), small, large), x);
-    }
-
-    /// <summary>|x|^e = exp(e*log|x|) (0 -> 0 or +inf through log 0 = -inf); sign of x kept for odd
-    /// integer e; NaN for finite x &lt; 0 when e is not an integer (-inf^e stays +inf or 0, as pow does).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<float> PowGeneral(Vector128<float> x, float e, PowKind kind)
-    {
-        Vector128<float> r = Vector128.Exp(Vector128.Log(Vector128.Abs(x)) * Vector128.Create(e));
+        TV sign = TL.And(x, TL.CreateBits(unchecked((int)0x80000000)));
+        TV ax = TL.Xor(x, sign);
+        TV r = Transcendentals.Exp<TV, TL>(TL.Multiply(Transcendentals.Log<TV, TL>(ax), TL.Create(e)));
         return kind switch
         {
-            PowKind.OddInteger => Vector128.CopySign(r, x),
+            PowKind.OddInteger => TL.Or(r, sign),
             PowKind.EvenInteger => r,
-            _ => Vector128.ConditionalSelect(
-                Vector128.LessThan(x, Vector128<float>.Zero) & ~Vector128.IsNegativeInfinity(x), Vector128.Create(float.NaN), r),
-        };
-    }
-
-    /// <summary>|x|^e, see the Vector128 overload.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> PowGeneral(Vector256<float> x, float e, PowKind kind)
-    {
-        Vector256<float> r = Vector256.Exp(Vector256.Log(Vector256.Abs(x)) * Vector256.Create(e));
-        return kind switch
-        {
-            PowKind.OddInteger => Vector256.CopySign(r, x),
-            PowKind.EvenInteger => r,
-            _ => Vector256.ConditionalSelect(
-                Vector256.LessThan(x, Vector256<float>.Zero) & ~Vector256.IsNegativeInfinity(x), Vector256.Create(float.NaN), r),
-        };
-    }
-
-    /// <summary>|x|^e, see the Vector128 overload.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> PowGeneral(Vector512<float> x, float e, PowKind kind)
-    {
-        Vector512<float> r = Vector512.Exp(Vector512.Log(Vector512.Abs(x)) * Vector512.Create(e));
-        return kind switch
-        {
-            PowKind.OddInteger => Vector512.CopySign(r, x),
-            PowKind.EvenInteger => r,
-            _ => Vector512.ConditionalSelect(
-                Vector512.LessThan(x, Vector512<float>.Zero) & ~Vector512.IsNegativeInfinity(x), Vector512.Create(float.NaN), r),
+            PowKind.NonFinite => TL.Select(TL.EqualTo(float.IsNaN(e) ? x : ax, TL.Create(1f)), TL.Create(1f), r),
+            _ => TL.Select(
+                TL.And(TL.LessThan(x, TL.Create(0f)), TL.GreaterThan(x, TL.Create(float.NegativeInfinity))), TL.Create(float.NaN), r),
         };
     }
 
@@ -144,6 +84,9 @@ internal enum PowKind
 
     /// <summary>e = -0.5: 1/sqrt(x), so -0 gives -inf as PyTorch's rsqrt special case does (pow gives +inf).</summary>
     ReciprocalSqrt,
+
+    /// <summary>e = ±inf or NaN: C's pow conventions (pow(±1, ±inf) = 1, pow(1, NaN) = 1, pow(-2, inf) = inf).</summary>
+    NonFinite,
 }
 
 // ---------------------------------------------------------------- binary
@@ -250,64 +193,64 @@ internal readonly struct NegateOperator : IUnaryOperator
 internal readonly struct ExpOperator : IUnaryOperator
 {
     /// <summary>exp(x)</summary>
-    public float Invoke(float x) => MathF.Exp(x);
+    public float Invoke(float x) => Transcendentals.Exp(x);
 
     /// <summary>exp(x)</summary>
-    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x);
+    public Vector128<float> Invoke(Vector128<float> x) => Transcendentals.Exp(x);
 
     /// <summary>exp(x)</summary>
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x);
+    public Vector256<float> Invoke(Vector256<float> x) => Transcendentals.Exp(x);
 
     /// <summary>exp(x)</summary>
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x);
+    public Vector512<float> Invoke(Vector512<float> x) => Transcendentals.Exp(x);
 }
 
 /// <summary>y = log(x)</summary>
 internal readonly struct LogOperator : IUnaryOperator
 {
     /// <summary>log(x)</summary>
-    public float Invoke(float x) => MathF.Log(x);
+    public float Invoke(float x) => Transcendentals.Log(x);
 
     /// <summary>log(x)</summary>
-    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Log(x);
+    public Vector128<float> Invoke(Vector128<float> x) => Transcendentals.Log(x);
 
     /// <summary>log(x)</summary>
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Log(x);
+    public Vector256<float> Invoke(Vector256<float> x) => Transcendentals.Log(x);
 
     /// <summary>log(x)</summary>
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512.Log(x);
+    public Vector512<float> Invoke(Vector512<float> x) => Transcendentals.Log(x);
 }
 
 /// <summary>y = tanh(x)</summary>
 internal readonly struct TanhOperator : IUnaryOperator
 {
     /// <summary>tanh(x)</summary>
-    public float Invoke(float x) => MathF.Tanh(x);
+    public float Invoke(float x) => Transcendentals.Tanh(x);
 
     /// <summary>tanh(x)</summary>
-    public Vector128<float> Invoke(Vector128<float> x) => Operators.Tanh(x);
+    public Vector128<float> Invoke(Vector128<float> x) => Transcendentals.Tanh(x);
 
     /// <summary>tanh(x)</summary>
-    public Vector256<float> Invoke(Vector256<float> x) => Operators.Tanh(x);
+    public Vector256<float> Invoke(Vector256<float> x) => Transcendentals.Tanh(x);
 
     /// <summary>tanh(x)</summary>
-    public Vector512<float> Invoke(Vector512<float> x) => Operators.Tanh(x);
+    public Vector512<float> Invoke(Vector512<float> x) => Transcendentals.Tanh(x);
 }
 
-/// <summary>y = 1/(1+exp(-x)); exp overflowing to +inf gives 0, never NaN.</summary>
+/// <summary>y = 1/(1+exp(-x)), as exp(x)/(1+exp(x)) for x &lt; 0: ±inf give 1 and 0, never NaN.</summary>
 internal readonly struct SigmoidOperator : IUnaryOperator
 {
     /// <summary>1/(1+exp(-x))</summary>
-    public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
+    public float Invoke(float x) => Transcendentals.Sigmoid(x);
 
     /// <summary>1/(1+exp(-x))</summary>
-    public Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(-x));
+    public Vector128<float> Invoke(Vector128<float> x) => Transcendentals.Sigmoid(x);
 
     /// <summary>1/(1+exp(-x))</summary>
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
+    public Vector256<float> Invoke(Vector256<float> x) => Transcendentals.Sigmoid(x);
 
     /// <summary>1/(1+exp(-x))</summary>
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-x));
+    public Vector512<float> Invoke(Vector512<float> x) => Transcendentals.Sigmoid(x);
 }
 
 /// <summary>y = max(x, 0); NaN stays NaN (IEEE maximum).</summary>
@@ -394,6 +337,7 @@ internal readonly struct PowOperator : IUnaryOperator
             0.5f => PowKind.Sqrt,
             -1f => PowKind.Reciprocal,
             -0.5f => PowKind.ReciprocalSqrt,
+            _ when !float.IsFinite(exponent) => PowKind.NonFinite,
             _ when float.IsInteger(exponent) => float.IsOddInteger(exponent) ? PowKind.OddInteger : PowKind.EvenInteger,
             _ => PowKind.Fractional,
         };
@@ -402,7 +346,7 @@ internal readonly struct PowOperator : IUnaryOperator
     /// <summary>The exponent e.</summary>
     public float Exponent => _e;
 
-    /// <summary>x^e (MathF.Pow has the same special values as the vector path's fix-ups).</summary>
+    /// <summary>x^e</summary>
     public float Invoke(float x) => _kind switch
     {
         PowKind.One => 1f,
@@ -411,7 +355,7 @@ internal readonly struct PowOperator : IUnaryOperator
         PowKind.Sqrt => MathF.Sqrt(x),
         PowKind.Reciprocal => 1f / x,
         PowKind.ReciprocalSqrt => 1f / MathF.Sqrt(x),
-        _ => MathF.Pow(x, _e),
+        _ => Operators.PowGeneral<float, ScalarLanes>(x, _e, _kind),
     };
 
     /// <summary>x^e</summary>
@@ -423,7 +367,7 @@ internal readonly struct PowOperator : IUnaryOperator
         PowKind.Sqrt => Vector128.Sqrt(x),
         PowKind.Reciprocal => Vector128<float>.One / x,
         PowKind.ReciprocalSqrt => Vector128<float>.One / Vector128.Sqrt(x),
-        _ => Operators.PowGeneral(x, _e, _kind),
+        _ => Operators.PowGeneral<Vector128<float>, Lanes128>(x, _e, _kind),
     };
 
     /// <summary>x^e</summary>
@@ -435,7 +379,7 @@ internal readonly struct PowOperator : IUnaryOperator
         PowKind.Sqrt => Vector256.Sqrt(x),
         PowKind.Reciprocal => Vector256<float>.One / x,
         PowKind.ReciprocalSqrt => Vector256<float>.One / Vector256.Sqrt(x),
-        _ => Operators.PowGeneral(x, _e, _kind),
+        _ => Operators.PowGeneral<Vector256<float>, Lanes256>(x, _e, _kind),
     };
 
     /// <summary>x^e</summary>
@@ -447,7 +391,7 @@ internal readonly struct PowOperator : IUnaryOperator
         PowKind.Sqrt => Vector512.Sqrt(x),
         PowKind.Reciprocal => Vector512<float>.One / x,
         PowKind.ReciprocalSqrt => Vector512<float>.One / Vector512.Sqrt(x),
-        _ => Operators.PowGeneral(x, _e, _kind),
+        _ => Operators.PowGeneral<Vector512<float>, Lanes512>(x, _e, _kind),
     };
 }
 

@@ -232,7 +232,7 @@ internal static unsafe class Reductions
                         s = PairwiseSum.Sum(new UnarySource<ExpShiftOperator>(new(m), pr), (nuint)dim);
                     }
 
-                    Elementwise.Unary(new LogSoftmaxOperator(m, MathF.Log(s)), row, dst);
+                    Elementwise.Unary(new LogSoftmaxOperator(m, Transcendentals.Log(s)), row, dst);
                 }
                 else
                 {
@@ -279,7 +279,7 @@ internal static unsafe class Reductions
                     Span<float> yr = y.Slice(at, width);
                     if (width < 16)
                     {
-                        for (int j = 0; j < width; j++) yr[j] = log ? (xr[j] - m[j]) - s[j] : MathF.Exp(xr[j] - m[j]) / s[j];
+                        for (int j = 0; j < width; j++) yr[j] = log ? (xr[j] - m[j]) - s[j] : Transcendentals.Exp(xr[j] - m[j]) / s[j];
                     }
                     else if (log)
                     {
@@ -356,7 +356,7 @@ internal static unsafe class Reductions
                     Span<float> dr = dx.Slice(at, width);
                     for (int j = 0; j < width; j++)
                     {
-                        dr[j] += log ? gr[j] - MathF.Exp(yr[j]) * s[j] : yr[j] * (gr[j] - s[j]);
+                        dr[j] += log ? gr[j] - Transcendentals.Exp(yr[j]) * s[j] : yr[j] * (gr[j] - s[j]);
                     }
                 }
             }
@@ -557,16 +557,16 @@ internal readonly unsafe struct ReducedRows : IRowSource
 internal readonly struct ExpDifferenceOperator : IBinaryOperator
 {
     /// <summary>exp(a - b)</summary>
-    public float Invoke(float a, float b) => MathF.Exp(a - b);
+    public float Invoke(float a, float b) => Transcendentals.Exp(a - b);
 
     /// <summary>exp(a - b)</summary>
-    public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Exp(a - b);
+    public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Transcendentals.Exp(a - b);
 
     /// <summary>exp(a - b)</summary>
-    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Exp(a - b);
+    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Transcendentals.Exp(a - b);
 
     /// <summary>exp(a - b)</summary>
-    public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Exp(a - b);
+    public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Transcendentals.Exp(a - b);
 }
 
 /// <summary>y = exp(x - shift) (softmax numerator, shift = row max).</summary>
@@ -575,16 +575,16 @@ internal readonly struct ExpShiftOperator(float shift) : IUnaryOperator
     private readonly float _shift = shift;
 
     /// <summary>exp(x - shift)</summary>
-    public float Invoke(float x) => MathF.Exp(x - _shift);
+    public float Invoke(float x) => Transcendentals.Exp(x - _shift);
 
     /// <summary>exp(x - shift)</summary>
-    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x - Vector128.Create(_shift));
+    public Vector128<float> Invoke(Vector128<float> x) => Transcendentals.Exp(x - Vector128.Create(_shift));
 
     /// <summary>exp(x - shift)</summary>
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x - Vector256.Create(_shift));
+    public Vector256<float> Invoke(Vector256<float> x) => Transcendentals.Exp(x - Vector256.Create(_shift));
 
     /// <summary>exp(x - shift)</summary>
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x - Vector512.Create(_shift));
+    public Vector512<float> Invoke(Vector512<float> x) => Transcendentals.Exp(x - Vector512.Create(_shift));
 }
 
 /// <summary>y = (x - max) - lse (log_softmax, lse = log Σ exp(x - max)).</summary>
@@ -630,14 +630,14 @@ internal readonly struct LogSoftmaxBackOperator(float s) : IBinaryOperator
     private readonly float _s = s;
 
     /// <summary>g - exp(y) * s</summary>
-    public float Invoke(float a, float b) => a - MathF.Exp(b) * _s;
+    public float Invoke(float a, float b) => a - Transcendentals.Exp(b) * _s;
 
     /// <summary>g - exp(y) * s</summary>
-    public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a - Vector128.Exp(b) * Vector128.Create(_s);
+    public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a - Transcendentals.Exp(b) * Vector128.Create(_s);
 
     /// <summary>g - exp(y) * s</summary>
-    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a - Vector256.Exp(b) * Vector256.Create(_s);
+    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a - Transcendentals.Exp(b) * Vector256.Create(_s);
 
     /// <summary>g - exp(y) * s</summary>
-    public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a - Vector512.Exp(b) * Vector512.Create(_s);
+    public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a - Transcendentals.Exp(b) * Vector512.Create(_s);
 }

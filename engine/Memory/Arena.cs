@@ -32,6 +32,7 @@ public sealed unsafe partial class Arena : IDisposable
 {
     // Tensor table columns (index = slot).
     private NativeList<nint> _values;      // float*
+    private int _slotCapacity;             // every slot column and flag has room for this many slots (GrowSlots)
     private NativeList<int> _gradientSlot; // slot whose values are this tensor's gradient (what .Grad returns), -1 if none
     private NativeList<int> _length;       // element count
     private NativeList<ulong> _generation; // 64-bit: at one tensor per nanosecond it would take 584 years to wrap
@@ -153,6 +154,7 @@ public sealed unsafe partial class Arena : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
+        PrepareDispose(); // a frozen arena unfreezes (refused while borrowed), a pooled one is claimed, borrows are released
         CheckUse();
         _disposed = true;
         Volatile.Write(ref _ownerThread, DisposedOwner);
@@ -167,6 +169,7 @@ public sealed unsafe partial class Arena : IDisposable
     private void FreeNativeMemory()
     {
         GemmTeam?.Dispose();
+        _slotCapacity = 0;
         _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
         _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _noGradView.Free(); _gradientLive.Free(); _backwardReached.Free();
@@ -194,13 +197,13 @@ public sealed unsafe partial class Arena : IDisposable
         _openScopes.Count--;
         _floats.Rewind(marks.Floats);
         RewindTables(marks.Slots, marks.Tape, marks.Operands, marks.GradientFloats);
+        if (_pinnedSources > 0) ReleaseDeadBorrows(); // frozen arenas whose borrowed views all ended with this scope
     }
 
     /// <summary>O(1): rewinds every column and stack. Stale handles are caught by index &gt;= count or by generation.</summary>
     private void RewindTables(int slots, int tape, int operands, long gradientFloats)
     {
-        _values.Count = _gradientSlot.Count = _length.Count = _generation.Count = slots;
-        _producer.Count = _versionOwner.Count = _version.Count = slots;
+        SetSlotCount(slots);
         _tape.Count = tape;
         _operands.Count = operands;
         _gradientFloats = gradientFloats;
@@ -250,25 +253,64 @@ public sealed unsafe partial class Arena : IDisposable
     {
         CheckUse();
         long length = ShapeMath.CheckedNumel(shape);
-        long valueFloats = sharedValues == 0 ? RoundUp(length) : 0;
-        long gradientFloats = requiresGrad ? RoundUp(length) : 0;
+        return NewSlotOfValidShape(shape, (int)length, requiresGrad, sharedValues, versionOwner);
+    }
+
+    /// <summary>A new slot of <paramref name="input"/>'s shape (elementwise results). The caller validated the
+    /// input's handle, which also checked the owner thread; the shape is valid because the input has it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int NewSlotLike(int input, bool requiresGrad) =>
+        NewSlotOfValidShape(ShapeOf(input), _length[input], requiresGrad, 0, -1);
+
+    /// <summary><see cref="NewSlot"/> for a shape already known valid with <paramref name="length"/> elements, from
+    /// a caller that already checked the owner thread (by validating a handle). The value slot and the gradient
+    /// slot are written in one pass after one capacity check.</summary>
+    internal int NewSlotOfValidShape(ReadOnlySpan<int> shape, int length, bool requiresGrad, nint sharedValues, int versionOwner)
+    {
+        long rounded = RoundUp(length);
+        long valueFloats = sharedValues == 0 ? rounded : 0;
+        long gradientFloats = requiresGrad ? rounded : 0;
+        // The only step that can fail on a full arena comes first, so a refusal changes nothing.
         float* block = valueFloats + gradientFloats > 0 ? _floats.Allocate(valueFloats + gradientFloats) : null;
-        float* values = sharedValues != 0 ? (float*)sharedValues : block;
-        int slot = AddSlot(shape, (int)length, values);
+        int slot = _values.Count;
+        int count = requiresGrad ? slot + 2 : slot + 1;
+        if (count > _slotCapacity) GrowSlots(count);
+        WriteSlot(slot, shape, length, sharedValues != 0 ? (float*)sharedValues : block);
         if (versionOwner >= 0) _versionOwner[slot] = versionOwner;
-        if (requiresGrad) AttachGradient(slot, block + valueFloats);
+        if (requiresGrad)
+        {
+            int gradientSlot = slot + 1;
+            WriteSlot(gradientSlot, shape, length, block + valueFloats);
+            _gradientSlot[slot] = gradientSlot;
+            _requiresGrad.Set(slot, true);
+            _gradientFloats += gradientFloats;
+        }
+        SetSlotCount(count);
         return slot;
     }
 
+    /// <summary>Appends one slot (a leaf of its own values; no gradient).</summary>
     private int AddSlot(ReadOnlySpan<int> shape, int length, float* values)
     {
-        int slot = _values.Add((nint)values);
-        _gradientSlot.Add(-1);
-        _length.Add(length);
-        _generation.Add(_nextGeneration++);
-        _producer.Add(-1);
-        _versionOwner.Add(slot);
-        _version.Add(0);
+        int slot = _values.Count;
+        if (slot + 1 > _slotCapacity) GrowSlots(slot + 1);
+        WriteSlot(slot, shape, length, values);
+        SetSlotCount(slot + 1);
+        return slot;
+    }
+
+    /// <summary>Writes row <paramref name="slot"/> of every column: a contiguous leaf that requires no grad. The
+    /// caller made room (<see cref="GrowSlots"/>) and sets the count afterwards (<see cref="SetSlotCount"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void WriteSlot(int slot, ReadOnlySpan<int> shape, int length, float* values)
+    {
+        _values[slot] = (nint)values;
+        _gradientSlot[slot] = -1;
+        _length[slot] = length;
+        _generation[slot] = _nextGeneration++;
+        _producer[slot] = -1;
+        _versionOwner[slot] = slot;
+        _version[slot] = 0;
         ref TensorLayout layout = ref _layouts[slot];
         layout.Rank = shape.Length;
         int stride = 1;
@@ -283,7 +325,27 @@ public sealed unsafe partial class Arena : IDisposable
         _retainsGrad.Set(slot, false);
         _noGradView.Set(slot, false);
         _gradientLive.Set(slot, false);
-        return slot;
+    }
+
+    /// <summary>Makes room for <paramref name="needed"/> slots in every column and flag at once, so that making a
+    /// slot costs one capacity check instead of one per column.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void GrowSlots(int needed)
+    {
+        int capacity = Math.Max(Math.Max(64, needed), _slotCapacity * 2);
+        _values.EnsureCapacity(capacity); _gradientSlot.EnsureCapacity(capacity); _length.EnsureCapacity(capacity);
+        _generation.EnsureCapacity(capacity); _producer.EnsureCapacity(capacity); _versionOwner.EnsureCapacity(capacity);
+        _version.EnsureCapacity(capacity); _layouts.EnsureCapacity(capacity);
+        _requiresGrad.EnsureCapacity(capacity); _isLeaf.EnsureCapacity(capacity); _retainsGrad.EnsureCapacity(capacity);
+        _noGradView.EnsureCapacity(capacity); _gradientLive.EnsureCapacity(capacity);
+        _slotCapacity = capacity;
+    }
+
+    /// <summary>Sets the length of every slot column (making slots, and rewinding them).</summary>
+    private void SetSlotCount(int count)
+    {
+        _values.Count = _gradientSlot.Count = _length.Count = _generation.Count = count;
+        _producer.Count = _versionOwner.Count = _version.Count = count;
     }
 
     /// <summary>Gives <paramref name="slot"/> a gradient buffer and the slot that views it.</summary>
@@ -391,6 +453,7 @@ public sealed unsafe partial class Arena : IDisposable
         int owner = Volatile.Read(ref _ownerThread);
         if (owner == current) return;
         if (owner == DisposedOwner) ThrowIfDisposed();
+        if (owner is FrozenOwner or PooledOwner) ThrowFrozenOrPooled(owner);
         if (owner == Unowned)
         {
             owner = Interlocked.CompareExchange(ref _ownerThread, current, Unowned);

@@ -22,9 +22,25 @@ internal struct BitColumn
     public void Set(int index, bool value)
     {
         int word = index >> 6;
-        while (word >= _words.Count) _words.Add(0);
-        if (value) _words[word] |= 1UL << index;
-        else _words[word] &= ~(1UL << index);
+        if (word >= _words.Count) AddWords(word + 1);
+        ref ulong bits = ref _words[word];
+        ulong mask = 1UL << index;
+        bits = value ? bits | mask : bits & ~mask;
+    }
+
+    /// <summary>Makes room for bits 0 to <paramref name="count"/> - 1, so that setting them never grows the column.</summary>
+    public void EnsureCapacity(int count)
+    {
+        int words = (int)(((long)count + 63) >> 6);
+        if (words > _words.Count) AddWords(words);
+    }
+
+    /// <summary>Appends zero words until there are <paramref name="words"/> (off the inlined path of Set).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddWords(int words)
+    {
+        _words.EnsureCapacity(words);
+        while (_words.Count < words) _words.Add(0);
     }
 
     /// <summary>Clears every bit (one pass over the words: a slot count / 64 stores).</summary>

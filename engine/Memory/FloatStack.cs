@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace ArenaGrad.Memory;
 
 /// <summary>A position in a <see cref="FloatStack"/>: everything allocated after it is released by
-/// <see cref="FloatStack.Rewind"/>.</summary>
-internal readonly record struct FloatStackMark(int Block, long Offset);
+/// <see cref="FloatStack.Rewind"/>. <paramref name="FloatsBelow"/> is the capacity of the blocks below
+/// <paramref name="Block"/>, so that the floats in use are known in O(1).</summary>
+internal readonly record struct FloatStackMark(int Block, long Offset, long FloatsBelow);
 
 /// <summary>Stack (bump) allocator of 64-byte-aligned float buffers in native blocks.</summary>
 /// <remarks>
@@ -19,6 +20,7 @@ internal unsafe struct FloatStack
     private NativeList<Block> _blocks;
     private int _block;    // block the next allocation tries first
     private long _offset;  // floats used in that block
+    private long _floatsBelow; // capacity of the blocks below _block (in use, tails included)
     private readonly long _blockFloats;
     private readonly long _maxBytes;
     private long _nextSerial;      // creation number of the next block (see RewindAndReleaseBlocksSince)
@@ -30,16 +32,8 @@ internal unsafe struct FloatStack
     /// <summary>Number of native blocks reserved so far.</summary>
     public readonly int BlockCount => _blocks.Count;
 
-    /// <summary>Floats in use below the current top.</summary>
-    public readonly long UsedFloats
-    {
-        get
-        {
-            long used = _offset;
-            for (int i = 0; i < _block && i < _blocks.Count; i++) used += _blocks[i].Capacity;
-            return used;
-        }
-    }
+    /// <summary>Floats in use below the current top (the unused tails of blocks below it included).</summary>
+    public readonly long UsedFloats => _floatsBelow + _offset;
 
     private struct Block
     {
@@ -64,13 +58,15 @@ internal unsafe struct FloatStack
     }
 
     /// <summary>The current top, to rewind to later.</summary>
-    public readonly FloatStackMark Mark => new(_block, _offset);
+    public readonly FloatStackMark Mark => new(_block, _offset, _floatsBelow);
 
     /// <summary>Releases everything allocated after <paramref name="mark"/>.</summary>
     public void Rewind(FloatStackMark mark)
     {
+        NotePeak(); // use only grows between rewinds, so its maximum is seen just before one
         _block = mark.Block;
         _offset = mark.Offset;
+        _floatsBelow = mark.FloatsBelow; // blocks below the mark's block have not moved since (new ones go above the top)
     }
 
     /// <summary>Reserves <paramref name="count"/> floats (uninitialised, 64-byte aligned).</summary>
@@ -90,6 +86,7 @@ internal unsafe struct FloatStack
         int next = _block < _blocks.Count ? _block + 1 : _block;
         if (next < _blocks.Count && _blocks[next].Capacity >= rounded)
         {
+            _floatsBelow += _blocks[_block].Capacity; // next < Count means next == _block + 1: the current block goes below
             _block = next;
             _offset = rounded;
             return _blocks[next].Start;
@@ -115,6 +112,7 @@ internal unsafe struct FloatStack
         if (start == null) throw ArenaCapacityException.SystemRefused(bytes, ReservedBytes, _maxBytes);
         var block = new Block { Start = start, Capacity = capacity, Serial = _nextSerial++ };
         NativeMemoryStats.Allocated(bytes);
+        if (next != _block) _floatsBelow += _blocks[_block].Capacity; // leaving the current block (read before the insert)
         _blocks.Add(block);
         // Move the new block to position `next` so that it becomes the current one.
         for (int i = _blocks.Count - 1; i > next; i--) _blocks[i] = _blocks[i - 1];
@@ -167,6 +165,35 @@ internal unsafe struct FloatStack
         _nextSerial = serial;
     }
 
+    private long _peakUsedFloats;
+
+    /// <summary>The most floats ever in use below the top (since the last <see cref="ResetPeak"/>).</summary>
+    public readonly long PeakUsedFloats => Math.Max(_peakUsedFloats, UsedFloats);
+
+    /// <summary>Starts the high-water mark again from what is in use now.</summary>
+    public void ResetPeak() => _peakUsedFloats = UsedFloats;
+
+    private void NotePeak()
+    {
+        long used = UsedFloats;
+        if (used > _peakUsedFloats) _peakUsedFloats = used;
+    }
+
+    /// <summary>Frees blocks above the top (they hold nothing), last first, until <see cref="ReservedBytes"/> is at
+    /// most <paramref name="maxBytes"/> or no free block is left.</summary>
+    public void TrimFreeBlocks(long maxBytes)
+    {
+        int firstFree = _offset == 0 ? _block : _block + 1;
+        while (ReservedBytes > maxBytes && _blocks.Count > firstFree)
+        {
+            Block block = _blocks[_blocks.Count - 1];
+            NativeMemory.AlignedFree(block.Start);
+            NativeMemoryStats.Freed(block.Capacity * sizeof(float));
+            ReservedBytes -= block.Capacity * sizeof(float);
+            _blocks.Count--;
+        }
+    }
+
     /// <summary>Frees every block.</summary>
     public void Free()
     {
@@ -178,6 +205,7 @@ internal unsafe struct FloatStack
         _blocks.Free();
         _block = 0;
         _offset = 0;
+        _floatsBelow = 0;
         ReservedBytes = 0;
     }
 }

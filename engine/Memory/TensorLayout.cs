@@ -47,6 +47,13 @@ internal unsafe struct LayoutColumn
         }
     }
 
+    /// <summary>Allocates the chunks that hold layouts 0 to <paramref name="count"/> - 1.</summary>
+    public void EnsureCapacity(int count)
+    {
+        if (count > 0 && ((count - 1) >> ChunkShift) >= _chunks.Count) AddChunks((count - 1) >> ChunkShift);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void AddChunks(int lastChunk)
     {
         while (_chunks.Count <= lastChunk)

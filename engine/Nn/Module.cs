@@ -99,6 +99,7 @@ public abstract class Module
             using (arena.NoGrad()) parameter.CopyFrom(source);
             return;
         }
+        arena.ThrowIfReadOnly(parameter.Slot, "loaded into"); // a view borrowed from a frozen arena
         source.AsSpanUnsafely().CopyTo(parameter.AsSpanUnsafely());
         arena.BumpVersion(parameter.Slot); // an in-place change, as copy_ is: backward catches graphs that saved the old values
     }

@@ -125,7 +125,7 @@ public static partial class Functional
             ReadOnlySpan<float> row = values.Slice(n * classes, classes);
             // log_softmax(row) = (x - max) - log Σ exp(x - max), evaluated as Reductions.Softmax does.
             float max = Reductions.Max(row);
-            float logSum = MathF.Log(LossKernels.SumOf(new ExpShiftOperator(max), row));
+            float logSum = Transcendentals.Log(LossKernels.SumOf(new ExpShiftOperator(max), row));
             var logSoftmax = new LogSoftmaxOperator(max, logSum);
             if (saved >= 0) Elementwise.Unary(logSoftmax, row, logProbabilities.Slice(n * classes, classes));
             int t = targets[n];

@@ -89,7 +89,7 @@ public readonly partial struct Tensor
         Arena arena = Arena;
         int x = _slot;
         bool record = arena.ShouldRecord(x);
-        int y = arena.NewSlot(arena.ShapeOf(x), record);
+        int y = arena.NewSlotLike(x, record);
         Elementwise.Unary(kernel, arena.Values(x), arena.Values(y));
         if (record) arena.Record(new Instruction(op, y, x) { Scalar0 = scalar0, Scalar1 = scalar1 });
         return arena.Handle(y);
@@ -100,10 +100,13 @@ public readonly partial struct Tensor
     {
         Arena arena = a.Arena;
         int sa = a._slot, sb = arena.OwnSlot(b);
-        Span<int> shape = stackalloc int[TensorLayout.MaxRank];
-        shape = shape[..ShapeMath.BroadcastShape(arena.ShapeOf(sa), arena.ShapeOf(sb), shape)];
+        ReadOnlySpan<int> aShape = arena.ShapeOf(sa), bShape = arena.ShapeOf(sb);
+        Span<int> broadcast = stackalloc int[TensorLayout.MaxRank];
+        bool sameShape = aShape.SequenceEqual(bShape);
+        ReadOnlySpan<int> shape = sameShape ? aShape : broadcast[..ShapeMath.BroadcastShape(aShape, bShape, broadcast)];
         bool record = arena.ShouldRecord(sa, sb);
-        int y = arena.NewSlot(shape, record);
+        // Equal shapes (the common case) are valid as they are; a broadcast shape is checked (its count can pass 2^31).
+        int y = sameShape ? arena.NewSlotLike(sa, record) : arena.NewSlot(shape, record);
         Span<float> result = arena.Values(y);
         ReadOnlySpan<float> av = arena.Values(sa), bv = arena.Values(sb);
         if (av.Length == result.Length && bv.Length == result.Length) Elementwise.Binary(kernel, av, bv, result);

@@ -61,6 +61,7 @@ public readonly partial struct Tensor
 
     private void BeginInPlace(Arena arena)
     {
+        arena.ThrowIfReadOnly(_slot, "modified in place");
         if (arena.IsGradEnabled && arena.IsNoGradView(_slot))
             throw new InvalidOperationException(NoGradViewInPlaceMessage);
         if (arena.IsGradEnabled && arena.RequiresGrad(_slot))

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ArenaGrad.Memory;
 using ArenaGrad.Tape;
 
@@ -144,10 +145,8 @@ public sealed unsafe partial class Arena
     /// <summary>The slot of a handle that must belong to this arena.</summary>
     internal int OwnSlot(Tensor tensor)
     {
-        int slot = tensor.Slot;
-        if (!ReferenceEquals(tensor.Owner, this))
-            throw new ArgumentException("Expected a tensor of this arena, but got one made by another arena.");
-        return slot;
+        if (!ReferenceEquals(tensor.Owner, this)) return ForeignSlot(tensor); // a borrowed frozen tensor, or an error
+        return tensor.Slot;
     }
 
     private void CheckSavedVersions(int instructionIndex)
@@ -160,11 +159,19 @@ public sealed unsafe partial class Arena
         CheckVersion(instructionIndex, instruction.Saved, instruction.VersionSaved);
     }
 
+    /// <summary>Refuses a saved tensor changed in place since it was recorded. The compare is inlined (five per
+    /// instruction); only a mismatch calls out to build the message.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckVersion(int instructionIndex, int input, int recordedVersion)
     {
-        if (input < 0 || recordedVersion < 0) return; // -1: the rule does not read it
+        // -1: the rule does not read it (a recorded version is -1 whenever its slot is -1).
+        if (recordedVersion >= 0 && VersionOf(input) != recordedVersion) ThrowModifiedInPlace(instructionIndex, input, recordedVersion);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowModifiedInPlace(int instructionIndex, int input, int recordedVersion)
+    {
         int now = VersionOf(input);
-        if (now == recordedVersion) return;
         string what = ShapeMath.TorchTypeAndShape(ShapeOf(input));
         string producer = _producer[input] >= 0 ? $", which is output 0 of {GradFnNameOf(_producer[input])}," : "";
         throw new InvalidOperationException(

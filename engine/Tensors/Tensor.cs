@@ -123,7 +123,11 @@ public readonly partial struct Tensor : IEquatable<Tensor>
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph " +
                 "that doesn't require differentiation use var_no_grad = var.detach().");
         }
-        if (requiresGrad) arena.EnsureGradient(_slot);
+        if (requiresGrad)
+        {
+            arena.ThrowIfReadOnly(_slot, "made to require grad"); // an optimizer would then write the shared values
+            arena.EnsureGradient(_slot);
+        }
         else arena.SetRequiresGradFlag(_slot, false);
         return this;
     }
@@ -156,8 +160,19 @@ public readonly partial struct Tensor : IEquatable<Tensor>
     /// <summary>Copies the values out, row-major. Allocates (not for hot paths; see <see cref="CopyTo"/>).</summary>
     public float[] ToArray() => Arena.Values(_slot).ToArray();
 
-    /// <summary>Copies the values, row-major, into <paramref name="destination"/>.</summary>
-    public void CopyTo(Span<float> destination) => Arena.Values(_slot).CopyTo(destination);
+    /// <summary>Copies the values, row-major, into the first <see cref="Count"/> elements of <paramref name="destination"/>
+    /// (the rest is left as it was, as <see cref="Span{T}.CopyTo"/> does). Allocates nothing.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="Count"/>.</exception>
+    public void CopyTo(Span<float> destination)
+    {
+        Arena arena = Arena;
+        Span<float> values = arena.Values(_slot);
+        if (destination.Length < values.Length)
+            throw new ArgumentException(
+                $"CopyTo expects a destination of at least {values.Length} elements (shape {ShapeMath.Format(arena.ShapeOf(_slot))}), but it has {destination.Length}.",
+                nameof(destination));
+        values.CopyTo(destination);
+    }
 
     /// <summary>The value of a one-element tensor (<c>item()</c>).</summary>
     public float Item()

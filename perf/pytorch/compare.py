@@ -2,6 +2,8 @@
 """Runs the ArenaGrad benchmark workloads in PyTorch, single-threaded, and reports medians.
 
 Workloads (the same as perf/ArenaGrad.Benchmarks):
+  op_chain_w0                W0: 100 elementwise ops on 16 floats that require grad (y + x, y * 0.5, tanh, y * x,
+                             25 times), y.backward(ones), x.grad = None; reported per op (median / 100)
   mlp_inference_batch1       MLP 32-64-64-4 with tanh, batch 1, under torch.no_grad()
   tanh_forward_backward_1m   y = x.tanh() over 2**20 floats (x requires grad), y.backward(ones), x.grad = None
   mlp_training_step_batch32  MLP 32-64-64-4 with tanh, batch 32, cross-entropy, backward, SGD under no_grad,
@@ -41,6 +43,7 @@ import torch  # noqa: E402  (after the thread pins above)
 import torch.nn.functional as F  # noqa: E402
 
 BDN_NAMES = {
+    "op_chain_w0": "OpChainForwardBackward",
     "mlp_inference_batch1": "MlpInferenceBatch1",
     "tanh_forward_backward_1m": "TanhForwardBackward1M",
     "mlp_training_step_batch32": "MlpTrainingStepBatch32",
@@ -76,6 +79,28 @@ def linear_params(in_features, out_features):
     w = torch.empty(out_features, in_features).uniform_(-bound, bound).requires_grad_()
     b = torch.empty(out_features).uniform_(-bound, bound).requires_grad_()
     return w, b
+
+
+OP_CHAIN_OPS = 100
+
+
+def make_op_chain():
+    x = torch.randn(16, requires_grad=True)
+    ones = torch.ones(16)
+
+    def run():
+        y = x
+        for _ in range(OP_CHAIN_OPS // 4):
+            y = y + x
+            y = y * 0.5
+            y = y.tanh()
+            y = y * x
+        y.backward(ones)
+        value = x.grad[0].item()
+        x.grad = None
+        return value
+
+    return run
 
 
 def make_mlp_inference():
@@ -244,33 +269,37 @@ def main():
 
     torch.set_num_threads(1)
     torch.manual_seed(42)
+    # (name, run, repetitions, warm-up calls, operations per call: the median is divided by it, as BenchmarkDotNet's
+    # OperationsPerInvoke divides ArenaGrad's)
     workloads = [
-        ("mlp_inference_batch1", make_mlp_inference(), args.repetitions or 20000, 2000),
-        ("tanh_forward_backward_1m", make_tanh_forward_backward(), args.repetitions or 300, 30),
-        ("mlp_training_step_batch32", make_mlp_training_step(), args.repetitions or 5000, 500),
-        ("mlp_adam_step_w2", make_mlp_adam_step_w2(), args.repetitions or 5000, 500),
-        ("sgemm_nn_256", make_sgemm(256, False), args.repetitions or 400, 40),
-        ("sgemm_nn_512", make_sgemm(512, False), args.repetitions or 100, 10),
-        ("sgemm_nn_1024", make_sgemm(1024, False), args.repetitions or 30, 5),
-        ("sgemm_nt_512", make_sgemm(512, True), args.repetitions or 100, 10),
-        *[(f"linear_forward_{layer}", make_linear_layer(layer, False), args.repetitions or 5000, 500)
+        ("op_chain_w0", make_op_chain(), args.repetitions or 2000, 200, OP_CHAIN_OPS),
+        ("mlp_inference_batch1", make_mlp_inference(), args.repetitions or 20000, 2000, 1),
+        ("tanh_forward_backward_1m", make_tanh_forward_backward(), args.repetitions or 300, 30, 1),
+        ("mlp_training_step_batch32", make_mlp_training_step(), args.repetitions or 5000, 500, 1),
+        ("mlp_adam_step_w2", make_mlp_adam_step_w2(), args.repetitions or 5000, 500, 1),
+        ("sgemm_nn_256", make_sgemm(256, False), args.repetitions or 400, 40, 1),
+        ("sgemm_nn_512", make_sgemm(512, False), args.repetitions or 100, 10, 1),
+        ("sgemm_nn_1024", make_sgemm(1024, False), args.repetitions or 30, 5, 1),
+        ("sgemm_nt_512", make_sgemm(512, True), args.repetitions or 100, 10, 1),
+        *[(f"linear_forward_{layer}", make_linear_layer(layer, False), args.repetitions or 5000, 500, 1)
           for layer in ("64x128", "128x128", "128x8", "256x256")],
-        *[(f"linear_forward_backward_{layer}", make_linear_layer(layer, True), args.repetitions or 5000, 500)
+        *[(f"linear_forward_backward_{layer}", make_linear_layer(layer, True), args.repetitions or 5000, 500, 1)
           for layer in ("64x128", "128x128", "128x8", "256x256")],
-        ("frozen_extractor_w128", make_extractor_step(128, True), args.repetitions or 3000, 300),
-        ("all_trainable_w128", make_extractor_step(128, False), args.repetitions or 3000, 300),
-        ("frozen_extractor_w512", make_extractor_step(512, True), args.repetitions or 1000, 100),
-        ("all_trainable_w512", make_extractor_step(512, False), args.repetitions or 1000, 100),
+        ("frozen_extractor_w128", make_extractor_step(128, True), args.repetitions or 3000, 300, 1),
+        ("all_trainable_w128", make_extractor_step(128, False), args.repetitions or 3000, 300, 1),
+        ("frozen_extractor_w512", make_extractor_step(512, True), args.repetitions or 1000, 100, 1),
+        ("all_trainable_w512", make_extractor_step(512, False), args.repetitions or 1000, 100, 1),
     ]
     capability = next((line.split(":", 1)[1].strip() for line in torch.__config__.show().splitlines()
                        if "CPU capability usage" in line), "n/a")
     print(f"PyTorch {torch.__version__}, Python {platform.python_version()}, threads={torch.get_num_threads()}, "
           f"CPU capability {capability}")
     bdn = read_bdn_medians(args.root)
-    for name, fn, repetitions, warmup in workloads:
+    for name, fn, repetitions, warmup, operations in workloads:
         if args.only not in name:
             continue
         median, count = median_ns(fn, repetitions, warmup)
+        median /= operations
         line = f"{name:26s} PyTorch median {format_ns(median):>12s} over {count} calls"
         ours = bdn.get(BDN_NAMES[name])
         if ours:

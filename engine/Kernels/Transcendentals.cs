@@ -1,0 +1,242 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ArenaGrad.Kernels;
+
+// The engine's own exp, log, tanh and sigmoid in single precision. Each is written once, over the lane
+// arithmetic of Lanes.cs, and run at every width by choosing TL: the scalar path runs the very same operations
+// in the very same order as Vector128/256/512, nothing fused, so all four give the same bits on every machine
+// (no MathF, no Vector*.Exp, which differ across runtimes and widths). Error bounds below are measured against
+// the double-precision result rounded to float, over every 2^32 bit pattern; engine.tests/Kernels/
+// TranscendentalsTests.cs re-checks them on a dense sample and every special value.
+//
+// Constants: the polynomials are Cephes' expf and logf minimax fits (Moshier) and tanh is built on the same
+// exp polynomial (as expm1); range reductions follow Cephes / SLEEF. Written here from those coefficients.
+
+/// <summary>exp, log, tanh and sigmoid for float, with the same bits at every vector width and on the scalar path.</summary>
+internal static class Transcendentals
+{
+    // ---------------------------------------------------------------- exp
+
+    /// <summary>1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer (ties to even), left
+    /// in the low mantissa bits.</summary>
+    private const float RoundingMagic = 12582912f;
+
+    /// <summary>Inputs are clamped to [ExpLow, ExpHigh]: below, the result rounds to +0; above, to +inf, through
+    /// the ordinary arithmetic (no fix-up needed; NaN passes the clamp unchanged).</summary>
+    private const float ExpLow = -104f;
+
+    private const float ExpHigh = 89f;
+
+    private const float Log2E = 1.44269504088896341f;
+
+    // ln 2 split so that n * Ln2Hi is exact for |n| <= 2^15 (Ln2Hi has 9 significant bits).
+    private const float Ln2Hi = 0.693359375f;
+
+    private const float Ln2Lo = -2.12194440e-4f;
+
+    /// <summary>exp(x) with at most 1 ulp of error over all floats (measured: see the class notes); subnormal
+    /// results are rounded once, +inf above 88.7228, +0 below -103.972, exp(±0) = 1, exp(-inf) = +0, NaN stays NaN.</summary>
+    /// <remarks>x = n ln2 + r with n = round(x log2 e) and |r| &lt;= ln2/2 (ln2 in two parts, Cody-Waite), e^r from
+    /// Cephes' degree-7 polynomial, then 2^n applied as 2^a * 2^b (a = round(n/2)) so that results from
+    /// subnormal up to overflow come out with one rounding.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Exp<TV, TL>(TV x)
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        x = TL.Select(TL.GreaterThan(x, TL.Create(ExpHigh)), TL.Create(ExpHigh), x);
+        x = TL.Select(TL.LessThan(x, TL.Create(ExpLow)), TL.Create(ExpLow), x);
+
+        TV n = TL.Subtract(TL.MultiplyAdd(x, TL.Create(Log2E), TL.Create(RoundingMagic)), TL.Create(RoundingMagic));
+        TV r = TL.Subtract(TL.Subtract(x, TL.Multiply(n, TL.Create(Ln2Hi))), TL.Multiply(n, TL.Create(Ln2Lo)));
+
+        TV p = TL.Add(TL.MultiplyAdd(ExpPolynomial<TV, TL>(r), TL.Multiply(r, r), r), TL.Create(1f)); // (r^2 P + r) + 1
+
+        // n in [-150, 128]; a and b in [-75, 64], so 2^a and 2^b are normal and p * 2^a is exact.
+        TV a = TL.Subtract(TL.MultiplyAdd(n, TL.Create(0.5f), TL.Create(RoundingMagic)), TL.Create(RoundingMagic));
+        TV b = TL.Subtract(n, a);
+        return TL.Multiply(TL.Multiply(p, PowerOfTwo<TV, TL>(a)), PowerOfTwo<TV, TL>(b));
+    }
+
+    /// <summary>P(r) with e^r = 1 + r + r^2 P(r) for |r| &lt;= ln2/2: Cephes' expf minimax coefficients.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ExpPolynomial<TV, TL>(TV r)
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        TV p = TL.MultiplyAdd(TL.Create(1.9875691500E-4f), r, TL.Create(1.3981999507E-3f));
+        p = TL.MultiplyAdd(p, r, TL.Create(8.3334519073E-3f));
+        p = TL.MultiplyAdd(p, r, TL.Create(4.1665795894E-2f));
+        p = TL.MultiplyAdd(p, r, TL.Create(1.6666665459E-1f));
+        return TL.MultiplyAdd(p, r, TL.Create(5.0000001201E-1f));
+    }
+
+    /// <summary>2^k for an integer-valued k in [-126, 127]: k + 127 lands in the low mantissa bits of
+    /// k + RoundingMagic + 127, and shifting them left by 23 makes them the exponent field.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV PowerOfTwo<TV, TL>(TV k)
+        where TV : struct
+        where TL : struct, ILanes<TV> =>
+        TL.ShiftLeftBits(TL.Add(k, TL.Create(RoundingMagic + 127f)), 23);
+
+    // ---------------------------------------------------------------- log
+
+    private const float SqrtHalf = 0.707106781186547524f;
+
+    private const float SmallestNormal = 1.17549435e-38f;
+
+    /// <summary>log(x) with at most 1 ulp of error over all floats (measured: see the class notes);
+    /// log(±0) = -inf, log(x &lt; 0) = NaN, log(+inf) = +inf, log(1) = +0, NaN stays NaN, subnormals exact in the exponent.</summary>
+    /// <remarks>x = m 2^e with m in [sqrt(1/2), sqrt(2)), log(m) from Cephes' degree-9 polynomial in m - 1,
+    /// e ln2 added in two parts.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Log<TV, TL>(TV x)
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        // Subnormals: scale by 2^23 first so the exponent field holds the whole exponent.
+        TV subnormal = TL.LessThan(x, TL.Create(SmallestNormal));
+        TV scaled = TL.Select(subnormal, TL.Multiply(x, TL.Create(8388608f)), x);
+        TV e = TL.Subtract(TL.Or(TL.ShiftRightBits(scaled, 23), TL.CreateBits(0x4B000000)), TL.Create(8388608f + 126f));
+        e = TL.Subtract(e, TL.And(subnormal, TL.Create(23f)));
+        TV m = TL.Or(TL.And(scaled, TL.CreateBits(0x007FFFFF)), TL.CreateBits(0x3F000000)); // x = m 2^e, m in [0.5, 1)
+
+        TV low = TL.LessThan(m, TL.Create(SqrtHalf));
+        e = TL.Subtract(e, TL.And(low, TL.Create(1f)));
+        m = TL.Subtract(TL.Add(m, TL.And(low, m)), TL.Create(1f)); // exact: 2m - 1 or m - 1
+        TV z = TL.Multiply(m, m);
+
+        TV p = TL.MultiplyAdd(TL.Create(7.0376836292E-2f), m, TL.Create(-1.1514610310E-1f));
+        p = TL.MultiplyAdd(p, m, TL.Create(1.1676998740E-1f));
+        p = TL.MultiplyAdd(p, m, TL.Create(-1.2420140846E-1f));
+        p = TL.MultiplyAdd(p, m, TL.Create(1.4249322787E-1f));
+        p = TL.MultiplyAdd(p, m, TL.Create(-1.6668057665E-1f));
+        p = TL.MultiplyAdd(p, m, TL.Create(2.0000714765E-1f));
+        p = TL.MultiplyAdd(p, m, TL.Create(-2.4999993993E-1f));
+        p = TL.MultiplyAdd(p, m, TL.Create(3.3333331174E-1f));
+        TV y = TL.Multiply(TL.Multiply(p, m), z);
+        y = TL.MultiplyAdd(e, TL.Create(Ln2Lo), y);
+        y = TL.MultiplyAdd(z, TL.Create(-0.5f), y);
+        TV result = TL.MultiplyAdd(e, TL.Create(Ln2Hi), TL.Add(m, y));
+
+        result = TL.Select(TL.EqualTo(x, TL.Create(float.PositiveInfinity)), x, result);
+        result = TL.Select(TL.EqualTo(x, TL.Create(0f)), TL.Create(float.NegativeInfinity), result);
+        return TL.Select(TL.GreaterThanOrEqual(x, TL.Create(0f)), result, TL.Add(x, TL.Create(float.NaN))); // x < 0 or NaN
+    }
+
+    // ---------------------------------------------------------------- tanh
+
+    /// <summary>|x| is clamped here: tanh(x) rounds to 1 in float from x = 9.011 on.</summary>
+    private const float TanhClamp = 9.5f;
+
+    /// <summary>Below 2^-12, x itself is tanh(x) correctly rounded (x^3/3 is under a third of an ulp of x).</summary>
+    private const float TanhIdentityLimit = 0.000244140625f;
+
+    /// <summary>tanh(x) with at most 2.5 ulp of error over all floats (measured: see the class notes); odd, so
+    /// tanh(-x) = -tanh(x) bit for bit; tanh(x) = x exactly for |x| &lt; 2^-12 (subnormals included), tanh(-0) = -0; ±1 exactly
+    /// from |x| = 9.011 on and for ±inf; NaN stays NaN.</summary>
+    /// <remarks>tanh|x| = u/(u + 2) with u = expm1(2|x|), which keeps full relative precision near 0 (no 1 - t
+    /// cancellation). expm1 as in <see cref="Exp{TV, TL}"/> without the final 1: 2|x| = n ln2 + r,
+    /// expm1(r) = r + r^2 P(r) with Cephes' exp polynomial, u = 2^n expm1(r) + (2^n - 1).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Tanh<TV, TL>(TV x)
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        TV sign = TL.And(x, TL.CreateBits(unchecked((int)0x80000000)));
+        TV ax = TL.Xor(x, sign);
+        TV x2 = TL.Select(TL.GreaterThan(ax, TL.Create(TanhClamp)), TL.Create(2f * TanhClamp), TL.Add(ax, ax));
+
+        TV n = TL.Subtract(TL.MultiplyAdd(x2, TL.Create(Log2E), TL.Create(RoundingMagic)), TL.Create(RoundingMagic));
+        TV r = TL.Subtract(TL.Subtract(x2, TL.Multiply(n, TL.Create(Ln2Hi))), TL.Multiply(n, TL.Create(Ln2Lo)));
+        TV expm1R = TL.MultiplyAdd(ExpPolynomial<TV, TL>(r), TL.Multiply(r, r), r);
+
+        TV scale = PowerOfTwo<TV, TL>(n); // n in [0, 28]
+        TV u = TL.MultiplyAdd(scale, expm1R, TL.Subtract(scale, TL.Create(1f)));
+        TV t = TL.Select(TL.LessThan(ax, TL.Create(TanhIdentityLimit)), ax, TL.Divide(u, TL.Add(u, TL.Create(2f))));
+        return TL.Or(t, sign);
+    }
+
+    // ---------------------------------------------------------------- sigmoid
+
+    /// <summary>1/(1 + exp(-x)) with at most 2.5 ulp of error over all floats (measured: see the class notes),
+    /// including the subnormal results below x = -87.3; sigmoid(+inf) = 1, sigmoid(-inf) = +0, NaN stays NaN.</summary>
+    /// <remarks>e = exp(-|x|) never overflows; x &lt; 0 gives e/(1 + e), x &gt;= 0 gives 1/(1 + e).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Sigmoid<TV, TL>(TV x)
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        TV negativeAbs = TL.Or(x, TL.CreateBits(unchecked((int)0x80000000)));
+        TV e = Exp<TV, TL>(negativeAbs);
+        TV numerator = TL.Select(TL.LessThan(x, TL.Create(0f)), e, TL.Create(1f));
+        return TL.Divide(numerator, TL.Add(TL.Create(1f), e));
+    }
+
+    // ---------------------------------------------------------------- the entry points, one per width
+
+    /// <summary>exp(x), see <see cref="Exp{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Exp(float x) => Exp<float, ScalarLanes>(x);
+
+    /// <summary>exp(x), see <see cref="Exp{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> Exp(Vector128<float> x) => Exp<Vector128<float>, Lanes128>(x);
+
+    /// <summary>exp(x), see <see cref="Exp{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Exp(Vector256<float> x) => Exp<Vector256<float>, Lanes256>(x);
+
+    /// <summary>exp(x), see <see cref="Exp{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Exp(Vector512<float> x) => Exp<Vector512<float>, Lanes512>(x);
+
+    /// <summary>log(x), see <see cref="Log{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Log(float x) => Log<float, ScalarLanes>(x);
+
+    /// <summary>log(x), see <see cref="Log{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> Log(Vector128<float> x) => Log<Vector128<float>, Lanes128>(x);
+
+    /// <summary>log(x), see <see cref="Log{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Log(Vector256<float> x) => Log<Vector256<float>, Lanes256>(x);
+
+    /// <summary>log(x), see <see cref="Log{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Log(Vector512<float> x) => Log<Vector512<float>, Lanes512>(x);
+
+    /// <summary>tanh(x), see <see cref="Tanh{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Tanh(float x) => Tanh<float, ScalarLanes>(x);
+
+    /// <summary>tanh(x), see <see cref="Tanh{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> Tanh(Vector128<float> x) => Tanh<Vector128<float>, Lanes128>(x);
+
+    /// <summary>tanh(x), see <see cref="Tanh{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Tanh(Vector256<float> x) => Tanh<Vector256<float>, Lanes256>(x);
+
+    /// <summary>tanh(x), see <see cref="Tanh{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Tanh(Vector512<float> x) => Tanh<Vector512<float>, Lanes512>(x);
+
+    /// <summary>sigmoid(x), see <see cref="Sigmoid{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Sigmoid(float x) => Sigmoid<float, ScalarLanes>(x);
+
+    /// <summary>sigmoid(x), see <see cref="Sigmoid{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> Sigmoid(Vector128<float> x) => Sigmoid<Vector128<float>, Lanes128>(x);
+
+    /// <summary>sigmoid(x), see <see cref="Sigmoid{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Sigmoid(Vector256<float> x) => Sigmoid<Vector256<float>, Lanes256>(x);
+
+    /// <summary>sigmoid(x), see <see cref="Sigmoid{TV, TL}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Sigmoid(Vector512<float> x) => Sigmoid<Vector512<float>, Lanes512>(x);
+}
