@@ -163,7 +163,7 @@ public class MatrixMultiplyTests
     }
 
     [Test]
-    public void DotRows_EveryDepthAndRowCount_IsBitwiseOneDotAtATime()
+    public unsafe void DotRows_EveryDepthAndRowCount_IsBitwiseOneDotAtATime()
     {
         var rng = new Random(31);
         for (int k = 0; k <= 70; k++)
@@ -178,8 +178,9 @@ public class MatrixMultiplyTests
                     DotRows.Multiply(x, w, y, accumulate);
                     for (int j = 0; j < rows; j++)
                     {
-                        float dot = Loops.Sum(new BinarySource<MultiplyOperator>(default, ref x.AsSpan().GetPinnableReference(),
-                            ref w.AsSpan(j * k).GetPinnableReference()), (nuint)k);
+                        float dot;
+                        fixed (float* xp = x, wp = w)
+                            dot = Loops.Sum(new BinarySource<MultiplyOperator>(default, xp, wp + j * k), (nuint)k);
                         float expected = accumulate ? y0[j] + dot : dot;
                         Assert.That(BitConverter.SingleToInt32Bits(y[j]), Is.EqualTo(BitConverter.SingleToInt32Bits(expected)),
                             $"k={k} rows={rows} accumulate={accumulate} y[{j}]: {y[j]:R} vs {expected:R}");
