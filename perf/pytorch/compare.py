@@ -155,10 +155,8 @@ def make_mlp_training_step():
     return run
 
 
-def make_mlp_adam_step_w2():
-    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128), torch.nn.ReLU(),
-                                torch.nn.Linear(128, 8))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+def mse_training_step(model, optimizer):
+    """zero_grad (grads set to None), forward on a fixed [32, 64] batch, MSE against [32, 8] targets, backward, step."""
     x = torch.randn(32, 64)
     target = torch.randn(32, 8)
 
@@ -171,6 +169,12 @@ def make_mlp_adam_step_w2():
         return value
 
     return run
+
+
+def make_mlp_adam_step_w2():
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128), torch.nn.ReLU(),
+                                torch.nn.Linear(128, 8))
+    return mse_training_step(model, torch.optim.Adam(model.parameters(), lr=1e-3))
 
 
 def make_extractor_step(width, frozen):
@@ -180,19 +184,7 @@ def make_extractor_step(width, frozen):
     if frozen:
         extractor.requires_grad_(False)
     model = torch.nn.Sequential(extractor, head)
-    optimizer = torch.optim.SGD(head.parameters() if frozen else model.parameters(), lr=1e-3)
-    x = torch.randn(32, 64)
-    target = torch.randn(32, 8)
-
-    def run():
-        optimizer.zero_grad(set_to_none=True)
-        loss = F.mse_loss(model(x), target)
-        loss.backward()
-        value = loss.item()
-        optimizer.step()
-        return value
-
-    return run
+    return mse_training_step(model, torch.optim.SGD(head.parameters() if frozen else model.parameters(), lr=1e-3))
 
 
 def make_linear_layer(layer, backward):
