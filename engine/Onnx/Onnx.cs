@@ -226,47 +226,38 @@ internal static class OnnxImporter
         {
             case TensorProto.Types.DataType.Float:
             {
-                var data = new float[n];
+                if (!tensor.RawData.IsEmpty) CheckLength(raw.Length, (long)n * 4, what, "raw_data bytes");
+                else CheckLength(tensor.FloatData.Count, n, what, "float_data values");
+                var data = new float[n]; // after the length check: the dims alone must not size an allocation
                 if (!tensor.RawData.IsEmpty)
                 {
-                    CheckLength(raw.Length, (long)n * 4, what, "raw_data bytes");
                     for (int i = 0; i < n; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
                 }
-                else
-                {
-                    CheckLength(tensor.FloatData.Count, n, what, "float_data values");
-                    tensor.FloatData.CopyTo(data, 0);
-                }
+                else tensor.FloatData.CopyTo(data, 0);
                 return new Value { Kind = Kind.FloatConstant, Shape = shape, Floats = data, IsParameter = parameter };
             }
             case TensorProto.Types.DataType.Int64:
             {
+                if (!tensor.RawData.IsEmpty) CheckLength(raw.Length, (long)n * 8, what, "raw_data bytes");
+                else CheckLength(tensor.Int64Data.Count, n, what, "int64_data values");
                 var data = new long[n];
                 if (!tensor.RawData.IsEmpty)
                 {
-                    CheckLength(raw.Length, (long)n * 8, what, "raw_data bytes");
                     for (int i = 0; i < n; i++) data[i] = BinaryPrimitives.ReadInt64LittleEndian(raw[(i * 8)..]);
                 }
-                else
-                {
-                    CheckLength(tensor.Int64Data.Count, n, what, "int64_data values");
-                    tensor.Int64Data.CopyTo(data, 0);
-                }
+                else tensor.Int64Data.CopyTo(data, 0);
                 return new Value { Kind = Kind.IntConstant, Shape = shape, Longs = data };
             }
             case TensorProto.Types.DataType.Int32:
             {
+                if (!tensor.RawData.IsEmpty) CheckLength(raw.Length, (long)n * 4, what, "raw_data bytes");
+                else CheckLength(tensor.Int32Data.Count, n, what, "int32_data values");
                 var data = new long[n];
                 if (!tensor.RawData.IsEmpty)
                 {
-                    CheckLength(raw.Length, (long)n * 4, what, "raw_data bytes");
                     for (int i = 0; i < n; i++) data[i] = BinaryPrimitives.ReadInt32LittleEndian(raw[(i * 4)..]);
                 }
-                else
-                {
-                    CheckLength(tensor.Int32Data.Count, n, what, "int32_data values");
-                    for (int i = 0; i < n; i++) data[i] = tensor.Int32Data[i];
-                }
+                else for (int i = 0; i < n; i++) data[i] = tensor.Int32Data[i];
                 return new Value { Kind = Kind.IntConstant, Shape = shape, Longs = data };
             }
             default:
