@@ -46,6 +46,8 @@ public sealed class OperatorTests
         yield return Case("GemmAlphaBetaTransA", WithInitializers(Graph("x", [3, 2], "y",
                 Node("Gemm", ["x", "w", "b"], "y", Int("transA", 1), Float("alpha", 0.5f), Float("beta", -2f))),
             FloatTensor("w", [3, 4], Values(12, 4)), FloatTensor("b", [1, 4], Values(4, 5))), [3, 2]);
+        yield return Case("GemmTransBBroadcastBias", WithInitializers(Graph("x", Shape23, "y", Node("Gemm", ["x", "w", "b"], "y", Int("transB", 1))),
+            FloatTensor("w", [4, 3], Values(12, 2)), FloatTensor("b", [1], [0.75f])), Shape23);
         yield return Case("GemmNoBias", WithInitializers(Graph("x", Shape23, "y", Node("Gemm", ["x", "w"], "y")),
             FloatTensor("w", [3, 4], Values(12, 6))), Shape23);
         yield return Case("Reshape", WithInitializers(Graph("x", [2, 3, 4], "y", Node("Reshape", ["x", "s"], "y")),

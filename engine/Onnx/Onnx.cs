@@ -374,8 +374,10 @@ internal static class OnnxImporter
                 transA = attributes.Int("transA", 0) != 0;
                 transB = attributes.Int("transB", 0) != 0;
                 // torch's Linear export: y = x Wᵀ + b with a constant rank-1 bias is the engine's fused linear.
-                if (!transA && transB && alpha == 1f && beta == 1f && values[inputs[1]].Kind == Kind.FloatConstant
-                    && (inputs.Length < 3 || inputs[2].Length == 0 || values[inputs[2]] is { Kind: Kind.FloatConstant, Shape.Length: 1 }))
+                Value weight = values[inputs[1]];
+                if (!transA && transB && alpha == 1f && beta == 1f && weight is { Kind: Kind.FloatConstant, Shape.Length: 2 }
+                    && (inputs.Length < 3 || inputs[2].Length == 0
+                        || values[inputs[2]] is { Kind: Kind.FloatConstant, Shape.Length: 1 } bias && bias.Shape[0] == weight.Shape[0]))
                     op = OnnxOp.Linear;
                 break;
             case OnnxOp.LeakyRelu:
