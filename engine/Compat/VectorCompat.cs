@@ -11,16 +11,11 @@ namespace ArenaGrad.Kernels;
 
 // The engine builds for net8.0 and net10.0 from one source. Every difference between the two runtimes' vector APIs
 // is bridged here and nowhere else: kernels call the .NET 10 API by its own name, and on .NET 8 the C# 14
-// extension members below supply the missing ones (Exp, Log, CopySign, IsNegativeInfinity, FusedMultiplyAdd,
+// extension members below supply the missing ones (CopySign, IsNegativeInfinity, FusedMultiplyAdd,
 // Vector*<int>.Indices). Max and Min exist on both runtimes but mean different things on NaN and ±0, so kernels
 // call VectorCompat.Max/Min, which is the runtime's own on .NET 10 and the same IEEE 754-2019 rule on .NET 8.
-//
-// Bit-identity between the two targets: CopySign, IsNegativeInfinity, Indices, FusedMultiplyAdd, Max and Min give
-// identical bits. Exp and Log are MathF.Exp/MathF.Log per lane, which is exactly what .NET 10's Vector*.Exp/Log do
-// without hardware intrinsics (no polynomial of our own: the engine's own exp/log will replace Vector*.Exp/Log on
-// both targets). With intrinsics, .NET 10 runs vector polynomials that land up to 2 ulps from MathF (exp(0) is
-// 1.0000001 there), so Exp and Log differ between the targets in the last bits on accelerated hardware
-// (engine.tests/Compat/VectorCompatTests.cs has the measured agreement).
+// All of them give identical bits on both targets. exp and log need no bridge: the engine has its own
+// (Kernels/Transcendentals.cs), because the runtimes' vector Exp/Log differ from each other in the last bits.
 
 /// <summary>Vector operations whose meaning differs between .NET 8 and .NET 10, pinned to .NET 10's.</summary>
 internal static class VectorCompat
@@ -93,12 +88,6 @@ internal static class VectorCompat
 
     private static Vector512<float> IsNegative(Vector512<float> x) => Vector512.ShiftRightArithmetic(x.AsInt32(), 31).AsSingle();
 
-    /// <summary>exp per lane, as .NET 10's Vector*.Exp without intrinsics.</summary>
-    internal static float Exp(float x) => MathF.Exp(x);
-
-    /// <summary>log per lane, as .NET 10's Vector*.Log without intrinsics.</summary>
-    internal static float Log(float x) => MathF.Log(x);
-
     /// <summary>x·y + z per lane with one rounding.</summary>
     internal static float Fma(float x, float y, float z) => MathF.FusedMultiplyAdd(x, y, z);
 #endif
@@ -110,16 +99,6 @@ internal static class Vector128Net8Extensions
 {
     extension(Vector128)
     {
-        /// <summary>e^x per lane (.NET 9+'s Vector128.Exp).</summary>
-        public static Vector128<float> Exp(Vector128<float> x) =>
-            Vector128.Create(VectorCompat.Exp(x.GetElement(0)), VectorCompat.Exp(x.GetElement(1)),
-                VectorCompat.Exp(x.GetElement(2)), VectorCompat.Exp(x.GetElement(3)));
-
-        /// <summary>ln x per lane (.NET 9+'s Vector128.Log).</summary>
-        public static Vector128<float> Log(Vector128<float> x) =>
-            Vector128.Create(VectorCompat.Log(x.GetElement(0)), VectorCompat.Log(x.GetElement(1)),
-                VectorCompat.Log(x.GetElement(2)), VectorCompat.Log(x.GetElement(3)));
-
         /// <summary>|x| with the sign of y per lane.</summary>
         public static Vector128<float> CopySign(Vector128<float> x, Vector128<float> y) =>
             Vector128.ConditionalSelect(Vector128.Create(-0f), y, x);
@@ -149,12 +128,6 @@ internal static class Vector256Net8Extensions
 {
     extension(Vector256)
     {
-        /// <summary>e^x per lane.</summary>
-        public static Vector256<float> Exp(Vector256<float> x) => Vector256.Create(Vector128.Exp(x.GetLower()), Vector128.Exp(x.GetUpper()));
-
-        /// <summary>ln x per lane.</summary>
-        public static Vector256<float> Log(Vector256<float> x) => Vector256.Create(Vector128.Log(x.GetLower()), Vector128.Log(x.GetUpper()));
-
         /// <summary>|x| with the sign of y per lane.</summary>
         public static Vector256<float> CopySign(Vector256<float> x, Vector256<float> y) =>
             Vector256.ConditionalSelect(Vector256.Create(-0f), y, x);
@@ -183,12 +156,6 @@ internal static class Vector512Net8Extensions
 {
     extension(Vector512)
     {
-        /// <summary>e^x per lane.</summary>
-        public static Vector512<float> Exp(Vector512<float> x) => Vector512.Create(Vector256.Exp(x.GetLower()), Vector256.Exp(x.GetUpper()));
-
-        /// <summary>ln x per lane.</summary>
-        public static Vector512<float> Log(Vector512<float> x) => Vector512.Create(Vector256.Log(x.GetLower()), Vector256.Log(x.GetUpper()));
-
         /// <summary>|x| with the sign of y per lane.</summary>
         public static Vector512<float> CopySign(Vector512<float> x, Vector512<float> y) =>
             Vector512.ConditionalSelect(Vector512.Create(-0f), y, x);

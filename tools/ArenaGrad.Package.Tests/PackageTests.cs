@@ -129,9 +129,14 @@ public sealed partial class PackageTests
     /// <summary>A console app made from scratch outside the repository (no Directory.Build files, no project
     /// references), with ArenaGrad and ArenaGrad.Testing from the local feed: the README's first example builds with
     /// warnings as errors and prints what the README's comments say, on the runtime of that framework.</summary>
-    [TestCase("net10.0", false)]
-    [TestCase("net8.0", true)] // only the .NET 10 runtime is installed: the app carries its .NET 8 runtime
-    public void ReadmeExample_InAFreshConsoleApp_BuildsFromThePackagesAndPrintsWhatTheReadmeSays(string framework, bool selfContained)
+    /// <remarks>Only the .NET 10 runtime is installed, so the net8.0 app is self-contained: it carries the .NET 8
+    /// runtime that NuGet restores. It sets C# 13 because net8.0 defaults to C# 12, where <c>Reshape(-1, 3)</c> does
+    /// not compile (a <c>params ReadOnlySpan&lt;int&gt;</c> takes separate arguments from C# 13 on; C# 12 needs
+    /// <c>Reshape([-1, 3])</c>).</remarks>
+    [TestCase("net10.0", false, null)]
+    [TestCase("net8.0", true, "13")]
+    public void ReadmeExample_InAFreshConsoleApp_BuildsFromThePackagesAndPrintsWhatTheReadmeSays(
+        string framework, bool selfContained, string? languageVersion)
     {
         string app = Path.Combine(_root, "app-" + framework);
         Directory.CreateDirectory(app);
@@ -151,7 +156,7 @@ public sealed partial class PackageTests
                 <TargetFramework>{framework}</TargetFramework>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>{(languageVersion is null ? "" : $"\n    <LangVersion>{languageVersion}</LangVersion>")}
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="ArenaGrad" Version="{_version}" />
