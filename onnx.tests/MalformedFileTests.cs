@@ -163,3 +163,18 @@ public sealed class MalformedFileTests
         AssertLoadThrows<InvalidDataException>([.. model, .. bytes.ToArray()], "Not a valid ONNX model");
     }
 }
+
+public sealed class ScopeTests
+{
+    /// <summary>Parameters loaded inside a scope die with it (as any tensor made there): using the module afterwards is
+    /// refused by the engine's stale-handle check, not a crash or a read of reused memory.</summary>
+    [Test]
+    public void Forward_AfterTheScopeItWasLoadedInEnds_IsRefused()
+    {
+        using var arena = new Arena();
+        Module model;
+        using (arena.Scope()) model = IO.Onnx.Load(arena, OnnxTestSupport.DataPath("mlp.onnx"));
+        Tensor input = arena.Ones([2, 6]);
+        Assert.That(() => model.Forward(input), Throws.InvalidOperationException.With.Message.Contains("released").IgnoreCase.Or.Message.Contains("scope").IgnoreCase);
+    }
+}
