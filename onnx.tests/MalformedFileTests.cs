@@ -131,6 +131,7 @@ public sealed class MalformedFileTests
                 // A mutated graph may not fit this input (shapes, axes): the engine op says so, as for any module.
             }
         }
+        TestContext.Out.WriteLine($"{mutants.Count} mutants: {loaded} loaded, {rejected} rejected");
         Assert.That(rejected, Is.GreaterThan(mutants.Count / 10), "mutations are detected");
         Assert.That(loaded + rejected, Is.EqualTo(mutants.Count));
     }
