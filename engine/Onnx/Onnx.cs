@@ -1,0 +1,81 @@
+using System.IO;
+using ArenaGrad.IO.OnnxFormat;
+using ArenaGrad.Nn;
+using Google.Protobuf;
+
+namespace ArenaGrad.IO;
+
+/// <summary>Reads and writes ONNX models (the protobuf format that torch.onnx.export writes).</summary>
+/// <remarks>
+/// <para><see cref="Load(Arena, string)"/> turns a graph into an <see cref="OnnxModule"/> that runs it with engine
+/// ops: differentiable, with the float initializers as trainable parameters named as in the file. Everything is
+/// checked before the arena is touched: a file that is not a valid ONNX protobuf, or a graph that does not hold
+/// together (a node reading a value nothing produces, a missing attribute, an attribute of the wrong type, data
+/// that does not fit its dims) gives <see cref="InvalidDataException"/>; an operator, opset, data type or feature
+/// this importer does not implement gives <see cref="NotSupportedException"/> naming it.</para>
+/// <para>Supported operators (default domain, opset 13 to 18): Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu,
+/// Tanh, Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape (constant shape), Flatten, Transpose,
+/// Concat, Identity, Dropout (as identity), Constant, ReduceMean, ReduceSum, ReduceMax (axes as attribute or
+/// constant input). Tensors are float32; int64/int32 tensors only as shapes and axes.</para>
+/// </remarks>
+public static class Onnx
+{
+    /// <summary>The lowest default-domain opset read.</summary>
+    public const int MinOpset = 13;
+
+    /// <summary>The highest default-domain opset read.</summary>
+    public const int MaxOpset = 18;
+
+    /// <summary>The opset <see cref="Save"/> writes.</summary>
+    public const int SaveOpset = 17;
+
+    /// <summary>Loads the ONNX model at <paramref name="path"/> as a module whose parameters live in
+    /// <paramref name="arena"/>. Call it outside any arena scope: the parameters must outlive every step.</summary>
+    /// <exception cref="InvalidDataException">The file is not a valid ONNX model; the message says what is wrong.</exception>
+    /// <exception cref="NotSupportedException">The model uses an operator, opset, data type or feature not supported here.</exception>
+    public static Module Load(Arena arena, string path)
+    {
+        ArgumentNullException.ThrowIfNull(arena);
+        ArgumentNullException.ThrowIfNull(path);
+        using FileStream stream = File.OpenRead(path);
+        return Load(arena, stream);
+    }
+
+    /// <summary>Loads an ONNX model from <paramref name="stream"/>, from its position to its end (see <see cref="Load(Arena, string)"/>).</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a valid ONNX model.</exception>
+    /// <exception cref="NotSupportedException">The model uses an operator, opset, data type or feature not supported here.</exception>
+    public static Module Load(Arena arena, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(arena);
+        ArgumentNullException.ThrowIfNull(stream);
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"Not a valid ONNX model: {e.Message}", e);
+        }
+        return OnnxImporter.Import(arena, model);
+    }
+
+    /// <summary>Writes <paramref name="model"/>'s inference graph to <paramref name="path"/> as an ONNX model (opset 17),
+    /// with a dynamic batch axis (dimension 0 of input and output is named <c>batch</c>) and the parameters as
+    /// initializers named as in <see cref="Module.StateDict"/>. Graph input <c>input</c>, output <c>output</c>.</summary>
+    /// <param name="model">A <see cref="Sequential"/> (or <see cref="Mlp"/>) of <see cref="Linear"/>, <see cref="Relu"/>,
+    /// <see cref="Tanh"/>, <see cref="Sigmoid"/>, <see cref="LeakyRelu"/>, <see cref="Softmax"/>, <see cref="Flatten"/>,
+    /// <see cref="Dropout"/> (written as nothing: inference) and nested Sequentials, or one such layer.</param>
+    /// <param name="sampleInput">An input of the shape the model takes (any batch size): it is run through the model
+    /// once, without recording, to check the model and to learn every intermediate shape.</param>
+    /// <param name="path">Where to write the file.</param>
+    /// <exception cref="NotSupportedException">The model holds a module that has no ONNX form here.</exception>
+    public static void Save(Module model, Tensor sampleInput, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(path);
+        ModelProto proto = OnnxExporter.Export(model, sampleInput);
+        using FileStream stream = File.Create(path);
+        proto.WriteTo(stream);
+    }
+}

@@ -1,0 +1,465 @@
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.IO;
+using ArenaGrad.IO.OnnxFormat;
+
+namespace ArenaGrad.IO;
+
+/// <summary>Validates a parsed model and builds the <see cref="OnnxModule"/>.</summary>
+internal static class OnnxImporter
+{
+    private const int MaxRankOf = 8; // the engine's TensorLayout.MaxRank
+
+    private enum Kind { Runtime, FloatConstant, IntConstant }
+
+    private sealed class Value
+    {
+        public required Kind Kind { get; init; }
+        public int Slot { get; set; } = -1;
+        public int[]? Shape { get; init; }
+        public float[]? Floats { get; init; }
+        public long[]? Longs { get; init; }
+        public bool IsParameter { get; init; }
+    }
+
+    public static OnnxModule Import(Arena arena, ModelProto model)
+    {
+        GraphProto graph = model.Graph ?? throw new InvalidDataException("Not a valid ONNX model: it has no graph.");
+        int opset = DefaultOpset(model);
+
+        var values = new Dictionary<string, Value>(StringComparer.Ordinal);
+        var parameterOrder = new List<string>();
+        foreach (TensorProto initializer in graph.Initializer)
+        {
+            if (initializer.Name.Length == 0) throw new InvalidDataException("Not a valid ONNX model: an initializer has no name.");
+            if (values.ContainsKey(initializer.Name))
+                throw new InvalidDataException($"Not a valid ONNX model: initializer '{initializer.Name}' is given twice.");
+            Value value = ReadTensor(initializer, $"initializer '{initializer.Name}'", parameter: true);
+            values.Add(initializer.Name, value);
+            if (value.Kind == Kind.FloatConstant) parameterOrder.Add(initializer.Name);
+        }
+
+        string? inputName = null;
+        foreach (ValueInfoProto input in graph.Input)
+        {
+            if (values.ContainsKey(input.Name)) continue; // older exporters list initializers as inputs too
+            if (inputName is not null)
+                throw new NotSupportedException(
+                    $"The ONNX graph has more than one input ('{inputName}', '{input.Name}'); a Module takes one input tensor.");
+            CheckFloatType(input, "graph input");
+            inputName = input.Name;
+            values.Add(input.Name, new Value { Kind = Kind.Runtime });
+        }
+        if (inputName is null) throw new NotSupportedException("The ONNX graph has no input (every input is an initializer); a Module takes one input tensor.");
+        if (graph.Output.Count != 1)
+            throw new NotSupportedException(FormattableString.Invariant(
+                $"The ONNX graph has {graph.Output.Count} outputs; a Module returns one tensor, so exactly one is supported."));
+        string outputName = graph.Output[0].Name;
+        CheckFloatType(graph.Output[0], "graph output");
+
+        // Validate every node and plan its slots before the arena is touched.
+        var plans = new List<(OnnxOp Op, NodeProto Node, string[] Inputs, string Output, Func<int[], int, OnnxNode> Make)>();
+        foreach (NodeProto node in graph.Node)
+        {
+            string where = NodeName(node);
+            if (node.Domain.Length != 0 && node.Domain != "ai.onnx")
+                throw new NotSupportedException($"ONNX operator '{node.Domain}.{node.OpType}' ({where}) is not supported: only the default domain is read.");
+            PlanNode(node, where, opset, values, plans);
+        }
+        if (!values.TryGetValue(outputName, out Value? output))
+            throw new InvalidDataException($"Not a valid ONNX model: the graph output '{outputName}' is produced by no node, initializer or input.");
+        if (output.Kind == Kind.IntConstant)
+            throw new NotSupportedException($"The ONNX graph output '{outputName}' is an integer tensor; only float32 outputs are supported.");
+
+        // Slots: one per runtime value and float constant.
+        int slots = 0;
+        foreach (Value value in values.Values)
+            if (value.Kind != Kind.IntConstant && value.Slot < 0) value.Slot = slots++;
+
+        var tensors = new Tensor[slots];
+        var parameters = new List<(string, Tensor)>();
+        foreach ((string name, Value value) in values)
+        {
+            if (value.Kind != Kind.FloatConstant) continue;
+            tensors[value.Slot] = arena.FromData(value.Floats, value.Shape, requiresGrad: value.IsParameter);
+        }
+        foreach (string name in parameterOrder) parameters.Add((name, tensors[values[name].Slot]));
+
+        var nodes = new OnnxNode[plans.Count];
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            (_, _, string[] inputs, string outName, Func<int[], int, OnnxNode> make) = plans[i];
+            var inputSlots = new int[inputs.Length];
+            for (int k = 0; k < inputs.Length; k++) inputSlots[k] = inputs[k].Length == 0 ? -1 : values[inputs[k]].Slot;
+            nodes[i] = make(inputSlots, values[outName].Slot);
+        }
+        return new OnnxModule(nodes, tensors, values[inputName].Slot, output.Slot, parameters, inputName, outputName, opset);
+    }
+
+    private static int DefaultOpset(ModelProto model)
+    {
+        long? version = null;
+        foreach (OperatorSetIdProto opset in model.OpsetImport)
+            if (opset.Domain.Length == 0 || opset.Domain == "ai.onnx") version = opset.Version;
+        if (version is null) throw new InvalidDataException("Not a valid ONNX model: it imports no opset of the default domain.");
+        if (version < Onnx.MinOpset || version > Onnx.MaxOpset)
+            throw new NotSupportedException(FormattableString.Invariant(
+                $"ONNX opset {version} of the default domain is not supported: ArenaGrad.Onnx reads opsets {Onnx.MinOpset} to {Onnx.MaxOpset}."));
+        return (int)version.Value;
+    }
+
+    private static string NodeName(NodeProto node) =>
+        node.Name.Length > 0 ? $"node '{node.Name}'" : $"the node writing '{(node.Output.Count > 0 ? node.Output[0] : "")}'";
+
+    private static void CheckFloatType(ValueInfoProto info, string what)
+    {
+        TypeProto? type = info.Type;
+        if (type is null) return; // the type is optional inside a graph; the ops check their inputs
+        if (type.ValueCase != TypeProto.ValueOneofCase.TensorType)
+            throw new NotSupportedException($"The ONNX {what} '{info.Name}' is not a tensor; only tensors are supported.");
+        int elem = type.TensorType.ElemType;
+        if (elem != (int)TensorProto.Types.DataType.Float)
+            throw new NotSupportedException($"The ONNX {what} '{info.Name}' has data type {DataTypeName(elem)}; only FLOAT (float32) is supported.");
+    }
+
+    internal static string DataTypeName(int dataType) =>
+        Enum.IsDefined(typeof(TensorProto.Types.DataType), dataType)
+            ? ((TensorProto.Types.DataType)dataType).ToString().ToUpperInvariant()
+            : FormattableString.Invariant($"{dataType} (unknown)");
+
+    private static Value ReadTensor(TensorProto tensor, string what, bool parameter)
+    {
+        if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
+            throw new NotSupportedException($"ONNX {what} keeps its data in an external file; only data inside the model file is supported.");
+        if (tensor.Dims.Count > MaxRankOf)
+            throw new NotSupportedException(FormattableString.Invariant($"ONNX {what} has {tensor.Dims.Count} dimensions; at most {MaxRankOf} are supported."));
+        var shape = new int[tensor.Dims.Count];
+        long count = 1;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            long dim = tensor.Dims[i];
+            if (dim < 0 || dim > int.MaxValue) throw new InvalidDataException(FormattableString.Invariant($"Not a valid ONNX model: {what} has dimension {dim}."));
+            shape[i] = (int)dim;
+            count *= dim;
+            if (count > int.MaxValue) throw new InvalidDataException($"Not a valid ONNX model: {what} has more than {int.MaxValue} elements.");
+        }
+        int n = (int)count;
+        ReadOnlySpan<byte> raw = tensor.RawData.Span;
+        switch ((TensorProto.Types.DataType)tensor.DataType)
+        {
+            case TensorProto.Types.DataType.Float:
+            {
+                if (!tensor.RawData.IsEmpty) CheckLength(raw.Length, (long)n * 4, what, "raw_data bytes");
+                else CheckLength(tensor.FloatData.Count, n, what, "float_data values");
+                var data = new float[n]; // after the length check: the dims alone must not size an allocation
+                if (!tensor.RawData.IsEmpty)
+                {
+                    for (int i = 0; i < n; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+                }
+                else tensor.FloatData.CopyTo(data, 0);
+                return new Value { Kind = Kind.FloatConstant, Shape = shape, Floats = data, IsParameter = parameter };
+            }
+            case TensorProto.Types.DataType.Int64:
+            {
+                if (!tensor.RawData.IsEmpty) CheckLength(raw.Length, (long)n * 8, what, "raw_data bytes");
+                else CheckLength(tensor.Int64Data.Count, n, what, "int64_data values");
+                var data = new long[n];
+                if (!tensor.RawData.IsEmpty)
+                {
+                    for (int i = 0; i < n; i++) data[i] = BinaryPrimitives.ReadInt64LittleEndian(raw[(i * 8)..]);
+                }
+                else tensor.Int64Data.CopyTo(data, 0);
+                return new Value { Kind = Kind.IntConstant, Shape = shape, Longs = data };
+            }
+            case TensorProto.Types.DataType.Int32:
+            {
+                if (!tensor.RawData.IsEmpty) CheckLength(raw.Length, (long)n * 4, what, "raw_data bytes");
+                else CheckLength(tensor.Int32Data.Count, n, what, "int32_data values");
+                var data = new long[n];
+                if (!tensor.RawData.IsEmpty)
+                {
+                    for (int i = 0; i < n; i++) data[i] = BinaryPrimitives.ReadInt32LittleEndian(raw[(i * 4)..]);
+                }
+                else for (int i = 0; i < n; i++) data[i] = tensor.Int32Data[i];
+                return new Value { Kind = Kind.IntConstant, Shape = shape, Longs = data };
+            }
+            default:
+                throw new NotSupportedException(
+                    $"ONNX {what} has data type {DataTypeName(tensor.DataType)}; supported are FLOAT (float32) and, for shapes and axes, INT64 and INT32.");
+        }
+    }
+
+    private static void CheckLength(long got, long expected, string what, string unit)
+    {
+        if (got != expected)
+            throw new InvalidDataException(FormattableString.Invariant(
+                $"Not a valid ONNX model: {what} should hold {expected} {unit} for its dims, but holds {got}."));
+    }
+
+    private static void PlanNode(NodeProto node, string where, int opset, Dictionary<string, Value> values,
+        List<(OnnxOp, NodeProto, string[], string, Func<int[], int, OnnxNode>)> plans)
+    {
+        string opType = node.OpType;
+        string[] inputs = [.. node.Input];
+        // Every input must exist already: nodes are stored in topological order.
+        foreach (string input in inputs)
+            if (input.Length > 0 && !values.ContainsKey(input))
+                throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) reads '{input}', which no earlier node, initializer or graph input produces.");
+        int outputs = 0;
+        for (int i = 0; i < node.Output.Count; i++) if (node.Output[i].Length > 0) outputs = i + 1;
+        if (node.Output.Count == 0 || node.Output[0].Length == 0)
+            throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) names no output.");
+        if (outputs > 1)
+            throw new NotSupportedException($"ONNX {opType} ({where}) with more than one output is not supported.");
+        string output = node.Output[0];
+        if (values.ContainsKey(output))
+            throw new InvalidDataException($"Not a valid ONNX model: '{output}' is produced twice ({where}).");
+
+        if (opType == "Constant")
+        {
+            values.Add(output, ConstantValue(node, where));
+            return;
+        }
+        if (opType == "Identity" && inputs.Length == 1 && values[inputs[0]].Kind == Kind.IntConstant)
+        {
+            values.Add(output, values[inputs[0]]); // shape arithmetic stays a constant
+            return;
+        }
+
+        OnnxOp op;
+        int minInputs = 1, maxInputs = 1;
+        switch (opType)
+        {
+            case "Gemm": op = OnnxOp.Gemm; minInputs = 2; maxInputs = 3; break;
+            case "MatMul": op = OnnxOp.MatMul; minInputs = maxInputs = 2; break;
+            case "Add": op = OnnxOp.Add; minInputs = maxInputs = 2; break;
+            case "Sub": op = OnnxOp.Sub; minInputs = maxInputs = 2; break;
+            case "Mul": op = OnnxOp.Mul; minInputs = maxInputs = 2; break;
+            case "Div": op = OnnxOp.Div; minInputs = maxInputs = 2; break;
+            case "Relu": op = OnnxOp.Relu; break;
+            case "LeakyRelu": op = OnnxOp.LeakyRelu; break;
+            case "Tanh": op = OnnxOp.Tanh; break;
+            case "Sigmoid": op = OnnxOp.Sigmoid; break;
+            case "Exp": op = OnnxOp.Exp; break;
+            case "Log": op = OnnxOp.Log; break;
+            case "Sqrt": op = OnnxOp.Sqrt; break;
+            case "Abs": op = OnnxOp.Abs; break;
+            case "Neg": op = OnnxOp.Neg; break;
+            case "Softmax": op = OnnxOp.Softmax; break;
+            case "LogSoftmax": op = OnnxOp.LogSoftmax; break;
+            case "Reshape": op = OnnxOp.Reshape; minInputs = maxInputs = 2; break;
+            case "Flatten": op = OnnxOp.Flatten; break;
+            case "Transpose": op = OnnxOp.Transpose; break;
+            case "Concat": op = OnnxOp.Concat; maxInputs = int.MaxValue; break;
+            case "Identity": op = OnnxOp.Identity; break;
+            case "Dropout": op = OnnxOp.Identity; maxInputs = 3; break; // inference: the input itself
+            case "ReduceMean": op = OnnxOp.ReduceMean; maxInputs = 2; break;
+            case "ReduceSum": op = OnnxOp.ReduceSum; maxInputs = 2; break;
+            case "ReduceMax": op = OnnxOp.ReduceMax; maxInputs = 2; break;
+            default:
+                throw new NotSupportedException(
+                    $"ONNX operator '{opType}' ({where}) is not supported. Supported: Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Tanh, " +
+                    "Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape, Flatten, Transpose, Concat, Identity, Dropout, Constant, " +
+                    "ReduceMean, ReduceSum, ReduceMax.");
+        }
+        if (inputs.Length < minInputs || inputs.Length > maxInputs || inputs[0].Length == 0)
+            throw new InvalidDataException(FormattableString.Invariant(
+                $"Not a valid ONNX model: {where} ({opType}) has {inputs.Length} inputs; it takes {(minInputs == maxInputs ? minInputs.ToString(System.Globalization.CultureInfo.InvariantCulture) : maxInputs == int.MaxValue ? $"{minInputs} or more" : $"{minInputs} to {maxInputs}")}."));
+
+        // Which inputs carry data (float) and which are shape/axes constants.
+        int dataInputs = op switch
+        {
+            OnnxOp.Reshape or OnnxOp.ReduceMean or OnnxOp.ReduceSum or OnnxOp.ReduceMax => 1,
+            _ when opType == "Dropout" => 1,
+            _ => inputs.Length,
+        };
+        for (int i = 0; i < dataInputs; i++)
+        {
+            if (inputs[i].Length == 0)
+            {
+                if (op == OnnxOp.Gemm && i == 2) continue;
+                throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) leaves out its required input {i}.");
+            }
+            if (values[inputs[i]].Kind == Kind.IntConstant)
+                throw new NotSupportedException($"ONNX {opType} ({where}) takes the integer tensor '{inputs[i]}' as data; only float32 data is supported.");
+        }
+
+        var attributes = new Attributes(node, where);
+        float alpha = 1f, beta = 1f;
+        bool transA = false, transB = false, flag = false, noop = false;
+        int axis = 0;
+        int[]? ints = null;
+        switch (op)
+        {
+            case OnnxOp.Gemm:
+                alpha = attributes.Float("alpha", 1f);
+                beta = attributes.Float("beta", 1f);
+                transA = attributes.Int("transA", 0) != 0;
+                transB = attributes.Int("transB", 0) != 0;
+                // torch's Linear export: y = x Wᵀ + b with a constant rank-1 bias is the engine's fused linear.
+                Value weight = values[inputs[1]];
+                if (!transA && transB && alpha == 1f && beta == 1f && weight is { Kind: Kind.FloatConstant, Shape.Length: 2 }
+                    && (inputs.Length < 3 || inputs[2].Length == 0
+                        || values[inputs[2]] is { Kind: Kind.FloatConstant, Shape.Length: 1 } bias && bias.Shape[0] == weight.Shape[0]))
+                    op = OnnxOp.Linear;
+                break;
+            case OnnxOp.LeakyRelu:
+                alpha = attributes.Float("alpha", 0.01f);
+                break;
+            case OnnxOp.Softmax:
+            case OnnxOp.LogSoftmax:
+                axis = CheckedInt(attributes.Int("axis", -1), "axis", where);
+                break;
+            case OnnxOp.Flatten:
+                axis = CheckedInt(attributes.Int("axis", 1), "axis", where);
+                break;
+            case OnnxOp.Concat:
+                axis = CheckedInt(attributes.Int("axis", null), "axis", where);
+                break;
+            case OnnxOp.Transpose:
+                if (attributes.Has("perm"))
+                {
+                    ints = CheckedInts(attributes.Ints("perm"), "perm", where);
+                    var seen = new bool[ints.Length];
+                    foreach (int p in ints)
+                    {
+                        if (p < 0 || p >= ints.Length || seen[p])
+                            throw new InvalidDataException($"Not a valid ONNX model: {where} (Transpose) has perm [{string.Join(", ", ints)}], which is not a permutation.");
+                        seen[p] = true;
+                    }
+                }
+                break;
+            case OnnxOp.Reshape:
+            {
+                ints = CheckedInts(IntConstant(values, inputs[1], "shape", opType, where), "shape", where);
+                flag = attributes.Int("allowzero", 0) != 0;
+                if (ints.Length > MaxRankOf)
+                    throw new NotSupportedException(FormattableString.Invariant($"ONNX Reshape ({where}) to {ints.Length} dimensions: at most {MaxRankOf} are supported."));
+                break;
+            }
+            case OnnxOp.ReduceMean:
+            case OnnxOp.ReduceSum:
+            case OnnxOp.ReduceMax:
+                flag = attributes.Int("keepdims", 1) != 0;
+                noop = attributes.Int("noop_with_empty_axes", 0) != 0;
+                if (attributes.Has("axes")) ints = CheckedInts(attributes.Ints("axes"), "axes", where);
+                else if (inputs.Length > 1 && inputs[1].Length > 0)
+                    ints = CheckedInts(IntConstant(values, inputs[1], "axes", opType, where), "axes", where);
+                break;
+        }
+
+        values.Add(output, new Value { Kind = Kind.Runtime });
+        OnnxOp finalOp = op;
+        int concatCount = inputs.Length;
+        plans.Add((finalOp, node, inputs, output, (slots, outSlot) => new OnnxNode
+        {
+            Op = finalOp,
+            Inputs = finalOp == OnnxOp.Identity ? [slots[0]] : slots,
+            Output = outSlot,
+            Alpha = alpha,
+            Beta = beta,
+            TransA = transA,
+            TransB = transB,
+            Axis = axis,
+            Ints = ints,
+            Flag = flag,
+            NoopWithEmptyAxes = noop,
+            Scratch = finalOp == OnnxOp.Concat ? new Tensor[concatCount] : null,
+        }));
+    }
+
+    private static long[] IntConstant(Dictionary<string, Value> values, string name, string what, string opType, string where)
+    {
+        if (name.Length == 0) throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) leaves out its {what} input.");
+        Value value = values[name];
+        if (value.Kind != Kind.IntConstant)
+            throw new NotSupportedException(
+                $"ONNX {opType} ({where}) takes its {what} from '{name}', which is not an integer constant (initializer or Constant node); computed {what}s are not supported.");
+        if (value.Shape!.Length > 1)
+            throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) takes a {what} of rank {value.Shape.Length}; it must be 1-D.");
+        return value.Longs!;
+    }
+
+    private static int CheckedInt(long value, string name, string where)
+    {
+        if (value < int.MinValue || value > int.MaxValue)
+            throw new InvalidDataException(FormattableString.Invariant($"Not a valid ONNX model: {where} has {name} {value}, out of range."));
+        return (int)value;
+    }
+
+    private static int[] CheckedInts(IReadOnlyList<long> values, string name, string where)
+    {
+        var result = new int[values.Count];
+        for (int i = 0; i < result.Length; i++) result[i] = CheckedInt(values[i], name, where);
+        return result;
+    }
+
+    private static Value ConstantValue(NodeProto node, string where)
+    {
+        if (node.Attribute.Count != 1)
+            throw new InvalidDataException(FormattableString.Invariant(
+                $"Not a valid ONNX model: {where} (Constant) has {node.Attribute.Count} attributes; it takes exactly one value."));
+        if (node.Input.Count != 0)
+            throw new InvalidDataException($"Not a valid ONNX model: {where} (Constant) has inputs; it takes none.");
+        var attributes = new Attributes(node, where);
+        AttributeProto attribute = node.Attribute[0];
+        switch (attribute.Name)
+        {
+            case "value":
+                return ReadTensor(attributes.Tensor("value"), $"Constant {where}", parameter: false);
+            case "value_float":
+                return new Value { Kind = Kind.FloatConstant, Shape = [], Floats = [attributes.Float("value_float", null)] };
+            case "value_floats":
+            {
+                float[] floats = attributes.Floats("value_floats");
+                return new Value { Kind = Kind.FloatConstant, Shape = [floats.Length], Floats = floats };
+            }
+            case "value_int":
+                return new Value { Kind = Kind.IntConstant, Shape = [], Longs = [attributes.Int("value_int", null)] };
+            case "value_ints":
+            {
+                long[] longs = [.. attributes.Ints("value_ints")];
+                return new Value { Kind = Kind.IntConstant, Shape = [longs.Length], Longs = longs };
+            }
+            default:
+                throw new NotSupportedException($"ONNX Constant ({where}) with attribute '{attribute.Name}' is not supported: value, value_float(s) and value_int(s) are.");
+        }
+    }
+
+    /// <summary>A node's attributes by name, each read with a check of its declared type.</summary>
+    private readonly struct Attributes(NodeProto node, string where)
+    {
+        private AttributeProto? Find(string name)
+        {
+            foreach (AttributeProto attribute in node.Attribute)
+                if (attribute.Name == name) return attribute;
+            return null;
+        }
+
+        public bool Has(string name) => Find(name) is not null;
+
+        private AttributeProto Get(string name, AttributeProto.Types.AttributeType type)
+        {
+            AttributeProto attribute = Find(name)
+                ?? throw new InvalidDataException($"Not a valid ONNX model: {where} ({node.OpType}) lacks its required attribute '{name}'.");
+            if (attribute.Type != type)
+                throw new InvalidDataException(
+                    $"Not a valid ONNX model: {where} ({node.OpType}) has attribute '{name}' of type {attribute.Type.ToString().ToUpperInvariant()}; it must be {type.ToString().ToUpperInvariant()}.");
+            return attribute;
+        }
+
+        public float Float(string name, float? fallback) =>
+            fallback is { } value && !Has(name) ? value : Get(name, AttributeProto.Types.AttributeType.Float).F;
+
+        public long Int(string name, long? fallback) =>
+            fallback is { } value && !Has(name) ? value : Get(name, AttributeProto.Types.AttributeType.Int).I;
+
+        public Google.Protobuf.Collections.RepeatedField<long> Ints(string name) => Get(name, AttributeProto.Types.AttributeType.Ints).Ints;
+
+        public float[] Floats(string name) => [.. Get(name, AttributeProto.Types.AttributeType.Floats).Floats];
+
+        public TensorProto Tensor(string name) =>
+            Get(name, AttributeProto.Types.AttributeType.Tensor).T
+            ?? throw new InvalidDataException($"Not a valid ONNX model: {where} ({node.OpType}) has an empty tensor attribute '{name}'.");
+    }
+}

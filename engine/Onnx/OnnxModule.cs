@@ -1,0 +1,121 @@
+using System.Collections.Generic;
+using ArenaGrad.Nn;
+
+namespace ArenaGrad.IO;
+
+/// <summary>An imported ONNX graph as a module: <see cref="Forward"/> runs its nodes in order with engine ops, so
+/// the result is differentiable and the parameters (the graph's float initializers, under their ONNX names) can be
+/// trained. Made by <see cref="Onnx.Load(Arena, string)"/>.</summary>
+/// <remarks>Every name, attribute and constant was resolved and checked when the file was loaded: the forward pass
+/// reads value slots by index and allocates nothing beyond what the engine ops themselves do.</remarks>
+public sealed class OnnxModule : Module
+{
+    private readonly OnnxNode[] _nodes;
+    private readonly Tensor[] _values;
+    private readonly int _inputSlot, _outputSlot;
+
+    internal OnnxModule(OnnxNode[] nodes, Tensor[] values, int inputSlot, int outputSlot,
+        List<(string Name, Tensor Value)> parameters, string inputName, string outputName, int opsetVersion)
+    {
+        _nodes = nodes;
+        _values = values;
+        _inputSlot = inputSlot;
+        _outputSlot = outputSlot;
+        InputName = inputName;
+        OutputName = outputName;
+        OpsetVersion = opsetVersion;
+        var groups = new Dictionary<string, ParameterGroup>(StringComparer.Ordinal);
+        foreach ((string name, Tensor value) in parameters) Register(name, value, groups);
+    }
+
+    /// <summary>The name of the graph input that <see cref="Forward"/> feeds.</summary>
+    public string InputName { get; }
+
+    /// <summary>The name of the graph output that <see cref="Forward"/> returns.</summary>
+    public string OutputName { get; }
+
+    /// <summary>The version of the default-domain operator set the file imports.</summary>
+    public int OpsetVersion { get; }
+
+    /// <summary>Number of graph nodes run per forward pass (Constant nodes were folded at load).</summary>
+    public int NodeCount => _nodes.Length;
+
+    /// <summary>Runs the graph on <paramref name="input"/> and returns its output.</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        Tensor[] values = _values;
+        values[_inputSlot] = input;
+        OnnxNode[] nodes = _nodes;
+        for (int i = 0; i < nodes.Length; i++)
+            values[nodes[i].Output] = nodes[i].Run(values);
+        return values[_outputSlot];
+    }
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() => FormattableString.Invariant($"opset={OpsetVersion}, nodes={_nodes.Length}");
+
+    /// <summary>Registers <paramref name="name"/> so that NamedParameters gives it back whole: a dotted name such as
+    /// <c>0.weight</c> becomes parameter <c>weight</c> of a child group <c>0</c>, as PyTorch's names come about. A name
+    /// that cannot be a path (empty segment, or a segment used both as parameter and as group) has its dots made
+    /// underscores.</summary>
+    private void Register(string name, Tensor value, Dictionary<string, ParameterGroup> groups)
+    {
+        string[] parts = name.Split('.');
+        if (parts.Length > 1 && Array.TrueForAll(parts, p => p.Length > 0) && TryRegisterPath(parts, value, groups)) return;
+        string flat = name.Replace('.', '_');
+        if (flat.Length == 0) flat = "_";
+        try
+        {
+            RegisterParameter(flat, value);
+        }
+        catch (ArgumentException e)
+        {
+            throw new NotSupportedException($"The ONNX initializer name '{name}' cannot be given to a parameter: {e.Message}", e);
+        }
+    }
+
+    private bool TryRegisterPath(string[] parts, Tensor value, Dictionary<string, ParameterGroup> groups)
+    {
+        // Only groups that already exist can clash, and they come before any group made here: a failure
+        // leaves nothing half-registered.
+        Module owner = this;
+        string prefix;
+        // A new group's name must not clash with an existing parameter of its parent, and the leaf with nothing.
+        try
+        {
+            prefix = "";
+            for (int i = 0; i < parts.Length - 1; i++)
+            {
+                string key = prefix.Length == 0 ? parts[i] : prefix + "." + parts[i];
+                if (!groups.TryGetValue(key, out ParameterGroup? group))
+                {
+                    group = new ParameterGroup();
+                    if (owner is OnnxModule root) root.RegisterModule(parts[i], group);
+                    else ((ParameterGroup)owner).AddGroup(parts[i], group);
+                    groups.Add(key, group);
+                }
+                owner = group;
+                prefix = key;
+            }
+            ((ParameterGroup)owner).AddParameter(parts[^1], value);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A level of a dotted parameter name (<c>0</c> in <c>0.weight</c>); holds no computation.</summary>
+    private sealed class ParameterGroup : Module
+    {
+        public override Tensor Forward(Tensor input) =>
+            throw new InvalidOperationException("An ONNX parameter group only names parameters; run the OnnxModule that holds it.");
+
+        internal void AddGroup(string name, ParameterGroup group) => RegisterModule(name, group);
+
+        internal void AddParameter(string name, Tensor value) => RegisterParameter(name, value);
+
+        protected override string TypeName => "ParameterGroup";
+    }
+}
