@@ -22,8 +22,8 @@ public sealed class TranscendentalsTests
         Func<double, double> Reference,
         double MaxUlp);
 
-    // The bounds stated in Transcendentals' docs (measured over all 2^32 inputs: exp 0.97, log 0.79, tanh 2.34,
-    // sigmoid 2.28 ulp).
+    // The bounds stated in Transcendentals' docs (largest errors over all 2^32 inputs: exp 0.990, log 0.829,
+    // tanh 2.419, sigmoid 2.402 ulp).
     private static Function Of(string name) => name switch
     {
         "Exp" => new(Transcendentals.Exp, Transcendentals.Exp, Transcendentals.Exp, Transcendentals.Exp,

@@ -6,9 +6,11 @@ namespace ArenaGrad.Kernels;
 // The engine's own exp, log, tanh and sigmoid in single precision. Each is written once, over the lane
 // arithmetic of Lanes.cs, and run at every width by choosing TL: the scalar path runs the very same operations
 // in the very same order as Vector128/256/512, nothing fused, so all four give the same bits on every machine
-// (no MathF, no Vector*.Exp, which differ across runtimes and widths). Error bounds below are measured against
-// the double-precision result rounded to float, over every 2^32 bit pattern; engine.tests/Kernels/
-// TranscendentalsTests.cs re-checks them on a dense sample and every special value.
+// (no MathF, no Vector*.Exp, which differ across runtimes and widths). The error bounds below are against the
+// double-precision result, in ulp of the float nearest it; the largest errors measured over all 2^32 bit patterns
+// (2026-11-27) were exp 0.990, log 0.829, tanh 2.419 and sigmoid 2.402 ulp, with Vector128 and Vector256 equal
+// to each other bit for bit on every input and to the scalar path on every 64th. engine.tests/Kernels/
+// TranscendentalsTests.cs re-checks the bounds on every 251st bit pattern and every special value.
 //
 // Constants: the polynomials are Cephes' expf and logf minimax fits (Moshier) and tanh is built on the same
 // exp polynomial (as expm1); range reductions follow Cephes / SLEEF. Written here from those coefficients.
