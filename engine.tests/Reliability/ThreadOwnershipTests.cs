@@ -4,20 +4,6 @@ namespace ArenaGrad.Tests.Reliability;
 /// (never a crash or a corrupted table), and <see cref="Arena.ReleaseOwnership"/> hands it over.</summary>
 public sealed class ThreadOwnershipTests
 {
-    /// <summary>Runs <paramref name="action"/> on a new thread and returns what it threw (null if nothing).</summary>
-    private static Exception? OnOtherThread(Action action)
-    {
-        Exception? thrown = null;
-        var thread = new Thread(() =>
-        {
-            try { action(); }
-            catch (Exception e) { thrown = e; }
-        });
-        thread.Start();
-        thread.Join();
-        return thrown;
-    }
-
     private static void AssertOwnershipError(Exception? thrown, Arena arena)
     {
         Assert.That(thrown, Is.TypeOf<InvalidOperationException>());
@@ -30,11 +16,11 @@ public sealed class ThreadOwnershipTests
     {
         using var arena = new Arena();
         Assert.That(arena.OwnerThreadId, Is.EqualTo(Environment.CurrentManagedThreadId));
-        AssertOwnershipError(OnOtherThread(() => arena.Zeros([3])), arena);
-        AssertOwnershipError(OnOtherThread(() => arena.Scope()), arena);
-        AssertOwnershipError(OnOtherThread(() => arena.NoGrad()), arena);
-        AssertOwnershipError(OnOtherThread(() => arena.ManualSeed(1)), arena);
-        AssertOwnershipError(OnOtherThread(() => arena.DetectAnomaly()), arena);
+        AssertOwnershipError(Threads.OnOtherThread(() => arena.Zeros([3])), arena);
+        AssertOwnershipError(Threads.OnOtherThread(() => arena.Scope()), arena);
+        AssertOwnershipError(Threads.OnOtherThread(() => arena.NoGrad()), arena);
+        AssertOwnershipError(Threads.OnOtherThread(() => arena.ManualSeed(1)), arena);
+        AssertOwnershipError(Threads.OnOtherThread(() => arena.DetectAnomaly()), arena);
         Assert.That(arena.TensorCount, Is.Zero);
     }
 
@@ -43,11 +29,11 @@ public sealed class ThreadOwnershipTests
     {
         using var arena = new Arena();
         Tensor p = arena.Ones([4], requiresGrad: true);
-        AssertOwnershipError(OnOtherThread(() => p.ToArray()), arena);
-        AssertOwnershipError(OnOtherThread(() => _ = p.Shape.Length), arena);
-        AssertOwnershipError(OnOtherThread(() => _ = p.IsAlive), arena);
-        AssertOwnershipError(OnOtherThread(() => _ = p.Tanh()), arena);
-        AssertOwnershipError(OnOtherThread(() => p.ZeroGrad()), arena);
+        AssertOwnershipError(Threads.OnOtherThread(() => p.ToArray()), arena);
+        AssertOwnershipError(Threads.OnOtherThread(() => _ = p.Shape.Length), arena);
+        AssertOwnershipError(Threads.OnOtherThread(() => _ = p.IsAlive), arena);
+        AssertOwnershipError(Threads.OnOtherThread(() => _ = p.Tanh()), arena);
+        AssertOwnershipError(Threads.OnOtherThread(() => p.ZeroGrad()), arena);
         Assert.That(p.ToArray(), Is.EqualTo(new[] { 1f, 1f, 1f, 1f }), "the owner still works");
     }
 
@@ -57,7 +43,7 @@ public sealed class ThreadOwnershipTests
         using var arena = new Arena();
         Tensor w = arena.Full([3], 2f, requiresGrad: true);
         Tensor loss = (w * w).Sum();
-        AssertOwnershipError(OnOtherThread(() => loss.Backward()), arena);
+        AssertOwnershipError(Threads.OnOtherThread(() => loss.Backward()), arena);
         Assert.That(w.Grad, Is.Null);
         loss.Backward();
         Assert.That(w.Grad!.Value.ToArray(), Is.EqualTo(new[] { 4f, 4f, 4f }));
@@ -121,7 +107,7 @@ public sealed class ThreadOwnershipTests
         Assert.That(arena.OwnerThreadId, Is.Zero);
 
         int workerId = 0;
-        Exception? thrown = OnOtherThread(() =>
+        Exception? thrown = Threads.OnOtherThread(() =>
         {
             workerId = Environment.CurrentManagedThreadId;
             (w * w).Sum().Backward();           // claims the arena
@@ -170,8 +156,8 @@ public sealed class ThreadOwnershipTests
     {
         using var arena = new Arena();
         Tensor t = arena.Ones([2]);
-        AssertOwnershipError(OnOtherThread(arena.ReleaseOwnership), arena);
-        AssertOwnershipError(OnOtherThread(arena.Dispose), arena);
+        AssertOwnershipError(Threads.OnOtherThread(arena.ReleaseOwnership), arena);
+        AssertOwnershipError(Threads.OnOtherThread(arena.Dispose), arena);
         Assert.That(t.ToArray(), Is.EqualTo(new[] { 1f, 1f }), "a refused Dispose freed nothing");
     }
 
@@ -182,8 +168,8 @@ public sealed class ThreadOwnershipTests
         Tensor t = arena.Ones([2]);
         arena.Dispose();
         Assert.That(t.IsAlive, Is.False);
-        Assert.That(OnOtherThread(() => t.ToArray()), Is.TypeOf<ObjectDisposedException>());
-        Assert.That(OnOtherThread(() => arena.Zeros([1])), Is.TypeOf<ObjectDisposedException>());
-        Assert.That(OnOtherThread(() => _ = t.IsAlive), Is.Null, "IsAlive of a disposed arena is false from any thread");
+        Assert.That(Threads.OnOtherThread(() => t.ToArray()), Is.TypeOf<ObjectDisposedException>());
+        Assert.That(Threads.OnOtherThread(() => arena.Zeros([1])), Is.TypeOf<ObjectDisposedException>());
+        Assert.That(Threads.OnOtherThread(() => _ = t.IsAlive), Is.Null, "IsAlive of a disposed arena is false from any thread");
     }
 }

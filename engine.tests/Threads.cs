@@ -1,4 +1,4 @@
-namespace ArenaGrad.Tests.Embedding;
+namespace ArenaGrad.Tests;
 
 /// <summary>Runs work on real threads (not the thread pool) and rethrows the first failure on the test thread.</summary>
 internal static class Threads
