@@ -23,12 +23,12 @@ public sealed unsafe class KernelWidthTests
     {
         var random = new Random(m * 1000003 + k * 1009 + n);
         float[] a = Fill(random, m * k), b = Fill(random, k * n), c0 = Fill(random, m * n);
-        float[] scalar = Run<MicroKernelScalar>(a, b, c0, m, k, n, transposeA, transposeB, accumulate);
+        float[] scalar = Run<MicroKernelScalar<FusedMultiplyAdd>>(a, b, c0, m, k, n, transposeA, transposeB, accumulate);
         Assert.Multiple(() =>
         {
-            Same(Run<MicroKernel128>(a, b, c0, m, k, n, transposeA, transposeB, accumulate), scalar, "Vector128");
-            Same(Run<MicroKernel256>(a, b, c0, m, k, n, transposeA, transposeB, accumulate), scalar, "Vector256");
-            Same(Run<MicroKernel512>(a, b, c0, m, k, n, transposeA, transposeB, accumulate), scalar, "Vector512");
+            Same(Run<MicroKernel128<FusedMultiplyAdd>>(a, b, c0, m, k, n, transposeA, transposeB, accumulate), scalar, "Vector128");
+            Same(Run<MicroKernel256<FusedMultiplyAdd>>(a, b, c0, m, k, n, transposeA, transposeB, accumulate), scalar, "Vector256");
+            Same(Run<MicroKernel512<FusedMultiplyAdd>>(a, b, c0, m, k, n, transposeA, transposeB, accumulate), scalar, "Vector512");
         });
     }
 
