@@ -66,7 +66,7 @@ internal static class DeterminismHash
             foreach ((string name, Tensor t) in named)
                 if (t.Grad is Tensor grad) Append(hash, "grad " + name, grad.ToArray());
         }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
     }
 
     /// <summary>A classifier trained with Adam: 8 features, four classes from a fixed rule, batch 32, 200 steps.</summary>
@@ -95,7 +95,7 @@ internal static class DeterminismHash
         }
         Append(hash, "losses", losses);
         AppendParameters(hash, model);
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
     }
 
     /// <summary>Products big enough to be split over threads (each forward GEMM has 2^21 multiply-adds or more).</summary>
@@ -124,7 +124,7 @@ internal static class DeterminismHash
         }
         Append(hash, "losses", losses);
         AppendParameters(hash, model);
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
     }
 
     /// <summary>Batch <paramref name="step"/>: features in [-1, 1) from an integer hash; the label is which of four
