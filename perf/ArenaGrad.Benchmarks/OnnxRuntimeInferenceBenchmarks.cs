@@ -11,8 +11,9 @@ namespace ArenaGrad.Benchmarks;
 /// <summary>W1 (MLP 32-64-64-4, tanh, batch 1, no grad) through ONNX Runtime from C#, the inference peer, beside
 /// ArenaGrad eager on the same weights: the model is built as <see cref="InferenceBenchmarks"/> builds it (seed 42),
 /// exported with <see cref="Onnx.Save"/>, and run by an <see cref="InferenceSession"/> on one intra-op thread.</summary>
-/// <remarks>ONNX Runtime is run two ways: <see cref="OrtRun"/>, the plain <c>Run</c> with the input <see cref="OrtValue"/>
-/// made once (ONNX Runtime allocates the output value and the returned collection per call), and
+/// <remarks>ONNX Runtime is run three ways: <see cref="OrtRun"/>, the plain <c>Run</c> with the input <see cref="OrtValue"/>
+/// made once (ONNX Runtime allocates the output value and the returned collection per call);
+/// <see cref="OrtRunIntoPreallocatedOutput"/>, the <c>Run</c> overload that writes into an output value made once; and
 /// <see cref="OrtIoBinding"/>, with input and output bound once to values over pinned arrays.</remarks>
 [MemoryDiagnoser]
 [MedianColumn]
@@ -31,7 +32,7 @@ public class OnnxRuntimeInferenceBenchmarks
     private OrtValue _input = null!, _output = null!;
     private OrtIoBinding _binding = null!;
     private string[] _inputNames = null!, _outputNames = null!;
-    private OrtValue[] _inputValues = null!;
+    private OrtValue[] _inputValues = null!, _outputValues = null!;
     private readonly float[] _inputData = new float[InFeatures];
     private readonly float[] _outputData = new float[OutFeatures];
 
@@ -62,6 +63,7 @@ public class OnnxRuntimeInferenceBenchmarks
         _inputNames = [_session.InputNames[0]];
         _outputNames = [_session.OutputNames[0]];
         _inputValues = [_input];
+        _outputValues = [_output];
         _binding = _session.CreateIoBinding();
         _binding.BindInput(_inputNames[0], _input);
         _binding.BindOutput(_outputNames[0], _output);
@@ -73,9 +75,12 @@ public class OnnxRuntimeInferenceBenchmarks
         float[] viaRun;
         using (IDisposableReadOnlyCollection<OrtValue> results = _session.Run(_runOptions, _inputNames, _inputValues, _outputNames))
             viaRun = results[0].GetTensorDataAsSpan<float>().ToArray();
+        CheckClose(viaRun, expected, "Run()");
+        Array.Clear(_outputData);
+        _session.Run(_runOptions, _inputNames, _inputValues, _outputNames, _outputValues);
+        CheckClose(_outputData, expected, "Run() into a preallocated output");
         Array.Clear(_outputData);
         _session.RunWithBinding(_runOptions, _binding);
-        CheckClose(viaRun, expected, "Run()");
         CheckClose(_outputData, expected, "RunWithBinding()");
     }
 
@@ -110,6 +115,14 @@ public class OnnxRuntimeInferenceBenchmarks
     {
         using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(_runOptions, _inputNames, _inputValues, _outputNames);
         return results[0].GetTensorDataAsSpan<float>()[0];
+    }
+
+    /// <summary>ONNX Runtime's <c>Run</c> overload that takes the output values too: the output made once, over a pinned array.</summary>
+    [Benchmark]
+    public float OrtRunIntoPreallocatedOutput()
+    {
+        _session.Run(_runOptions, _inputNames, _inputValues, _outputNames, _outputValues);
+        return _outputData[0];
     }
 
     /// <summary>ONNX Runtime with IO binding: input and output bound once to values over pinned arrays.</summary>
