@@ -221,13 +221,15 @@ public sealed partial class PackageTests
             """.ReplaceLineEndings("\n")), run.Describe());
     }
 
-    /// <summary>A fresh net10.0 console app with ArenaGrad.Onnx from the local feed (ArenaGrad comes with it as its
-    /// dependency, Google.Protobuf from the machine's feed): it saves a small model with Onnx.Save, loads the file back with
-    /// Onnx.Load, and prints whether both give the same outputs and the parameter names survived.</summary>
-    [Test]
-    public void OnnxRoundTrip_InAFreshConsoleApp_BuildsFromThePackageAndReproducesTheModel()
+    /// <summary>A fresh console app with ArenaGrad.Onnx from the local feed (ArenaGrad comes with it as its dependency,
+    /// Google.Protobuf from the machine's feed): it saves a small model with Onnx.Save, loads the file back with Onnx.Load,
+    /// and prints whether both give the same outputs and the parameter names survived. net8.0 self-contained, as the
+    /// README app (only the .NET 10 runtime is installed).</summary>
+    [TestCase("net10.0", false)]
+    [TestCase("net8.0", true)]
+    public void OnnxRoundTrip_InAFreshConsoleApp_BuildsFromThePackageAndReproducesTheModel(string framework, bool selfContained)
     {
-        string app = CreateApp("app-onnx", "net10.0", null, """<PackageReference Include="ArenaGrad.Onnx" Version="{version}" />""");
+        string app = CreateApp("app-onnx-" + framework, framework, null, """<PackageReference Include="ArenaGrad.Onnx" Version="{version}" />""");
         File.WriteAllText(Path.Combine(app, "Program.cs"), """
             using ArenaGrad;
             using ArenaGrad.IO;
@@ -248,13 +250,17 @@ public sealed partial class PackageTests
             """);
 
         string output = Path.Combine(app, "out");
-        DotnetCli.RunChecked(app, "build", "-c", "Release", "-o", output);
+        List<string> build = ["build", "-c", "Release", "-o", output];
+        if (selfContained) build.AddRange(["-r", RuntimeInformation.RuntimeIdentifier, "--self-contained"]);
+        DotnetCli.RunChecked(app, [.. build]);
         RememberGlobalPackagesFolder(app);
-        CommandResult run = DotnetCli.Run(app, Path.Combine(output, "Consumer.dll"));
+        CommandResult run = selfContained
+            ? DotnetCli.RunProgram(Path.Combine(output, "Consumer"), app)
+            : DotnetCli.Run(app, Path.Combine(output, "Consumer.dll"));
         Assert.That(run.ExitCode, Is.Zero, run.Describe());
 
         string[] lines = run.Output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
-        Assert.That(lines[0], Does.StartWith(".NET 10."), "the runtime the app ran on");
+        Assert.That(lines[0], Does.StartWith($".NET {framework["net".Length..]}."), "the runtime the app ran on");
         Assert.That(lines[1..], Is.EqualTo(new[] { "0.weight, 0.bias, 2.weight, 2.bias", "outputs match" }), run.Describe());
     }
 
