@@ -31,11 +31,15 @@ public static class Onnx
 
     /// <summary>Loads the ONNX model at <paramref name="path"/> as a module whose parameters live in
     /// <paramref name="arena"/>. Call it outside any arena scope: the parameters must outlive every step.</summary>
+    /// <remarks>All or nothing: if loading fails (a bad file, an unsupported feature, the arena's capacity), the arena is
+    /// left as it was, with no tensor made.</remarks>
     /// <exception cref="InvalidDataException">The file is not a valid ONNX model; the message says what is wrong.</exception>
     /// <exception cref="NotSupportedException">The model uses an operator, opset, data type or feature not supported here.</exception>
+    /// <exception cref="InvalidOperationException">An arena scope is open (the parameters would be released when it ends).</exception>
+    /// <exception cref="ArenaCapacityException">The parameters do not fit in the arena.</exception>
     public static Module Load(Arena arena, string path)
     {
-        ArgumentNullException.ThrowIfNull(arena);
+        ThrowIfScopeOpen(arena);
         ArgumentNullException.ThrowIfNull(path);
         using FileStream stream = File.OpenRead(path);
         return Load(arena, stream);
@@ -44,9 +48,11 @@ public static class Onnx
     /// <summary>Loads an ONNX model from <paramref name="stream"/>, from its position to its end (see <see cref="Load(Arena, string)"/>).</summary>
     /// <exception cref="InvalidDataException">The bytes are not a valid ONNX model.</exception>
     /// <exception cref="NotSupportedException">The model uses an operator, opset, data type or feature not supported here.</exception>
+    /// <exception cref="InvalidOperationException">An arena scope is open (the parameters would be released when it ends).</exception>
+    /// <exception cref="ArenaCapacityException">The parameters do not fit in the arena.</exception>
     public static Module Load(Arena arena, Stream stream)
     {
-        ArgumentNullException.ThrowIfNull(arena);
+        ThrowIfScopeOpen(arena);
         ArgumentNullException.ThrowIfNull(stream);
         ModelProto model;
         try
@@ -58,6 +64,16 @@ public static class Onnx
             throw new InvalidDataException($"Not a valid ONNX model: {e.Message}", e);
         }
         return OnnxImporter.Import(arena, model);
+    }
+
+    /// <summary>Throws unless <paramref name="arena"/> has no open scope, as module and optimizer constructors do.</summary>
+    private static void ThrowIfScopeOpen(Arena arena)
+    {
+        ArgumentNullException.ThrowIfNull(arena);
+        if (arena.HasOpenScope)
+            throw new InvalidOperationException(
+                "Onnx.Load makes the model's parameters, and they must outlive every training step, but an arena scope is open: " +
+                "they would be released when it ends. Load models (and construct optimizers) before entering arena.Scope().");
     }
 
     /// <summary>Writes <paramref name="model"/>'s inference graph to <paramref name="path"/> as an ONNX model (opset 17),

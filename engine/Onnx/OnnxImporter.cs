@@ -76,6 +76,9 @@ internal static class OnnxImporter
         foreach (Value value in values.Values)
             if (value.Kind != Kind.IntConstant && value.Slot < 0) value.Slot = slots++;
 
+        // The graph is valid: only the arena can fail now (its capacity). All or nothing: every constant and parameter,
+        // or none.
+        using OpTransaction op = arena.BeginOp();
         var tensors = new Tensor[slots];
         var parameters = new List<(string, Tensor)>();
         foreach ((string name, Value value) in values)
@@ -93,7 +96,9 @@ internal static class OnnxImporter
             for (int k = 0; k < inputs.Length; k++) inputSlots[k] = inputs[k].Length == 0 ? -1 : values[inputs[k]].Slot;
             nodes[i] = make(inputSlots, values[outName].Slot);
         }
-        return new OnnxModule(nodes, tensors, values[inputName].Slot, output.Slot, parameters, inputName, outputName, opset);
+        var module = new OnnxModule(nodes, tensors, values[inputName].Slot, output.Slot, parameters, inputName, outputName, opset);
+        op.Commit();
+        return module;
     }
 
     private static int DefaultOpset(ModelProto model)

@@ -10,9 +10,9 @@ using System.Xml.Linq;
 namespace ArenaGrad.Package.Tests;
 
 /// <summary>
-/// The packages as a studio gets them: <c>dotnet pack</c> of ArenaGrad and ArenaGrad.Testing into a local folder
-/// (once, shared by every test here), what the packages hold, and fresh console apps that restore ArenaGrad from
-/// that folder beside the machine's usual feed and run the README's first example.
+/// The packages as a studio gets them: <c>dotnet pack</c> of ArenaGrad, ArenaGrad.Testing and ArenaGrad.Onnx into a
+/// local folder (once, shared by every test here), what the packages hold, and fresh console apps that restore them
+/// from that folder beside the machine's usual feed and run the README's first example and an ONNX round trip.
 /// </summary>
 /// <remarks>The packages get a version of their own (the project's, plus a unique prerelease tag), so NuGet's global
 /// cache can never serve a package packed by an earlier run; the folders it extracts them to are deleted afterwards
@@ -23,7 +23,7 @@ public sealed partial class PackageTests
     /// <summary>The frameworks both libraries target: one lib/ folder each in the packages.</summary>
     private static readonly string[] LibraryFrameworks = ["net8.0", "net10.0"];
 
-    private static readonly string[] PackageIds = ["ArenaGrad", "ArenaGrad.Testing"];
+    private static readonly string[] PackageIds = ["ArenaGrad", "ArenaGrad.Testing", "ArenaGrad.Onnx"];
 
     private string _repository = "";
     private string _root = "";
@@ -43,7 +43,12 @@ public sealed partial class PackageTests
 
         // The build configuration of this test assembly, so the packs reuse what `dotnet test` just built.
         string configuration = typeof(PackageTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
-        foreach (string project in new[] { engineProject, Path.Combine(_repository, "engine", "Testing", "ArenaGrad.Testing.csproj") })
+        foreach (string project in new[]
+                 {
+                     engineProject,
+                     Path.Combine(_repository, "engine", "Testing", "ArenaGrad.Testing.csproj"),
+                     Path.Combine(_repository, "engine", "Onnx", "ArenaGrad.Onnx.csproj"),
+                 })
             DotnetCli.RunChecked(_repository, "pack", project, "-c", configuration, "-o", _feed, "-p:PackageVersion=" + _version);
     }
 
@@ -109,8 +114,44 @@ public sealed partial class PackageTests
         }
     }
 
+    [Test]
+    public void ArenaGradOnnxPackage_HoldsEachFrameworksAssemblyAndXmlDocsAndDependsOnTheSameArenaGradAndProtobuf()
+    {
+        string package = PackagePath("ArenaGrad.Onnx", ".nupkg");
+        string[] expected =
+        [
+            "ArenaGrad.Onnx.nuspec", "LICENSE", "PACKAGE.md",
+            .. LibraryFrameworks.SelectMany(f => new[] { $"lib/{f}/ArenaGrad.Onnx.dll", $"lib/{f}/ArenaGrad.Onnx.xml" }),
+        ];
+        Assert.That(ContentEntries(package), Is.EquivalentTo(expected));
+
+        XElement metadata = Nuspec(package);
+        Assert.Multiple(() =>
+        {
+            Assert.That(Child(metadata, "id").Value, Is.EqualTo("ArenaGrad.Onnx"));
+            Assert.That(Child(metadata, "version").Value, Is.EqualTo(_version));
+            Assert.That(Child(metadata, "license").Value, Is.EqualTo("MIT"));
+            Assert.That(Child(metadata, "readme").Value, Is.EqualTo("PACKAGE.md"));
+            Assert.That(EntryText(package, "PACKAGE.md"), Does.StartWith("# ArenaGrad.Onnx"));
+            foreach (string framework in LibraryFrameworks)
+                Assert.That(EntryText(package, $"lib/{framework}/ArenaGrad.Onnx.xml"), Does.Contain("<member name=\"T:ArenaGrad.IO.Onnx\">"),
+                    $"{framework}: the XML docs document the public types");
+        });
+
+        // Build-time tools (Grpc.Tools' protoc, the API analyzer) stay out: a consumer restores only the runtime pieces.
+        XElement[] groups = Child(metadata, "dependencies").Elements().Where(e => e.Name.LocalName == "group").ToArray();
+        Assert.That(groups.Select(g => TargetMoniker(g.Attribute("targetFramework")?.Value)), Is.EquivalentTo(LibraryFrameworks));
+        foreach (XElement group in groups)
+        {
+            var dependencies = group.Elements().ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value);
+            Assert.That(dependencies.Keys, Is.EquivalentTo(new[] { "ArenaGrad", "Google.Protobuf" }), group.ToString());
+            Assert.That(dependencies["ArenaGrad"], Is.EqualTo(_version), "the ONNX package depends on the engine packed with it");
+        }
+    }
+
     [TestCase("ArenaGrad")]
     [TestCase("ArenaGrad.Testing")]
+    [TestCase("ArenaGrad.Onnx")]
     public void SymbolPackage_HoldsEachFrameworksPdb(string id)
     {
         string symbols = PackagePath(id, ".snupkg");
@@ -138,31 +179,9 @@ public sealed partial class PackageTests
     public void ReadmeExample_InAFreshConsoleApp_BuildsFromThePackagesAndPrintsWhatTheReadmeSays(
         string framework, bool selfContained, string? languageVersion)
     {
-        string app = Path.Combine(_root, "app-" + framework);
-        Directory.CreateDirectory(app);
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <!-- Adds the local feed to the sources this machine already has (nuget.org): no <clear />. -->
-            <configuration>
-              <packageSources>
-                <add key="arenagrad-local" value="{_feed}" />
-              </packageSources>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>{framework}</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>{(languageVersion is null ? "" : $"\n    <LangVersion>{languageVersion}</LangVersion>")}
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="ArenaGrad" Version="{_version}" />
+        string app = CreateApp("app-" + framework, framework, languageVersion, $"""
+            <PackageReference Include="ArenaGrad" Version="{_version}" />
                 <PackageReference Include="ArenaGrad.Testing" Version="{_version}" />
-              </ItemGroup>
-            </Project>
             """);
         // The example as the README has it, then lines that print what its comments claim.
         File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeExample() + """
@@ -200,6 +219,81 @@ public sealed partial class PackageTests
             True
             False
             """.ReplaceLineEndings("\n")), run.Describe());
+    }
+
+    /// <summary>A fresh console app with ArenaGrad.Onnx from the local feed (ArenaGrad comes with it as its dependency,
+    /// Google.Protobuf from the machine's feed): it saves a small model with Onnx.Save, loads the file back with Onnx.Load,
+    /// and prints whether both give the same outputs and the parameter names survived. net8.0 self-contained, as the
+    /// README app (only the .NET 10 runtime is installed).</summary>
+    [TestCase("net10.0", false)]
+    [TestCase("net8.0", true)]
+    public void OnnxRoundTrip_InAFreshConsoleApp_BuildsFromThePackageAndReproducesTheModel(string framework, bool selfContained)
+    {
+        string app = CreateApp("app-onnx-" + framework, framework, null, """<PackageReference Include="ArenaGrad.Onnx" Version="{version}" />""");
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using ArenaGrad;
+            using ArenaGrad.IO;
+            using ArenaGrad.Nn;
+
+            using var arena = new Arena(new ArenaOptions { Seed = 7 });
+            var model = new Sequential(new Linear(arena, 3, 5), new Tanh(), new Linear(arena, 5, 2));
+            Tensor x = arena.FromData([1f, 2f, 3f, -1f, 0.5f, 0f], [2, 3]);
+            string path = Path.Combine(AppContext.BaseDirectory, "model.onnx");
+            Onnx.Save(model, x, path);
+            Module loaded = Onnx.Load(arena, path);
+            float[] expected = model.Forward(x).ToArray(), actual = loaded.Forward(x).ToArray();
+            float largest = 0f;
+            for (int i = 0; i < expected.Length; i++) largest = MathF.Max(largest, MathF.Abs(expected[i] - actual[i]));
+            Console.WriteLine(System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription);
+            Console.WriteLine(string.Join(", ", loaded.NamedParameters().Select(p => p.Name)));
+            Console.WriteLine(expected.Length == 4 && largest <= 1e-6f ? "outputs match" : $"outputs differ by {largest}");
+            """);
+
+        string output = Path.Combine(app, "out");
+        List<string> build = ["build", "-c", "Release", "-o", output];
+        if (selfContained) build.AddRange(["-r", RuntimeInformation.RuntimeIdentifier, "--self-contained"]);
+        DotnetCli.RunChecked(app, [.. build]);
+        RememberGlobalPackagesFolder(app);
+        CommandResult run = selfContained
+            ? DotnetCli.RunProgram(Path.Combine(output, "Consumer"), app)
+            : DotnetCli.Run(app, Path.Combine(output, "Consumer.dll"));
+        Assert.That(run.ExitCode, Is.Zero, run.Describe());
+
+        string[] lines = run.Output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+        Assert.That(lines[0], Does.StartWith($".NET {framework["net".Length..]}."), "the runtime the app ran on");
+        Assert.That(lines[1..], Is.EqualTo(new[] { "0.weight, 0.bias, 2.weight, 2.bias", "outputs match" }), run.Describe());
+    }
+
+    /// <summary>An empty app folder with a nuget.config adding the local feed and a warnings-as-errors project whose
+    /// package references are <paramref name="packageReferences"/> (<c>{version}</c> stands for the packed version).</summary>
+    private string CreateApp(string name, string framework, string? languageVersion, string packageReferences)
+    {
+        string app = Path.Combine(_root, name);
+        Directory.CreateDirectory(app);
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <!-- Adds the local feed to the sources this machine already has (nuget.org): no <clear />. -->
+            <configuration>
+              <packageSources>
+                <add key="arenagrad-local" value="{_feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>{framework}</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>{(languageVersion is null ? "" : $"\n    <LangVersion>{languageVersion}</LangVersion>")}
+              </PropertyGroup>
+              <ItemGroup>
+                {packageReferences.Replace("{version}", _version, StringComparison.Ordinal)}
+              </ItemGroup>
+            </Project>
+            """);
+        return app;
     }
 
     /// <summary>The code of the first csharp block under the README's "## Example" heading.</summary>
