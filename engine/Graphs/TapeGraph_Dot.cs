@@ -26,7 +26,7 @@ public sealed partial class TapeGraph
         ArgumentNullException.ThrowIfNull(writer);
         var text = new StringBuilder();
         text.Append("digraph TapeGraph {\n");
-        text.Append("  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=11, nodesep=0.3, ranksep=0.35, labelloc=b, labeljust=l, label=\"")
+        text.Append("  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=11, nodesep=0.3, ranksep=0.35, ordering=in, labelloc=b, labeljust=l, label=\"")
             .Append(Escape(Legend())).Append("\"];\n");
         text.Append("  node [fontname=\"Helvetica\", fontsize=10, shape=box, style=\"rounded,filled\", fillcolor=white, color=\"#424242\"];\n");
         text.Append("  edge [color=\"#616161\", arrowsize=0.6];\n");
@@ -36,7 +36,7 @@ public sealed partial class TapeGraph
         {
             text.Append("  subgraph cluster_frozen {\n");
             text.Append("    label=\"frozen: no input requires grad, so not on the tape; backward never visits it\";\n");
-            text.Append("    style=\"dashed,rounded,filled\"; fillcolor=\"#f5f5f5\"; color=").Append(GreyBorder)
+            text.Append("    labelloc=t; style=\"dashed,rounded,filled\"; fillcolor=\"#f5f5f5\"; color=").Append(GreyBorder)
                 .Append("; fontcolor=").Append(GreyText).Append(";\n");
             for (int i = 0; i < _nodes.Count; i++)
                 if (inFrozenCluster[i]) AppendNode(text, i, "    ");
