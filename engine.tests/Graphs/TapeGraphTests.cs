@@ -146,6 +146,26 @@ public sealed class TapeGraphTests
     }
 
     [Test]
+    public void Trace_OpUnderNoGrad_IsOffTheTapeButItsInputThatRequiresGradStaysBlueOutsideTheCluster()
+    {
+        using var arena = new Arena();
+        Tensor w = arena.FromData([1f, 2f], [2], requiresGrad: true);
+
+        TapeGraph graph = TapeGraph.Trace(arena, () =>
+        {
+            Tensor scale;
+            using (arena.NoGrad()) scale = w.Exp();
+            return (w * scale).Sum();
+        }, [new NamedTensor("w", w)]);
+        Dot dot = Dot.Parse(graph.ToDot());
+
+        Assert.That((graph.OpCount, graph.FrozenOpCount), Is.EqualTo((3, 1)));
+        Assert.That(dot.Cluster("cluster_frozen").Single(), Does.Contain("\"Exp\\n[2]\"").And.Contain(Grey));
+        Assert.That(dot.Node("w\\n[2]"), Does.Contain(Blue));
+        Assert.That(dot.HasEdge("w\\n[2]", "Exp\\n[2]") && dot.HasEdge("Exp\\n[2]", "MulBackward0\\n[2]"), Is.True);
+    }
+
+    [Test]
     public void ToDot_NamesWithQuotesBackslashesAndNewlines_AreEscaped()
     {
         using var arena = new Arena();

@@ -35,7 +35,7 @@ public sealed partial class TapeGraph
         if (Array.IndexOf(inFrozenCluster, true) >= 0)
         {
             text.Append("  subgraph cluster_frozen {\n");
-            text.Append("    label=\"frozen: no input requires grad, so not on the tape; backward never visits it\";\n");
+            text.Append("    label=\"frozen: no input requires grad (or grad mode was off),\\nso not on the tape; backward never visits it\";\n");
             text.Append("    labelloc=t; style=\"dashed,rounded,filled\"; fillcolor=\"#f5f5f5\"; color=").Append(GreyBorder)
                 .Append("; fontcolor=").Append(GreyText).Append(";\n");
             for (int i = 0; i < _nodes.Count; i++)
