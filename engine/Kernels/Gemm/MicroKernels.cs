@@ -2,44 +2,33 @@ using System.Runtime.CompilerServices;
 
 namespace ArenaGrad.Kernels.Gemm;
 
-/// <summary>a·b + c, fused (one rounding) where the machine has a fused multiply-add instruction, else multiplied
-/// then added. The fused form would otherwise be emulated in software, a hundred times slower.</summary>
-/// <remarks>Every x64 CPU with AVX2 and every Arm64 CPU fuses, so all vector widths and the scalar path give the same
-/// bits on one machine; a pre-Haswell CPU (or a run with the intrinsics switched off) rounds twice.</remarks>
+/// <summary>a·b + c with one rounding (fused), on every path and every machine.</summary>
+/// <remarks>Fusing everywhere is what makes the GEMM's bits independent of the instruction set: every x64 CPU with
+/// AVX2 and every Arm64 CPU has the instruction; a CPU without it (or a run with the intrinsics switched off) gets
+/// the runtime's exact software fma, which is slower (perf/RESULTS.md measures it) but gives the same bits.</remarks>
 internal static class MultiplyAdd
 {
-    /// <summary>Whether <see cref="Of(float, float, float)"/> fuses on this machine (a JIT-time constant).</summary>
-    public static bool IsFused
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
-    }
-
     /// <summary>a·b + c in scalars.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Of(float a, float b, float c) => IsFused ? MathF.FusedMultiplyAdd(a, b, c) : a * b + c;
+    public static float Of(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
 
     /// <summary>a·b + c in 4 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Of(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
-        IsFused ? Vector128.FusedMultiplyAdd(a, b, c) : a * b + c;
+    public static Vector128<float> Of(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
 
     /// <summary>a·b + c in 8 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        IsFused ? Vector256.FusedMultiplyAdd(a, b, c) : a * b + c;
+    public static Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
-    /// <summary>a·b + c in 16 lanes (AVX-512 always fuses).</summary>
+    /// <summary>a·b + c in 16 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
-        IsFused ? Vector512.FusedMultiplyAdd(a, b, c) : a * b + c;
+    public static Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 }
 
 /// <summary>A register-blocked GEMM micro-kernel: C[Rows, Columns] (= | +=) Σₚ A[:, p] ⊗ B[p, :] over packed panels.</summary>
 /// <remarks>Every kernel keeps one accumulator per output element, starts it at zero and adds the products in
 /// order p = 0, 1, ... with <see cref="MultiplyAdd"/>, then merges it into C once. So an element's bits depend only
-/// on the k-blocking (<see cref="GemmBlocking.K"/>) and on whether the machine fuses, never on the vector width or
-/// the tile it falls in.</remarks>
+/// on the k-blocking (<see cref="GemmBlocking.K"/>), never on the vector width, the machine or the tile it falls in.</remarks>
 internal unsafe interface IMicroKernel
 {
     /// <summary>Rows of C per tile (MR): how many A values are broadcast per step of p.</summary>
