@@ -174,7 +174,7 @@ public sealed unsafe partial class Arena : IDisposable
         _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
         _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _noGradView.Free(); _gradientLive.Free(); _backwardReached.Free();
-        _tape.Free(); _operands.Free(); _openScopes.Free(); _trace.Free();
+        _tape.Free(); _operands.Free(); _openScopes.Free(); _trace.Free(); _backwardRan.Free();
         _floats.Free();
     }
 

@@ -55,6 +55,7 @@ public sealed unsafe partial class Arena
         _inBackward = true;
 
         int executed = 0;
+        long pass = BeginBackwardMarks(last);
         try
         {
             // Intermediate gradients start empty each pass; leaf gradients keep accumulating.
@@ -79,6 +80,7 @@ public sealed unsafe partial class Arena
                 if (instruction.Freed) throw new InvalidOperationException(FreedGraphMessage);
                 if (_detectAnomaly) ApplyBackwardRuleDetectingAnomaly(i); else ApplyBackwardRule(instruction);
                 _backwardScratchUsed = 0; // each rule gets the whole reservation
+                _backwardRan[i] = new BackwardMark(pass, _generation[instruction.Output]);
                 executed++;
                 if (!retainGraph) instruction.Freed = true;
             }
@@ -91,6 +93,38 @@ public sealed unsafe partial class Arena
             LastBackwardInstructionCount = executed;
         }
     }
+
+    // Which instructions the last pass ran (graph pictures highlight them): per tape index, the pass that last ran it
+    // and its output's generation then. Generations are never reused, so an index that a scope rewound and an op
+    // re-recorded reads as not run, without the tape having to clear anything. Two stores per instruction run.
+    private NativeList<BackwardMark> _backwardRan;
+    private long _backwardPass;
+
+    private readonly record struct BackwardMark(long Pass, ulong OutputGeneration);
+
+    /// <summary>Starts a pass's marks: room for tape indices 0 to <paramref name="last"/> (new entries zeroed, which
+    /// no pass matches), and the pass's number.</summary>
+    private long BeginBackwardMarks(int last)
+    {
+        if (_backwardRan.Count <= last)
+        {
+            int start = _backwardRan.AddRange(last + 1 - _backwardRan.Count);
+            _backwardRan.AsSpan()[start..].Clear();
+        }
+        return ++_backwardPass;
+    }
+
+    /// <summary>Whether the last backward ran the instruction at <paramref name="tapeIndex"/> (false if none ran, or
+    /// the index was re-recorded since).</summary>
+    internal bool LastBackwardRan(int tapeIndex)
+    {
+        if ((uint)tapeIndex >= (uint)_tape.Count || tapeIndex >= _backwardRan.Count) return false;
+        BackwardMark mark = _backwardRan[tapeIndex];
+        return mark.Pass == _backwardPass && mark.OutputGeneration == _generation[_tape[tapeIndex].Output];
+    }
+
+    /// <summary>How many backward passes have run on this arena (a graph snapshot tells whether one ran while it traced).</summary>
+    internal long BackwardPassCount => _backwardPass;
 
     // Backward's scratch: reserved once before the pass (see PlanBackward), handed to rules by Scratch().
     private float* _backwardScratch;
