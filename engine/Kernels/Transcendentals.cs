@@ -11,7 +11,7 @@ namespace ArenaGrad.Kernels;
 // (2026-11-27) were exp 0.990 and sigmoid 2.402 ulp, with Vector128 and Vector256 equal to each other bit for bit
 // on every input and to the scalar path on every 64th; after log's and tanh's polynomials moved to Estrin's scheme
 // (2026-11-27, session 6), the Vector256 path over every positive float measured log 0.852 and tanh 2.526 ulp
-// (tanh is odd bit for bit, so that covers the negatives too). engine.tests/Kernels/
+// (tanh is odd bit for bit, so that covers the negatives too), and sigmoid 2.402 ulp over every float. engine.tests/Kernels/
 // TranscendentalsTests.cs re-checks the bounds on every 251st bit pattern and every special value.
 //
 // Constants: the polynomials are Cephes' expf and logf minimax fits (Moshier) and tanh is built on the same
@@ -47,6 +47,13 @@ internal static class Transcendentals
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TV Exp<TV, TL>(TV x)
         where TV : struct
+        where TL : struct, ILanes<TV> => ExpWith<TV, TL>(x, estrin: false);
+
+    /// <summary>exp(x) with e^r's polynomial by Horner (<see cref="ExpPolynomial{TV, TL}"/>, the public exp) or by
+    /// Estrin (<see cref="ExpPolynomialEstrin{TV, TL}"/>, shorter latency, 1.014 ulp: for sigmoid, which damps it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ExpWith<TV, TL>(TV x, bool estrin)
+        where TV : struct
         where TL : struct, ILanes<TV>
     {
         x = TL.Select(TL.GreaterThan(x, TL.Create(ExpHigh)), TL.Create(ExpHigh), x);
@@ -55,7 +62,8 @@ internal static class Transcendentals
         TV n = TL.Subtract(TL.MultiplyAdd(x, TL.Create(Log2E), TL.Create(RoundingMagic)), TL.Create(RoundingMagic));
         TV r = TL.Subtract(TL.Subtract(x, TL.Multiply(n, TL.Create(Ln2Hi))), TL.Multiply(n, TL.Create(Ln2Lo)));
 
-        TV p = TL.Add(TL.MultiplyAdd(ExpPolynomial<TV, TL>(r), TL.Multiply(r, r), r), TL.Create(1f)); // (r^2 P + r) + 1
+        TV polynomial = estrin ? ExpPolynomialEstrin<TV, TL>(r) : ExpPolynomial<TV, TL>(r);
+        TV p = TL.Add(TL.MultiplyAdd(polynomial, TL.Multiply(r, r), r), TL.Create(1f)); // (r^2 P + r) + 1
 
         // n in [-150, 128]; a and b in [-75, 64], so 2^a and 2^b are normal and p * 2^a is exact.
         TV a = TL.Subtract(TL.MultiplyAdd(n, TL.Create(0.5f), TL.Create(RoundingMagic)), TL.Create(RoundingMagic));
@@ -79,7 +87,7 @@ internal static class Transcendentals
     /// <summary>The same P(r) by Estrin's scheme, (c0 + c1 r) + r^2 (c2 + c3 r) + r^4 (c4 + c5 r): the three pairs are
     /// independent, so the dependency chain is half Horner's (these kernels are bound by latency, not by the count of
     /// operations). Rounds differently from Horner: exp keeps Horner, whose error stays under 1 ulp (this form's
-    /// reaches 1.014 ulp in exp); tanh, which damps the error of e^r, uses this one.</summary>
+    /// reaches 1.014 ulp in exp); tanh and sigmoid, whose final division damps the error of e^r, use this one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV ExpPolynomialEstrin<TV, TL>(TV r)
         where TV : struct
@@ -194,7 +202,7 @@ internal static class Transcendentals
         where TL : struct, ILanes<TV>
     {
         TV negativeAbs = TL.Or(x, TL.CreateBits(unchecked((int)0x80000000)));
-        TV e = Exp<TV, TL>(negativeAbs);
+        TV e = ExpWith<TV, TL>(negativeAbs, estrin: true);
         TV numerator = TL.Select(TL.LessThan(x, TL.Create(0f)), e, TL.Create(1f));
         return TL.Divide(numerator, TL.Add(TL.Create(1f), e));
     }
