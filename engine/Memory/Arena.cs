@@ -90,10 +90,11 @@ public sealed unsafe partial class Arena : IDisposable
         _ownerThread = t_managedThreadId = Environment.CurrentManagedThreadId;
         _floats = new FloatStack(options.BlockBytes, options.MaxBytes);
         _random = new Xoshiro256(options.Seed);
-        if (options.IntraOpThreads > 1) GemmTeam = new GemmTeam(options.IntraOpThreads);
+        if (options.IntraOpThreads > 1 || !options.Deterministic) GemmTeam = new GemmTeam(options.IntraOpThreads, options.Deterministic);
     }
 
-    /// <summary>The workers that share large matrix products, or null for a single-threaded arena.</summary>
+    /// <summary>The workers that share large matrix products and the rounding they use, or null for a single-threaded
+    /// deterministic arena.</summary>
     internal GemmTeam? GemmTeam { get; }
 
     /// <summary>The options this arena was made with.</summary>
@@ -173,7 +174,7 @@ public sealed unsafe partial class Arena : IDisposable
         _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
         _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _noGradView.Free(); _gradientLive.Free(); _backwardReached.Free();
-        _tape.Free(); _operands.Free(); _openScopes.Free();
+        _tape.Free(); _operands.Free(); _openScopes.Free(); _trace.Free();
         _floats.Free();
     }
 

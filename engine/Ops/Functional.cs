@@ -59,7 +59,7 @@ public static partial class Functional
                 Elementwise.BinaryBroadcast(new AddOperator(), result, strides, biasValues, biasStrides, result, shape);
             }
         }
-        if (record) arena.Record(new Instruction(OpCode.Linear, y, xs, ws, bs));
+        arena.Record(new Instruction(OpCode.Linear, y, xs, ws, bs), record);
         return arena.Handle(y);
     }
 
@@ -146,10 +146,10 @@ public static partial class Functional
                 source.Slice(o * width, width).CopyTo(result.Slice(o * total * inner + offset, width));
             offset += width;
         }
-        if (record)
+        if (record || arena.IsTracing)
         {
             int start = arena.AddOperands(tensors);
-            arena.Record(new Instruction(OpCode.Concat, y, -1) { Int0 = axis, OperandStart = start, OperandCount = tensors.Length });
+            arena.Record(new Instruction(OpCode.Concat, y, -1) { Int0 = axis, OperandStart = start, OperandCount = tensors.Length }, record);
         }
         return arena.Handle(y);
     }

@@ -82,7 +82,7 @@ public static partial class Functional
             else total += loss;
         }
         if (reduction != Reduction.None) result[0] = Reduce((float)total, reduction, counted);
-        if (record) RecordClassLoss(arena, new Instruction(OpCode.NllLoss, y, x), reduction, ignoreIndex, 0f, targets);
+        if (record || arena.IsTracing) RecordClassLoss(arena, new Instruction(OpCode.NllLoss, y, x), reduction, ignoreIndex, 0f, targets, record);
         return op.Commit(y);
     }
 
@@ -149,9 +149,9 @@ public static partial class Functional
             float nllLoss = Reduce((float)nllTotal, reduction, counted);
             result[0] = smoothing ? nllWeight * nllLoss + Reduce((float)smoothTotal, reduction, counted) * smoothWeight : nllLoss;
         }
-        if (record)
+        if (record || arena.IsTracing)
             RecordClassLoss(arena, new Instruction(smoothing ? OpCode.CrossEntropySmoothed : OpCode.CrossEntropy, y, x) { Saved = saved },
-                reduction, ignoreIndex, labelSmoothing, targets);
+                reduction, ignoreIndex, labelSmoothing, targets, record);
         return op.Commit(y);
     }
 
@@ -170,7 +170,7 @@ public static partial class Functional
         ReadOnlySpan<float> av = arena.Values(a), bv = arena.Values(b);
         if (reduction == Reduction.None) Elementwise.Binary(loss, av, bv, arena.Values(y));
         else arena.Values(y)[0] = Reduce(LossKernels.Sum(loss, av, bv), reduction, av.Length);
-        if (record) arena.Record(new Instruction(opCode, y, a, b) { Int0 = (int)reduction, Scalar0 = parameter });
+        arena.Record(new Instruction(opCode, y, a, b) { Int0 = (int)reduction, Scalar0 = parameter }, record);
         return op.Commit(y);
     }
 
@@ -237,13 +237,13 @@ public static partial class Functional
     }
 
     private static void RecordClassLoss(Arena arena, Instruction instruction, Reduction reduction, int ignoreIndex, float labelSmoothing,
-        ReadOnlySpan<int> targets)
+        ReadOnlySpan<int> targets, bool onTape)
     {
         instruction.Int0 = (int)reduction;
         instruction.Int1 = ignoreIndex;
         instruction.Scalar0 = labelSmoothing;
         instruction.OperandStart = arena.AddOperands(targets);
         instruction.OperandCount = targets.Length;
-        arena.Record(instruction);
+        arena.Record(instruction, onTape);
     }
 }

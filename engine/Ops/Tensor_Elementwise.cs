@@ -91,7 +91,7 @@ public readonly partial struct Tensor
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlotLike(x, record);
         Elementwise.Unary(kernel, arena.Values(x), arena.Values(y));
-        if (record) arena.Record(new Instruction(op, y, x) { Scalar0 = scalar0, Scalar1 = scalar1 });
+        arena.Record(new Instruction(op, y, x) { Scalar0 = scalar0, Scalar1 = scalar1 }, record);
         return arena.Handle(y);
     }
 
@@ -120,7 +120,7 @@ public readonly partial struct Tensor
             ShapeMath.BroadcastStrides(arena.ShapeOf(sb), shape, bStrides);
             Elementwise.BinaryBroadcast(kernel, av, aStrides, bv, bStrides, result, shape);
         }
-        if (record) arena.Record(new Instruction(op, y, sa, sb));
+        arena.Record(new Instruction(op, y, sa, sb), record);
         return arena.Handle(y);
     }
 }

@@ -24,7 +24,7 @@ public readonly partial struct Tensor
             MatrixMultiply.Gemm(av.Slice(am * aSize, aSize), bv.Slice(bm * bSize, bSize), result.Slice(batch * cSize, cSize),
                 plan.M, plan.K, plan.N, transposeA: false, transposeB: false, accumulate: false, arena.GemmTeam);
         }
-        if (record) arena.Record(new Instruction(OpCode.MatMul, y, a, b));
+        arena.Record(new Instruction(OpCode.MatMul, y, a, b), record);
         return arena.Handle(y);
     }
 }

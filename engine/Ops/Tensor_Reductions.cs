@@ -49,7 +49,7 @@ public readonly partial struct Tensor
             OpCode.MeanAll => Reductions.Sum(values) / values.Length,
             _ => Reductions.Max(values),
         };
-        if (record) arena.Record(new Instruction(op, y, x));
+        arena.Record(new Instruction(op, y, x), record);
         return arena.Handle(y);
     }
 
@@ -80,7 +80,7 @@ public readonly partial struct Tensor
             Reductions.SumAxis(arena.Values(x), outer, size, inner, result);
             if (op == OpCode.MeanDim) Elementwise.Unary(new DivideScalarOperator(size), result, result); // as PyTorch: sum / n
         }
-        if (record) arena.Record(new Instruction(op, y, x) { Int0 = axis, Int1 = keepDim ? 1 : 0 });
+        arena.Record(new Instruction(op, y, x) { Int0 = axis, Int1 = keepDim ? 1 : 0 }, record);
         return arena.Handle(y);
     }
 
@@ -94,7 +94,7 @@ public readonly partial struct Tensor
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot(shape, record);
         Reductions.Softmax(arena.Values(x), outer, size, inner, arena.Values(y), log: op == OpCode.LogSoftmax);
-        if (record) arena.Record(new Instruction(op, y, x) { Int0 = axis });
+        arena.Record(new Instruction(op, y, x) { Int0 = axis }, record);
         return arena.Handle(y);
     }
 }

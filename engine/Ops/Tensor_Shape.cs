@@ -38,8 +38,8 @@ public readonly partial struct Tensor
             throw new ArgumentException($"shape '{ShapeMath.Format(shape)}' is invalid for input of size {length}", nameof(shape));
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot(resolved, record, arena.ValuesAddress(x), arena.VersionOwnerOf(x));
-        if (record) arena.Record(new Instruction(OpCode.Reshape, y, x));
-        else if (arena.IsNoGradView(x) || (!arena.IsGradEnabled && arena.RequiresGrad(x))) arena.MarkNoGradView(y); // PyTorch's NO_GRAD_MODE views
+        arena.Record(new Instruction(OpCode.Reshape, y, x), record);
+        if (!record && (arena.IsNoGradView(x) || (!arena.IsGradEnabled && arena.RequiresGrad(x)))) arena.MarkNoGradView(y); // PyTorch's NO_GRAD_MODE views
         return arena.Handle(y);
     }
 
@@ -62,7 +62,7 @@ public readonly partial struct Tensor
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot(shape, record);
         Layout.Copy(arena.Values(x), strides, arena.Values(y), shape, accumulate: false);
-        if (record) arena.Record(new Instruction(OpCode.Transpose, y, x) { Int0 = d0, Int1 = d1 });
+        arena.Record(new Instruction(OpCode.Transpose, y, x) { Int0 = d0, Int1 = d1 }, record);
         return arena.Handle(y);
     }
 
