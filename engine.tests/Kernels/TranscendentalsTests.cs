@@ -22,8 +22,8 @@ public sealed class TranscendentalsTests
         Func<double, double> Reference,
         double MaxUlp);
 
-    // The bounds stated in Transcendentals' docs (largest errors over all 2^32 inputs: exp 0.990, log 0.829,
-    // tanh 2.419, sigmoid 2.402 ulp).
+    // The bounds stated in Transcendentals' docs (largest errors over all 2^32 inputs: exp 0.990, log 0.852,
+    // tanh 2.526, sigmoid 2.402 ulp).
     private static Function Of(string name) => name switch
     {
         "Exp" => new(Transcendentals.Exp, Transcendentals.Exp, Transcendentals.Exp, Transcendentals.Exp,
@@ -31,7 +31,7 @@ public sealed class TranscendentalsTests
         "Log" => new(Transcendentals.Log, Transcendentals.Log, Transcendentals.Log, Transcendentals.Log,
             (x, y) => Elementwise.Unary(new LogOperator(), x, y), Math.Log, 1.0),
         "Tanh" => new(Transcendentals.Tanh, Transcendentals.Tanh, Transcendentals.Tanh, Transcendentals.Tanh,
-            (x, y) => Elementwise.Unary(new TanhOperator(), x, y), Math.Tanh, 2.5),
+            (x, y) => Elementwise.Unary(new TanhOperator(), x, y), Math.Tanh, 3.0),
         "Sigmoid" => new(Transcendentals.Sigmoid, Transcendentals.Sigmoid, Transcendentals.Sigmoid, Transcendentals.Sigmoid,
             (x, y) => Elementwise.Unary(new SigmoidOperator(), x, y), v => 1 / (1 + Math.Exp(-v)), 2.5),
         _ => throw new ArgumentException(name),
@@ -200,7 +200,7 @@ public sealed class TranscendentalsTests
         // Just above, tanh(x) = x - x^3/3 is still within the bound in relative terms (no cancellation near 0).
         for (float x = 1e-4f; x < 0.7f; x *= 1.01f)
         {
-            Assert.That(UlpError(Transcendentals.Tanh(x), Math.Tanh(x)), Is.LessThanOrEqualTo(2.5), $"tanh({x:R})");
+            Assert.That(UlpError(Transcendentals.Tanh(x), Math.Tanh(x)), Is.LessThanOrEqualTo(3.0), $"tanh({x:R})");
             Assert.That(Transcendentals.Tanh(-x), Is.EqualTo(-Transcendentals.Tanh(x)), $"odd at {x:R}");
         }
     }

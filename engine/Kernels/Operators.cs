@@ -221,7 +221,7 @@ internal readonly struct LogOperator : IUnaryOperator
     public Vector512<float> Invoke(Vector512<float> x) => Transcendentals.Log(x);
 }
 
-/// <summary>y = tanh(x), within 2.5 ulp, exactly x for |x| &lt; 2^-12 (<see cref="Transcendentals"/>: the same bits at every width)</summary>
+/// <summary>y = tanh(x), within 3 ulp, exactly x for |x| &lt; 2^-12 (<see cref="Transcendentals"/>: the same bits at every width)</summary>
 internal readonly struct TanhOperator : IUnaryOperator
 {
     /// <summary>tanh(x)</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace ArenaGrad.Kernels.Gemm;
 
@@ -37,11 +38,12 @@ internal static unsafe class PackedGemm
         int blockN = Math.Min(GemmBlocking.N, RoundUp(n, nr));
         int blockK = Math.Min(GemmBlocking.K, k);
         int packedAFloats = GemmBlocking.M * blockK, packedBFloats = blockK * blockN;
-        float[] workspace = Workspace(packedAFloats + packedBFloats + 16);
+        // 16 floats of slack after each packed block: the 8-wide packer may spill zeros past a 6-wide A panel.
+        float[] workspace = Workspace(packedAFloats + packedBFloats + 3 * 16);
         fixed (float* pinned = workspace)
         {
             float* packedA = (float*)(((nint)pinned + 63) & ~(nint)63); // 64-byte aligned panels
-            float* packedB = packedA + packedAFloats;
+            float* packedB = packedA + packedAFloats + 16;
             float* edge = stackalloc float[12 * 32];
             for (int jc = 0; jc < n; jc += GemmBlocking.N)
             {
@@ -99,16 +101,7 @@ internal static unsafe class PackedGemm
     {
         for (int i0 = 0; i0 < mc; i0 += mr, packed += mr * kc)
         {
-            int rows = Math.Min(mr, mc - i0);
-            for (int r = 0; r < rows; r++)
-            {
-                float* source = a + (i0 + r) * rowStride;
-                for (int p = 0; p < kc; p++) packed[p * mr + r] = source[p * columnStride];
-            }
-            for (int r = rows; r < mr; r++)
-            {
-                for (int p = 0; p < kc; p++) packed[p * mr + r] = 0f;
-            }
+            PackPanel(a + i0 * rowStride, rowStride, columnStride, Math.Min(mr, mc - i0), kc, mr, packed);
         }
     }
 
@@ -119,30 +112,144 @@ internal static unsafe class PackedGemm
     {
         for (int j0 = 0; j0 < nc; j0 += nr, packed += nr * kc)
         {
-            int columns = Math.Min(nr, nc - j0);
-            if (columnStride == 1)
+            PackPanel(b + j0 * columnStride, columnStride, rowStride, Math.Min(nr, nc - j0), kc, nr, packed);
+        }
+    }
+
+    /// <summary>One micro-panel: packed[p*width + l] = source[l*lineStride + p*stepStride] for the <paramref name="lines"/>
+    /// lines l (rows of A, columns of B) and steps p &lt; kc, 0 for lines l in [lines, width).</summary>
+    /// <remarks>A line contiguous in p (A as stored, or B transposed) is a transpose: 8×8 (AVX) or 4×4 (SSE) blocks
+    /// in registers. Lines side by side in memory (B as stored, A transposed) are a copy per step. Anything else, and
+    /// machines without those instructions, go element by element. Every path moves the same values to the same
+    /// places: the packed panel, and so every product, is the same on every path.</remarks>
+    private static void PackPanel(float* source, nint lineStride, nint stepStride, int lines, int kc, int width, float* packed)
+    {
+        if (stepStride == 1)
+        {
+            int l0 = 0;
+            if (Avx.IsSupported)
             {
-                // Rows of op(B) are contiguous: copy a run of `columns` floats per p.
-                for (int p = 0; p < kc; p++)
-                {
-                    float* source = b + p * rowStride + j0;
-                    float* target = packed + p * nr;
-                    new ReadOnlySpan<float>(source, columns).CopyTo(new Span<float>(target, columns));
-                    if (columns < nr) new Span<float>(target + columns, nr - columns).Clear();
-                }
+                // A width under 8 (6 rows of A) still takes 8 lines at a time: each store spills two zeros into the
+                // next step, which the next store (or the next panel, or the slack after the buffer) takes.
+                for (; l0 < width && (width - l0 >= 8 || width < 8); l0 += 8)
+                    Transpose8(source + l0 * lineStride, lineStride, Math.Min(lines - l0, Math.Min(width - l0, 8)), kc, width, packed + l0);
             }
-            else
+            if (Sse.IsSupported)
             {
-                for (int j = 0; j < columns; j++)
-                {
-                    float* source = b + (j0 + j) * columnStride;
-                    for (int p = 0; p < kc; p++) packed[p * nr + j] = source[p * rowStride];
-                }
-                for (int j = columns; j < nr; j++)
-                {
-                    for (int p = 0; p < kc; p++) packed[p * nr + j] = 0f;
-                }
+                for (; l0 + 4 <= width; l0 += 4)
+                    Transpose4(source + l0 * lineStride, lineStride, Math.Min(lines - l0, 4), kc, width, packed + l0);
             }
+            for (; l0 < width; l0++) PackLine(source + l0 * lineStride, 1, l0 < lines, kc, width, packed + l0);
+        }
+        else if (lineStride == 1)
+        {
+            for (int p = 0; p < kc; p++) CopyStep(source + p * stepStride, lines, width, packed + p * width);
+        }
+        else
+        {
+            for (int l = 0; l < width; l++) PackLine(source + l * lineStride, stepStride, l < lines, kc, width, packed + l);
+        }
+    }
+
+    /// <summary>Line l of a panel (packed already offset by l): packed[p*width] = source[p*stepStride], or 0 past
+    /// the real lines.</summary>
+    private static void PackLine(float* source, nint stepStride, bool real, int kc, int width, float* packed)
+    {
+        if (real)
+        {
+            for (int p = 0; p < kc; p++) packed[p * width] = source[p * stepStride];
+        }
+        else
+        {
+            for (int p = 0; p < kc; p++) packed[p * width] = 0f;
+        }
+    }
+
+    /// <summary>One step of a panel whose lines lie side by side: packed[0..lines) = source[0..lines), then zeros up
+    /// to width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyStep(float* source, int lines, int width, float* packed)
+    {
+        int l = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; l + 8 <= lines; l += 8) Vector256.Store(Vector256.Load(source + l), packed + l);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; l + 4 <= lines; l += 4) Vector128.Store(Vector128.Load(source + l), packed + l);
+        }
+        for (; l < lines; l++) packed[l] = source[l];
+        for (; l < width; l++) packed[l] = 0f;
+    }
+
+    /// <summary>Up to 8 lines contiguous in p (lines &lt;= 0: all zero) into packed[p*width + 0..8), 8 steps per
+    /// 8×8 register transpose, the last kc mod 8 steps element by element.</summary>
+    private static void Transpose8(float* source, nint lineStride, int lines, int kc, int width, float* packed)
+    {
+        float* s0 = source, s1 = s0 + lineStride, s2 = s1 + lineStride, s3 = s2 + lineStride;
+        float* s4 = s3 + lineStride, s5 = s4 + lineStride, s6 = s5 + lineStride, s7 = s6 + lineStride;
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            Vector256<float> r0 = lines > 0 ? Avx.LoadVector256(s0 + p) : default;
+            Vector256<float> r1 = lines > 1 ? Avx.LoadVector256(s1 + p) : default;
+            Vector256<float> r2 = lines > 2 ? Avx.LoadVector256(s2 + p) : default;
+            Vector256<float> r3 = lines > 3 ? Avx.LoadVector256(s3 + p) : default;
+            Vector256<float> r4 = lines > 4 ? Avx.LoadVector256(s4 + p) : default;
+            Vector256<float> r5 = lines > 5 ? Avx.LoadVector256(s5 + p) : default;
+            Vector256<float> r6 = lines > 6 ? Avx.LoadVector256(s6 + p) : default;
+            Vector256<float> r7 = lines > 7 ? Avx.LoadVector256(s7 + p) : default;
+
+            // Interleave pairs, then pairs of pairs, then swap 128-bit halves: column q of the 8×8 block.
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+            Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+            Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+            Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
+            Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+            float* target = packed + p * width;
+            Avx.Store(target, Avx.Permute2x128(u0, u4, 0x20)); target += width;
+            Avx.Store(target, Avx.Permute2x128(u1, u5, 0x20)); target += width;
+            Avx.Store(target, Avx.Permute2x128(u2, u6, 0x20)); target += width;
+            Avx.Store(target, Avx.Permute2x128(u3, u7, 0x20)); target += width;
+            Avx.Store(target, Avx.Permute2x128(u0, u4, 0x31)); target += width;
+            Avx.Store(target, Avx.Permute2x128(u1, u5, 0x31)); target += width;
+            Avx.Store(target, Avx.Permute2x128(u2, u6, 0x31)); target += width;
+            Avx.Store(target, Avx.Permute2x128(u3, u7, 0x31));
+        }
+        int count = Math.Min(width, 8);
+        for (; p < kc; p++)
+        {
+            for (int l = 0; l < count; l++) packed[p * width + l] = l < lines ? source[l * lineStride + p] : 0f;
+        }
+    }
+
+    /// <summary>Up to 4 lines contiguous in p (lines &lt;= 0: all zero) into packed[p*width + 0..4), 4 steps per
+    /// 4×4 register transpose, the last kc mod 4 steps element by element.</summary>
+    private static void Transpose4(float* source, nint lineStride, int lines, int kc, int width, float* packed)
+    {
+        float* s0 = source, s1 = s0 + lineStride, s2 = s1 + lineStride, s3 = s2 + lineStride;
+        int p = 0;
+        for (; p + 4 <= kc; p += 4)
+        {
+            Vector128<float> r0 = lines > 0 ? Sse.LoadVector128(s0 + p) : default;
+            Vector128<float> r1 = lines > 1 ? Sse.LoadVector128(s1 + p) : default;
+            Vector128<float> r2 = lines > 2 ? Sse.LoadVector128(s2 + p) : default;
+            Vector128<float> r3 = lines > 3 ? Sse.LoadVector128(s3 + p) : default;
+            Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackHigh(r0, r1);
+            Vector128<float> t2 = Sse.UnpackLow(r2, r3), t3 = Sse.UnpackHigh(r2, r3);
+            float* target = packed + p * width;
+            Sse.Store(target, Sse.MoveLowToHigh(t0, t2)); target += width;
+            Sse.Store(target, Sse.MoveHighToLow(t2, t0)); target += width;
+            Sse.Store(target, Sse.MoveLowToHigh(t1, t3)); target += width;
+            Sse.Store(target, Sse.MoveHighToLow(t3, t1));
+        }
+        for (; p < kc; p++)
+        {
+            for (int l = 0; l < 4; l++) packed[p * width + l] = l < lines ? source[l * lineStride + p] : 0f;
         }
     }
 
