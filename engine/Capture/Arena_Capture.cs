@@ -88,7 +88,7 @@ public sealed unsafe partial class Arena
             RunBackward(new ReadOnlySpan<Tensor>(in output), default, retainGraph: false);
             optimizer.Step();
         }
-        return new CapturedStep(this, input, output, ShapeOf(inputSlot).ToArray(), plan, tapeStart, tapeEnd, optimizer,
+        return new CapturedStep(this, input, output, ShapeOf(inputSlot).ToArray(), new CapturedPlan(this, plan), tapeStart, tapeEnd, optimizer,
             Handle(lastSlot));
     }
 
@@ -124,12 +124,6 @@ public sealed unsafe partial class Arena
                 $"{what} opens an arena scope while a step is being captured: the step's tensors must live as long as the plan. " +
                 "Open the scope around the capture instead.",
         });
-
-    /// <summary>Replays a captured plan: each instruction's forward rule, into the slots it names.</summary>
-    internal void ReplayForward(ReadOnlySpan<Instruction> plan)
-    {
-        for (int i = 0; i < plan.Length; i++) ForwardRules.Run(this, in plan[i]);
-    }
 
     /// <summary>Makes the tape segment [<paramref name="start"/>, <paramref name="end"/>) of a captured step ready for one
     /// more backward: not freed, and the saved tensors' versions stamped as they are after the replayed forward (the

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using ArenaGrad.Optim;
-using ArenaGrad.Tape;
 
 namespace ArenaGrad.Capture;
 
@@ -23,13 +22,13 @@ public sealed class CapturedStep : IDisposable
     private readonly Arena _arena;
     private readonly Tensor _input, _output;
     private readonly int[] _inputShape;
-    private readonly Instruction[] _plan;
+    private readonly CapturedPlan _plan;
     private readonly int _tapeStart, _tapeEnd;
     private readonly Optimizer? _optimizer;
     private readonly Tensor _lastTensor; // the newest tensor the plan names: alive iff every tensor the plan names is
     private bool _disposed;
 
-    internal CapturedStep(Arena arena, Tensor input, Tensor output, int[] inputShape, Instruction[] plan, int tapeStart, int tapeEnd,
+    internal CapturedStep(Arena arena, Tensor input, Tensor output, int[] inputShape, CapturedPlan plan, int tapeStart, int tapeEnd,
         Optimizer? optimizer, Tensor lastTensor)
     {
         _arena = arena;
@@ -54,7 +53,11 @@ public sealed class CapturedStep : IDisposable
     public bool IsTraining => _optimizer is not null;
 
     /// <summary>How many ops a replay runs (views such as reshape count, and cost nothing).</summary>
-    public int OpCount => _plan.Length;
+    public int OpCount => _plan.InstructionCount;
+
+    /// <summary>How many passes a replay makes after fusion: a Linear with its bias and the elementwise ops that follow
+    /// it, or a chain of elementwise ops, is one pass.</summary>
+    public int FusedStepCount => _plan.StepCount;
 
     /// <summary>Copies <paramref name="input"/>'s values into <see cref="Input"/> and replays the step; returns
     /// <see cref="Output"/>. Allocates nothing.</summary>
@@ -88,11 +91,11 @@ public sealed class CapturedStep : IDisposable
         Arena arena = _arena;
         if (_optimizer is null)
         {
-            arena.ReplayForward(_plan);
+            _plan.Run(arena);
             return _output;
         }
         _optimizer.ZeroGrad();
-        arena.ReplayForward(_plan);
+        _plan.Run(arena);
         arena.RearmTape(_tapeStart, _tapeEnd);
         arena.RunBackward(new ReadOnlySpan<Tensor>(in _output), default, retainGraph: false);
         _optimizer.Step();

@@ -124,13 +124,67 @@ internal static class ForwardRules
     /// <summary>F.linear: y = x @ wᵀ (+ bias, broadcast to [rows, out]).</summary>
     public static void Linear(Arena arena, int x, int w, int bias, int y)
     {
+        Span<float> result = LinearProduct(arena, x, w, y, out int rows, out int outFeatures);
+        if (bias >= 0) AddBias(arena, bias, result, rows, outFeatures);
+    }
+
+    /// <summary>y = x @ wᵀ, the product part of F.linear; returns y's values.</summary>
+    private static Span<float> LinearProduct(Arena arena, int x, int w, int y, out int rows, out int outFeatures)
+    {
         ReadOnlySpan<int> wShape = arena.ShapeOf(w);
-        int outFeatures = wShape[0], inFeatures = wShape[1];
-        int rows = Functional.LinearRows(arena.ShapeOf(x));
+        outFeatures = wShape[0];
+        int inFeatures = wShape[1];
+        rows = Functional.LinearRows(arena.ShapeOf(x));
         Span<float> result = arena.Values(y);
         MatrixMultiply.Gemm(arena.Values(x), arena.Values(w), result, rows, inFeatures, outFeatures,
             transposeA: false, transposeB: true, accumulate: false, arena.GemmTeam);
-        if (bias >= 0) AddBias(arena, bias, result, rows, outFeatures);
+        return result;
+    }
+
+    // ---- fused replays (captured plans only) --------------------------------------------------------------------
+    // Elementwise ops compute each element alone, with the same bits on every vector width and in any slice, so running a
+    // chain of them slice by slice (each slice through every op while it is in cache) gives bitwise the op-by-op result.
+    // Every tensor of the chain is still written: backward and the caller may read any of them.
+
+    /// <summary>Floats per slice of a fused elementwise chain (16 KiB: a slice of every tensor of a short chain fits in L1).</summary>
+    private const int ChainSliceFloats = 4096;
+
+    /// <summary>Whether <paramref name="op"/> is a one-input elementwise op (<see cref="Unary(OpCode, float, float, ReadOnlySpan{float}, Span{float})"/>).</summary>
+    public static bool IsUnary(OpCode op) => op is OpCode.AddScalar or OpCode.SubtractScalar or OpCode.ReverseSubtractScalar
+        or OpCode.MultiplyScalar or OpCode.DivideScalar or OpCode.ReverseDivideScalar or OpCode.Negate or OpCode.Exp or OpCode.Log
+        or OpCode.Tanh or OpCode.Sigmoid or OpCode.Relu or OpCode.Sqrt or OpCode.Abs or OpCode.Square or OpCode.Pow or OpCode.LeakyRelu
+        or OpCode.Clamp;
+
+    /// <summary>Whether a Linear's bias is added row by row (a [out] bias), so that a chain can follow it row by row.</summary>
+    public static bool HasRowBias(Arena arena, in Instruction linear) =>
+        linear.Input2 >= 0 && arena.RankOf(linear.Input2) == 1 && arena.LengthOf(linear.Input2) == arena.ShapeOf(linear.Input1)[0];
+
+    /// <summary>A chain of unary ops, each reading the previous one's output, run slice by slice in one pass.</summary>
+    public static void UnaryChain(Arena arena, ReadOnlySpan<Instruction> chain)
+    {
+        int length = arena.LengthOf(chain[0].Output);
+        for (int start = 0; start < length; start += ChainSliceFloats)
+            RunChainSlice(arena, chain, start, Math.Min(ChainSliceFloats, length - start));
+    }
+
+    /// <summary>F.linear with a [out] bias followed by a chain of unary ops on its output: the product, then per row the
+    /// bias and every op of the chain while the row is in cache (the eager op adds the bias row by row too).</summary>
+    public static void LinearChain(Arena arena, in Instruction linear, ReadOnlySpan<Instruction> chain)
+    {
+        Span<float> result = LinearProduct(arena, linear.Input0, linear.Input1, linear.Output, out int rows, out int outFeatures);
+        ReadOnlySpan<float> biasValues = arena.Values(linear.Input2);
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> row = result.Slice(r * outFeatures, outFeatures);
+            Elementwise.Binary(new AddOperator(), row, biasValues, row);
+            RunChainSlice(arena, chain, r * outFeatures, outFeatures);
+        }
+    }
+
+    private static void RunChainSlice(Arena arena, ReadOnlySpan<Instruction> chain, int start, int count)
+    {
+        foreach (ref readonly Instruction ins in chain)
+            Unary(ins.Op, ins.Scalar0, ins.Scalar1, arena.Values(ins.Input0).Slice(start, count), arena.Values(ins.Output).Slice(start, count));
     }
 
     /// <summary>result[r, :] += bias for a [out] bias; any other bias broadcasts to [rows, out] (PyTorch's addmm).</summary>
