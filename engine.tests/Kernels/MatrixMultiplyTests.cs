@@ -150,7 +150,7 @@ public class MatrixMultiplyTests
                     for (int p0 = 0; p0 < k; p0 += ArenaGrad.Kernels.Gemm.GemmBlocking.K)
                     {
                         float sum = 0f;
-                        for (int p = p0; p < Math.Min(k, p0 + ArenaGrad.Kernels.Gemm.GemmBlocking.K); p++) sum = ArenaGrad.Kernels.Gemm.MultiplyAdd.IsFused ? MathF.FusedMultiplyAdd(A(p), B(p), sum) : A(p) * B(p) + sum;
+                        for (int p = p0; p < Math.Min(k, p0 + ArenaGrad.Kernels.Gemm.GemmBlocking.K); p++) sum = MathF.FusedMultiplyAdd(A(p), B(p), sum);
                         c = p0 == 0 && !accumulate ? sum : c + sum;
                     }
                     return c;

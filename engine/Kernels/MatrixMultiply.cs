@@ -16,7 +16,8 @@ internal static unsafe class MatrixMultiply
     /// <summary>c[m,n] = op(a) @ op(b) (or c += when accumulate); op(a) is [m,k] (a stored [m,k], or [k,m]
     /// when transposeA), op(b) is [k,n] (b stored [k,n], or [n,k] when transposeB). c must not alias a or b.</summary>
     /// <remarks>NoInlining as well as fully optimized: inlined into a backward rule, the loops ran 1.5-3x slower.
-    /// A <paramref name="team"/> shares large packed products between threads, with the same bits as one thread.</remarks>
+    /// A <paramref name="team"/> shares large packed products between threads, with the same bits as one thread, and
+    /// says whether products round once (without one they do: the deterministic default).</remarks>
     [MethodImpl(Kernel.Compile | MethodImplOptions.NoInlining)]
     internal static void Gemm(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate,
         GemmTeam? team = null)
@@ -37,7 +38,7 @@ internal static unsafe class MatrixMultiply
         {
             fixed (float* ap = a, bp = b, cp = c)
             {
-                var problem = new GemmProblem(ap, bp, cp, m, k, n, transposeA, transposeB, accumulate);
+                var problem = new GemmProblem(ap, bp, cp, m, k, n, transposeA, transposeB, accumulate, team?.RoundOnce ?? true);
                 if (team is null) problem.Run();
                 else team.Run(problem);
             }

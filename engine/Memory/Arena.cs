@@ -91,10 +91,11 @@ public sealed unsafe partial class Arena : IDisposable
         _ownerThread = t_managedThreadId = Environment.CurrentManagedThreadId;
         _floats = new FloatStack(options.BlockBytes, options.MaxBytes);
         _random = new Xoshiro256(options.Seed);
-        if (options.IntraOpThreads > 1) GemmTeam = new GemmTeam(options.IntraOpThreads);
+        if (options.IntraOpThreads > 1 || !options.Deterministic) GemmTeam = new GemmTeam(options.IntraOpThreads, options.Deterministic);
     }
 
-    /// <summary>The workers that share large matrix products, or null for a single-threaded arena.</summary>
+    /// <summary>The workers that share large matrix products and the rounding they use, or null for a single-threaded
+    /// deterministic arena.</summary>
     internal GemmTeam? GemmTeam { get; }
 
     /// <summary>The options this arena was made with.</summary>

@@ -1,3 +1,5 @@
+using ArenaGrad.Kernels.Gemm;
+
 namespace ArenaGrad;
 
 /// <summary>Sizes and limits of an <see cref="Arena"/>.</summary>
@@ -23,6 +25,16 @@ public sealed record ArenaOptions
     /// starts and stops with itself. Products are split over output rows or columns, never over the summed
     /// dimension, so every thread count gives the same bits. Default 1: no threads are started.</summary>
     public int IntraOpThreads { get; init; } = 1;
+
+    /// <summary>Whether results are bitwise the same on every machine: every instruction set (AVX-512, AVX2, SSE,
+    /// Arm64, scalar), .NET 8 and 10, JIT and NativeAOT, and any <see cref="IntraOpThreads"/>.</summary>
+    /// <remarks>Reductions, transcendentals and thread splits are the same everywhere regardless; the one thing this
+    /// decides is the matrix products' multiply-adds, which then always round once (fused). On every CPU with fused
+    /// multiply-add (x64 with AVX2, all Arm64) that is what the hardware does, so it costs nothing, and the default
+    /// is true. On an older x64 CPU the fusing is done in software, 10-60x slower, so there the default is false and
+    /// products round twice (other bits than everywhere else, but the same from run to run on that machine). Set it
+    /// to true for lockstep or replays across machines that include such CPUs.</remarks>
+    public bool Deterministic { get; init; } = FusedMultiplyAdd.InHardware;
 
     /// <summary>Seed of the arena's random generator (<see cref="Arena.Rand"/>, <see cref="Arena.Randn"/>).</summary>
     public ulong Seed { get; init; } = 0x5EED;

@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using ArenaGrad.IO;
 using ArenaGrad.Nn;
 using ArenaGrad.Optim;
@@ -81,7 +83,7 @@ internal static class SpiralTraining
         files.Add(weights);
 
         var result = new TrainResult(finalLoss, accuracy, losses, stats.StepsPerSecond, stats.WallSeconds, stats.MeasuredSteps,
-            stats.ManagedBytesPerStep, stats.GcCollections, reservedBytes, files);
+            stats.ManagedBytesPerStep, stats.GcCollections, reservedBytes, files, ParametersSha256(model));
         console.Write(Summary(result));
         if (result.ExitCode != 0)
             console.MarkupLine("[red]The loss is not finite: training diverged (try a smaller --lr).[/]");
@@ -130,6 +132,15 @@ internal static class SpiralTraining
         return probabilities;
     }
 
+    /// <summary>SHA-256 over every parameter's float bits, in state-dict order.</summary>
+    private static string ParametersSha256(Module model)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (NamedTensor parameter in model.StateDict())
+            hash.AppendData(MemoryMarshal.AsBytes((ReadOnlySpan<float>)parameter.Value.AsSpanUnsafely()));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
     private static float CellCenter(int index) => -Extent + (index + 0.5f) * (2 * Extent / GridSize);
 
     private static Table Summary(TrainResult result)
@@ -146,6 +157,7 @@ internal static class SpiralTraining
         Row($"managed bytes per step (last {result.MeasuredSteps} steps)", result.ManagedBytesPerStep.ToString("0.##", c));
         Row("GC collections during training", result.GcCollections.ToString(c));
         Row("arena reserved bytes (training)", result.ReservedBytes.ToString("N0", c));
+        Row("parameters SHA-256 (prefix)", result.ParametersSha256[..16]); // the full 64 digits would wrap
         foreach (string file in result.Files)
             Row("wrote", file);
         return table;

@@ -13,6 +13,8 @@ namespace ArenaGrad.Train;
 /// <param name="GcCollections">Garbage collections (any generation) while the loop ran.</param>
 /// <param name="ReservedBytes">Native memory the arena holds at the end.</param>
 /// <param name="Files">Files written, in order.</param>
+/// <param name="ParametersSha256">SHA-256 of the trained parameters' bits in state-dict order: equal runs on any
+/// instruction set, JIT or NativeAOT, give equal digests.</param>
 internal sealed record TrainResult(
     float FinalLoss,
     float Accuracy,
@@ -23,7 +25,8 @@ internal sealed record TrainResult(
     double ManagedBytesPerStep,
     int GcCollections,
     long ReservedBytes,
-    IReadOnlyList<string> Files)
+    IReadOnlyList<string> Files,
+    string ParametersSha256)
 {
     /// <summary>0 when the loss is finite, 1 when training diverged.</summary>
     public int ExitCode => float.IsFinite(FinalLoss) ? 0 : 1;

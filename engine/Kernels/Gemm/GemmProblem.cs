@@ -13,42 +13,53 @@ internal readonly unsafe struct GemmProblem
     public readonly int M, K, N;
     public readonly bool Accumulate;
 
+    /// <summary>Whether every multiply-add rounds once (fused), even where the CPU must do it in software; else a CPU
+    /// without fused multiply-add rounds twice, faster, with other bits (<see cref="ArenaOptions.Deterministic"/>).</summary>
+    public readonly bool RoundOnce;
+
     /// <summary>A dense row-major product: op(a) is [m,k] (a stored [m,k], or [k,m] when transposeA), op(b) is
     /// [k,n] (b stored [k,n], or [n,k] when transposeB), c is [m,n].</summary>
-    public GemmProblem(float* a, float* b, float* c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate)
-        : this(a, transposeA ? 1 : k, transposeA ? m : 1, b, transposeB ? 1 : n, transposeB ? k : 1, c, n, m, k, n, accumulate)
+    public GemmProblem(float* a, float* b, float* c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate, bool roundOnce = true)
+        : this(a, transposeA ? 1 : k, transposeA ? m : 1, b, transposeB ? 1 : n, transposeB ? k : 1, c, n, m, k, n, accumulate, roundOnce)
     {
     }
 
     private GemmProblem(float* a, nint rowA, nint columnA, float* b, nint rowB, nint columnB, float* c, nint rowC,
-        int m, int k, int n, bool accumulate)
+        int m, int k, int n, bool accumulate, bool roundOnce)
     {
         A = a; RowA = rowA; ColumnA = columnA;
         B = b; RowB = rowB; ColumnB = columnB;
         C = c; RowC = rowC;
         M = m; K = k; N = n;
         Accumulate = accumulate;
+        RoundOnce = roundOnce;
     }
 
     /// <summary>Rows [start, end) of the product.</summary>
     public GemmProblem Rows(int start, int end) =>
-        new(A + start * RowA, RowA, ColumnA, B, RowB, ColumnB, C + start * RowC, RowC, end - start, K, N, Accumulate);
+        new(A + start * RowA, RowA, ColumnA, B, RowB, ColumnB, C + start * RowC, RowC, end - start, K, N, Accumulate, RoundOnce);
 
     /// <summary>Columns [start, end) of the product.</summary>
     public GemmProblem Columns(int start, int end) =>
-        new(A, RowA, ColumnA, B + start * ColumnB, RowB, ColumnB, C + start, RowC, M, K, end - start, Accumulate);
+        new(A, RowA, ColumnA, B + start * ColumnB, RowB, ColumnB, C + start, RowC, M, K, end - start, Accumulate, RoundOnce);
 
     /// <summary>Runs the product on this thread with the widest micro-kernel the machine accelerates.</summary>
     [MethodImpl(Kernel.Compile | MethodImplOptions.NoInlining)]
     public void Run()
     {
         if (M == 0 || N == 0) return;
-        if (Vector512.IsHardwareAccelerated) Run<MicroKernel512>();
-        else if (Vector256.IsHardwareAccelerated) Run<MicroKernel256>();
-        else if (Vector128.IsHardwareAccelerated) Run<MicroKernel128>();
-        else Run<MicroKernelScalar>();
+        if (RoundOnce || FusedMultiplyAdd.InHardware) RunWith<FusedMultiplyAdd>();
+        else RunWith<SeparateMultiplyAdd>();
     }
 
-    private void Run<TKernel>() where TKernel : IMicroKernel =>
+    private void RunWith<TMultiplyAdd>() where TMultiplyAdd : IMultiplyAdd
+    {
+        if (Vector512.IsHardwareAccelerated) RunKernel<MicroKernel512<TMultiplyAdd>>();
+        else if (Vector256.IsHardwareAccelerated) RunKernel<MicroKernel256<TMultiplyAdd>>();
+        else if (Vector128.IsHardwareAccelerated) RunKernel<MicroKernel128<TMultiplyAdd>>();
+        else RunKernel<MicroKernelScalar<TMultiplyAdd>>();
+    }
+
+    private void RunKernel<TKernel>() where TKernel : IMicroKernel =>
         PackedGemm.Run<TKernel>(A, RowA, ColumnA, B, RowB, ColumnB, C, RowC, M, K, N, Accumulate);
 }

@@ -31,10 +31,12 @@ internal sealed class GemmTeam : IDisposable
     private int _running;
     private volatile bool _stopped;
 
-    /// <summary>Starts <paramref name="threads"/> - 1 background workers; the caller is the remaining thread.</summary>
-    public GemmTeam(int threads)
+    /// <summary>Starts <paramref name="threads"/> - 1 background workers; the caller is the remaining thread.
+    /// <paramref name="roundOnce"/> is the arena's <see cref="ArenaOptions.Deterministic"/>, passed to every product.</summary>
+    public GemmTeam(int threads, bool roundOnce = true)
     {
         Threads = threads;
+        RoundOnce = roundOnce;
         _start = new ManualResetEventSlim[threads - 1];
         for (int w = 0; w < _start.Length; w++)
         {
@@ -52,11 +54,14 @@ internal sealed class GemmTeam : IDisposable
     /// <summary>Threads that share a product, the caller included.</summary>
     public int Threads { get; }
 
+    /// <summary>Whether products made for this team round every multiply-add once (see <see cref="GemmProblem.RoundOnce"/>).</summary>
+    public bool RoundOnce { get; }
+
     /// <summary>Runs <paramref name="problem"/>, split across the team when it is big enough to repay it.</summary>
     public void Run(in GemmProblem problem)
     {
         int threads = Threads;
-        if ((long)problem.M * problem.N * problem.K < MinimumWork || !TrySplit(problem, threads))
+        if (threads == 1 || (long)problem.M * problem.N * problem.K < MinimumWork || !TrySplit(problem, threads))
         {
             problem.Run();
             return;

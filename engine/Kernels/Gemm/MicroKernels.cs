@@ -2,44 +2,67 @@ using System.Runtime.CompilerServices;
 
 namespace ArenaGrad.Kernels.Gemm;
 
-/// <summary>a·b + c, fused (one rounding) where the machine has a fused multiply-add instruction, else multiplied
-/// then added. The fused form would otherwise be emulated in software, a hundred times slower.</summary>
-/// <remarks>Every x64 CPU with AVX2 and every Arm64 CPU fuses, so all vector widths and the scalar path give the same
-/// bits on one machine; a pre-Haswell CPU (or a run with the intrinsics switched off) rounds twice.</remarks>
-internal static class MultiplyAdd
+/// <summary>How a micro-kernel computes a·b + c: the only choice in the GEMM that can change an element's bits.</summary>
+internal interface IMultiplyAdd
 {
-    /// <summary>Whether <see cref="Of(float, float, float)"/> fuses on this machine (a JIT-time constant).</summary>
-    public static bool IsFused
+    /// <summary>a·b + c in scalars.</summary>
+    static abstract float Of(float a, float b, float c);
+
+    /// <summary>a·b + c in 4 lanes.</summary>
+    static abstract Vector128<float> Of(Vector128<float> a, Vector128<float> b, Vector128<float> c);
+
+    /// <summary>a·b + c in 8 lanes.</summary>
+    static abstract Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c);
+
+    /// <summary>a·b + c in 16 lanes.</summary>
+    static abstract Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c);
+}
+
+/// <summary>a·b + c rounded once, on every path and machine: the instruction where the CPU has it (every x64 CPU with
+/// AVX2, every Arm64 CPU), else the runtime's exact software fma, 10-60x slower. Deterministic arenas use this.</summary>
+internal readonly struct FusedMultiplyAdd : IMultiplyAdd
+{
+    /// <summary>Whether the CPU fuses in hardware (a JIT-time constant): then fusing costs nothing.</summary>
+    public static bool InHardware
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
     }
 
-    /// <summary>a·b + c in scalars.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Of(float a, float b, float c) => IsFused ? MathF.FusedMultiplyAdd(a, b, c) : a * b + c;
+    public static float Of(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
 
-    /// <summary>a·b + c in 4 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Of(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
-        IsFused ? Vector128.FusedMultiplyAdd(a, b, c) : a * b + c;
+    public static Vector128<float> Of(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
 
-    /// <summary>a·b + c in 8 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        IsFused ? Vector256.FusedMultiplyAdd(a, b, c) : a * b + c;
+    public static Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
-    /// <summary>a·b + c in 16 lanes (AVX-512 always fuses).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
-        IsFused ? Vector512.FusedMultiplyAdd(a, b, c) : a * b + c;
+    public static Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+}
+
+/// <summary>a·b, rounded, then + c, rounded: what a CPU without fused multiply-add does natively. Only
+/// non-deterministic arenas on such CPUs use it (<see cref="ArenaOptions.Deterministic"/>).</summary>
+internal readonly struct SeparateMultiplyAdd : IMultiplyAdd
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Of(float a, float b, float c) => a * b + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Of(Vector128<float> a, Vector128<float> b, Vector128<float> c) => a * b + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c) => a * b + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c) => a * b + c;
 }
 
 /// <summary>A register-blocked GEMM micro-kernel: C[Rows, Columns] (= | +=) Σₚ A[:, p] ⊗ B[p, :] over packed panels.</summary>
 /// <remarks>Every kernel keeps one accumulator per output element, starts it at zero and adds the products in
-/// order p = 0, 1, ... with <see cref="MultiplyAdd"/>, then merges it into C once. So an element's bits depend only
-/// on the k-blocking (<see cref="GemmBlocking.K"/>) and on whether the machine fuses, never on the vector width or
-/// the tile it falls in.</remarks>
+/// order p = 0, 1, ... with its <see cref="IMultiplyAdd"/>, then merges it into C once. So an element's bits depend only
+/// on the k-blocking (<see cref="GemmBlocking.K"/>), never on the vector width, the machine or the tile it falls in.</remarks>
 internal unsafe interface IMicroKernel
 {
     /// <summary>Rows of C per tile (MR): how many A values are broadcast per step of p.</summary>
@@ -54,7 +77,8 @@ internal unsafe interface IMicroKernel
 }
 
 /// <summary>12 × 32 on Vector512: 24 accumulators, 2 loads of B and 12 broadcasts of A per p (27 of 32 registers).</summary>
-internal readonly unsafe struct MicroKernel512 : IMicroKernel
+internal readonly unsafe struct MicroKernel512<TMultiplyAdd> : IMicroKernel
+    where TMultiplyAdd : IMultiplyAdd
 {
     public static int Rows => 12;
     public static int Columns => 32;
@@ -69,18 +93,18 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
         for (int p = 0; p < kc; p++, a += 12, b += 32)
         {
             Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), x;
-            x = Vector512.Create(a[0]);  c00 = MultiplyAdd.Of(x, b0, c00); c01 = MultiplyAdd.Of(x, b1, c01);
-            x = Vector512.Create(a[1]);  c10 = MultiplyAdd.Of(x, b0, c10); c11 = MultiplyAdd.Of(x, b1, c11);
-            x = Vector512.Create(a[2]);  c20 = MultiplyAdd.Of(x, b0, c20); c21 = MultiplyAdd.Of(x, b1, c21);
-            x = Vector512.Create(a[3]);  c30 = MultiplyAdd.Of(x, b0, c30); c31 = MultiplyAdd.Of(x, b1, c31);
-            x = Vector512.Create(a[4]);  c40 = MultiplyAdd.Of(x, b0, c40); c41 = MultiplyAdd.Of(x, b1, c41);
-            x = Vector512.Create(a[5]);  c50 = MultiplyAdd.Of(x, b0, c50); c51 = MultiplyAdd.Of(x, b1, c51);
-            x = Vector512.Create(a[6]);  c60 = MultiplyAdd.Of(x, b0, c60); c61 = MultiplyAdd.Of(x, b1, c61);
-            x = Vector512.Create(a[7]);  c70 = MultiplyAdd.Of(x, b0, c70); c71 = MultiplyAdd.Of(x, b1, c71);
-            x = Vector512.Create(a[8]);  c80 = MultiplyAdd.Of(x, b0, c80); c81 = MultiplyAdd.Of(x, b1, c81);
-            x = Vector512.Create(a[9]);  c90 = MultiplyAdd.Of(x, b0, c90); c91 = MultiplyAdd.Of(x, b1, c91);
-            x = Vector512.Create(a[10]); cA0 = MultiplyAdd.Of(x, b0, cA0); cA1 = MultiplyAdd.Of(x, b1, cA1);
-            x = Vector512.Create(a[11]); cB0 = MultiplyAdd.Of(x, b0, cB0); cB1 = MultiplyAdd.Of(x, b1, cB1);
+            x = Vector512.Create(a[0]);  c00 = TMultiplyAdd.Of(x, b0, c00); c01 = TMultiplyAdd.Of(x, b1, c01);
+            x = Vector512.Create(a[1]);  c10 = TMultiplyAdd.Of(x, b0, c10); c11 = TMultiplyAdd.Of(x, b1, c11);
+            x = Vector512.Create(a[2]);  c20 = TMultiplyAdd.Of(x, b0, c20); c21 = TMultiplyAdd.Of(x, b1, c21);
+            x = Vector512.Create(a[3]);  c30 = TMultiplyAdd.Of(x, b0, c30); c31 = TMultiplyAdd.Of(x, b1, c31);
+            x = Vector512.Create(a[4]);  c40 = TMultiplyAdd.Of(x, b0, c40); c41 = TMultiplyAdd.Of(x, b1, c41);
+            x = Vector512.Create(a[5]);  c50 = TMultiplyAdd.Of(x, b0, c50); c51 = TMultiplyAdd.Of(x, b1, c51);
+            x = Vector512.Create(a[6]);  c60 = TMultiplyAdd.Of(x, b0, c60); c61 = TMultiplyAdd.Of(x, b1, c61);
+            x = Vector512.Create(a[7]);  c70 = TMultiplyAdd.Of(x, b0, c70); c71 = TMultiplyAdd.Of(x, b1, c71);
+            x = Vector512.Create(a[8]);  c80 = TMultiplyAdd.Of(x, b0, c80); c81 = TMultiplyAdd.Of(x, b1, c81);
+            x = Vector512.Create(a[9]);  c90 = TMultiplyAdd.Of(x, b0, c90); c91 = TMultiplyAdd.Of(x, b1, c91);
+            x = Vector512.Create(a[10]); cA0 = TMultiplyAdd.Of(x, b0, cA0); cA1 = TMultiplyAdd.Of(x, b1, cA1);
+            x = Vector512.Create(a[11]); cB0 = TMultiplyAdd.Of(x, b0, cB0); cB1 = TMultiplyAdd.Of(x, b1, cB1);
         }
         Merge(c, c00, overwrite); Merge(c + 16, c01, overwrite); c += ldc;
         Merge(c, c10, overwrite); Merge(c + 16, c11, overwrite); c += ldc;
@@ -102,7 +126,8 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
 }
 
 /// <summary>6 × 16 on Vector256: 12 accumulators, 2 loads of B and 6 broadcasts of A per p (15 of 16 registers).</summary>
-internal readonly unsafe struct MicroKernel256 : IMicroKernel
+internal readonly unsafe struct MicroKernel256<TMultiplyAdd> : IMicroKernel
+    where TMultiplyAdd : IMultiplyAdd
 {
     public static int Rows => 6;
     public static int Columns => 16;
@@ -115,12 +140,12 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
         for (int p = 0; p < kc; p++, a += 6, b += 16)
         {
             Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8), x;
-            x = Vector256.Create(a[0]); c00 = MultiplyAdd.Of(x, b0, c00); c01 = MultiplyAdd.Of(x, b1, c01);
-            x = Vector256.Create(a[1]); c10 = MultiplyAdd.Of(x, b0, c10); c11 = MultiplyAdd.Of(x, b1, c11);
-            x = Vector256.Create(a[2]); c20 = MultiplyAdd.Of(x, b0, c20); c21 = MultiplyAdd.Of(x, b1, c21);
-            x = Vector256.Create(a[3]); c30 = MultiplyAdd.Of(x, b0, c30); c31 = MultiplyAdd.Of(x, b1, c31);
-            x = Vector256.Create(a[4]); c40 = MultiplyAdd.Of(x, b0, c40); c41 = MultiplyAdd.Of(x, b1, c41);
-            x = Vector256.Create(a[5]); c50 = MultiplyAdd.Of(x, b0, c50); c51 = MultiplyAdd.Of(x, b1, c51);
+            x = Vector256.Create(a[0]); c00 = TMultiplyAdd.Of(x, b0, c00); c01 = TMultiplyAdd.Of(x, b1, c01);
+            x = Vector256.Create(a[1]); c10 = TMultiplyAdd.Of(x, b0, c10); c11 = TMultiplyAdd.Of(x, b1, c11);
+            x = Vector256.Create(a[2]); c20 = TMultiplyAdd.Of(x, b0, c20); c21 = TMultiplyAdd.Of(x, b1, c21);
+            x = Vector256.Create(a[3]); c30 = TMultiplyAdd.Of(x, b0, c30); c31 = TMultiplyAdd.Of(x, b1, c31);
+            x = Vector256.Create(a[4]); c40 = TMultiplyAdd.Of(x, b0, c40); c41 = TMultiplyAdd.Of(x, b1, c41);
+            x = Vector256.Create(a[5]); c50 = TMultiplyAdd.Of(x, b0, c50); c51 = TMultiplyAdd.Of(x, b1, c51);
         }
         Merge(c, c00, overwrite); Merge(c + 8, c01, overwrite); c += ldc;
         Merge(c, c10, overwrite); Merge(c + 8, c11, overwrite); c += ldc;
@@ -136,7 +161,8 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
 }
 
 /// <summary>6 × 8 on Vector128: 12 accumulators, 2 loads of B and 6 broadcasts of A per p (15 of 16 registers).</summary>
-internal readonly unsafe struct MicroKernel128 : IMicroKernel
+internal readonly unsafe struct MicroKernel128<TMultiplyAdd> : IMicroKernel
+    where TMultiplyAdd : IMultiplyAdd
 {
     public static int Rows => 6;
     public static int Columns => 8;
@@ -149,12 +175,12 @@ internal readonly unsafe struct MicroKernel128 : IMicroKernel
         for (int p = 0; p < kc; p++, a += 6, b += 8)
         {
             Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4), x;
-            x = Vector128.Create(a[0]); c00 = MultiplyAdd.Of(x, b0, c00); c01 = MultiplyAdd.Of(x, b1, c01);
-            x = Vector128.Create(a[1]); c10 = MultiplyAdd.Of(x, b0, c10); c11 = MultiplyAdd.Of(x, b1, c11);
-            x = Vector128.Create(a[2]); c20 = MultiplyAdd.Of(x, b0, c20); c21 = MultiplyAdd.Of(x, b1, c21);
-            x = Vector128.Create(a[3]); c30 = MultiplyAdd.Of(x, b0, c30); c31 = MultiplyAdd.Of(x, b1, c31);
-            x = Vector128.Create(a[4]); c40 = MultiplyAdd.Of(x, b0, c40); c41 = MultiplyAdd.Of(x, b1, c41);
-            x = Vector128.Create(a[5]); c50 = MultiplyAdd.Of(x, b0, c50); c51 = MultiplyAdd.Of(x, b1, c51);
+            x = Vector128.Create(a[0]); c00 = TMultiplyAdd.Of(x, b0, c00); c01 = TMultiplyAdd.Of(x, b1, c01);
+            x = Vector128.Create(a[1]); c10 = TMultiplyAdd.Of(x, b0, c10); c11 = TMultiplyAdd.Of(x, b1, c11);
+            x = Vector128.Create(a[2]); c20 = TMultiplyAdd.Of(x, b0, c20); c21 = TMultiplyAdd.Of(x, b1, c21);
+            x = Vector128.Create(a[3]); c30 = TMultiplyAdd.Of(x, b0, c30); c31 = TMultiplyAdd.Of(x, b1, c31);
+            x = Vector128.Create(a[4]); c40 = TMultiplyAdd.Of(x, b0, c40); c41 = TMultiplyAdd.Of(x, b1, c41);
+            x = Vector128.Create(a[5]); c50 = TMultiplyAdd.Of(x, b0, c50); c51 = TMultiplyAdd.Of(x, b1, c51);
         }
         Merge(c, c00, overwrite); Merge(c + 4, c01, overwrite); c += ldc;
         Merge(c, c10, overwrite); Merge(c + 4, c11, overwrite); c += ldc;
@@ -169,9 +195,10 @@ internal readonly unsafe struct MicroKernel128 : IMicroKernel
         (overwrite ? sum : Vector128.Load(c) + sum).Store(c);
 }
 
-/// <summary>4 × 4 in scalars, with the same <see cref="MultiplyAdd"/> per product as the vector kernels, so the
+/// <summary>4 × 4 in scalars, with the same <typeparamref name="TMultiplyAdd"/> per product as the vector kernels, so the
 /// scalar path gives the same bits.</summary>
-internal readonly unsafe struct MicroKernelScalar : IMicroKernel
+internal readonly unsafe struct MicroKernelScalar<TMultiplyAdd> : IMicroKernel
+    where TMultiplyAdd : IMultiplyAdd
 {
     public static int Rows => 4;
     public static int Columns => 4;
@@ -187,10 +214,10 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
             {
                 float x = a[r];
                 float* row = sums + r * 4;
-                row[0] = MultiplyAdd.Of(x, b[0], row[0]);
-                row[1] = MultiplyAdd.Of(x, b[1], row[1]);
-                row[2] = MultiplyAdd.Of(x, b[2], row[2]);
-                row[3] = MultiplyAdd.Of(x, b[3], row[3]);
+                row[0] = TMultiplyAdd.Of(x, b[0], row[0]);
+                row[1] = TMultiplyAdd.Of(x, b[1], row[1]);
+                row[2] = TMultiplyAdd.Of(x, b[2], row[2]);
+                row[3] = TMultiplyAdd.Of(x, b[3], row[3]);
             }
         }
         for (int r = 0; r < 4; r++, c += ldc)
