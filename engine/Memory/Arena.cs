@@ -1,5 +1,6 @@
-using System.Threading;
 using System.Runtime.CompilerServices;
+using System.Threading;
+using ArenaGrad.Capture;
 using ArenaGrad.Kernels.Gemm;
 using ArenaGrad.Memory;
 using ArenaGrad.Tape;
@@ -119,6 +120,7 @@ public sealed unsafe partial class Arena : IDisposable
     public ArenaScope Scope()
     {
         CheckUse();
+        ThrowIfCapturing(CaptureRefusal.Scope, "arena.Scope()");
         var marks = new StackMarks(_nextScopeId++, _values.Count, _floats.Mark, _tape.Count, _operands.Count, _gradientFloats);
         _openScopes.Add(marks);
         return new ArenaScope(this, marks.ScopeId);

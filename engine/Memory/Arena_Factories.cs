@@ -1,3 +1,4 @@
+using ArenaGrad.Capture;
 using ArenaGrad.Memory;
 
 namespace ArenaGrad;
@@ -94,6 +95,7 @@ public sealed partial class Arena
     /// <summary>Uniform samples in [<paramref name="low"/>, <paramref name="high"/>) (<c>torch.empty(...).uniform_(low, high)</c>).</summary>
     public Tensor Uniform(ReadOnlySpan<int> shape, float low, float high, bool requiresGrad = false)
     {
+        ThrowIfCapturing(CaptureRefusal.Random, "A random factory (Rand, Uniform)");
         if (!float.IsFinite(low)) throw new ArgumentException("from is out of bounds for float", nameof(low));
         if (!float.IsFinite(high)) throw new ArgumentException("to is out of bounds for float", nameof(high));
         if (low > high)
@@ -108,6 +110,7 @@ public sealed partial class Arena
     /// <summary>Standard normal samples (<c>torch.randn</c>), times <paramref name="std"/> plus <paramref name="mean"/>.</summary>
     public Tensor Randn(ReadOnlySpan<int> shape, bool requiresGrad = false, float mean = 0f, float std = 1f)
     {
+        ThrowIfCapturing(CaptureRefusal.Random, "Randn");
         if (!(std >= 0f))
             throw new ArgumentException($"normal expects std >= 0.0, but found std {ShapeMath.FormatScalar(std)}", nameof(std));
         int slot = NewSlot(shape, requiresGrad);

@@ -33,32 +33,7 @@ public static partial class Functional
         outShape[^1] = outFeatures;
         bool record = arena.ShouldRecord(xs, ws) || (bs >= 0 && arena.ShouldRecord(bs));
         int y = arena.NewSlot(outShape, record);
-        Span<float> result = arena.Values(y);
-        MatrixMultiply.Gemm(arena.Values(xs), arena.Values(ws), result, rows, inFeatures, outFeatures,
-            transposeA: false, transposeB: true, accumulate: false, arena.GemmTeam);
-        if (bs >= 0)
-        {
-            ReadOnlySpan<float> biasValues = arena.Values(bs);
-            if (arena.RankOf(bs) == 1 && biasValues.Length == outFeatures)
-            {
-                for (int r = 0; r < rows; r++)
-                {
-                    Span<float> row = result.Slice(r * outFeatures, outFeatures);
-                    Elementwise.Binary(new AddOperator(), row, biasValues, row);
-                }
-            }
-            else
-            {
-                // A bias that broadcasts ([1], [], [1, out], or [rows, 1] as PyTorch's addmm allows).
-                Span<int> shape = stackalloc int[2];
-                Span<int> strides = stackalloc int[2];
-                Span<int> biasStrides = stackalloc int[2];
-                shape[0] = rows; shape[1] = outFeatures;
-                ShapeMath.ContiguousStrides(shape, strides);
-                ShapeMath.BroadcastStrides(arena.ShapeOf(bs), shape, biasStrides);
-                Elementwise.BinaryBroadcast(new AddOperator(), result, strides, biasValues, biasStrides, result, shape);
-            }
-        }
+        ForwardRules.Linear(arena, xs, ws, bs, y);
         arena.Record(new Instruction(OpCode.Linear, y, xs, ws, bs), record);
         return arena.Handle(y);
     }
@@ -134,18 +109,7 @@ public static partial class Functional
                 $"Expected every dim below 2^31, but cat along dim {axis} gives size {joined}.", nameof(tensors));
         outShape[axis] = (int)joined;
         int y = arena.NewSlot(outShape, record);
-        Span<float> result = arena.Values(y);
-        ShapeMath.SplitAxis(outShape, axis, out int outer, out int total, out int inner);
-        int offset = 0;
-        foreach (Tensor tensor in tensors)
-        {
-            int slot = tensor.Slot;
-            int width = arena.ShapeOf(slot)[axis] * inner;
-            ReadOnlySpan<float> source = arena.Values(slot);
-            for (int o = 0; o < outer; o++)
-                source.Slice(o * width, width).CopyTo(result.Slice(o * total * inner + offset, width));
-            offset += width;
-        }
+        ForwardRules.Concat(arena, tensors, axis, y);
         if (record || arena.IsTracing)
         {
             int start = arena.AddOperands(tensors);

@@ -22,13 +22,13 @@ public static partial class Functional
 
     /// <summary>F.mse_loss: ℓ = (input − target)², reduced by <paramref name="reduction"/>. Shapes must match.</summary>
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
-        PointwiseLoss(input, target, reduction, OpCode.MseLoss, new MseLossOperator(), 0f, "mse_loss");
+        PointwiseLoss(input, target, reduction, OpCode.MseLoss, 0f, "mse_loss");
 
     /// <summary>F.l1_loss: ℓ = |input − target|, reduced by <paramref name="reduction"/>. Shapes must match.</summary>
     public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
         PointwiseLoss(input, target, reduction,
             reduction switch { Reduction.Sum => OpCode.L1LossSum, Reduction.None => OpCode.L1LossNone, _ => OpCode.L1LossMean },
-            new L1LossOperator(), 0f, "l1_loss");
+            0f, "l1_loss");
 
     /// <summary>F.smooth_l1_loss: ℓ = z &lt; β ? 0.5 z²/β : z − 0.5 β with z = |input − target| (β = 0 is the L1 loss),
     /// reduced by <paramref name="reduction"/>. Shapes must match.</summary>
@@ -37,7 +37,7 @@ public static partial class Functional
     {
         if (beta < 0f)
             throw new ArgumentOutOfRangeException(nameof(beta), beta, "smooth_l1_loss does not support negative values for beta.");
-        return PointwiseLoss(input, target, reduction, OpCode.SmoothL1Loss, new SmoothL1LossOperator(beta), beta, "smooth_l1_loss");
+        return PointwiseLoss(input, target, reduction, OpCode.SmoothL1Loss, beta, "smooth_l1_loss");
     }
 
     /// <summary>F.huber_loss: ℓ = z &lt; δ ? 0.5 z² : δ (z − 0.5 δ) with z = |input − target|, reduced by
@@ -47,13 +47,13 @@ public static partial class Functional
     {
         if (!(delta > 0f))
             throw new ArgumentOutOfRangeException(nameof(delta), delta, "huber_loss does not support non-positive values for delta.");
-        return PointwiseLoss(input, target, reduction, OpCode.HuberLoss, new HuberLossOperator(delta), delta, "huber_loss");
+        return PointwiseLoss(input, target, reduction, OpCode.HuberLoss, delta, "huber_loss");
     }
 
     /// <summary>F.binary_cross_entropy_with_logits: ℓ = −[t log σ(x) + (1 − t) log(1 − σ(x))] for logits x and
     /// targets t in [0, 1], computed stably, reduced by <paramref name="reduction"/>. Shapes must be equal.</summary>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
-        PointwiseLoss(input, target, reduction, OpCode.BinaryCrossEntropyWithLogits, new BinaryCrossEntropyWithLogitsOperator(), 0f,
+        PointwiseLoss(input, target, reduction, OpCode.BinaryCrossEntropyWithLogits, 0f,
             "binary_cross_entropy_with_logits");
 
     /// <summary>F.nll_loss: ℓ_n = −logProbabilities[n, targets[n]] for log-probabilities [N, C] (or [C] with one
@@ -67,21 +67,11 @@ public static partial class Functional
         Arena arena = logProbabilities.Arena;
         int x = logProbabilities.Slot;
         CheckReduction(reduction);
-        CheckClassInput(arena, x, targets, ignoreIndex, "nll_loss", out int rows, out int classes, out int counted);
+        CheckClassInput(arena, x, targets, ignoreIndex, "nll_loss", out _, out _);
         bool record = arena.ShouldRecord(x);
         using OpTransaction op = arena.BeginOp(); // the result, then the tape and operand entries
         int y = arena.NewSlot(RowLossShape(arena, x, reduction), record);
-        ReadOnlySpan<float> values = arena.Values(x);
-        Span<float> result = arena.Values(y);
-        double total = 0;
-        for (int n = 0; n < rows; n++)
-        {
-            int t = targets[n];
-            float loss = t == ignoreIndex ? 0f : -values[n * classes + t];
-            if (reduction == Reduction.None) result[n] = loss;
-            else total += loss;
-        }
-        if (reduction != Reduction.None) result[0] = Reduce((float)total, reduction, counted);
+        ForwardRules.NllLoss(arena, x, targets, reduction, ignoreIndex, y);
         if (record || arena.IsTracing) RecordClassLoss(arena, new Instruction(OpCode.NllLoss, y, x), reduction, ignoreIndex, 0f, targets, record);
         return op.Commit(y);
     }
@@ -102,7 +92,7 @@ public static partial class Functional
         if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing,
                 $"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}");
-        CheckClassInput(arena, x, targets, ignoreIndex, "cross_entropy", out int rows, out int classes, out int counted);
+        CheckClassInput(arena, x, targets, ignoreIndex, "cross_entropy", out int rows, out int classes);
         bool record = arena.ShouldRecord(x);
         ReadOnlySpan<int> outShape = RowLossShape(arena, x, reduction);
         Span<int> savedShape = stackalloc int[2];
@@ -113,52 +103,16 @@ public static partial class Functional
         int saved = -1;
         int y = record ? arena.NewSlotWithSaved(outShape, savedShape, out saved) : arena.NewSlot(outShape, requiresGrad: false);
 
-        ReadOnlySpan<float> values = arena.Values(x);
-        Span<float> result = arena.Values(y);
-        Span<float> logProbabilities = saved >= 0 ? arena.Values(saved) : default;
-        bool smoothing = labelSmoothing > 0f;
-        float nllWeight = (float)(1.0 - labelSmoothing);
-        float smoothWeight = classes == 0 ? 0f : (float)((double)labelSmoothing / classes);
-        double nllTotal = 0, smoothTotal = 0;
-        for (int n = 0; n < rows && classes > 0; n++)
-        {
-            ReadOnlySpan<float> row = values.Slice(n * classes, classes);
-            // log_softmax(row) = (x - max) - log Σ exp(x - max), evaluated as Reductions.Softmax does.
-            float max = Reductions.Max(row);
-            float logSum = Transcendentals.Log(LossKernels.SumOf(new ExpShiftOperator(max), row));
-            var logSoftmax = new LogSoftmaxOperator(max, logSum);
-            if (saved >= 0) Elementwise.Unary(logSoftmax, row, logProbabilities.Slice(n * classes, classes));
-            int t = targets[n];
-            if (t == ignoreIndex)
-            {
-                if (reduction == Reduction.None) result[n] = 0f;
-                continue;
-            }
-            float nll = -logSoftmax.Invoke(row[t]);
-            float smooth = smoothing ? -LossKernels.SumOf(logSoftmax, row) : 0f;
-            if (reduction == Reduction.None) result[n] = smoothing ? nllWeight * nll + smooth * smoothWeight : nll;
-            else
-            {
-                nllTotal += nll;
-                smoothTotal += smooth;
-            }
-        }
-        if (reduction == Reduction.None && classes == 0) result.Clear();
-        if (reduction != Reduction.None)
-        {
-            float nllLoss = Reduce((float)nllTotal, reduction, counted);
-            result[0] = smoothing ? nllWeight * nllLoss + Reduce((float)smoothTotal, reduction, counted) * smoothWeight : nllLoss;
-        }
+        ForwardRules.CrossEntropy(arena, x, targets, reduction, ignoreIndex, labelSmoothing, y, saved);
         if (record || arena.IsTracing)
-            RecordClassLoss(arena, new Instruction(smoothing ? OpCode.CrossEntropySmoothed : OpCode.CrossEntropy, y, x) { Saved = saved },
+            RecordClassLoss(arena, new Instruction(labelSmoothing > 0f ? OpCode.CrossEntropySmoothed : OpCode.CrossEntropy, y, x) { Saved = saved },
                 reduction, ignoreIndex, labelSmoothing, targets, record);
         return op.Commit(y);
     }
 
     // ---- shared by the losses ---------------------------------------------------------------------
 
-    private static Tensor PointwiseLoss<TOp>(Tensor input, Tensor target, Reduction reduction, OpCode opCode, TOp loss, float parameter, string name)
-        where TOp : struct, IBinaryOperator
+    private static Tensor PointwiseLoss(Tensor input, Tensor target, Reduction reduction, OpCode opCode, float parameter, string name)
     {
         Arena arena = input.Arena;
         int a = input.Slot, b = arena.OwnSlot(target);
@@ -167,15 +121,10 @@ public static partial class Functional
         bool record = arena.ShouldRecord(a, b);
         using OpTransaction op = arena.BeginOp(); // the result, then the tape entry
         int y = arena.NewSlot(reduction == Reduction.None ? arena.ShapeOf(a) : [], record);
-        ReadOnlySpan<float> av = arena.Values(a), bv = arena.Values(b);
-        if (reduction == Reduction.None) Elementwise.Binary(loss, av, bv, arena.Values(y));
-        else arena.Values(y)[0] = Reduce(LossKernels.Sum(loss, av, bv), reduction, av.Length);
+        ForwardRules.PointwiseLoss(arena, opCode, reduction, parameter, a, b, y);
         arena.Record(new Instruction(opCode, y, a, b) { Int0 = (int)reduction, Scalar0 = parameter }, record);
         return op.Commit(y);
     }
-
-    /// <summary>The sum, or the mean over <paramref name="count"/> elements (0/0 = NaN, as PyTorch's mean of nothing).</summary>
-    private static float Reduce(float sum, Reduction reduction, int count) => reduction == Reduction.Mean ? sum / count : sum;
 
     private static void CheckReduction(Reduction reduction)
     {
@@ -208,9 +157,9 @@ public static partial class Functional
     }
 
     /// <summary>Checks class-index losses: input [N, C] or [C] with one target, one target per row, each in
-    /// [0, C) or equal to <paramref name="ignoreIndex"/>. <paramref name="counted"/> is the number of rows not ignored.</summary>
+    /// [0, C) or equal to <paramref name="ignoreIndex"/>.</summary>
     private static void CheckClassInput(Arena arena, int x, ReadOnlySpan<int> targets, int ignoreIndex, string name,
-        out int rows, out int classes, out int counted)
+        out int rows, out int classes)
     {
         ReadOnlySpan<int> shape = arena.ShapeOf(x);
         if (shape.Length is not (1 or 2))
@@ -220,12 +169,10 @@ public static partial class Functional
         classes = shape[^1];
         if (targets.Length != rows)
             throw new ArgumentException($"Expected input batch_size ({rows}) to match target batch_size ({targets.Length}).", nameof(targets));
-        counted = 0;
         foreach (int t in targets)
         {
             if (t == ignoreIndex) continue;
             if ((uint)t >= (uint)classes) throw new ArgumentOutOfRangeException(nameof(targets), t, $"Target {t} is out of bounds.");
-            counted++;
         }
     }
 

@@ -61,6 +61,7 @@ public readonly partial struct Tensor
 
     private void BeginInPlace(Arena arena)
     {
+        arena.ThrowIfCapturing(Capture.CaptureRefusal.InPlace, "An in-place operation");
         arena.ThrowIfReadOnly(_slot, "modified in place");
         if (arena.IsGradEnabled && arena.IsNoGradView(_slot))
             throw new InvalidOperationException(NoGradViewInPlaceMessage);

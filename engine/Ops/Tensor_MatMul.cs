@@ -15,15 +15,7 @@ public readonly partial struct Tensor
         var plan = new MatMulPlan(arena.ShapeOf(a), arena.ShapeOf(b), scratch);
         bool record = arena.ShouldRecord(a, b);
         int y = arena.NewSlot(plan.OutputShape[..plan.OutputRank], record);
-        ReadOnlySpan<float> av = arena.Values(a), bv = arena.Values(b);
-        Span<float> result = arena.Values(y);
-        int aSize = plan.M * plan.K, bSize = plan.K * plan.N, cSize = plan.M * plan.N;
-        for (int batch = 0; batch < plan.BatchCount; batch++)
-        {
-            plan.BatchOffsets(batch, out int am, out int bm);
-            MatrixMultiply.Gemm(av.Slice(am * aSize, aSize), bv.Slice(bm * bSize, bSize), result.Slice(batch * cSize, cSize),
-                plan.M, plan.K, plan.N, transposeA: false, transposeB: false, accumulate: false, arena.GemmTeam);
-        }
+        ForwardRules.MatMul(arena, a, b, y);
         arena.Record(new Instruction(OpCode.MatMul, y, a, b), record);
         return arena.Handle(y);
     }

@@ -43,12 +43,7 @@ public readonly partial struct Tensor
                 "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.");
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot([], record);
-        arena.Values(y)[0] = op switch
-        {
-            OpCode.SumAll => Reductions.Sum(values),
-            OpCode.MeanAll => Reductions.Sum(values) / values.Length,
-            _ => Reductions.Max(values),
-        };
+        ForwardRules.ReduceAll(op, values, arena.Values(y));
         arena.Record(new Instruction(op, y, x), record);
         return arena.Handle(y);
     }
@@ -73,13 +68,7 @@ public readonly partial struct Tensor
         }
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot(outShape[..rank], record);
-        Span<float> result = arena.Values(y);
-        if (op == OpCode.MaxDim) Reductions.MaxAxis(arena.Values(x), outer, size, inner, result);
-        else
-        {
-            Reductions.SumAxis(arena.Values(x), outer, size, inner, result);
-            if (op == OpCode.MeanDim) Elementwise.Unary(new DivideScalarOperator(size), result, result); // as PyTorch: sum / n
-        }
+        ForwardRules.ReduceDim(arena, op, x, axis, y);
         arena.Record(new Instruction(op, y, x) { Int0 = axis, Int1 = keepDim ? 1 : 0 }, record);
         return arena.Handle(y);
     }
@@ -90,10 +79,9 @@ public readonly partial struct Tensor
         int x = _slot;
         ReadOnlySpan<int> shape = arena.ShapeOf(x);
         int axis = ShapeMath.NormalizeDim(dim, shape.Length);
-        ShapeMath.SplitAxis(shape, axis, out int outer, out int size, out int inner);
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot(shape, record);
-        Reductions.Softmax(arena.Values(x), outer, size, inner, arena.Values(y), log: op == OpCode.LogSoftmax);
+        ForwardRules.Softmax(arena, op, x, axis, y);
         arena.Record(new Instruction(op, y, x) { Int0 = axis }, record);
         return arena.Handle(y);
     }

@@ -51,17 +51,11 @@ public readonly partial struct Tensor
         int rank = arena.RankOf(x);
         int d0 = ShapeMath.NormalizeDim(dim0, rank), d1 = ShapeMath.NormalizeDim(dim1, rank);
         Span<int> shape = stackalloc int[rank];
-        Span<int> strides = stackalloc int[rank];
         arena.ShapeOf(x).CopyTo(shape);
-        arena.StridesOf(x).CopyTo(strides);
-        if (rank > 0)
-        {
-            (shape[d0], shape[d1]) = (shape[d1], shape[d0]);
-            (strides[d0], strides[d1]) = (strides[d1], strides[d0]);
-        }
+        if (rank > 0) (shape[d0], shape[d1]) = (shape[d1], shape[d0]);
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot(shape, record);
-        Layout.Copy(arena.Values(x), strides, arena.Values(y), shape, accumulate: false);
+        ForwardRules.Transpose(arena, x, d0, d1, y);
         arena.Record(new Instruction(OpCode.Transpose, y, x) { Int0 = d0, Int1 = d1 }, record);
         return arena.Handle(y);
     }

@@ -31,6 +31,7 @@ public readonly partial struct Tensor
     {
         Arena arena = Arena;
         ThrowUnless2D(arena, nameof(AsSpan2DUnsafely));
+        arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "AsSpan2DUnsafely()");
         ReadOnlySpan<int> shape = arena.ShapeOf(_slot);
         return new Span2D<float>((void*)arena.ValuesAddress(_slot), shape[0], shape[1], 0);
     }
@@ -42,6 +43,7 @@ public readonly partial struct Tensor
     {
         Arena arena = Arena;
         ThrowUnless2D(arena, nameof(AsReadOnlySpan2DUnsafely));
+        arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "AsReadOnlySpan2DUnsafely()");
         ReadOnlySpan<int> shape = arena.ShapeOf(_slot);
         return new ReadOnlySpan2D<float>((void*)arena.ValuesAddress(_slot), shape[0], shape[1], 0);
     }

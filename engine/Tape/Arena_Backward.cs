@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ArenaGrad.Capture;
 using ArenaGrad.Memory;
 using ArenaGrad.Tape;
 
@@ -16,6 +17,7 @@ public sealed unsafe partial class Arena
     internal void RunBackward(ReadOnlySpan<Tensor> roots, ReadOnlySpan<Tensor> gradients, bool retainGraph)
     {
         CheckUse();
+        ThrowIfCapturing(CaptureRefusal.Backward, "Backward()");
         // Every check comes before the first write, so a refused backward leaves the arena as it was.
         if (gradients.Length != 0 && gradients.Length != roots.Length)
             throw new ArgumentException($"got {roots.Length} tensors and {gradients.Length} gradients");

@@ -158,7 +158,12 @@ public readonly partial struct Tensor : IEquatable<Tensor>
     }
 
     /// <summary>Copies the values out, row-major. Allocates (not for hot paths; see <see cref="CopyTo"/>).</summary>
-    public float[] ToArray() => Arena.Values(_slot).ToArray();
+    public float[] ToArray()
+    {
+        Arena arena = Arena;
+        arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "ToArray()");
+        return arena.Values(_slot).ToArray();
+    }
 
     /// <summary>Copies the values, row-major, into the first <see cref="Count"/> elements of <paramref name="destination"/>
     /// (the rest is left as it was, as <see cref="Span{T}.CopyTo"/> does). Allocates nothing.</summary>
@@ -166,6 +171,7 @@ public readonly partial struct Tensor : IEquatable<Tensor>
     public void CopyTo(Span<float> destination)
     {
         Arena arena = Arena;
+        arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "CopyTo(Span<float>)");
         Span<float> values = arena.Values(_slot);
         if (destination.Length < values.Length)
             throw new ArgumentException(
@@ -178,6 +184,7 @@ public readonly partial struct Tensor : IEquatable<Tensor>
     public float Item()
     {
         Arena arena = Arena;
+        arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "Item()");
         if (arena.LengthOf(_slot) != 1)
             throw new InvalidOperationException(
                 $"a Tensor with {arena.LengthOf(_slot)} elements cannot be converted to Scalar");
@@ -188,7 +195,12 @@ public readonly partial struct Tensor : IEquatable<Tensor>
     /// <remarks>Writes bypass autograd and version tracking, like <c>t.data</c> in PyTorch. The span is valid until
     /// the tensor is released. It does not keep the arena alive: an arena that is never disposed can be finalized
     /// (freeing the memory) once nothing references it, so keep it reachable while the span is in use.</remarks>
-    public Span<float> AsSpanUnsafely() => Arena.Values(_slot);
+    public Span<float> AsSpanUnsafely()
+    {
+        Arena arena = Arena;
+        arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "AsSpanUnsafely()");
+        return arena.Values(_slot);
+    }
 
     /// <summary>Prints as PyTorch does: <c>tensor([1., 2.], requires_grad=True)</c>.</summary>
     public override string ToString()

@@ -1,0 +1,387 @@
+using ArenaGrad.Kernels;
+using ArenaGrad.Memory;
+
+namespace ArenaGrad.Tape;
+
+/// <summary>
+/// The compute part of every op's forward, one method per op family, and <see cref="Run"/>: one switch over the opcode
+/// that replays an instruction into the slots it names. Eager ops validate, make their result slot, then call the
+/// same method, so a replayed instruction gives bitwise the eager result by construction.
+/// </summary>
+/// <remarks>Nothing here validates, allocates or makes slots: shapes, attributes and operands are those the eager op
+/// checked when it ran (and recorded in the instruction).</remarks>
+internal static class ForwardRules
+{
+    /// <summary>Recomputes <paramref name="ins"/>'s output (and saved slot) from its inputs' current values.</summary>
+    public static void Run(Arena arena, in Instruction ins)
+    {
+        switch (ins.Op)
+        {
+            case OpCode.Add or OpCode.Subtract or OpCode.Multiply or OpCode.Divide:
+                Binary(arena, ins.Op, ins.Input0, ins.Input1, ins.Output);
+                break;
+            case OpCode.AddScalar or OpCode.SubtractScalar or OpCode.ReverseSubtractScalar or OpCode.MultiplyScalar or OpCode.DivideScalar
+                or OpCode.ReverseDivideScalar or OpCode.Negate or OpCode.Exp or OpCode.Log or OpCode.Tanh or OpCode.Sigmoid or OpCode.Relu
+                or OpCode.Sqrt or OpCode.Abs or OpCode.Square or OpCode.Pow or OpCode.LeakyRelu or OpCode.Clamp:
+                Unary(ins.Op, ins.Scalar0, ins.Scalar1, arena.Values(ins.Input0), arena.Values(ins.Output));
+                break;
+            case OpCode.MatMul:
+                MatMul(arena, ins.Input0, ins.Input1, ins.Output);
+                break;
+            case OpCode.Linear:
+                Linear(arena, ins.Input0, ins.Input1, ins.Input2, ins.Output);
+                break;
+            case OpCode.Reshape:
+                break; // a view: its values are its input's
+            case OpCode.Transpose:
+                Transpose(arena, ins.Input0, ins.Int0, ins.Int1, ins.Output);
+                break;
+            case OpCode.Concat:
+                Concat(arena, arena.OperandsOf(ins), ins.Int0, ins.Output);
+                break;
+            case OpCode.SumAll or OpCode.MeanAll or OpCode.MaxAll:
+                ReduceAll(ins.Op, arena.Values(ins.Input0), arena.Values(ins.Output));
+                break;
+            case OpCode.SumDim or OpCode.MeanDim or OpCode.MaxDim:
+                ReduceDim(arena, ins.Op, ins.Input0, ins.Int0, ins.Output);
+                break;
+            case OpCode.Softmax or OpCode.LogSoftmax:
+                Softmax(arena, ins.Op, ins.Input0, ins.Int0, ins.Output);
+                break;
+            case OpCode.MseLoss or OpCode.L1LossMean or OpCode.L1LossSum or OpCode.L1LossNone or OpCode.SmoothL1Loss or OpCode.HuberLoss
+                or OpCode.BinaryCrossEntropyWithLogits:
+                PointwiseLoss(arena, ins.Op, (Reduction)ins.Int0, ins.Scalar0, ins.Input0, ins.Input1, ins.Output);
+                break;
+            case OpCode.NllLoss:
+                NllLoss(arena, ins.Input0, arena.OperandsOf(ins), (Reduction)ins.Int0, ins.Int1, ins.Output);
+                break;
+            case OpCode.CrossEntropy or OpCode.CrossEntropySmoothed:
+                CrossEntropy(arena, ins.Input0, arena.OperandsOf(ins), (Reduction)ins.Int0, ins.Int1, ins.Scalar0, ins.Output, ins.Saved);
+                break;
+            default:
+                throw new InvalidOperationException($"Internal error: no forward rule for {ins.Op}.");
+        }
+    }
+
+    /// <summary>y = f(x) for the unary and tensor-with-scalar opcodes; the scalars are the instruction's attributes.</summary>
+    public static void Unary(OpCode op, float scalar0, float scalar1, ReadOnlySpan<float> x, Span<float> y)
+    {
+        switch (op)
+        {
+            case OpCode.Negate: Elementwise.Unary(new NegateOperator(), x, y); break;
+            case OpCode.Exp: Elementwise.Unary(new ExpOperator(), x, y); break;
+            case OpCode.Log: Elementwise.Unary(new LogOperator(), x, y); break;
+            case OpCode.Tanh: Elementwise.Unary(new TanhOperator(), x, y); break;
+            case OpCode.Sigmoid: Elementwise.Unary(new SigmoidOperator(), x, y); break;
+            case OpCode.Relu: Elementwise.Unary(new ReluOperator(), x, y); break;
+            case OpCode.Sqrt: Elementwise.Unary(new SqrtOperator(), x, y); break;
+            case OpCode.Abs: Elementwise.Unary(new AbsOperator(), x, y); break;
+            case OpCode.Square: Elementwise.Unary(new SquareOperator(), x, y); break;
+            case OpCode.Pow: Elementwise.Unary(new PowOperator(scalar0), x, y); break;
+            case OpCode.LeakyRelu: Elementwise.Unary(new LeakyReluOperator(scalar0), x, y); break;
+            case OpCode.Clamp: Elementwise.Unary(new ClampOperator(scalar0, scalar1), x, y); break;
+            case OpCode.AddScalar: Elementwise.Unary(new AddScalarOperator(scalar0), x, y); break;
+            case OpCode.SubtractScalar: Elementwise.Unary(new AddScalarOperator(-scalar0), x, y); break;
+            case OpCode.ReverseSubtractScalar: Elementwise.Unary(new ReverseSubtractScalarOperator(scalar0), x, y); break;
+            case OpCode.MultiplyScalar: Elementwise.Unary(new MultiplyScalarOperator(scalar0), x, y); break;
+            case OpCode.DivideScalar: Elementwise.Unary(new DivideScalarOperator(scalar0), x, y); break;
+            case OpCode.ReverseDivideScalar: Elementwise.Unary(new ReverseDivideScalarOperator(scalar0), x, y); break;
+            default: throw new InvalidOperationException($"Internal error: {op} is not a unary op.");
+        }
+    }
+
+    /// <summary>y = f(a, b) with NumPy broadcasting into y, whose shape is the broadcast shape.</summary>
+    public static void Binary(Arena arena, OpCode op, int a, int b, int y)
+    {
+        switch (op)
+        {
+            case OpCode.Add: Binary(arena, new AddOperator(), a, b, y); break;
+            case OpCode.Subtract: Binary(arena, new SubtractOperator(), a, b, y); break;
+            case OpCode.Multiply: Binary(arena, new MultiplyOperator(), a, b, y); break;
+            case OpCode.Divide: Binary(arena, new DivideOperator(), a, b, y); break;
+            default: throw new InvalidOperationException($"Internal error: {op} is not a binary op.");
+        }
+    }
+
+    private static void Binary<TOp>(Arena arena, TOp kernel, int a, int b, int y) where TOp : struct, IBinaryOperator
+    {
+        Span<float> result = arena.Values(y);
+        ReadOnlySpan<float> av = arena.Values(a), bv = arena.Values(b);
+        if (av.Length == result.Length && bv.Length == result.Length) Elementwise.Binary(kernel, av, bv, result);
+        else if (bv.Length == 1 && av.Length == result.Length) Elementwise.BinaryScalarRight(kernel, av, bv[0], result);
+        else if (av.Length == 1 && bv.Length == result.Length) Elementwise.BinaryScalarLeft(kernel, av[0], bv, result);
+        else
+        {
+            ReadOnlySpan<int> shape = arena.ShapeOf(y);
+            Span<int> aStrides = stackalloc int[shape.Length];
+            Span<int> bStrides = stackalloc int[shape.Length];
+            ShapeMath.BroadcastStrides(arena.ShapeOf(a), shape, aStrides);
+            ShapeMath.BroadcastStrides(arena.ShapeOf(b), shape, bStrides);
+            Elementwise.BinaryBroadcast(kernel, av, aStrides, bv, bStrides, result, shape);
+        }
+    }
+
+    /// <summary>F.linear: y = x @ wᵀ (+ bias, broadcast to [rows, out]).</summary>
+    public static void Linear(Arena arena, int x, int w, int bias, int y)
+    {
+        Span<float> result = LinearProduct(arena, x, w, y, out int rows, out int outFeatures);
+        if (bias >= 0) AddBias(arena, bias, result, rows, outFeatures);
+    }
+
+    /// <summary>y = x @ wᵀ, the product part of F.linear; returns y's values.</summary>
+    private static Span<float> LinearProduct(Arena arena, int x, int w, int y, out int rows, out int outFeatures)
+    {
+        ReadOnlySpan<int> wShape = arena.ShapeOf(w);
+        outFeatures = wShape[0];
+        int inFeatures = wShape[1];
+        rows = Functional.LinearRows(arena.ShapeOf(x));
+        Span<float> result = arena.Values(y);
+        MatrixMultiply.Gemm(arena.Values(x), arena.Values(w), result, rows, inFeatures, outFeatures,
+            transposeA: false, transposeB: true, accumulate: false, arena.GemmTeam);
+        return result;
+    }
+
+    // ---- fused replays (captured plans only) --------------------------------------------------------------------
+    // Elementwise ops compute each element alone, with the same bits on every vector width and in any slice, so running a
+    // chain of them slice by slice (each slice through every op while it is in cache) gives bitwise the op-by-op result.
+    // Every tensor of the chain is still written: backward and the caller may read any of them.
+
+    /// <summary>Floats per slice of a fused elementwise chain (16 KiB: a slice of every tensor of a short chain fits in L1).</summary>
+    private const int ChainSliceFloats = 4096;
+
+    /// <summary>Whether <paramref name="op"/> is a one-input elementwise op (<see cref="Unary(OpCode, float, float, ReadOnlySpan{float}, Span{float})"/>).</summary>
+    public static bool IsUnary(OpCode op) => op is OpCode.AddScalar or OpCode.SubtractScalar or OpCode.ReverseSubtractScalar
+        or OpCode.MultiplyScalar or OpCode.DivideScalar or OpCode.ReverseDivideScalar or OpCode.Negate or OpCode.Exp or OpCode.Log
+        or OpCode.Tanh or OpCode.Sigmoid or OpCode.Relu or OpCode.Sqrt or OpCode.Abs or OpCode.Square or OpCode.Pow or OpCode.LeakyRelu
+        or OpCode.Clamp;
+
+    /// <summary>Whether a Linear's bias is added row by row (a [out] bias), so that a chain can follow it row by row.</summary>
+    public static bool HasRowBias(Arena arena, in Instruction linear) =>
+        linear.Input2 >= 0 && arena.RankOf(linear.Input2) == 1 && arena.LengthOf(linear.Input2) == arena.ShapeOf(linear.Input1)[0];
+
+    /// <summary>A chain of unary ops, each reading the previous one's output, run slice by slice in one pass.</summary>
+    public static void UnaryChain(Arena arena, ReadOnlySpan<Instruction> chain)
+    {
+        int length = arena.LengthOf(chain[0].Output);
+        for (int start = 0; start < length; start += ChainSliceFloats)
+            RunChainSlice(arena, chain, start, Math.Min(ChainSliceFloats, length - start));
+    }
+
+    /// <summary>F.linear with a [out] bias followed by a chain of unary ops on its output: the product, then per row the
+    /// bias and every op of the chain while the row is in cache (the eager op adds the bias row by row too).</summary>
+    public static void LinearChain(Arena arena, in Instruction linear, ReadOnlySpan<Instruction> chain)
+    {
+        Span<float> result = LinearProduct(arena, linear.Input0, linear.Input1, linear.Output, out int rows, out int outFeatures);
+        ReadOnlySpan<float> biasValues = arena.Values(linear.Input2);
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> row = result.Slice(r * outFeatures, outFeatures);
+            Elementwise.Binary(new AddOperator(), row, biasValues, row);
+            RunChainSlice(arena, chain, r * outFeatures, outFeatures);
+        }
+    }
+
+    private static void RunChainSlice(Arena arena, ReadOnlySpan<Instruction> chain, int start, int count)
+    {
+        foreach (ref readonly Instruction ins in chain)
+            Unary(ins.Op, ins.Scalar0, ins.Scalar1, arena.Values(ins.Input0).Slice(start, count), arena.Values(ins.Output).Slice(start, count));
+    }
+
+    /// <summary>result[r, :] += bias for a [out] bias; any other bias broadcasts to [rows, out] (PyTorch's addmm).</summary>
+    public static void AddBias(Arena arena, int bias, Span<float> result, int rows, int outFeatures)
+    {
+        ReadOnlySpan<float> biasValues = arena.Values(bias);
+        if (arena.RankOf(bias) == 1 && biasValues.Length == outFeatures)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                Span<float> row = result.Slice(r * outFeatures, outFeatures);
+                Elementwise.Binary(new AddOperator(), row, biasValues, row);
+            }
+            return;
+        }
+        // A bias that broadcasts ([1], [], [1, out], or [rows, 1] as PyTorch's addmm allows).
+        Span<int> shape = stackalloc int[2];
+        Span<int> strides = stackalloc int[2];
+        Span<int> biasStrides = stackalloc int[2];
+        shape[0] = rows; shape[1] = outFeatures;
+        ShapeMath.ContiguousStrides(shape, strides);
+        ShapeMath.BroadcastStrides(arena.ShapeOf(bias), shape, biasStrides);
+        Elementwise.BinaryBroadcast(new AddOperator(), result, strides, biasValues, biasStrides, result, shape);
+    }
+
+    /// <summary>torch.matmul per (broadcast) batch.</summary>
+    public static void MatMul(Arena arena, int a, int b, int y)
+    {
+        Span<int> scratch = stackalloc int[4 * TensorLayout.MaxRank];
+        var plan = new MatMulPlan(arena.ShapeOf(a), arena.ShapeOf(b), scratch);
+        ReadOnlySpan<float> av = arena.Values(a), bv = arena.Values(b);
+        Span<float> result = arena.Values(y);
+        int aSize = plan.M * plan.K, bSize = plan.K * plan.N, cSize = plan.M * plan.N;
+        for (int batch = 0; batch < plan.BatchCount; batch++)
+        {
+            plan.BatchOffsets(batch, out int am, out int bm);
+            MatrixMultiply.Gemm(av.Slice(am * aSize, aSize), bv.Slice(bm * bSize, bSize), result.Slice(batch * cSize, cSize),
+                plan.M, plan.K, plan.N, transposeA: false, transposeB: false, accumulate: false, arena.GemmTeam);
+        }
+    }
+
+    /// <summary>A contiguous copy of x with dims <paramref name="dim0"/> and <paramref name="dim1"/> swapped.</summary>
+    public static void Transpose(Arena arena, int x, int dim0, int dim1, int y)
+    {
+        int rank = arena.RankOf(x);
+        Span<int> strides = stackalloc int[rank];
+        arena.StridesOf(x).CopyTo(strides);
+        if (rank > 0) (strides[dim0], strides[dim1]) = (strides[dim1], strides[dim0]);
+        Layout.Copy(arena.Values(x), strides, arena.Values(y), arena.ShapeOf(y), accumulate: false);
+    }
+
+    /// <summary>torch.cat of the <paramref name="inputs"/> slots along <paramref name="axis"/> into y (replay: the operand buffer).</summary>
+    public static void Concat(Arena arena, ReadOnlySpan<int> inputs, int axis, int y)
+    {
+        Span<float> result = arena.Values(y);
+        ShapeMath.SplitAxis(arena.ShapeOf(y), axis, out int outer, out int total, out int inner);
+        int offset = 0;
+        foreach (int slot in inputs) ConcatPart(arena, slot, axis, result, outer, total, inner, ref offset);
+    }
+
+    /// <summary>torch.cat of <paramref name="inputs"/> along <paramref name="axis"/> into y (eager: the handles).</summary>
+    public static void Concat(Arena arena, ReadOnlySpan<Tensor> inputs, int axis, int y)
+    {
+        Span<float> result = arena.Values(y);
+        ShapeMath.SplitAxis(arena.ShapeOf(y), axis, out int outer, out int total, out int inner);
+        int offset = 0;
+        foreach (Tensor tensor in inputs) ConcatPart(arena, tensor.Slot, axis, result, outer, total, inner, ref offset);
+    }
+
+    private static void ConcatPart(Arena arena, int slot, int axis, Span<float> result, int outer, int total, int inner, ref int offset)
+    {
+        int width = arena.ShapeOf(slot)[axis] * inner;
+        ReadOnlySpan<float> source = arena.Values(slot);
+        for (int o = 0; o < outer; o++)
+            source.Slice(o * width, width).CopyTo(result.Slice(o * total * inner + offset, width));
+        offset += width;
+    }
+
+    /// <summary>Σ, mean or max of every element into the one-element y.</summary>
+    public static void ReduceAll(OpCode op, ReadOnlySpan<float> x, Span<float> y) => y[0] = op switch
+    {
+        OpCode.SumAll => Reductions.Sum(x),
+        OpCode.MeanAll => Reductions.Sum(x) / x.Length,
+        _ => Reductions.Max(x),
+    };
+
+    /// <summary>Σ, mean or max along <paramref name="axis"/> of x (keepdim only changes y's shape).</summary>
+    public static void ReduceDim(Arena arena, OpCode op, int x, int axis, int y)
+    {
+        ShapeMath.SplitAxis(arena.ShapeOf(x), axis, out int outer, out int size, out int inner);
+        Span<float> result = arena.Values(y);
+        if (op == OpCode.MaxDim) Reductions.MaxAxis(arena.Values(x), outer, size, inner, result);
+        else
+        {
+            Reductions.SumAxis(arena.Values(x), outer, size, inner, result);
+            if (op == OpCode.MeanDim) Elementwise.Unary(new DivideScalarOperator(size), result, result); // as PyTorch: sum / n
+        }
+    }
+
+    /// <summary>softmax or log_softmax along <paramref name="axis"/>.</summary>
+    public static void Softmax(Arena arena, OpCode op, int x, int axis, int y)
+    {
+        ShapeMath.SplitAxis(arena.ShapeOf(x), axis, out int outer, out int size, out int inner);
+        Reductions.Softmax(arena.Values(x), outer, size, inner, arena.Values(y), log: op == OpCode.LogSoftmax);
+    }
+
+    /// <summary>The pointwise losses (MSE, L1, smooth L1, Huber, BCE with logits), reduced by <paramref name="reduction"/>;
+    /// <paramref name="parameter"/> is β or δ.</summary>
+    public static void PointwiseLoss(Arena arena, OpCode op, Reduction reduction, float parameter, int a, int b, int y)
+    {
+        switch (op)
+        {
+            case OpCode.MseLoss: PointwiseLoss(arena, new MseLossOperator(), reduction, a, b, y); break;
+            case OpCode.L1LossMean or OpCode.L1LossSum or OpCode.L1LossNone: PointwiseLoss(arena, new L1LossOperator(), reduction, a, b, y); break;
+            case OpCode.SmoothL1Loss: PointwiseLoss(arena, new SmoothL1LossOperator(parameter), reduction, a, b, y); break;
+            case OpCode.HuberLoss: PointwiseLoss(arena, new HuberLossOperator(parameter), reduction, a, b, y); break;
+            case OpCode.BinaryCrossEntropyWithLogits: PointwiseLoss(arena, new BinaryCrossEntropyWithLogitsOperator(), reduction, a, b, y); break;
+            default: throw new InvalidOperationException($"Internal error: {op} is not a pointwise loss.");
+        }
+    }
+
+    private static void PointwiseLoss<TOp>(Arena arena, TOp loss, Reduction reduction, int a, int b, int y) where TOp : struct, IBinaryOperator
+    {
+        ReadOnlySpan<float> av = arena.Values(a), bv = arena.Values(b);
+        if (reduction == Reduction.None) Elementwise.Binary(loss, av, bv, arena.Values(y));
+        else arena.Values(y)[0] = Reduce(LossKernels.Sum(loss, av, bv), reduction, av.Length);
+    }
+
+    /// <summary>F.nll_loss over log-probabilities x ([N, C] or [C]) and class targets (validated by the eager op).</summary>
+    public static void NllLoss(Arena arena, int x, ReadOnlySpan<int> targets, Reduction reduction, int ignoreIndex, int y)
+    {
+        int classes = arena.ShapeOf(x)[^1];
+        ReadOnlySpan<float> values = arena.Values(x);
+        Span<float> result = arena.Values(y);
+        double total = 0;
+        for (int n = 0; n < targets.Length; n++)
+        {
+            int t = targets[n];
+            float loss = t == ignoreIndex ? 0f : -values[n * classes + t];
+            if (reduction == Reduction.None) result[n] = loss;
+            else total += loss;
+        }
+        if (reduction != Reduction.None) result[0] = Reduce((float)total, reduction, Counted(targets, ignoreIndex));
+    }
+
+    /// <summary>F.cross_entropy with label smoothing ε over logits x ([N, C] or [C]); writes the log-probabilities into
+    /// <paramref name="saved"/> when backward needs them (saved ≥ 0).</summary>
+    public static void CrossEntropy(Arena arena, int x, ReadOnlySpan<int> targets, Reduction reduction, int ignoreIndex, float labelSmoothing,
+        int y, int saved)
+    {
+        int rows = targets.Length, classes = arena.ShapeOf(x)[^1];
+        ReadOnlySpan<float> values = arena.Values(x);
+        Span<float> result = arena.Values(y);
+        Span<float> logProbabilities = saved >= 0 ? arena.Values(saved) : default;
+        bool smoothing = labelSmoothing > 0f;
+        float nllWeight = (float)(1.0 - labelSmoothing);
+        float smoothWeight = classes == 0 ? 0f : (float)((double)labelSmoothing / classes);
+        double nllTotal = 0, smoothTotal = 0;
+        for (int n = 0; n < rows && classes > 0; n++)
+        {
+            ReadOnlySpan<float> row = values.Slice(n * classes, classes);
+            // log_softmax(row) = (x - max) - log Σ exp(x - max), evaluated as Reductions.Softmax does.
+            float max = Reductions.Max(row);
+            float logSum = Transcendentals.Log(LossKernels.SumOf(new ExpShiftOperator(max), row));
+            var logSoftmax = new LogSoftmaxOperator(max, logSum);
+            if (saved >= 0) Elementwise.Unary(logSoftmax, row, logProbabilities.Slice(n * classes, classes));
+            int t = targets[n];
+            if (t == ignoreIndex)
+            {
+                if (reduction == Reduction.None) result[n] = 0f;
+                continue;
+            }
+            float nll = -logSoftmax.Invoke(row[t]);
+            float smooth = smoothing ? -LossKernels.SumOf(logSoftmax, row) : 0f;
+            if (reduction == Reduction.None) result[n] = smoothing ? nllWeight * nll + smooth * smoothWeight : nll;
+            else
+            {
+                nllTotal += nll;
+                smoothTotal += smooth;
+            }
+        }
+        if (reduction == Reduction.None && classes == 0) result.Clear();
+        if (reduction != Reduction.None)
+        {
+            int counted = Counted(targets, ignoreIndex);
+            float nllLoss = Reduce((float)nllTotal, reduction, counted);
+            result[0] = smoothing ? nllWeight * nllLoss + Reduce((float)smoothTotal, reduction, counted) * smoothWeight : nllLoss;
+        }
+    }
+
+    /// <summary>The sum, or the mean over <paramref name="count"/> elements (0/0 = NaN, as PyTorch's mean of nothing).</summary>
+    private static float Reduce(float sum, Reduction reduction, int count) => reduction == Reduction.Mean ? sum / count : sum;
+
+    private static int Counted(ReadOnlySpan<int> targets, int ignoreIndex)
+    {
+        int counted = 0;
+        foreach (int t in targets) if (t != ignoreIndex) counted++;
+        return counted;
+    }
+}
