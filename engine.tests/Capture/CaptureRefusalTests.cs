@@ -31,6 +31,9 @@ public sealed class CaptureRefusalTests
         yield return Case("DropoutTraining", (a, x) => new Dropout(0.5f).Forward(x), "draws random numbers");
         yield return Case("InPlace", (a, x) => x.Exp().MulInPlace(2f), "changes a tensor in place");
         yield return Case("CopyFrom", (a, x) => x.Exp().CopyFrom(x), "changes a tensor in place");
+        yield return Case("OptimizerStep", (a, x) => { new Sgd([x], lr: 0.1f).Step(); return x.Exp(); }, "optimizer.Step() changes a tensor in place");
+        yield return Case("OptimizerZeroGrad", (a, x) => { new Sgd([x], lr: 0.1f).ZeroGrad(); return x.Exp(); }, "optimizer.ZeroGrad() changes");
+        yield return Case("AdamStep", (a, x) => { new Adam([x]).Step(); return x.Exp(); }, "optimizer.Step() changes a tensor in place");
         yield return Case("Backward", (a, x) => { x.Sum().Backward(); return x; }, "runs backward");
         yield return Case("Scope", (a, x) => { using (a.Scope()) return x.Exp(); }, "opens an arena scope");
         yield return Case("NestedCapture", (a, x) => a.Capture(x, y => y.Exp()).Output, "captures do not nest");

@@ -40,5 +40,9 @@ public sealed class Adam : Optimizer
     public int StepCount(int index) => _state.StepsOf(index);
 
     /// <summary>m, v (and v̂max) updated and p = p − step·m / (√v / √bc₂ + ε) for every parameter with a gradient.</summary>
-    public override void Step() => _state.Step(ParameterSpan, LearningRateDouble);
+    public override void Step()
+    {
+        ThrowIfCapturing();
+        _state.Step(ParameterSpan, LearningRateDouble);
+    }
 }

@@ -41,5 +41,9 @@ public sealed class AdamW : Optimizer
 
     /// <summary>p scaled by 1 − lr·λ, then m, v (and v̂max) updated and p = p − step·m / (√v / √bc₂ + ε), for every
     /// parameter with a gradient.</summary>
-    public override void Step() => _state.Step(ParameterSpan, LearningRateDouble);
+    public override void Step()
+    {
+        ThrowIfCapturing();
+        _state.Step(ParameterSpan, LearningRateDouble);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
+using ArenaGrad.Capture;
 using ArenaGrad.Nn;
 
 namespace ArenaGrad.Optim;
@@ -92,8 +93,13 @@ public abstract class Optimizer
     /// <summary>Sets every parameter's gradient to null (<c>zero_grad(set_to_none=True)</c>, PyTorch 2's default).</summary>
     public void ZeroGrad()
     {
+        Arena.ThrowIfCapturing(CaptureRefusal.InPlace, "optimizer.ZeroGrad()");
         foreach (Tensor parameter in _parameters) parameter.ZeroGrad();
     }
+
+    /// <summary>Refuses an update inside a captured step: replays repeat only the recorded ops, so the update would run
+    /// once at capture and never again (<see cref="Arena.CaptureTraining"/> runs the optimizer itself).</summary>
+    private protected void ThrowIfCapturing() => Arena.ThrowIfCapturing(CaptureRefusal.InPlace, "optimizer.Step()");
 
     private static void CheckLearningRate(float learningRate)
     {

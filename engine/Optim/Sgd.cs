@@ -53,6 +53,7 @@ public sealed class Sgd : Optimizer
     /// <summary>p = p − lr·d per parameter with a gradient (see <see cref="SgdUpdate"/>).</summary>
     public override void Step()
     {
+        ThrowIfCapturing();
         double lr = LearningRateDouble;
         ReadOnlySpan<Tensor> parameters = ParameterSpan;
         for (int i = 0; i < parameters.Length; i++)
