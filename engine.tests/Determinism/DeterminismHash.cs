@@ -72,59 +72,52 @@ internal static class DeterminismHash
     /// <summary>A classifier trained with Adam: 8 features, four classes from a fixed rule, batch 32, 200 steps.</summary>
     private static string SmallTraining()
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var arena = new Arena(Options with { Seed = 2024 });
         var model = new Mlp(arena, [8, 64, 64, 4]);
-        var optimizer = new Adam(model.Parameters(), lr: 1e-2f);
         const int batch = 32;
         float[] features = new float[batch * 8];
         int[] labels = new int[batch];
-        float[] losses = new float[200];
-        for (int step = 0; step < losses.Length; step++)
+        float[] losses = Train(arena, new Adam(model.Parameters(), lr: 1e-2f), 200, step =>
         {
             MakeBatch(step, features, labels);
-            using (arena.Scope())
-            {
-                optimizer.ZeroGrad();
-                Tensor x = arena.FromData(features, [batch, 8]);
-                Tensor loss = Functional.CrossEntropy(model.Forward(x), labels);
-                loss.Backward();
-                optimizer.Step();
-                losses[step] = loss.Item();
-            }
-        }
-        Append(hash, "losses", losses);
-        AppendParameters(hash, model);
-        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+            return Functional.CrossEntropy(model.Forward(arena.FromData(features, [batch, 8])), labels);
+        });
+        return TrainingDigest(losses, model);
     }
 
     /// <summary>Products big enough to be split over threads (each forward GEMM has 2^21 multiply-adds or more).</summary>
     internal static string WideTraining(int threads)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var arena = new Arena(Options with { Seed = 77, IntraOpThreads = threads });
         var model = new Mlp(arena, [64, 512, 256, 10], () => new Relu());
-        var optimizer = new Sgd(model.Parameters(), lr: 0.05f, momentum: 0.9f);
         const int batch = 64;
         float[] features = new float[batch * 64];
         float[] targets = new float[batch * 10];
-        float[] losses = new float[8];
-        for (int step = 0; step < losses.Length; step++)
+        float[] losses = Train(arena, new Sgd(model.Parameters(), lr: 0.05f, momentum: 0.9f), 8, step =>
         {
             for (int i = 0; i < features.Length; i++) features[i] = Pattern(step * features.Length + i);
             for (int i = 0; i < targets.Length; i++) targets[i] = Pattern(7919 * step + 31 * i + 5);
+            return Functional.MseLoss(model.Forward(arena.FromData(features, [batch, 64])), arena.FromData(targets, [batch, 10]));
+        });
+        return TrainingDigest(losses, model);
+    }
+
+    /// <summary>Runs <paramref name="steps"/> eager steps (zero_grad, loss, backward, step), each in a scope; returns the losses.</summary>
+    private static float[] Train(Arena arena, Optimizer optimizer, int steps, Func<int, Tensor> loss)
+    {
+        float[] losses = new float[steps];
+        for (int step = 0; step < steps; step++)
+        {
             using (arena.Scope())
             {
                 optimizer.ZeroGrad();
-                Tensor loss = Functional.MseLoss(model.Forward(arena.FromData(features, [batch, 64])), arena.FromData(targets, [batch, 10]));
-                loss.Backward();
+                Tensor value = loss(step);
+                value.Backward();
                 optimizer.Step();
-                losses[step] = loss.Item();
+                losses[step] = value.Item();
             }
         }
-        Append(hash, "losses", losses);
-        AppendParameters(hash, model);
-        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+        return losses;
     }
 
     /// <summary>Batch <paramref name="step"/>: features in [-1, 1) from an integer hash; the label is which of four
@@ -153,6 +146,15 @@ internal static class DeterminismHash
         h *= 2246822519u;
         h ^= h >> 13;
         return (h >> 8) / 8388608f - 1f;
+    }
+
+    /// <summary>The digest of a run's losses, then every parameter and its gradient in state-dict order.</summary>
+    private static string TrainingDigest(float[] losses, Module model)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Append(hash, "losses", losses);
+        AppendParameters(hash, model);
+        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
     }
 
     private static void AppendParameters(IncrementalHash hash, Module model)

@@ -67,13 +67,7 @@ public sealed partial class PackageTests
     [Test]
     public void ArenaGradPackage_HoldsEachFrameworksAssemblyAndXmlDocsThePackageReadmeAndLicense()
     {
-        string package = PackagePath("ArenaGrad", ".nupkg");
-        string[] expected =
-        [
-            "ArenaGrad.nuspec", "LICENSE", "PACKAGE.md",
-            .. LibraryFrameworks.SelectMany(f => new[] { $"lib/{f}/ArenaGrad.dll", $"lib/{f}/ArenaGrad.xml" }),
-        ];
-        Assert.That(ContentEntries(package), Is.EquivalentTo(expected));
+        string package = AssertHoldsLibraryAndDocs("ArenaGrad");
 
         XElement metadata = Nuspec(package);
         Assert.Multiple(() =>
@@ -95,35 +89,16 @@ public sealed partial class PackageTests
     [Test]
     public void ArenaGradTestingPackage_HoldsEachFrameworksAssemblyAndXmlDocsAndDependsOnTheSameArenaGradVersion()
     {
-        string package = PackagePath("ArenaGrad.Testing", ".nupkg");
-        string[] expected =
-        [
-            "ArenaGrad.Testing.nuspec", "LICENSE", "PACKAGE.md",
-            .. LibraryFrameworks.SelectMany(f => new[] { $"lib/{f}/ArenaGrad.Testing.dll", $"lib/{f}/ArenaGrad.Testing.xml" }),
-        ];
-        Assert.That(ContentEntries(package), Is.EquivalentTo(expected));
+        string package = AssertHoldsLibraryAndDocs("ArenaGrad.Testing");
 
         XElement metadata = Nuspec(package);
-        XElement[] groups = Child(metadata, "dependencies").Elements().Where(e => e.Name.LocalName == "group").ToArray();
-        Assert.That(groups.Select(g => TargetMoniker(g.Attribute("targetFramework")?.Value)), Is.EquivalentTo(LibraryFrameworks));
-        foreach (XElement group in groups)
-        {
-            var dependencies = group.Elements().ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value);
-            Assert.That(dependencies.Keys, Is.EquivalentTo(new[] { "ArenaGrad", "NUnit" }), group.ToString());
-            Assert.That(dependencies["ArenaGrad"], Is.EqualTo(_version), "the kit depends on the engine packed with it");
-        }
+        AssertDependsOnThisArenaGradAnd(metadata, "NUnit");
     }
 
     [Test]
     public void ArenaGradOnnxPackage_HoldsEachFrameworksAssemblyAndXmlDocsAndDependsOnTheSameArenaGradAndProtobuf()
     {
-        string package = PackagePath("ArenaGrad.Onnx", ".nupkg");
-        string[] expected =
-        [
-            "ArenaGrad.Onnx.nuspec", "LICENSE", "PACKAGE.md",
-            .. LibraryFrameworks.SelectMany(f => new[] { $"lib/{f}/ArenaGrad.Onnx.dll", $"lib/{f}/ArenaGrad.Onnx.xml" }),
-        ];
-        Assert.That(ContentEntries(package), Is.EquivalentTo(expected));
+        string package = AssertHoldsLibraryAndDocs("ArenaGrad.Onnx");
 
         XElement metadata = Nuspec(package);
         Assert.Multiple(() =>
@@ -139,13 +114,33 @@ public sealed partial class PackageTests
         });
 
         // Build-time tools (Grpc.Tools' protoc, the API analyzer) stay out: a consumer restores only the runtime pieces.
+        AssertDependsOnThisArenaGradAnd(metadata, "Google.Protobuf");
+    }
+
+    /// <summary>Checks that package <paramref name="id"/> holds exactly its nuspec, licence, readme, and each framework's
+    /// assembly and XML docs; returns its path.</summary>
+    private string AssertHoldsLibraryAndDocs(string id)
+    {
+        string package = PackagePath(id, ".nupkg");
+        string[] expected =
+        [
+            $"{id}.nuspec", "LICENSE", "PACKAGE.md",
+            .. LibraryFrameworks.SelectMany(f => new[] { $"lib/{f}/{id}.dll", $"lib/{f}/{id}.xml" }),
+        ];
+        Assert.That(ContentEntries(package), Is.EquivalentTo(expected));
+        return package;
+    }
+
+    /// <summary>Each framework's dependency group is exactly ArenaGrad (the version packed with it) plus <paramref name="other"/>.</summary>
+    private void AssertDependsOnThisArenaGradAnd(XElement metadata, string other)
+    {
         XElement[] groups = Child(metadata, "dependencies").Elements().Where(e => e.Name.LocalName == "group").ToArray();
         Assert.That(groups.Select(g => TargetMoniker(g.Attribute("targetFramework")?.Value)), Is.EquivalentTo(LibraryFrameworks));
         foreach (XElement group in groups)
         {
             var dependencies = group.Elements().ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value);
-            Assert.That(dependencies.Keys, Is.EquivalentTo(new[] { "ArenaGrad", "Google.Protobuf" }), group.ToString());
-            Assert.That(dependencies["ArenaGrad"], Is.EqualTo(_version), "the ONNX package depends on the engine packed with it");
+            Assert.That(dependencies.Keys, Is.EquivalentTo(new[] { "ArenaGrad", other }), group.ToString());
+            Assert.That(dependencies["ArenaGrad"], Is.EqualTo(_version), "depends on the engine packed with it");
         }
     }
 
