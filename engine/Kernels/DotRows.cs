@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace ArenaGrad.Kernels;
 
@@ -7,8 +8,9 @@ namespace ArenaGrad.Kernels;
 /// (y = W x), where each output is a dot over contiguous memory.</summary>
 /// <remarks>Each dot is summed exactly as <see cref="Loops.Sum{TSrc}"/> sums x[i]·w[i]: 16 lane partial sums (a
 /// product, then an add), joined ((s[j] + s[j+8]) + (s[j+4] + s[j+12])) pairwise, then the tail in index order. So
-/// the results are those of a dot at a time, bit for bit, on every width; four rows at a time share the loads of x
-/// and run four independent add chains, where one dot at a time waits on one.</remarks>
+/// the results are those of a dot at a time, bit for bit, on every width. Rows go eight (Vector512) or four at a time:
+/// they share the loads of x and run independent add chains, where one dot at a time waits on one; the last two
+/// joins of four rows are one transpose of their 4-lane sums, so four outputs come out as one vector.</remarks>
 internal static unsafe class DotRows
 {
     /// <summary>y[j] (= | +=) x · w[j, :] for j in [0, y.Length); w is [y.Length, x.Length] row-major.</summary>
@@ -18,20 +20,27 @@ internal static unsafe class DotRows
         int k = x.Length, rows = y.Length;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float wr = ref MemoryMarshal.GetReference(w);
+        ref float yr = ref MemoryMarshal.GetReference(y);
         int j = 0;
-        if (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; j + 8 <= rows; j += 8)
+            {
+                ref float w0 = ref Unsafe.Add(ref wr, (nint)j * k);
+                Eight512(ref xr, ref w0, k, out Vector128<float> low, out Vector128<float> high);
+                Store(Tails(low, ref xr, ref w0, k), ref Unsafe.Add(ref yr, j), accumulate);
+                Store(Tails(high, ref xr, ref Unsafe.Add(ref w0, (nint)4 * k), k), ref Unsafe.Add(ref yr, j + 4), accumulate);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
         {
             for (; j + 4 <= rows; j += 4)
             {
                 ref float w0 = ref Unsafe.Add(ref wr, (nint)j * k);
-                Vector128<float> sums = Vector512.IsHardwareAccelerated
-                    ? Four512(ref xr, ref w0, k)
-                    : Four256(ref xr, ref w0, k);
-                for (int r = 0; r < 4; r++)
-                {
-                    float total = Tail(sums.GetElement(r), ref xr, ref Unsafe.Add(ref w0, (nint)r * k), k);
-                    y[j + r] = accumulate ? y[j + r] + total : total;
-                }
+                Vector128<float> sums = Vector512.IsHardwareAccelerated ? Four512(ref xr, ref w0, k)
+                    : Vector256.IsHardwareAccelerated ? Four256(ref xr, ref w0, k)
+                    : Four128(ref xr, ref w0, k);
+                Store(Tails(sums, ref xr, ref w0, k), ref Unsafe.Add(ref yr, j), accumulate);
             }
         }
         fixed (float* xp = x, wp = w)
@@ -39,9 +48,43 @@ internal static unsafe class DotRows
             for (; j < rows; j++)
             {
                 float total = Loops.Sum(new BinarySource<MultiplyOperator>(default, xp, wp + (nint)j * k), (nuint)k);
-                y[j] = accumulate ? y[j] + total : total;
+                Unsafe.Add(ref yr, j) = accumulate ? Unsafe.Add(ref yr, j) + total : total;
             }
         }
+    }
+
+    /// <summary>y[0..4) (= | +=) totals: one add per lane, as a scalar add would.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector128<float> totals, ref float y, bool accumulate)
+    {
+        if (accumulate) totals = Vector128.LoadUnsafe(ref y) + totals;
+        totals.StoreUnsafe(ref y);
+    }
+
+    /// <summary>The 16-lane sums of eight rows, each folded to one float (before its tail): rows 0-3 and 4-7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Eight512(ref float x, ref float w, int k, out Vector128<float> low, out Vector128<float> high)
+    {
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        Vector512<float> s4 = default, s5 = default, s6 = default, s7 = default;
+        nint blocks = k & ~15;
+        ref float w1 = ref Unsafe.Add(ref w, k), w2 = ref Unsafe.Add(ref w, 2 * k), w3 = ref Unsafe.Add(ref w, 3 * k);
+        ref float w4 = ref Unsafe.Add(ref w, 4 * k), w5 = ref Unsafe.Add(ref w, 5 * k);
+        ref float w6 = ref Unsafe.Add(ref w, 6 * k), w7 = ref Unsafe.Add(ref w, 7 * k);
+        for (nint i = 0; i < blocks; i += 16)
+        {
+            Vector512<float> xv = Vector512.LoadUnsafe(ref x, (nuint)i);
+            s0 += xv * Vector512.LoadUnsafe(ref w, (nuint)i);
+            s1 += xv * Vector512.LoadUnsafe(ref w1, (nuint)i);
+            s2 += xv * Vector512.LoadUnsafe(ref w2, (nuint)i);
+            s3 += xv * Vector512.LoadUnsafe(ref w3, (nuint)i);
+            s4 += xv * Vector512.LoadUnsafe(ref w4, (nuint)i);
+            s5 += xv * Vector512.LoadUnsafe(ref w5, (nuint)i);
+            s6 += xv * Vector512.LoadUnsafe(ref w6, (nuint)i);
+            s7 += xv * Vector512.LoadUnsafe(ref w7, (nuint)i);
+        }
+        low = Fold(Quarter(s0), Quarter(s1), Quarter(s2), Quarter(s3));
+        high = Fold(Quarter(s4), Quarter(s5), Quarter(s6), Quarter(s7));
     }
 
     /// <summary>The 16-lane sums of four rows, each folded to one float (before its tail).</summary>
@@ -59,8 +102,7 @@ internal static unsafe class DotRows
             s2 += xv * Vector512.LoadUnsafe(ref w2, (nuint)i);
             s3 += xv * Vector512.LoadUnsafe(ref w3, (nuint)i);
         }
-        return Vector128.Create(Fold(s0.GetLower() + s0.GetUpper()), Fold(s1.GetLower() + s1.GetUpper()),
-            Fold(s2.GetLower() + s2.GetUpper()), Fold(s3.GetLower() + s3.GetUpper()));
+        return Fold(Quarter(s0), Quarter(s1), Quarter(s2), Quarter(s3));
     }
 
     /// <summary>As <see cref="Four512"/> with lanes 0-7 and 8-15 of each row in two Vector256.</summary>
@@ -83,22 +125,85 @@ internal static unsafe class DotRows
             s3 += xa * Vector256.LoadUnsafe(ref w3, (nuint)i);
             t3 += xb * Vector256.LoadUnsafe(ref w3, (nuint)(i + 8));
         }
-        return Vector128.Create(Fold(s0 + t0), Fold(s1 + t1), Fold(s2 + t2), Fold(s3 + t3));
+        return Fold(Quarter(s0 + t0), Quarter(s1 + t1), Quarter(s2 + t2), Quarter(s3 + t3));
     }
 
-    /// <summary>Lanes j + (j+8) already added: ((q0 + q2) + (q1 + q3)) of q = lower + upper, as Loops.Sum.</summary>
+    /// <summary>As <see cref="Four512"/> with lanes 0-3, 4-7, 8-11 and 12-15 of each row in four Vector128, two rows
+    /// per pass over x (sixteen accumulators would not fit in sixteen registers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Fold(Vector256<float> half)
+    private static Vector128<float> Four128(ref float x, ref float w, int k) =>
+        Fold(Two128(ref x, ref w, k, out Vector128<float> q1), q1, Two128(ref x, ref Unsafe.Add(ref w, 2 * k), k, out Vector128<float> q3), q3);
+
+    /// <summary>The 4-lane sums ((s[j] + s[j+8]) + (s[j+4] + s[j+12])) of two rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Two128(ref float x, ref float w, int k, out Vector128<float> second)
     {
-        Vector128<float> quarter = half.GetLower() + half.GetUpper();
-        return (quarter.GetElement(0) + quarter.GetElement(2)) + (quarter.GetElement(1) + quarter.GetElement(3));
+        Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector128<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        nint blocks = k & ~15;
+        ref float v = ref Unsafe.Add(ref w, k);
+        for (nint i = 0; i < blocks; i += 16)
+        {
+            Vector128<float> x0 = Vector128.LoadUnsafe(ref x, (nuint)i), x1 = Vector128.LoadUnsafe(ref x, (nuint)(i + 4));
+            Vector128<float> x2 = Vector128.LoadUnsafe(ref x, (nuint)(i + 8)), x3 = Vector128.LoadUnsafe(ref x, (nuint)(i + 12));
+            a0 += x0 * Vector128.LoadUnsafe(ref w, (nuint)i);
+            b0 += x0 * Vector128.LoadUnsafe(ref v, (nuint)i);
+            a1 += x1 * Vector128.LoadUnsafe(ref w, (nuint)(i + 4));
+            b1 += x1 * Vector128.LoadUnsafe(ref v, (nuint)(i + 4));
+            a2 += x2 * Vector128.LoadUnsafe(ref w, (nuint)(i + 8));
+            b2 += x2 * Vector128.LoadUnsafe(ref v, (nuint)(i + 8));
+            a3 += x3 * Vector128.LoadUnsafe(ref w, (nuint)(i + 12));
+            b3 += x3 * Vector128.LoadUnsafe(ref v, (nuint)(i + 12));
+        }
+        second = (b0 + b2) + (b1 + b3);
+        return (a0 + a2) + (a1 + a3);
     }
 
-    /// <summary>Adds the k mod 16 tail products in index order, as Loops.Sum.</summary>
+    /// <summary>Lane j of the result is (s[j] + s[j+8]) + (s[j+4] + s[j+12]) of the 16 lanes s.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Tail(float total, ref float x, ref float w, int k)
+    private static Vector128<float> Quarter(Vector512<float> s) => Quarter(s.GetLower() + s.GetUpper());
+
+    /// <summary>Lanes j + (j+8) already added: lane j of the result is half[j] + half[j+4].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Quarter(Vector256<float> half) => half.GetLower() + half.GetUpper();
+
+    /// <summary>Lane r of the result is (q[0] + q[2]) + (q[1] + q[3]) of q = qr, as Loops.Sum joins a quarter: on x86 a
+    /// 4x4 transpose done within the two adds (unpack, add, move halves, add) instead of four horizontal folds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Fold(Vector128<float> q0, Vector128<float> q1, Vector128<float> q2, Vector128<float> q3)
     {
-        for (int i = k & ~15; i < k; i++) total += Unsafe.Add(ref x, i) * Unsafe.Add(ref w, i);
+        if (Sse.IsSupported)
+        {
+            // [q0[0]+q0[2], q1[0]+q1[2], q0[1]+q0[3], q1[1]+q1[3]] and the same for q2, q3.
+            Vector128<float> pairs01 = Sse.UnpackLow(q0, q1) + Sse.UnpackHigh(q0, q1);
+            Vector128<float> pairs23 = Sse.UnpackLow(q2, q3) + Sse.UnpackHigh(q2, q3);
+            return Sse.MoveLowToHigh(pairs01, pairs23) + Sse.MoveHighToLow(pairs23, pairs01);
+        }
+        return Vector128.Create(One(q0), One(q1), One(q2), One(q3));
+    }
+
+    /// <summary>(q[0] + q[2]) + (q[1] + q[3]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float One(Vector128<float> q) => (q.GetElement(0) + q.GetElement(2)) + (q.GetElement(1) + q.GetElement(3));
+
+    /// <summary>Adds the k mod 16 tail products of four rows (w, w + k, ...), each in index order, as Loops.Sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Tails(Vector128<float> totals, ref float x, ref float w, int k)
+    {
+        int start = k & ~15;
+        if (start == k) return totals;
+        return Vector128.Create(
+            Tail(totals.GetElement(0), ref x, ref w, start, k),
+            Tail(totals.GetElement(1), ref x, ref Unsafe.Add(ref w, k), start, k),
+            Tail(totals.GetElement(2), ref x, ref Unsafe.Add(ref w, 2 * k), start, k),
+            Tail(totals.GetElement(3), ref x, ref Unsafe.Add(ref w, 3 * k), start, k));
+    }
+
+    /// <summary>total + x[i]·w[i] for i in [start, k), in index order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Tail(float total, ref float x, ref float w, int start, int k)
+    {
+        for (int i = start; i < k; i++) total += Unsafe.Add(ref x, i) * Unsafe.Add(ref w, i);
         return total;
     }
 }
