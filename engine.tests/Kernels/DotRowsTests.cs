@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.Intrinsics;
 using ArenaGrad.Kernels;
 using NUnit.Framework;
 
@@ -46,6 +47,29 @@ public class DotRowsTests
                             $"k={k} rows={rows} accumulate={accumulate} y[{j}]: {y[j + 1]:R} vs {expected:R}");
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>The Vector512 paths (eight and four rows per pass) run only on AVX-512 hardware; here they are called
+    /// directly, in software where the CPU lacks it, and must give one-dot-at-a-time's bits.</summary>
+    [Test]
+    public void Vector512RowPasses_InSoftwareIfNeeded_AreBitwiseOneDotAtATime()
+    {
+        var rng = new Random(512);
+        foreach (int k in new[] { 1, 15, 16, 17, 32, 47, 64, 80 })
+        {
+            float[] x = Spread(rng, k), w = Spread(rng, 8 * k);
+            DotRows.Eight512(ref x[0], ref w[0], k, out Vector128<float> low, out Vector128<float> high);
+            Vector128<float> eightLow = DotRows.Tails(low, ref x[0], ref w[0], k);
+            Vector128<float> eightHigh = DotRows.Tails(high, ref x[0], ref w[4 * k], k);
+            Vector128<float> four = DotRows.Tails(DotRows.Four512(ref x[0], ref w[0], k), ref x[0], ref w[0], k);
+            for (int j = 0; j < 8; j++)
+            {
+                int expected = BitConverter.SingleToInt32Bits(OneDot(x, w.AsSpan(j * k, k)));
+                float eight = j < 4 ? eightLow.GetElement(j) : eightHigh.GetElement(j - 4);
+                Assert.That(BitConverter.SingleToInt32Bits(eight), Is.EqualTo(expected), $"k={k} row {j}: eight-row pass");
+                if (j < 4) Assert.That(BitConverter.SingleToInt32Bits(four.GetElement(j)), Is.EqualTo(expected), $"k={k} row {j}: four-row pass");
             }
         }
     }

@@ -63,7 +63,7 @@ internal static unsafe class DotRows
 
     /// <summary>The 16-lane sums of eight rows, each folded to one float (before its tail): rows 0-3 and 4-7.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Eight512(ref float x, ref float w, int k, out Vector128<float> low, out Vector128<float> high)
+    internal static void Eight512(ref float x, ref float w, int k, out Vector128<float> low, out Vector128<float> high)
     {
         Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
         Vector512<float> s4 = default, s5 = default, s6 = default, s7 = default;
@@ -89,7 +89,7 @@ internal static unsafe class DotRows
 
     /// <summary>The 16-lane sums of four rows, each folded to one float (before its tail).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Four512(ref float x, ref float w, int k)
+    internal static Vector128<float> Four512(ref float x, ref float w, int k)
     {
         Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
         nint blocks = k & ~15;
@@ -188,7 +188,7 @@ internal static unsafe class DotRows
 
     /// <summary>Adds the k mod 16 tail products of four rows (w, w + k, ...), each in index order, as Loops.Sum.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Tails(Vector128<float> totals, ref float x, ref float w, int k)
+    internal static Vector128<float> Tails(Vector128<float> totals, ref float x, ref float w, int k)
     {
         int start = k & ~15;
         if (start == k) return totals;
