@@ -57,6 +57,31 @@ public sealed class CaptureRefusalTests
     }
 
     [Test]
+    public void Replay_FromAThreadThatDoesNotOwnTheArena_IsRefusedAndWritesNothing()
+    {
+        using var arena = new Arena();
+        Tensor w = arena.Randn([4, 3]);
+        using CapturedStep step = arena.Capture(arena.Randn([2, 3]), x => Functional.Linear(x, w).Tanh());
+        float[] before = step.Output.ToArray();
+        step.Input.CopyFrom(new float[6]);
+        Exception? thrown = Threads.OnOtherThread(() => step.Replay());
+        Assert.That(thrown, Is.InstanceOf<InvalidOperationException>());
+        Assert.That(step.Output.ToArray(), Is.EqualTo(before), "the refused replay wrote the output");
+    }
+
+    [Test]
+    public void Replay_IntoAFrozenArena_IsRefused()
+    {
+        using var arena = new Arena();
+        Tensor w = arena.Randn([4, 3]);
+        CapturedStep step = arena.Capture(arena.Randn([2, 3]), x => Functional.Linear(x, w).Tanh());
+        arena.Freeze();
+        Assert.Throws<InvalidOperationException>(() => step.Replay());
+        arena.Unfreeze();
+        Assert.That(step.Replay().Shape.ToArray(), Is.EqualTo(new[] { 2, 4 }));
+    }
+
+    [Test]
     public void DropoutInEvalMode_IsCapturedAsTheIdentity()
     {
         using var arena = new Arena();

@@ -106,6 +106,7 @@ public sealed class CapturedStep : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_lastTensor.IsAlive) ThrowStale();
+        _arena.CheckReplayUse();
         _arena.ThrowIfCapturing(CaptureRefusal.Nested, "Replaying a captured step"); // its ops would not be traced
     }
 
