@@ -31,7 +31,7 @@ public sealed record ArenaOptions
     /// <remarks>Reductions, transcendentals and thread splits are the same everywhere regardless; the one thing this
     /// decides is the matrix products' multiply-adds, which then always round once (fused). On every CPU with fused
     /// multiply-add (x64 with AVX2, all Arm64) that is what the hardware does, so it costs nothing, and the default
-    /// is true. On an older x64 CPU the fusing is done in software, 10-60x slower, so there the default is false and
+    /// is true. On an older x64 CPU the fusing is done in software, 8-30x slower, so there the default is false and
     /// products round twice (other bits than everywhere else, but the same from run to run on that machine). Set it
     /// to true for lockstep or replays across machines that include such CPUs.</remarks>
     public bool Deterministic { get; init; } = FusedMultiplyAdd.InHardware;

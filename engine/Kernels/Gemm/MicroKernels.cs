@@ -19,7 +19,8 @@ internal interface IMultiplyAdd
 }
 
 /// <summary>a·b + c rounded once, on every path and machine: the instruction where the CPU has it (every x64 CPU with
-/// AVX2, every Arm64 CPU), else the runtime's exact software fma, 10-60x slower. Deterministic arenas use this.</summary>
+/// AVX2, every Arm64 CPU), else <see cref="ExactFma"/> in double precision, several times slower. Deterministic arenas
+/// use this.</summary>
 internal readonly struct FusedMultiplyAdd : IMultiplyAdd
 {
     /// <summary>Whether the CPU fuses in hardware (a JIT-time constant): then fusing costs nothing.</summary>
@@ -30,16 +31,19 @@ internal readonly struct FusedMultiplyAdd : IMultiplyAdd
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Of(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
+    public static float Of(float a, float b, float c) => InHardware ? MathF.FusedMultiplyAdd(a, b, c) : ExactFma.Of(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Of(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
+    public static Vector128<float> Of(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
+        InHardware ? Vector128.FusedMultiplyAdd(a, b, c) : ExactFma.Of(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+    public static Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        InHardware ? Vector256.FusedMultiplyAdd(a, b, c) : ExactFma.Of(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+    public static Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
+        InHardware ? Vector512.FusedMultiplyAdd(a, b, c) : ExactFma.Of(a, b, c);
 }
 
 /// <summary>a·b, rounded, then + c, rounded: what a CPU without fused multiply-add does natively. Only
