@@ -191,6 +191,22 @@ public sealed partial class PackageTests
             System.Console.WriteLine(ArenaGrad.Testing.Allocates.Nothing.WithWarmup(10, System.TimeSpan.Zero).ApplyTo(() => new object()).IsSuccess);
             """);
 
+        (CommandResult run, string[] lines) = BuildAndRun(app, framework, selfContained);
+        Assert.That(string.Join('\n', lines[1..]), Is.EqualTo("""
+            tensor([[1., 2., 3.],
+                    [4., 5., 6.]])
+            False
+            tensor([3.], grad_fn=<AddBackward0>)
+            tensor([1.])
+            True
+            False
+            """.ReplaceLineEndings("\n")), run.Describe());
+    }
+
+    /// <summary>Builds the app (self-contained for <paramref name="selfContained"/>), runs it, checks it exited 0 on
+    /// <paramref name="framework"/>'s runtime (its first output line), and returns the run and its output lines.</summary>
+    private (CommandResult Run, string[] Lines) BuildAndRun(string app, string framework, bool selfContained)
+    {
         string output = Path.Combine(app, "out");
         List<string> build = ["build", "-c", "Release", "-o", output];
         if (selfContained) build.AddRange(["-r", RuntimeInformation.RuntimeIdentifier, "--self-contained"]);
@@ -205,15 +221,7 @@ public sealed partial class PackageTests
 
         string[] lines = run.Output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
         Assert.That(lines[0], Does.StartWith($".NET {framework["net".Length..]}."), "the runtime the app ran on");
-        Assert.That(string.Join('\n', lines[1..]), Is.EqualTo("""
-            tensor([[1., 2., 3.],
-                    [4., 5., 6.]])
-            False
-            tensor([3.], grad_fn=<AddBackward0>)
-            tensor([1.])
-            True
-            False
-            """.ReplaceLineEndings("\n")), run.Describe());
+        return (run, lines);
     }
 
     /// <summary>A fresh console app with ArenaGrad.Onnx from the local feed (ArenaGrad comes with it as its dependency,
@@ -244,18 +252,7 @@ public sealed partial class PackageTests
             Console.WriteLine(expected.Length == 4 && largest <= 1e-6f ? "outputs match" : $"outputs differ by {largest}");
             """);
 
-        string output = Path.Combine(app, "out");
-        List<string> build = ["build", "-c", "Release", "-o", output];
-        if (selfContained) build.AddRange(["-r", RuntimeInformation.RuntimeIdentifier, "--self-contained"]);
-        DotnetCli.RunChecked(app, [.. build]);
-        RememberGlobalPackagesFolder(app);
-        CommandResult run = selfContained
-            ? DotnetCli.RunProgram(Path.Combine(output, "Consumer"), app)
-            : DotnetCli.Run(app, Path.Combine(output, "Consumer.dll"));
-        Assert.That(run.ExitCode, Is.Zero, run.Describe());
-
-        string[] lines = run.Output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
-        Assert.That(lines[0], Does.StartWith($".NET {framework["net".Length..]}."), "the runtime the app ran on");
+        (CommandResult run, string[] lines) = BuildAndRun(app, framework, selfContained);
         Assert.That(lines[1..], Is.EqualTo(new[] { "0.weight, 0.bias, 2.weight, 2.bias", "outputs match" }), run.Describe());
     }
 
