@@ -82,6 +82,17 @@ public sealed class CaptureRefusalTests
     }
 
     [Test]
+    public void Capture_OfAStepReturningDefault_SaysSoAndLeavesTheArenaAbleToCapture()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.Randn([2]);
+        var thrown = Assert.Throws<InvalidOperationException>(() => arena.Capture(x, input => default));
+        Assert.That(thrown!.Message, Does.StartWith("The captured step returned default(Tensor)"));
+        using CapturedStep step = arena.Capture(x, input => input.Exp());
+        Assert.That(step.Replay().ToArray(), Is.EqualTo(x.Exp().ToArray()));
+    }
+
+    [Test]
     public void DropoutInEvalMode_IsCapturedAsTheIdentity()
     {
         using var arena = new Arena();

@@ -64,6 +64,9 @@ public sealed unsafe partial class Arena
             _capturing = false;
             EndTrace();
         }
+        if (output.Equals(default(Tensor)))
+            throw new InvalidOperationException(
+                "The captured step returned default(Tensor): it must return the tensor it computed (the output to replay into).");
         if (_openScopes.Count != scopes || !input.IsAlive || !output.IsAlive)
             throw new InvalidOperationException(
                 "The captured step ended a scope that was open when the capture began, or reset the arena: the tensors it made are gone.");
