@@ -122,6 +122,7 @@ internal static unsafe class PackedGemm
     /// in registers. Lines side by side in memory (B as stored, A transposed) are a copy per step. Anything else, and
     /// machines without those instructions, go element by element. Every path moves the same values to the same
     /// places: the packed panel, and so every product, is the same on every path.</remarks>
+    [MethodImpl(Kernel.Compile)] // too big to inline into Run: without this the first calls would run tier-0 code
     private static void PackPanel(float* source, nint lineStride, nint stepStride, int lines, int kc, int width, float* packed)
     {
         if (stepStride == 1)
@@ -153,6 +154,7 @@ internal static unsafe class PackedGemm
 
     /// <summary>Line l of a panel (packed already offset by l): packed[p*width] = source[p*stepStride], or 0 past
     /// the real lines.</summary>
+    [MethodImpl(Kernel.Compile)] // too big to inline into Run: without this the first calls would run tier-0 code
     private static void PackLine(float* source, nint stepStride, bool real, int kc, int width, float* packed)
     {
         if (real)
@@ -185,6 +187,7 @@ internal static unsafe class PackedGemm
 
     /// <summary>Up to 8 lines contiguous in p (lines &lt;= 0: all zero) into packed[p*width + 0..8), 8 steps per
     /// 8×8 register transpose, the last kc mod 8 steps element by element.</summary>
+    [MethodImpl(Kernel.Compile)] // too big to inline into Run: without this the first calls would run tier-0 code
     private static void Transpose8(float* source, nint lineStride, int lines, int kc, int width, float* packed)
     {
         float* s0 = source, s1 = s0 + lineStride, s2 = s1 + lineStride, s3 = s2 + lineStride;
@@ -229,6 +232,7 @@ internal static unsafe class PackedGemm
 
     /// <summary>Up to 4 lines contiguous in p (lines &lt;= 0: all zero) into packed[p*width + 0..4), 4 steps per
     /// 4×4 register transpose, the last kc mod 4 steps element by element.</summary>
+    [MethodImpl(Kernel.Compile)] // too big to inline into Run: without this the first calls would run tier-0 code
     private static void Transpose4(float* source, nint lineStride, int lines, int kc, int width, float* packed)
     {
         float* s0 = source, s1 = s0 + lineStride, s2 = s1 + lineStride, s3 = s2 + lineStride;
@@ -253,6 +257,7 @@ internal static unsafe class PackedGemm
         }
     }
 
+    [MethodImpl(Kernel.Compile)] // too big to inline into Run: without this the first calls would run tier-0 code
     private static void MergeEdge(float* tile, int tileStride, float* c, nint ldc, int rows, int columns, bool overwrite)
     {
         for (int r = 0; r < rows; r++)
