@@ -49,6 +49,7 @@ internal static unsafe class MatrixMultiply
 
     /// <summary>Unpacked loops for small products: NT as dot products over k, four rows of b at a time
     /// (<see cref="DotRows"/>), NN/TN as i-k-j with a vectorised axpy over a row of C, TT in scalars.</summary>
+    [MethodImpl(Kernel.Compile)] // not inlined into Gemm: without this the first calls would run tier-0 code
     private static void GemmDirect(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate)
     {
         if (transposeB && !transposeA)

@@ -83,6 +83,7 @@ internal unsafe struct SgdUpdate : IUpdateKernel
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Invoke(nuint i)
     {
         ref float p = ref _p[i];
@@ -98,6 +99,7 @@ internal unsafe struct SgdUpdate : IUpdateKernel
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Invoke128(nuint i)
     {
         Vector128<float> p = Vector128.Load(_p + i), d = Vector128.Load(_g + i);
@@ -113,6 +115,7 @@ internal unsafe struct SgdUpdate : IUpdateKernel
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Invoke256(nuint i)
     {
         Vector256<float> p = Vector256.Load(_p + i), d = Vector256.Load(_g + i);
@@ -128,6 +131,7 @@ internal unsafe struct SgdUpdate : IUpdateKernel
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Invoke512(nuint i)
     {
         Vector512<float> p = Vector512.Load(_p + i), d = Vector512.Load(_g + i);
@@ -183,6 +187,7 @@ internal unsafe struct AdamUpdate : IUpdateKernel
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Invoke(nuint i)
     {
         ref float p = ref _p[i];
@@ -203,6 +208,7 @@ internal unsafe struct AdamUpdate : IUpdateKernel
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Invoke128(nuint i)
     {
         Vector128<float> p = Vector128.Load(_p + i), g = Vector128.Load(_g + i);
@@ -222,6 +228,7 @@ internal unsafe struct AdamUpdate : IUpdateKernel
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Invoke256(nuint i)
     {
         Vector256<float> p = Vector256.Load(_p + i), g = Vector256.Load(_g + i);
@@ -241,6 +248,7 @@ internal unsafe struct AdamUpdate : IUpdateKernel
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Invoke512(nuint i)
     {
         Vector512<float> p = Vector512.Load(_p + i), g = Vector512.Load(_g + i);

@@ -189,6 +189,7 @@ internal static unsafe class PairwiseSum
     }
 
     /// <summary>Joins the unpaired leaf sums, lowest level first. <paramref name="leaves"/> must be &gt; 0.</summary>
+    [MethodImpl(Kernel.Compile)] // not inlined into its callers: without this the first calls would run tier-0 code
     private static Vector512<float> Combine(ReadOnlySpan<Vector512<float>> pending, uint leaves)
     {
         Vector512<float> s = default;
