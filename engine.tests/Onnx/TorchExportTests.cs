@@ -2,6 +2,7 @@ using System.Text.Json;
 using ArenaGrad.IO;
 using ArenaGrad.Nn;
 using ArenaGrad.Optim;
+using ArenaGrad.Tests.Optim;
 using static ArenaGrad.Onnx.Tests.OnnxTestSupport;
 
 namespace ArenaGrad.Onnx.Tests;
@@ -83,18 +84,7 @@ public sealed class TorchExportTests
         var optimizer = new Sgd(model.Parameters(), lr: run.GetProperty("settings").GetProperty("lr").GetSingle());
 
         int steps = run.GetProperty("steps").GetInt32();
-        var losses = new float[steps];
-        for (int step = 0; step < steps; step++)
-        {
-            optimizer.ZeroGrad();
-            using (arena.Scope())
-            {
-                Tensor loss = Functional.CrossEntropy(model.Forward(input), targets);
-                loss.Backward();
-                losses[step] = loss.Item();
-            }
-            optimizer.Step();
-        }
+        float[] losses = CrossEntropySteps.Run(arena, model, optimizer, input, targets, steps);
 
         AssertClose(losses, Floats(run.GetProperty("losses")), "losses");
         foreach (NamedTensor parameter in model.NamedParameters())

@@ -22,18 +22,7 @@ public sealed class OptimizerInteropTests
         Optimizer optimizer = Make(root.GetProperty("optimizer").GetString()!, root.GetProperty("settings"), model.Parameters());
 
         int steps = root.GetProperty("steps").GetInt32();
-        var losses = new float[steps];
-        for (int step = 0; step < steps; step++)
-        {
-            optimizer.ZeroGrad();
-            using (arena.Scope())
-            {
-                Tensor loss = Functional.CrossEntropy(model.Forward(input), targets);
-                loss.Backward();
-                losses[step] = loss.Item();
-            }
-            optimizer.Step();
-        }
+        float[] losses = CrossEntropySteps.Run(arena, model, optimizer, input, targets, steps);
 
         InteropData.AssertClose(losses, InteropData.Doubles(root.GetProperty("losses")), $"{file} losses");
         double absolute = optimizer is Sgd ? InteropData.Absolute : InteropData.AdamParameterAbsolute;

@@ -95,10 +95,6 @@ public sealed unsafe partial class Arena
             Handle(lastSlot));
     }
 
-    /// <summary>Refuses a replay from a thread that does not own the arena, or into a frozen arena (whose tensors are
-    /// read-only), as any op would be.</summary>
-    internal void CheckReplayUse() => CheckUse();
-
     /// <summary>Whether a step is being captured (ops that a replay could not repeat are refused meanwhile).</summary>
     internal bool IsCapturing => _capturing;
 

@@ -105,8 +105,7 @@ public sealed class CapturedStep : IDisposable
     private void CheckReplayable()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_lastTensor.IsAlive) ThrowStale();
-        _arena.CheckReplayUse();
+        if (!_lastTensor.IsAlive) ThrowStale(); // also refuses a thread that does not own the arena, and a frozen arena
         _arena.ThrowIfCapturing(CaptureRefusal.Nested, "Replaying a captured step"); // its ops would not be traced
     }
 
