@@ -84,6 +84,18 @@ public sealed class WarmUpTests
     }
 
     [Test]
+    public void WarmUpWithStep_ThatDrawsRandomNumbers_LeavesTheGeneratorWhereItWas()
+    {
+        using var warmed = new Arena(new ArenaOptions { Seed = 11 });
+        using var cold = new Arena(new ArenaOptions { Seed = 11 });
+        int calls = 0;
+        warmed.WarmUp(() => { calls++; _ = warmed.Randn([8]).Sum().Item(); });
+        Assert.That(calls, Is.GreaterThan(1), "the passes, then one more after the rollback");
+        Assert.That(warmed.Randn([4]).ToArray(), Is.EqualTo(cold.Randn([4]).ToArray()));
+        Assert.That(warmed.TensorCount, Is.EqualTo(cold.TensorCount));
+    }
+
+    [Test]
     public void WarmUp_WithRecordedOperations_ThrowsAndChangesNothing()
     {
         using var arena = new Arena();
