@@ -23,21 +23,24 @@ public sealed unsafe partial class Arena
     /// <summary>Whether an op on these inputs should be recorded (output requires grad = OR of the inputs' bits).</summary>
     internal bool ShouldRecord(int input0, int input1) => IsGradEnabled && (_requiresGrad.Get(input0) || _requiresGrad.Get(input1));
 
-    /// <summary>Appends <paramref name="instruction"/> and marks its output as a non-leaf made by it.</summary>
-    internal void Record(Instruction instruction)
+    /// <summary>Appends <paramref name="instruction"/> and marks its output as a non-leaf made by it; returns its
+    /// index on the tape. The versions are stamped on the tape entry itself (instructions are too big to copy twice).</summary>
+    internal int Record(in Instruction instruction)
     {
-        // Versions of exactly what the rule will read, so backward can refuse values changed in place since.
-        SavedOperands reads = BackwardRules.Reads(instruction.Op,
-            instruction.Input0 >= 0 && _requiresGrad.Get(instruction.Input0), instruction.Input1 >= 0 && _requiresGrad.Get(instruction.Input1));
-        instruction.Version0 = VersionIfRead(reads, SavedOperands.Input0, instruction.Input0);
-        instruction.Version1 = VersionIfRead(reads, SavedOperands.Input1, instruction.Input1);
-        instruction.Version2 = VersionIfRead(reads, SavedOperands.Input2, instruction.Input2);
-        instruction.VersionOutput = VersionIfRead(reads, SavedOperands.Output, instruction.Output);
-        instruction.VersionSaved = VersionIfRead(reads, SavedOperands.Saved, instruction.Saved);
         int index = _tape.Add(instruction);
+        ref Instruction entry = ref _tape[index];
+        // Versions of exactly what the rule will read, so backward can refuse values changed in place since.
+        SavedOperands reads = BackwardRules.Reads(entry.Op,
+            entry.Input0 >= 0 && _requiresGrad.Get(entry.Input0), entry.Input1 >= 0 && _requiresGrad.Get(entry.Input1));
+        entry.Version0 = VersionIfRead(reads, SavedOperands.Input0, entry.Input0);
+        entry.Version1 = VersionIfRead(reads, SavedOperands.Input1, entry.Input1);
+        entry.Version2 = VersionIfRead(reads, SavedOperands.Input2, entry.Input2);
+        entry.VersionOutput = VersionIfRead(reads, SavedOperands.Output, entry.Output);
+        entry.VersionSaved = VersionIfRead(reads, SavedOperands.Saved, entry.Saved);
         if (_detectAnomaly) RecordCallSite(index);
-        _producer[instruction.Output] = index;
-        _isLeaf.Set(instruction.Output, false);
+        _producer[entry.Output] = index;
+        _isLeaf.Set(entry.Output, false);
+        return index;
     }
 
     private int VersionIfRead(SavedOperands reads, SavedOperands operand, int slot) =>

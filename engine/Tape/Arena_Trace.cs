@@ -31,14 +31,9 @@ public sealed unsafe partial class Arena
 
     /// <summary>Puts <paramref name="instruction"/> on the tape when <paramref name="onTape"/>, and in the trace when
     /// one runs. Every op ends with this call, after its result is complete.</summary>
-    internal void Record(Instruction instruction, bool onTape)
+    internal void Record(in Instruction instruction, bool onTape)
     {
-        int tapeIndex = -1;
-        if (onTape)
-        {
-            Record(instruction);
-            tapeIndex = _tape.Count - 1;
-        }
+        int tapeIndex = onTape ? Record(instruction) : -1;
         if (_tracing) _trace.Add(new TracedOp(onTape ? _tape[tapeIndex] : instruction, tapeIndex));
     }
 }
