@@ -39,11 +39,21 @@ internal readonly struct FusedMultiplyAdd : IMultiplyAdd
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        InHardware ? Vector256.FusedMultiplyAdd(a, b, c) : ExactFma.Of(a, b, c);
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? Vector256.FusedMultiplyAdd(a, b, c) : InSoftware(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
-        InHardware ? Vector512.FusedMultiplyAdd(a, b, c) : ExactFma.Of(a, b, c);
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? Vector512.FusedMultiplyAdd(a, b, c) : InSoftware(a, b, c);
+
+    // Only x64 accelerates 256- and 512-bit vectors, so the wide forms test Fma.IsSupported alone, which the JIT folds
+    // when it imports the call. With InHardware ("x64 or Arm") the software branch survived into register allocation
+    // and made it emit the 213 form of FMA plus a register move for half the accumulators (6 extra instructions per
+    // step of the 6 × 16 kernel). The software forms stay out of line.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector256<float> InSoftware(Vector256<float> a, Vector256<float> b, Vector256<float> c) => ExactFma.Of(a, b, c);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<float> InSoftware(Vector512<float> a, Vector512<float> b, Vector512<float> c) => ExactFma.Of(a, b, c);
 }
 
 /// <summary>a·b, rounded, then + c, rounded: what a CPU without fused multiply-add does natively. Only
