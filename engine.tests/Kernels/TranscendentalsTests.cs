@@ -187,6 +187,33 @@ public sealed class TranscendentalsTests
     }
 
     [Test]
+    public void TanhKernel_EveryLengthAcrossStageBlocks_InPlaceAndOutOfPlace_GivesTheScalarRoutinesBits()
+    {
+        // Elementwise.Unary runs tanh in stages over blocks of up to 1 KiB of vectors (Transcendentals.Tanh(float*, ...)):
+        // lengths 0..600 cross one and two block boundaries at every width, with the overlapping last vector.
+        var rng = new Random(7);
+        for (int length = 0; length <= 600; length++)
+        {
+            var x = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                x[i] = i % 5 == 0 ? BitConverter.Int32BitsToSingle(rng.Next() * (rng.Next(2) == 0 ? 1 : -1)) : (float)(rng.NextDouble() * 12 - 6);
+            }
+
+            var y = new float[length];
+            Elementwise.Unary(new TanhOperator(), x, y);
+            var inPlace = (float[])x.Clone();
+            Elementwise.Unary(new TanhOperator(), inPlace, inPlace);
+            for (int i = 0; i < length; i++)
+            {
+                float scalar = Transcendentals.Tanh(x[i]);
+                KernelAssert.Same(y[i], scalar, $"length {length}, tanh({x[i]:R}) at {i}");
+                KernelAssert.Same(inPlace[i], scalar, $"length {length}, in place, tanh({x[i]:R}) at {i}");
+            }
+        }
+    }
+
+    [Test]
     public void Tanh_NearZero_IsTheIdentityWithExactSignAndSubnormals()
     {
         Expect(Transcendentals.Tanh, 0f, 0f);

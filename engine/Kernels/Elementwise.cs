@@ -16,9 +16,11 @@ internal static unsafe class Elementwise
         where TOp : struct, IUnaryOperator
     {
         Check.SameLength(x.Length, y.Length, nameof(x), nameof(y));
-        fixed (float* px = x)
+        fixed (float* px = x, py = y)
         {
-            Loops.Store(new UnarySource<TOp>(op, px), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
+            // tanh runs in stages over blocks of vectors (same bits, about 1.2x faster: see Transcendentals.Tanh(float*, ...)).
+            if (typeof(TOp) == typeof(TanhOperator)) Transcendentals.Tanh(px, py, (nuint)y.Length);
+            else Loops.Store(new UnarySource<TOp>(op, px), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
         }
     }
 
