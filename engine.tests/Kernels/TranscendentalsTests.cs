@@ -186,13 +186,16 @@ public sealed class TranscendentalsTests
         Assert.That(UlpError(Transcendentals.Log(float.MaxValue), Math.Log(float.MaxValue)), Is.LessThanOrEqualTo(1.0), "largest float");
     }
 
-    [Test]
-    public void TanhKernel_EveryLengthAcrossStageBlocks_InPlaceAndOutOfPlace_GivesTheScalarRoutinesBits()
+    [TestCase("Tanh")]
+    [TestCase("Sigmoid")]
+    public void StagedKernel_EveryLengthAcrossStageBlocks_InPlaceAndOutOfPlace_GivesTheScalarRoutinesBits(string name)
     {
-        // Elementwise.Unary runs tanh in stages over blocks of up to 1 KiB of vectors (Transcendentals.Tanh(float*, ...)):
-        // lengths 0..600 cross one and two block boundaries at every width, with the overlapping last vector.
+        // Elementwise.Unary runs tanh and sigmoid one vector at a time below 512 floats and from there on in stages over
+        // blocks of 256 floats at every width (Transcendentals.Staged): lengths 0..1100 cover both, one to three block
+        // boundaries, partial last blocks and the overlapping last vector.
+        Function f = Of(name);
         var rng = new Random(7);
-        for (int length = 0; length <= 600; length++)
+        for (int length = 0; length <= 1100; length++)
         {
             var x = new float[length];
             for (int i = 0; i < length; i++)
@@ -201,14 +204,14 @@ public sealed class TranscendentalsTests
             }
 
             var y = new float[length];
-            Elementwise.Unary(new TanhOperator(), x, y);
+            f.Kernel(x, y);
             var inPlace = (float[])x.Clone();
-            Elementwise.Unary(new TanhOperator(), inPlace, inPlace);
+            f.Kernel(inPlace, inPlace);
             for (int i = 0; i < length; i++)
             {
-                float scalar = Transcendentals.Tanh(x[i]);
-                KernelAssert.Same(y[i], scalar, $"length {length}, tanh({x[i]:R}) at {i}");
-                KernelAssert.Same(inPlace[i], scalar, $"length {length}, in place, tanh({x[i]:R}) at {i}");
+                float scalar = f.Run(x[i]);
+                KernelAssert.Same(y[i], scalar, $"length {length}, {name}({x[i]:R}) at {i}");
+                KernelAssert.Same(inPlace[i], scalar, $"length {length}, in place, {name}({x[i]:R}) at {i}");
             }
         }
     }

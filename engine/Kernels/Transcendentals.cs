@@ -55,14 +55,27 @@ internal static class Transcendentals
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV ExpWith<TV, TL>(TV x, bool estrin)
         where TV : struct
+        where TL : struct, ILanes<TV> => ExpScale<TV, TL>(ExpReduce<TV, TL>(x, out TV n), n, estrin);
+
+    /// <summary>Exp's first stage: r with x = n ln2 + r (x clamped to [ExpLow, ExpHigh]), and n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ExpReduce<TV, TL>(TV x, out TV n)
+        where TV : struct
         where TL : struct, ILanes<TV>
     {
         x = TL.Select(TL.GreaterThan(x, TL.Create(ExpHigh)), TL.Create(ExpHigh), x);
         x = TL.Select(TL.LessThan(x, TL.Create(ExpLow)), TL.Create(ExpLow), x);
 
-        TV n = TL.Subtract(TL.MultiplyAdd(x, TL.Create(Log2E), TL.Create(RoundingMagic)), TL.Create(RoundingMagic));
-        TV r = TL.Subtract(TL.Subtract(x, TL.Multiply(n, TL.Create(Ln2Hi))), TL.Multiply(n, TL.Create(Ln2Lo)));
+        n = TL.Subtract(TL.MultiplyAdd(x, TL.Create(Log2E), TL.Create(RoundingMagic)), TL.Create(RoundingMagic));
+        return TL.Subtract(TL.Subtract(x, TL.Multiply(n, TL.Create(Ln2Hi))), TL.Multiply(n, TL.Create(Ln2Lo)));
+    }
 
+    /// <summary>Exp's second stage: e^r 2^n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ExpScale<TV, TL>(TV r, TV n, bool estrin)
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
         TV polynomial = estrin ? ExpPolynomialEstrin<TV, TL>(r) : ExpPolynomial<TV, TL>(r);
         TV p = TL.Add(TL.MultiplyAdd(polynomial, TL.Multiply(r, r), r), TL.Create(1f)); // (r^2 P + r) + 1
 
@@ -215,63 +228,32 @@ internal static class Transcendentals
         return TL.Or(t, sign);
     }
 
-    /// <summary>Below this many floats the out-of-order window already overlaps the few vectors there are, and one vector
-    /// at a time is faster (a 64-float tanh took 1.5-2x as long in stages).</summary>
-    private const int TanhStagedMinimum = 512;
-
-    /// <summary>Bytes of each stack buffer of <see cref="TanhStaged{TV, TL}"/>: 16 Vector512, 32 Vector256, 64 Vector128.</summary>
-    private const int TanhStageBytes = 1024;
-
-    /// <summary>y[i] = tanh(x[i]) for i in [0, n), the same bits as <see cref="Tanh{TV, TL}"/> element by element; y may be
-    /// exactly the same memory as x (in place).</summary>
-    /// <remarks>One vector's tanh is a dependency chain of about 65 cycles (the division alone is 11) through 36
-    /// operations: out-of-order hardware cannot hold enough of them in flight to overlap the next vectors' chains, so
-    /// one vector at a time ran at 22 cycles per 8 floats where the operations need about 10. Here each block of vectors
-    /// goes through the three stages one stage at a time (reduce, expm1, divide), the stages handing over through L1 on
-    /// the stack: every stage's loop has a short chain and many independent iterations. The operations and their order
-    /// per element are unchanged, so the bits are too.</remarks>
+    /// <summary>y[i] = tanh(x[i]) for i in [0, n), the same bits as <see cref="Tanh{TV, TL}"/> element by element, in
+    /// stages (<see cref="Staged{TV, TF}"/>); y may be exactly the same memory as x (in place).</summary>
     [MethodImpl(Kernel.Compile)]
     [SkipLocalsInit]
     internal static unsafe void Tanh(float* x, float* y, nuint n)
     {
-        if (n < TanhStagedMinimum) Loops.Store(new UnarySource<TanhOperator>(default, x), ref *y, n);
-        else if (Vector512.IsHardwareAccelerated && n >= (nuint)Vector512<float>.Count) TanhStaged<Vector512<float>, Lanes512>(x, y, n);
-        else if (Vector256.IsHardwareAccelerated && n >= (nuint)Vector256<float>.Count) TanhStaged<Vector256<float>, Lanes256>(x, y, n);
-        else if (Vector128.IsHardwareAccelerated && n >= (nuint)Vector128<float>.Count) TanhStaged<Vector128<float>, Lanes128>(x, y, n);
-        else
-        {
-            for (nuint i = 0; i < n; i++) y[i] = Tanh(x[i]);
-        }
+        if (n < StagedMinimum) Loops.Store(new UnarySource<TanhOperator>(default, x), ref *y, n);
+        else if (Vector512.IsHardwareAccelerated) Staged<Vector512<float>, TanhStages<Vector512<float>, Lanes512>>(x, y, n);
+        else if (Vector256.IsHardwareAccelerated) Staged<Vector256<float>, TanhStages<Vector256<float>, Lanes256>>(x, y, n);
+        else if (Vector128.IsHardwareAccelerated) Staged<Vector128<float>, TanhStages<Vector128<float>, Lanes128>>(x, y, n);
+        else Loops.Store(new UnarySource<TanhOperator>(default, x), ref *y, n);
     }
 
-    /// <summary><see cref="Tanh(float*, float*, nuint)"/> at one width (n at least one vector): as Loops.Store, the last,
-    /// overlapping vector is computed before anything is written, so in place is safe.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    [SkipLocalsInit]
-    private static unsafe void TanhStaged<TV, TL>(float* x, float* y, nuint n)
+    /// <summary>Tanh split into the three stages of <see cref="Staged{TV, TF}"/>.</summary>
+    private readonly struct TanhStages<TV, TL> : IStagedFunction<TV>
         where TV : struct
         where TL : struct, ILanes<TV>
     {
-        nuint width = (nuint)(Unsafe.SizeOf<TV>() / sizeof(float));
-        nuint chunk = (nuint)(TanhStageBytes / Unsafe.SizeOf<TV>());
-        nuint last = n - width;
-        TV tail = Tanh<TV, TL>(Unsafe.ReadUnaligned<TV>(x + last));
-        byte* reduced = stackalloc byte[TanhStageBytes];
-        byte* scales = stackalloc byte[TanhStageBytes];
-        ref TV r = ref Unsafe.AsRef<TV>(reduced);
-        ref TV s = ref Unsafe.AsRef<TV>(scales);
-        for (nuint start = 0; start < last; start += chunk * width)
-        {
-            nuint count = Math.Min(chunk, (last - start + width - 1) / width); // vectors at start, start + width, ... below last
-            float* xs = x + start, ys = y + start;
-            for (nuint j = 0; j < count; j++)
-                Unsafe.Add(ref r, j) = TanhReduce<TV, TL>(Unsafe.ReadUnaligned<TV>(xs + j * width), out Unsafe.Add(ref s, j));
-            for (nuint j = 0; j < count; j++)
-                Unsafe.Add(ref r, j) = TanhExpm1<TV, TL>(Unsafe.Add(ref r, j), Unsafe.Add(ref s, j));
-            for (nuint j = 0; j < count; j++)
-                Unsafe.WriteUnaligned(ys + j * width, TanhFinish<TV, TL>(Unsafe.ReadUnaligned<TV>(xs + j * width), Unsafe.Add(ref r, j)));
-        }
-        Unsafe.WriteUnaligned(y + last, tail);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV First(TV x, out TV carry) => TanhReduce<TV, TL>(x, out carry);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Second(TV value, TV carry) => TanhExpm1<TV, TL>(value, carry);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Last(TV x, TV value) => TanhFinish<TV, TL>(x, value);
     }
 
     // ---------------------------------------------------------------- sigmoid
@@ -282,12 +264,112 @@ internal static class Transcendentals
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TV Sigmoid<TV, TL>(TV x)
         where TV : struct
+        where TL : struct, ILanes<TV> =>
+        SigmoidFinish<TV, TL>(x, ExpScale<TV, TL>(SigmoidReduce<TV, TL>(x, out TV n), n, estrin: true));
+
+    /// <summary>Sigmoid's first stage: exp's reduction of -|x|.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV SigmoidReduce<TV, TL>(TV x, out TV n)
+        where TV : struct
+        where TL : struct, ILanes<TV> =>
+        ExpReduce<TV, TL>(TL.Or(x, TL.CreateBits(unchecked((int)0x80000000))), out n);
+
+    /// <summary>Sigmoid's last stage from e = exp(-|x|).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV SigmoidFinish<TV, TL>(TV x, TV e)
+        where TV : struct
         where TL : struct, ILanes<TV>
     {
-        TV negativeAbs = TL.Or(x, TL.CreateBits(unchecked((int)0x80000000)));
-        TV e = ExpWith<TV, TL>(negativeAbs, estrin: true);
         TV numerator = TL.Select(TL.LessThan(x, TL.Create(0f)), e, TL.Create(1f));
         return TL.Divide(numerator, TL.Add(TL.Create(1f), e));
+    }
+
+    /// <summary>y[i] = sigmoid(x[i]) for i in [0, n), the same bits as <see cref="Sigmoid{TV, TL}"/> element by element,
+    /// in stages (<see cref="Staged{TV, TF}"/>); y may be exactly the same memory as x (in place).</summary>
+    [MethodImpl(Kernel.Compile)]
+    [SkipLocalsInit]
+    internal static unsafe void Sigmoid(float* x, float* y, nuint n)
+    {
+        if (n < StagedMinimum) Loops.Store(new UnarySource<SigmoidOperator>(default, x), ref *y, n);
+        else if (Vector512.IsHardwareAccelerated) Staged<Vector512<float>, SigmoidStages<Vector512<float>, Lanes512>>(x, y, n);
+        else if (Vector256.IsHardwareAccelerated) Staged<Vector256<float>, SigmoidStages<Vector256<float>, Lanes256>>(x, y, n);
+        else if (Vector128.IsHardwareAccelerated) Staged<Vector128<float>, SigmoidStages<Vector128<float>, Lanes128>>(x, y, n);
+        else Loops.Store(new UnarySource<SigmoidOperator>(default, x), ref *y, n);
+    }
+
+    /// <summary>Sigmoid split into the three stages of <see cref="Staged{TV, TF}"/>.</summary>
+    private readonly struct SigmoidStages<TV, TL> : IStagedFunction<TV>
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV First(TV x, out TV carry) => SigmoidReduce<TV, TL>(x, out carry);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Second(TV value, TV carry) => ExpScale<TV, TL>(value, carry, estrin: true);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Last(TV x, TV value) => SigmoidFinish<TV, TL>(x, value);
+    }
+
+    // ---------------------------------------------------------------- the staged loop
+
+    /// <summary>Below this many floats the out-of-order window already overlaps the few vectors there are, and one vector
+    /// at a time is faster (a 64-float tanh took 1.5-2x as long in stages).</summary>
+    private const int StagedMinimum = 512;
+
+    /// <summary>Bytes of each stack buffer of <see cref="Staged{TV, TF}"/>: 16 Vector512, 32 Vector256, 64 Vector128.</summary>
+    private const int StageBytes = 1024;
+
+    /// <summary>A function split in three stages, f(x) = Last(x, Second(First(x, out c), c)), for <see cref="Staged{TV, TF}"/>.</summary>
+    private interface IStagedFunction<TV>
+        where TV : struct
+    {
+        /// <summary>The first stage: a value and a carry for the second.</summary>
+        static abstract TV First(TV x, out TV carry);
+
+        /// <summary>The second stage.</summary>
+        static abstract TV Second(TV value, TV carry);
+
+        /// <summary>The last stage, which sees x again.</summary>
+        static abstract TV Last(TV x, TV value);
+    }
+
+    /// <summary>y[i] = f(x[i]) over n floats (at least one vector) at one width, one block of vectors at a time, each
+    /// stage over the whole block before the next; as Loops.Store, the last, overlapping vector is computed before
+    /// anything is written, so in place is safe.</summary>
+    /// <remarks>One vector's tanh is a dependency chain of about 65 cycles (the division alone is 11) through 36
+    /// operations: out-of-order hardware cannot hold enough of them in flight to overlap the next vectors' chains, so
+    /// one vector at a time ran at 22 cycles per 8 floats where the operations need about 10. Stage by stage, the
+    /// stages handing over through L1 on the stack, every loop has a short chain and many independent iterations.
+    /// The operations and their order per element are unchanged, so the bits are too.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [SkipLocalsInit]
+    private static unsafe void Staged<TV, TF>(float* x, float* y, nuint n)
+        where TV : struct
+        where TF : struct, IStagedFunction<TV>
+    {
+        nuint width = (nuint)(Unsafe.SizeOf<TV>() / sizeof(float));
+        nuint chunk = (nuint)(StageBytes / Unsafe.SizeOf<TV>());
+        nuint last = n - width;
+        TV lastX = Unsafe.ReadUnaligned<TV>(x + last);
+        TV tail = TF.Last(lastX, TF.Second(TF.First(lastX, out TV lastCarry), lastCarry));
+        byte* valueBytes = stackalloc byte[StageBytes];
+        byte* carryBytes = stackalloc byte[StageBytes];
+        ref TV values = ref Unsafe.AsRef<TV>(valueBytes);
+        ref TV carries = ref Unsafe.AsRef<TV>(carryBytes);
+        for (nuint start = 0; start < last; start += chunk * width)
+        {
+            nuint count = Math.Min(chunk, (last - start + width - 1) / width); // vectors at start, start + width, ... below last
+            float* xs = x + start, ys = y + start;
+            for (nuint j = 0; j < count; j++)
+                Unsafe.Add(ref values, j) = TF.First(Unsafe.ReadUnaligned<TV>(xs + j * width), out Unsafe.Add(ref carries, j));
+            for (nuint j = 0; j < count; j++)
+                Unsafe.Add(ref values, j) = TF.Second(Unsafe.Add(ref values, j), Unsafe.Add(ref carries, j));
+            for (nuint j = 0; j < count; j++)
+                Unsafe.WriteUnaligned(ys + j * width, TF.Last(Unsafe.ReadUnaligned<TV>(xs + j * width), Unsafe.Add(ref values, j)));
+        }
+        Unsafe.WriteUnaligned(y + last, tail);
     }
 
     // ---------------------------------------------------------------- the entry points, one per width
