@@ -232,13 +232,17 @@ internal static class Transcendentals
     /// stages (<see cref="Staged{TV, TF}"/>); y may be exactly the same memory as x (in place).</summary>
     [MethodImpl(Kernel.Compile)]
     [SkipLocalsInit]
-    internal static unsafe void Tanh(float* x, float* y, nuint n)
+    internal static unsafe void Tanh(ReadOnlySpan<float> x, Span<float> y)
     {
-        if (n < StagedMinimum) Loops.Store(new UnarySource<TanhOperator>(default, x), ref *y, n);
-        else if (Vector512.IsHardwareAccelerated) Staged<Vector512<float>, TanhStages<Vector512<float>, Lanes512>>(x, y, n);
-        else if (Vector256.IsHardwareAccelerated) Staged<Vector256<float>, TanhStages<Vector256<float>, Lanes256>>(x, y, n);
-        else if (Vector128.IsHardwareAccelerated) Staged<Vector128<float>, TanhStages<Vector128<float>, Lanes128>>(x, y, n);
-        else Loops.Store(new UnarySource<TanhOperator>(default, x), ref *y, n);
+        fixed (float* px = x, py = y)
+        {
+            nuint n = (nuint)y.Length;
+            if (n < StagedMinimum) Loops.Store(new UnarySource<TanhOperator>(default, px), ref *py, n);
+            else if (Vector512.IsHardwareAccelerated) Staged<Vector512<float>, TanhStages<Vector512<float>, Lanes512>>(px, py, n);
+            else if (Vector256.IsHardwareAccelerated) Staged<Vector256<float>, TanhStages<Vector256<float>, Lanes256>>(px, py, n);
+            else if (Vector128.IsHardwareAccelerated) Staged<Vector128<float>, TanhStages<Vector128<float>, Lanes128>>(px, py, n);
+            else Loops.Store(new UnarySource<TanhOperator>(default, px), ref *py, n);
+        }
     }
 
     /// <summary>Tanh split into the three stages of <see cref="Staged{TV, TF}"/>.</summary>
@@ -288,13 +292,17 @@ internal static class Transcendentals
     /// in stages (<see cref="Staged{TV, TF}"/>); y may be exactly the same memory as x (in place).</summary>
     [MethodImpl(Kernel.Compile)]
     [SkipLocalsInit]
-    internal static unsafe void Sigmoid(float* x, float* y, nuint n)
+    internal static unsafe void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
     {
-        if (n < StagedMinimum) Loops.Store(new UnarySource<SigmoidOperator>(default, x), ref *y, n);
-        else if (Vector512.IsHardwareAccelerated) Staged<Vector512<float>, SigmoidStages<Vector512<float>, Lanes512>>(x, y, n);
-        else if (Vector256.IsHardwareAccelerated) Staged<Vector256<float>, SigmoidStages<Vector256<float>, Lanes256>>(x, y, n);
-        else if (Vector128.IsHardwareAccelerated) Staged<Vector128<float>, SigmoidStages<Vector128<float>, Lanes128>>(x, y, n);
-        else Loops.Store(new UnarySource<SigmoidOperator>(default, x), ref *y, n);
+        fixed (float* px = x, py = y)
+        {
+            nuint n = (nuint)y.Length;
+            if (n < StagedMinimum) Loops.Store(new UnarySource<SigmoidOperator>(default, px), ref *py, n);
+            else if (Vector512.IsHardwareAccelerated) Staged<Vector512<float>, SigmoidStages<Vector512<float>, Lanes512>>(px, py, n);
+            else if (Vector256.IsHardwareAccelerated) Staged<Vector256<float>, SigmoidStages<Vector256<float>, Lanes256>>(px, py, n);
+            else if (Vector128.IsHardwareAccelerated) Staged<Vector128<float>, SigmoidStages<Vector128<float>, Lanes128>>(px, py, n);
+            else Loops.Store(new UnarySource<SigmoidOperator>(default, px), ref *py, n);
+        }
     }
 
     /// <summary>Sigmoid split into the three stages of <see cref="Staged{TV, TF}"/>.</summary>
@@ -316,7 +324,7 @@ internal static class Transcendentals
 
     /// <summary>Below this many floats the out-of-order window already overlaps the few vectors there are, and one vector
     /// at a time is faster (a 64-float tanh took 1.5-2x as long in stages).</summary>
-    private const int StagedMinimum = 512;
+    internal const int StagedMinimum = 512;
 
     /// <summary>Bytes of each stack buffer of <see cref="Staged{TV, TF}"/>: 16 Vector512, 32 Vector256, 64 Vector128.</summary>
     private const int StageBytes = 1024;
