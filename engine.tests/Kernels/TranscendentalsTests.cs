@@ -186,6 +186,36 @@ public sealed class TranscendentalsTests
         Assert.That(UlpError(Transcendentals.Log(float.MaxValue), Math.Log(float.MaxValue)), Is.LessThanOrEqualTo(1.0), "largest float");
     }
 
+    [TestCase("Tanh")]
+    [TestCase("Sigmoid")]
+    public void StagedKernel_EveryLengthAcrossStageBlocks_InPlaceAndOutOfPlace_GivesTheScalarRoutinesBits(string name)
+    {
+        // Elementwise.Unary runs tanh and sigmoid one vector at a time below 512 floats and from there on in stages over
+        // blocks of 256 floats at every width (Transcendentals.Staged): lengths 0..1100 cover both, one to three block
+        // boundaries, partial last blocks and the overlapping last vector.
+        Function f = Of(name);
+        var rng = new Random(7);
+        for (int length = 0; length <= 1100; length++)
+        {
+            var x = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                x[i] = i % 5 == 0 ? BitConverter.Int32BitsToSingle(rng.Next() * (rng.Next(2) == 0 ? 1 : -1)) : (float)(rng.NextDouble() * 12 - 6);
+            }
+
+            var y = new float[length];
+            f.Kernel(x, y);
+            var inPlace = (float[])x.Clone();
+            f.Kernel(inPlace, inPlace);
+            for (int i = 0; i < length; i++)
+            {
+                float scalar = f.Run(x[i]);
+                KernelAssert.Same(y[i], scalar, $"length {length}, {name}({x[i]:R}) at {i}");
+                KernelAssert.Same(inPlace[i], scalar, $"length {length}, in place, {name}({x[i]:R}) at {i}");
+            }
+        }
+    }
+
     [Test]
     public void Tanh_NearZero_IsTheIdentityWithExactSignAndSubnormals()
     {

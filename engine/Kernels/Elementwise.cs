@@ -16,6 +16,17 @@ internal static unsafe class Elementwise
         where TOp : struct, IUnaryOperator
     {
         Check.SameLength(x.Length, y.Length, nameof(x), nameof(y));
+        // Long tanh and sigmoid run in stages over blocks of vectors (same bits, faster: see Transcendentals.Staged).
+        if (typeof(TOp) == typeof(TanhOperator) && y.Length >= Transcendentals.StagedMinimum)
+        {
+            Transcendentals.Tanh(x, y);
+            return;
+        }
+        if (typeof(TOp) == typeof(SigmoidOperator) && y.Length >= Transcendentals.StagedMinimum)
+        {
+            Transcendentals.Sigmoid(x, y);
+            return;
+        }
         fixed (float* px = x)
         {
             Loops.Store(new UnarySource<TOp>(op, px), ref MemoryMarshal.GetReference(y), (nuint)y.Length);
