@@ -541,6 +541,26 @@ public sealed unsafe partial class Arena : IDisposable
     /// <summary>The gradient buffer of a slot that has one: the values of its gradient slot.</summary>
     private Span<float> Gradient(int slot) => Values(_gradientSlot[slot]);
 
+    /// <summary>Points <paramref name="slot"/>'s gradient at <paramref name="source"/>'s values (same shape) and marks it
+    /// as holding a value, for one backward pass that only reads it; returns the slot's own buffer, which
+    /// <see cref="ReturnGradient"/> puts back.</summary>
+    private nint LendGradient(int slot, int source)
+    {
+        int gradientSlot = _gradientSlot[slot];
+        nint own = _values[gradientSlot];
+        _values[gradientSlot] = _values[source];
+        _gradientLive.Set(slot, true);
+        return own;
+    }
+
+    /// <summary>Undoes <see cref="LendGradient"/>: the slot's own buffer again, holding no value (.grad of a
+    /// non-leaf that does not retain it is None after backward, as in PyTorch).</summary>
+    private void ReturnGradient(int slot, nint own)
+    {
+        _values[_gradientSlot[slot]] = own;
+        _gradientLive.Set(slot, false);
+    }
+
     /// <summary>Scratch memory on top of the stack; give it back with <see cref="ReleaseScratch"/>.</summary>
     /// <remarks>During backward it is a share of the scratch reserved before the pass (see PlanBackward), so a
     /// rule never allocates.</remarks>
