@@ -34,7 +34,8 @@ public sealed unsafe partial class Arena : IDisposable
     // Tensor table columns (index = slot).
     private NativeList<nint> _values;      // float*
     private int _slotCapacity;             // every slot column and flag has room for this many slots (GrowSlots)
-    private NativeList<int> _gradientSlot; // slot whose values are this tensor's gradient (what .Grad returns), -1 if none
+    private NativeList<nint> _gradient;    // float* of the gradient buffer, 0 if none
+    private NativeList<int> _gradientSlot; // slot viewing the gradient buffer (what .Grad returns), -1 if none yet (see NewSlotLike)
     private NativeList<int> _length;       // element count
     private NativeList<ulong> _generation; // 64-bit: at one tensor per nanosecond it would take 584 years to wrap
     private NativeList<int> _producer;     // tape index of the instruction that made it, -1 for leaves
@@ -173,7 +174,7 @@ public sealed unsafe partial class Arena : IDisposable
     {
         GemmTeam?.Dispose();
         _slotCapacity = 0;
-        _values.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
+        _values.Free(); _gradient.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
         _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _noGradView.Free(); _gradientLive.Free(); _backwardReached.Free();
         _tape.Free(); _operands.Free(); _openScopes.Free(); _trace.Free(); _backwardRan.Free();
@@ -259,16 +260,20 @@ public sealed unsafe partial class Arena : IDisposable
         return NewSlotOfValidShape(shape, (int)length, requiresGrad, sharedValues, versionOwner);
     }
 
-    /// <summary>A new slot of <paramref name="input"/>'s shape (elementwise results). The caller validated the
+    /// <summary>A new slot of <paramref name="input"/>'s shape for an elementwise op's result. The caller validated the
     /// input's handle, which also checked the owner thread; the shape is valid because the input has it.</summary>
+    /// <remarks>With <paramref name="requiresGrad"/> the gradient buffer is reserved, but the slot that views it (what
+    /// .Grad returns) is made only if <see cref="Tensor.RetainGrad"/> asks for it: the result is recorded as a non-leaf,
+    /// whose .grad is None otherwise, and one slot instead of two is about a tenth of such an op's cost.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int NewSlotLike(int input, bool requiresGrad) =>
-        NewSlotOfValidShape(ShapeOf(input), _length[input], requiresGrad, 0, -1);
+        NewSlotOfValidShape(ShapeOf(input), _length[input], requiresGrad, 0, -1, gradientView: false);
 
     /// <summary><see cref="NewSlot"/> for a shape already known valid with <paramref name="length"/> elements, from
     /// a caller that already checked the owner thread (by validating a handle). The value slot and the gradient
     /// slot are written in one pass after one capacity check.</summary>
-    internal int NewSlotOfValidShape(ReadOnlySpan<int> shape, int length, bool requiresGrad, nint sharedValues, int versionOwner)
+    internal int NewSlotOfValidShape(ReadOnlySpan<int> shape, int length, bool requiresGrad, nint sharedValues, int versionOwner,
+        bool gradientView = true)
     {
         long rounded = RoundUp(length);
         long valueFloats = sharedValues == 0 ? rounded : 0;
@@ -276,15 +281,19 @@ public sealed unsafe partial class Arena : IDisposable
         // The only step that can fail on a full arena comes first, so a refusal changes nothing.
         float* block = valueFloats + gradientFloats > 0 ? _floats.Allocate(valueFloats + gradientFloats) : null;
         int slot = _values.Count;
-        int count = requiresGrad ? slot + 2 : slot + 1;
+        int count = requiresGrad && gradientView ? slot + 2 : slot + 1;
         if (count > _slotCapacity) GrowSlots(count);
         WriteSlot(slot, shape, length, sharedValues != 0 ? (float*)sharedValues : block);
         if (versionOwner >= 0) _versionOwner[slot] = versionOwner;
         if (requiresGrad)
         {
-            int gradientSlot = slot + 1;
-            WriteSlot(gradientSlot, shape, length, block + valueFloats);
-            _gradientSlot[slot] = gradientSlot;
+            _gradient[slot] = (nint)(block + valueFloats);
+            if (gradientView)
+            {
+                int gradientSlot = slot + 1;
+                WriteSlot(gradientSlot, shape, length, block + valueFloats);
+                _gradientSlot[slot] = gradientSlot;
+            }
             _requiresGrad.Set(slot, true);
             _gradientFloats += gradientFloats;
         }
@@ -308,6 +317,7 @@ public sealed unsafe partial class Arena : IDisposable
     private void WriteSlot(int slot, ReadOnlySpan<int> shape, int length, float* values)
     {
         _values[slot] = (nint)values;
+        _gradient[slot] = 0;
         _gradientSlot[slot] = -1;
         _length[slot] = length;
         _generation[slot] = _nextGeneration++;
@@ -336,7 +346,7 @@ public sealed unsafe partial class Arena : IDisposable
     private void GrowSlots(int needed)
     {
         int capacity = Math.Max(Math.Max(64, needed), _slotCapacity * 2);
-        _values.EnsureCapacity(capacity); _gradientSlot.EnsureCapacity(capacity); _length.EnsureCapacity(capacity);
+        _values.EnsureCapacity(capacity); _gradient.EnsureCapacity(capacity); _gradientSlot.EnsureCapacity(capacity); _length.EnsureCapacity(capacity);
         _generation.EnsureCapacity(capacity); _producer.EnsureCapacity(capacity); _versionOwner.EnsureCapacity(capacity);
         _version.EnsureCapacity(capacity); _layouts.EnsureCapacity(capacity);
         _requiresGrad.EnsureCapacity(capacity); _isLeaf.EnsureCapacity(capacity); _retainsGrad.EnsureCapacity(capacity);
@@ -347,27 +357,50 @@ public sealed unsafe partial class Arena : IDisposable
     /// <summary>Sets the length of every slot column (making slots, and rewinding them).</summary>
     private void SetSlotCount(int count)
     {
-        _values.Count = _gradientSlot.Count = _length.Count = _generation.Count = count;
+        _values.Count = _gradient.Count = _gradientSlot.Count = _length.Count = _generation.Count = count;
         _producer.Count = _versionOwner.Count = _version.Count = count;
     }
 
     /// <summary>Gives <paramref name="slot"/> a gradient buffer and the slot that views it.</summary>
     private void AttachGradient(int slot, float* gradient)
     {
-        int length = _length[slot];
-        _gradientFloats += RoundUp(length);
+        _gradientFloats += RoundUp(_length[slot]);
+        _gradient[slot] = (nint)gradient;
+        AddGradientView(slot);
+        _requiresGrad.Set(slot, true);
+    }
+
+    /// <summary>Makes the slot that views <paramref name="slot"/>'s gradient buffer (what .Grad returns).</summary>
+    private void AddGradientView(int slot)
+    {
         // Into a local first: AddSlot grows the columns, and `_gradientSlot[slot] = AddSlot(...)` would take the
         // element's address before the call and write through it after a reallocation.
-        int gradientSlot = AddSlot(ShapeOf(slot), length, gradient);
+        int gradientSlot = AddSlot(ShapeOf(slot), _length[slot], (float*)_gradient[slot]);
         _gradientSlot[slot] = gradientSlot;
-        _requiresGrad.Set(slot, true);
+    }
+
+    /// <summary>retain_grad(): keeps <paramref name="slot"/>'s gradient after backward, making the slot that views it
+    /// if its op did not (<see cref="NewSlotLike"/>). That slot is released with the innermost scope, so it can only be
+    /// made for a tensor of that scope.</summary>
+    internal void RetainGradient(int slot)
+    {
+        if (_gradientSlot[slot] < 0 && _gradient[slot] != 0)
+        {
+            if (_openScopes.Count > 0 && slot < _openScopes[_openScopes.Count - 1].Slots)
+                throw new InvalidOperationException(
+                    "retain_grad can only be called on a tensor made in the innermost open arena scope (or outside every scope " +
+                    "when none is open), because the tensor that holds its gradient is released with the innermost scope. Call " +
+                    "RetainGrad() before entering the inner scope.");
+            AddGradientView(slot);
+        }
+        _retainsGrad.Set(slot, true);
     }
 
     /// <summary>Reserves a gradient for an existing leaf (set requires_grad later). The buffer goes on top of
     /// the stack, so it must not outlive the innermost scope unless the tensor was made in that scope.</summary>
     internal void EnsureGradient(int slot)
     {
-        if (_gradientSlot[slot] >= 0) { _requiresGrad.Set(slot, true); return; }
+        if (_gradient[slot] != 0) { _requiresGrad.Set(slot, true); return; }
         if (_openScopes.Count > 0 && slot < _openScopes[_openScopes.Count - 1].Slots)
             throw new InvalidOperationException(
                 "requires_grad can only be turned on for a tensor made in the innermost open arena scope (or outside every scope " +
@@ -497,7 +530,6 @@ public sealed unsafe partial class Arena : IDisposable
     internal void BumpVersion(int slot) => _version[_versionOwner[slot]]++;
 
     internal void SetRequiresGradFlag(int slot, bool value) => _requiresGrad.Set(slot, value);
-    internal void SetRetainsGrad(int slot) => _retainsGrad.Set(slot, true);
 
     /// <summary>Whether <paramref name="slot"/> is a view made under no-grad of a tensor that requires grad: PyTorch
     /// refuses to change such a view in place while grad mode is on.</summary>
@@ -538,17 +570,16 @@ public sealed unsafe partial class Arena : IDisposable
     internal ReadOnlySpan<float> IncomingGradient(int slot) =>
         _gradientLive.Get(slot) ? Gradient(slot) : default;
 
-    /// <summary>The gradient buffer of a slot that has one: the values of its gradient slot.</summary>
-    private Span<float> Gradient(int slot) => Values(_gradientSlot[slot]);
+    /// <summary>The gradient buffer of a slot that has one.</summary>
+    private Span<float> Gradient(int slot) => new((void*)_gradient[slot], _length[slot]);
 
     /// <summary>Points <paramref name="slot"/>'s gradient at <paramref name="source"/>'s values (same shape) and marks it
     /// as holding a value, for one backward pass that only reads it; returns the slot's own buffer, which
     /// <see cref="ReturnGradient"/> puts back.</summary>
     private nint LendGradient(int slot, int source)
     {
-        int gradientSlot = _gradientSlot[slot];
-        nint own = _values[gradientSlot];
-        _values[gradientSlot] = _values[source];
+        nint own = _gradient[slot];
+        _gradient[slot] = _values[source];
         _gradientLive.Set(slot, true);
         return own;
     }
@@ -557,7 +588,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// non-leaf that does not retain it is None after backward, as in PyTorch).</summary>
     private void ReturnGradient(int slot, nint own)
     {
-        _values[_gradientSlot[slot]] = own;
+        _gradient[slot] = own;
         _gradientLive.Set(slot, false);
     }
 

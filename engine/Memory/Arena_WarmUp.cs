@@ -235,7 +235,7 @@ public sealed unsafe partial class Arena
             for (int i = 0; i < parameters.Count; i++)
             {
                 int slot = slots[i] = OwnSlot(parameters[i]);
-                if (_gradientSlot[slot] < 0) continue;
+                if (_gradient[slot] == 0) continue;
                 Span<float> gradient = Gradient(slot);
                 wasLive[i] = _gradientLive.Get(slot);
                 copies[i] = (nint)_floats.Allocate(Math.Max(gradient.Length, 1));

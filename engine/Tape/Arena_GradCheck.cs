@@ -11,7 +11,7 @@ public sealed unsafe partial class Arena
         var snapshot = new List<(int, float[]?)>();
         for (int slot = 0; slot < _values.Count; slot++)
         {
-            if (_gradientSlot[slot] < 0) continue;
+            if (_gradient[slot] == 0) continue;
             snapshot.Add((slot, _gradientLive.Get(slot) ? Gradient(slot).ToArray() : null));
         }
         return snapshot;

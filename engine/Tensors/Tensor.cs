@@ -133,12 +133,14 @@ public readonly partial struct Tensor : IEquatable<Tensor>
     }
 
     /// <summary><c>retain_grad()</c>: keeps this non-leaf's gradient after backward so <see cref="Grad"/> returns it.</summary>
+    /// <exception cref="InvalidOperationException">The tensor does not require grad (PyTorch's message), or it was made
+    /// outside the innermost open arena scope (the tensor that will hold its gradient would be released before it).</exception>
     public void RetainGrad()
     {
         Arena arena = Arena;
         if (!arena.RequiresGrad(_slot))
             throw new InvalidOperationException("can't retain_grad on Tensor that has requires_grad=False");
-        arena.SetRetainsGrad(_slot);
+        arena.RetainGradient(_slot);
     }
 
     /// <summary>Sets <see cref="Grad"/> to null (PyTorch's <c>zero_grad(set_to_none=True)</c>); the next
