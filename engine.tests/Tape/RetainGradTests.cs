@@ -3,7 +3,7 @@ using NUnit.Framework;
 
 namespace ArenaGrad.Tests.Tape;
 
-/// <summary>retain_grad on the results of elementwise ops, whose .grad tensor is made only when asked for.</summary>
+/// <summary>retain_grad on the results of ops, whose .grad tensor is made only when asked for.</summary>
 public class RetainGradTests
 {
     [Test]
@@ -30,6 +30,26 @@ public class RetainGradTests
             }
             Assert.That(c.Grad, Is.Null, "not retained: None");
             Assert.That(arena.TensorCount, Is.EqualTo(tensors), "backward makes no tensors: the grad views came with retain_grad");
+        }
+    }
+
+    [Test]
+    public void RetainGrad_OnProductAndReductionResults_KeepsEachGradient()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.FromData([1f, 2f, 3f, 4f], [2, 2], requiresGrad: true);
+        Tensor w = arena.FromData([0.5f, -1f, 2f, 1f], [2, 2], requiresGrad: true);
+        using (arena.Scope())
+        {
+            Tensor h = x.MatMul(w);
+            Tensor rows = h.Sum(1);
+            h.RetainGrad();
+            rows.RetainGrad();
+            (rows * rows).Sum().Backward();
+            float[] r = rows.ToArray();
+            Assert.That(rows.Grad!.Value.ToArray(), Is.EqualTo(new[] { 2f * r[0], 2f * r[1] }));
+            Assert.That(h.Grad!.Value.ToArray(), Is.EqualTo(new[] { 2f * r[0], 2f * r[0], 2f * r[1], 2f * r[1] }));
+            Assert.That(h.Grad!.Value.Shape.ToArray(), Is.EqualTo(new[] { 2, 2 }));
         }
     }
 

@@ -250,21 +250,31 @@ public sealed unsafe partial class Arena : IDisposable
 
     // ---- the tensor table -------------------------------------------------------------------------
 
-    /// <summary>Makes a contiguous tensor slot; with <paramref name="requiresGrad"/> its gradient is reserved
-    /// beside the values. <paramref name="sharedValues"/> makes a view of existing values instead.</summary>
-    /// <remarks>All memory is taken in one request, so a capacity failure leaves the arena unchanged.</remarks>
+    /// <summary>Makes a contiguous tensor slot for an op's result; with <paramref name="requiresGrad"/> its gradient is
+    /// reserved beside the values. <paramref name="sharedValues"/> makes a view of existing values instead.</summary>
+    /// <remarks>All memory is taken in one request, so a capacity failure leaves the arena unchanged. The slot that
+    /// views the gradient (what .Grad returns) is not made here: a recorded result is a non-leaf, whose .grad is None
+    /// unless <see cref="RetainGradient"/> makes that slot; one slot instead of two is about a tenth of a small op's
+    /// cost. Leaves are made with <see cref="NewLeafSlot"/>.</remarks>
     internal int NewSlot(ReadOnlySpan<int> shape, bool requiresGrad, nint sharedValues = 0, int versionOwner = -1)
     {
         CheckUse();
         long length = ShapeMath.CheckedNumel(shape);
-        return NewSlotOfValidShape(shape, (int)length, requiresGrad, sharedValues, versionOwner);
+        return NewSlotOfValidShape(shape, (int)length, requiresGrad, sharedValues, versionOwner, gradientView: false);
+    }
+
+    /// <summary>Makes a leaf tensor's slot (factories): as <see cref="NewSlot"/>, and with <paramref name="requiresGrad"/>
+    /// also the slot that views its gradient, made now because a leaf's .grad is read anywhere, inner scopes included.</summary>
+    internal int NewLeafSlot(ReadOnlySpan<int> shape, bool requiresGrad)
+    {
+        CheckUse();
+        long length = ShapeMath.CheckedNumel(shape);
+        return NewSlotOfValidShape(shape, (int)length, requiresGrad, 0, -1, gradientView: true);
     }
 
     /// <summary>A new slot of <paramref name="input"/>'s shape for an elementwise op's result. The caller validated the
     /// input's handle, which also checked the owner thread; the shape is valid because the input has it.</summary>
-    /// <remarks>With <paramref name="requiresGrad"/> the gradient buffer is reserved, but the slot that views it (what
-    /// .Grad returns) is made only if <see cref="Tensor.RetainGrad"/> asks for it: the result is recorded as a non-leaf,
-    /// whose .grad is None otherwise, and one slot instead of two is about a tenth of such an op's cost.</remarks>
+    /// <remarks>As <see cref="NewSlot"/>, no slot viewing the gradient is made.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int NewSlotLike(int input, bool requiresGrad) =>
         NewSlotOfValidShape(ShapeOf(input), _length[input], requiresGrad, 0, -1, gradientView: false);
@@ -273,7 +283,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// a caller that already checked the owner thread (by validating a handle). The value slot and the gradient
     /// slot are written in one pass after one capacity check.</summary>
     internal int NewSlotOfValidShape(ReadOnlySpan<int> shape, int length, bool requiresGrad, nint sharedValues, int versionOwner,
-        bool gradientView = true)
+        bool gradientView)
     {
         long rounded = RoundUp(length);
         long valueFloats = sharedValues == 0 ? rounded : 0;

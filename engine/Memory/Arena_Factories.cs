@@ -17,7 +17,7 @@ public sealed partial class Arena
     /// <summary>A tensor filled with <paramref name="value"/> (<c>torch.full</c>).</summary>
     public Tensor Full(ReadOnlySpan<int> shape, float value, bool requiresGrad = false)
     {
-        int slot = NewSlot(shape, requiresGrad);
+        int slot = NewLeafSlot(shape, requiresGrad);
         Values(slot).Fill(value);
         return Handle(slot);
     }
@@ -31,7 +31,7 @@ public sealed partial class Arena
         long numel = ShapeMath.CheckedNumel(shape);
         if (numel != values.Length)
             throw new ArgumentException($"shape '{ShapeMath.Format(shape)}' is invalid for input of size {values.Length}", nameof(shape));
-        int slot = NewSlot(shape, requiresGrad);
+        int slot = NewLeafSlot(shape, requiresGrad);
         values.CopyTo(Values(slot));
         return Handle(slot);
     }
@@ -101,7 +101,7 @@ public sealed partial class Arena
         if (low > high)
             throw new ArgumentException(
                 $"uniform_ expects to return a [from, to) range, but found from={ShapeMath.FormatScalar(low)} > to={ShapeMath.FormatScalar(high)}", nameof(low));
-        int slot = NewSlot(shape, requiresGrad);
+        int slot = NewLeafSlot(shape, requiresGrad);
         Span<float> values = Values(slot);
         for (int i = 0; i < values.Length; i++) values[i] = low + (high - low) * _random.NextFloat();
         return Handle(slot);
@@ -113,7 +113,7 @@ public sealed partial class Arena
         ThrowIfCapturing(CaptureRefusal.Random, "Randn");
         if (!(std >= 0f))
             throw new ArgumentException($"normal expects std >= 0.0, but found std {ShapeMath.FormatScalar(std)}", nameof(std));
-        int slot = NewSlot(shape, requiresGrad);
+        int slot = NewLeafSlot(shape, requiresGrad);
         Span<float> values = Values(slot);
         for (int i = 0; i < values.Length; i++) values[i] = mean + std * _random.NextGaussian();
         return Handle(slot);
