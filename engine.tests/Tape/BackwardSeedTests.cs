@@ -65,6 +65,32 @@ public class BackwardSeedTests
     }
 
     [Test]
+    public void Backward_WithALeafsGradientAsTheSeed_ReadsItBeforeThePassAddsToIt()
+    {
+        // y = w @ x with the seed x.grad itself: dx = wᵀ @ seed is added to the very memory the seed lives in, so the
+        // seed must be read as it was before the pass (PyTorch computes the product first, then accumulates).
+        using var arena = new Arena();
+        Tensor x = arena.FromData([1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f], [3, 3], requiresGrad: true);
+        Tensor w = arena.FromData([1f, -2f, 3f, 0.5f, 4f, -1f, 2f, 1f, -3f], [3, 3]);
+        float[] g0 = [1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f];
+        using (arena.Scope()) (x * 1f).Backward(arena.FromData(g0, [3, 3])); // x.grad = g0
+        using (arena.Scope())
+        {
+            Tensor y = w.MatMul(x);
+            y.Backward(x.Grad!.Value);
+        }
+        float[] wv = w.ToArray(), expected = new float[9];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+            {
+                float sum = 0f;
+                for (int k = 0; k < 3; k++) sum += wv[k * 3 + i] * g0[k * 3 + j]; // (wᵀ g0)[i, j]
+                expected[i * 3 + j] = g0[i * 3 + j] + sum;
+            }
+        Assert.That(x.Grad!.Value.ToArray(), Is.EqualTo(expected).Within(1e-5f));
+    }
+
+    [Test]
     public void Backward_WithABorrowedSeed_ReadsTheBorrowedValues()
     {
         using var shared = new Arena();

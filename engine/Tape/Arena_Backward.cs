@@ -49,7 +49,17 @@ public sealed unsafe partial class Arena
         }
         // Checks every instruction the pass can reach and sizes the scratch its rules need; reserving it is the
         // last step that can fail, so a refused backward (capacity, freed graph, in-place change) touches nothing.
+        // A single seed may be read in place (below) unless the pass writes its memory: it is some tensor's gradient.
+        _seedStart = _seedEnd = 0;
+        if (roots.Length == 1 && gradients.Length == 1)
+        {
+            int seed = OwnSlot(gradients[0]);
+            _seedStart = _values[seed];
+            _seedEnd = _seedStart + (nint)LengthOf(seed) * sizeof(float);
+        }
+        _seedIsWritten = false;
         long scratchFloats = PlanBackward(roots, last);
+        _seedStart = _seedEnd = 0;
         FloatStackMark scratchMark = _floats.Mark;
         _backwardScratch = scratchFloats > 0 ? _floats.Allocate(scratchFloats) : null;
         _backwardScratchFloats = scratchFloats;
@@ -69,11 +79,12 @@ public sealed unsafe partial class Arena
                 int root = roots[i].Slot;
                 if (gradients.Length == 0) GradientForAccumulation(root)[0] += 1f;
                 else if (_gradientLive.Get(root)) Kernels.Elementwise.Accumulate(Values(OwnSlot(gradients[i])), GradientForAccumulation(root));
-                else if (roots.Length == 1 && !IsLeaf(root) && !RetainsGrad(root))
+                else if (roots.Length == 1 && !IsLeaf(root) && !RetainsGrad(root) && !_seedIsWritten)
                 {
                     // The seed is read where it is: nothing keeps this root's gradient after the pass, and with one root
                     // nothing in the pass adds to it (every instruction it runs was recorded before the root was made),
-                    // while rules only read incoming gradients. Saves a copy of the seed (2^20 floats: ~0.14 ms).
+                    // rules only read incoming gradients, and the plan found no gradient the pass writes over the seed's
+                    // memory (y.Backward(x.Grad)). Saves a copy of the seed (2^20 floats: ~0.14 ms).
                     lentRoot = root;
                     rootGradient = LendGradient(root, OwnSlot(gradients[i]));
                 }
@@ -173,8 +184,16 @@ public sealed unsafe partial class Arena
 
     private void MarkReached(int input)
     {
-        if (input >= 0 && RequiresGrad(input)) _backwardReached.Set(input, true);
+        if (input < 0 || !RequiresGrad(input)) return;
+        _backwardReached.Set(input, true);
+        if (_seedEnd != 0 && _gradient[input] < _seedEnd && _seedStart < _gradient[input] + (nint)LengthOf(input) * sizeof(float))
+            _seedIsWritten = true;
     }
+
+    // The memory of a single seed while the plan runs (0 when there is none), and whether a gradient the pass may
+    // write overlaps it.
+    private nint _seedStart, _seedEnd;
+    private bool _seedIsWritten;
 
     /// <summary>A rule's share of the scratch reserved before the pass.</summary>
     private Span<float> BackwardScratch(long count)
