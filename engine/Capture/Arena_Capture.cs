@@ -80,8 +80,8 @@ public sealed unsafe partial class Arena
             ref readonly Instruction ins = ref traced[i].Instruction;
             plan[i] = ins;
             lastSlot = Math.Max(lastSlot, Math.Max(Math.Max(ins.Output, ins.Saved), Math.Max(ins.Input0, Math.Max(ins.Input1, ins.Input2))));
-            foreach (int operand in OperandsOf(ins))
-                if (ins.Op == OpCode.Concat) lastSlot = Math.Max(lastSlot, operand);
+            if (OpTable.Of(ins.Op).OperandsAreInputs)
+                foreach (int operand in OperandsOf(ins)) lastSlot = Math.Max(lastSlot, operand);
         }
         if (optimizer is not null)
         {

@@ -24,10 +24,12 @@ internal sealed class CapturedPlan
         while (i < instructions.Length)
         {
             ref readonly Instruction head = ref instructions[i];
-            bool linearHead = head.Op == OpCode.Linear && ForwardRules.HasRowBias(arena, head);
+            OpFusion fusion = OpTable.Of(head.Op).Fusion;
+            bool linearHead = fusion == OpFusion.ChainHead && ForwardRules.HasRowBias(arena, head);
             int end = i + 1; // one past the chain that follows head
-            if (linearHead || ForwardRules.IsUnary(head.Op))
-                while (end < instructions.Length && ForwardRules.IsUnary(instructions[end].Op) && instructions[end].Input0 == instructions[end - 1].Output)
+            if (linearHead || fusion == OpFusion.Elementwise)
+                while (end < instructions.Length && OpTable.Of(instructions[end].Op).Fusion == OpFusion.Elementwise
+                    && instructions[end].Input0 == instructions[end - 1].Output)
                     end++;
             int count = end - i;
             StepKind kind = count == 1 ? StepKind.Single : linearHead ? StepKind.LinearChain : StepKind.UnaryChain;

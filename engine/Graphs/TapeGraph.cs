@@ -142,7 +142,7 @@ public sealed partial class TapeGraph
         if (instruction.Input0 >= 0) inputs.Add(instruction.Input0);
         if (instruction.Input1 >= 0) inputs.Add(instruction.Input1);
         if (instruction.Input2 >= 0) inputs.Add(instruction.Input2);
-        if (BackwardRules.OperandsAreInputs(instruction.Op))
+        if (OpTable.Of(instruction.Op).OperandsAreInputs)
             foreach (int operand in arena.OperandsOf(instruction)) inputs.Add(operand);
         return inputs;
     }
@@ -182,7 +182,7 @@ public sealed partial class TapeGraph
             // A slot written twice, or written after it was read as a leaf, was released and reused inside the step.
             if (!_written.Add(output) || _nodeOfSlot.ContainsKey(output)) throw ReleasedInsideStep();
 
-            string gradFn = OpCodeNames.GradFnName(instruction.Op,
+            string gradFn = OpGradFnNames.Of(instruction.Op,
                 instruction.Input0 >= 0 ? _arena.RankOf(instruction.Input0) : 0,
                 instruction.Input1 >= 0 ? _arena.RankOf(instruction.Input1) : 0,
                 instruction.Input2 >= 0);

@@ -10,23 +10,13 @@ namespace ArenaGrad.Kernels;
 /// <see cref="Loops"/> (Vector512 -> Vector256 -> Vector128 -> scalar).</summary>
 internal static unsafe class Elementwise
 {
-    /// <summary>y[i] = op(x[i]). y may be exactly the same memory as x (in place).</summary>
+    /// <summary>y[i] = op(x[i]), one vector at a time. y may be exactly the same memory as x (in place). Long tanh and
+    /// sigmoid take the staged loops instead: their rows' kernels (<c>ForwardRules.Tanh</c>, <c>Sigmoid</c>) choose.</summary>
     [MethodImpl(Kernel.Compile)]
     internal static void Unary<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y)
         where TOp : struct, IUnaryOperator
     {
         Check.SameLength(x.Length, y.Length, nameof(x), nameof(y));
-        // Long tanh and sigmoid run in stages over blocks of vectors (same bits, faster: see Transcendentals.Staged).
-        if (typeof(TOp) == typeof(TanhOperator) && y.Length >= Transcendentals.StagedMinimum)
-        {
-            Transcendentals.Tanh(x, y);
-            return;
-        }
-        if (typeof(TOp) == typeof(SigmoidOperator) && y.Length >= Transcendentals.StagedMinimum)
-        {
-            Transcendentals.Sigmoid(x, y);
-            return;
-        }
         fixed (float* px = x)
         {
             Loops.Store(new UnarySource<TOp>(op, px), ref MemoryMarshal.GetReference(y), (nuint)y.Length);

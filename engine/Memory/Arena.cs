@@ -272,6 +272,20 @@ public sealed unsafe partial class Arena : IDisposable
         return NewSlotOfValidShape(shape, (int)length, requiresGrad, 0, -1, gradientView: true);
     }
 
+    /// <summary>Makes the output slot of an op (requiring grad) and a buffer it saves for backward with one memory
+    /// request, so that the op has a single point of capacity failure. Returns the output slot.</summary>
+    internal int NewSlotWithSaved(ReadOnlySpan<int> shape, ReadOnlySpan<int> savedShape, out int saved)
+    {
+        CheckUse();
+        long length = ShapeMath.CheckedNumel(shape), savedLength = ShapeMath.CheckedNumel(savedShape);
+        long valueFloats = RoundUp(length), savedFloats = RoundUp(savedLength);
+        float* block = _floats.Allocate(2 * valueFloats + savedFloats); // values, gradient, saved buffer
+        int slot = AddSlot(shape, (int)length, block);
+        AttachGradient(slot, block + valueFloats);
+        saved = AddSlot(savedShape, (int)savedLength, block + 2 * valueFloats);
+        return slot;
+    }
+
     /// <summary>A new slot of <paramref name="input"/>'s shape for an elementwise op's result. The caller validated the
     /// input's handle, which also checked the owner thread; the shape is valid because the input has it.</summary>
     /// <remarks>As <see cref="NewSlot"/>, no slot viewing the gradient is made.</remarks>

@@ -4,8 +4,8 @@ using ArenaGrad.Tape;
 namespace ArenaGrad;
 
 // The losses of torch.nn.functional. Each is one fused op: the forward computes the loss in one pass (no
-// intermediate tensors), and one backward rule of the same opcode computes the input's gradient
-// (engine/Tape/Arena_BackwardRules.cs, helpers in Arena_LossRules.cs). Every argument is checked before the
+// intermediate tensors), and one backward rule of the same opcode computes the input's gradient (the opcode's row in
+// engine/Tape/OpTable.cs names both; the rule is in engine/Tape/BackwardRules.cs). Every argument is checked before the
 // arena is touched, and each loss runs in an OpTransaction, so a failed call leaves the arena as it was.
 public static partial class Functional
 {
@@ -121,8 +121,9 @@ public static partial class Functional
         bool record = arena.ShouldRecord(a, b);
         using OpTransaction op = arena.BeginOp(); // the result, then the tape entry
         int y = arena.NewSlot(reduction == Reduction.None ? arena.ShapeOf(a) : [], record);
-        ForwardRules.PointwiseLoss(arena, opCode, reduction, parameter, a, b, y);
-        arena.Record(new Instruction(opCode, y, a, b) { Int0 = (int)reduction, Scalar0 = parameter }, record);
+        var instruction = new Instruction(opCode, y, a, b) { Int0 = (int)reduction, Scalar0 = parameter };
+        ForwardRules.Run(arena, in instruction);
+        arena.Record(in instruction, record);
         return op.Commit(y);
     }
 

@@ -3,8 +3,8 @@ using ArenaGrad.Tape;
 
 namespace ArenaGrad;
 
-// Elementwise operations. Each forward is one line naming its opcode; its kernel operator is the arm of the same
-// opcode in Tape/ForwardRules.cs (shared with captured replays), its backward the arm in Tape/Arena_BackwardRules.cs.
+// Elementwise operations. Each forward is one line naming its opcode; the opcode's row in Tape/OpTable.cs names its
+// kernel (Tape/ForwardRules.cs, shared with captured replays) and its backward (Tape/BackwardRules.cs).
 public readonly partial struct Tensor
 {
     /// <summary>eˣ</summary>
@@ -79,22 +79,22 @@ public readonly partial struct Tensor
     /// <summary>s / a</summary>
     public static Tensor operator /(float s, Tensor a) => a.Unary(OpCode.ReverseDivideScalar, s);
 
-    /// <summary>y = f(x) into a new tensor of x's shape (the kernel operator is <see cref="ForwardRules.Unary"/>'s arm of
-    /// <paramref name="op"/>); recorded when x requires grad and grad mode is on.</summary>
-    private Tensor Unary(OpCode op, float scalar0 = 0f, float scalar1 = 0f)
+    /// <summary>y = f(x) into a new tensor of x's shape (the kernel is <paramref name="op"/>'s row's
+    /// <see cref="OpInfo.UnaryKernel"/>); recorded when x requires grad and grad mode is on.</summary>
+    private unsafe Tensor Unary(OpCode op, float scalar0 = 0f, float scalar1 = 0f)
     {
         Arena arena = Arena;
         int x = _slot;
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlotLike(x, record);
-        ForwardRules.Unary(op, scalar0, scalar1, arena.Values(x), arena.Values(y));
+        OpTable.Of(op).UnaryKernel(scalar0, scalar1, arena.Values(x), arena.Values(y));
         arena.Record(new Instruction(op, y, x) { Scalar0 = scalar0, Scalar1 = scalar1 }, record);
         return arena.Handle(y);
     }
 
-    /// <summary>y = f(a, b) with NumPy broadcasting (the kernel is <see cref="ForwardRules.Binary"/>'s arm of
-    /// <paramref name="op"/>); recorded when either input requires grad.</summary>
-    private static Tensor Binary(OpCode op, Tensor a, Tensor b)
+    /// <summary>y = f(a, b) with NumPy broadcasting (<paramref name="op"/>'s row's forward); recorded when either input
+    /// requires grad.</summary>
+    private static unsafe Tensor Binary(OpCode op, Tensor a, Tensor b)
     {
         Arena arena = a.Arena;
         int sa = a._slot, sb = arena.OwnSlot(b);
@@ -105,8 +105,9 @@ public readonly partial struct Tensor
         bool record = arena.ShouldRecord(sa, sb);
         // Equal shapes (the common case) are valid as they are; a broadcast shape is checked (its count can pass 2^31).
         int y = sameShape ? arena.NewSlotLike(sa, record) : arena.NewSlot(shape, record);
-        ForwardRules.Binary(arena, op, sa, sb, y);
-        arena.Record(new Instruction(op, y, sa, sb), record);
+        var instruction = new Instruction(op, y, sa, sb);
+        OpTable.Of(op).Forward(arena, in instruction);
+        arena.Record(in instruction, record);
         return arena.Handle(y);
     }
 }

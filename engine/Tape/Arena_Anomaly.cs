@@ -84,7 +84,7 @@ public sealed unsafe partial class Arena
     /// A slot that appears twice (x * x, cat([a, b, a])) is listed once, at its first position.</summary>
     private int[] InputSlotsOf(in Instruction instruction)
     {
-        int[] inputs = instruction.Op == OpCode.Concat
+        int[] inputs = OpTable.Of(instruction.Op).OperandsAreInputs
             ? OperandsOf(instruction).ToArray()
             : [instruction.Input0, instruction.Input1, instruction.Input2];
         for (int k = 1; k < inputs.Length; k++)

@@ -118,6 +118,9 @@ public sealed unsafe partial class Arena
         }
     }
 
+    /// <summary>Runs the derivative rule of <paramref name="ins"/> (its <see cref="OpTable"/> row's backward).</summary>
+    private void ApplyBackwardRule(in Instruction ins) => OpTable.Of(ins.Op).Backward(this, in ins, IncomingGradient(ins.Output));
+
     // Which instructions the last pass ran (graph pictures highlight them): per tape index, the pass that last ran it
     // and its output's generation then. Generations are never reused, so an index that a scope rewound and an op
     // re-recorded reads as not run, without the tape having to clear anything. Two stores per instruction run.
@@ -170,13 +173,13 @@ public sealed unsafe partial class Arena
             if (!_backwardReached.Get(ins.Output)) continue;
             if (ins.Freed) throw new InvalidOperationException(FreedGraphMessage);
             CheckSavedVersions(i);
-            scratch = Math.Max(scratch, BackwardRules.ScratchFloats(ins.Op, LengthOf(ins.Output),
-                ins.Input0 >= 0 ? LengthOf(ins.Input0) : 0, ins.Input1 >= 0 ? LengthOf(ins.Input1) : 0,
-                ins.Saved >= 0 ? LengthOf(ins.Saved) : 0));
+            ref readonly OpInfo row = ref OpTable.Of(ins.Op);
+            scratch = Math.Max(scratch, row.Scratch.Floats(LengthOf(ins.Output),
+                ins.Input0 >= 0 ? LengthOf(ins.Input0) : 0, ins.Input1 >= 0 ? LengthOf(ins.Input1) : 0));
             MarkReached(ins.Input0);
             MarkReached(ins.Input1);
             MarkReached(ins.Input2);
-            if (BackwardRules.OperandsAreInputs(ins.Op))
+            if (row.OperandsAreInputs)
                 foreach (int input in OperandsOf(ins)) MarkReached(input);
         }
         return scratch;
@@ -201,8 +204,8 @@ public sealed unsafe partial class Arena
         long rounded = RoundUp(count);
         if (_backwardScratchUsed + rounded > _backwardScratchFloats)
             throw new InvalidOperationException(
-                $"Internal error: a backward rule asked for {_backwardScratchUsed + rounded} floats of scratch, but BackwardRules.ScratchFloats " +
-                $"declared {_backwardScratchFloats}. Every rule's scratch must be declared there so that backward reserves it before writing any gradient.");
+                $"Internal error: a backward rule asked for {_backwardScratchUsed + rounded} floats of scratch, but its OpTable row " +
+                $"declares {_backwardScratchFloats}. Every rule's scratch must be declared in its row so that backward reserves it before writing any gradient.");
         float* start = _backwardScratch + _backwardScratchUsed;
         _backwardScratchUsed += rounded;
         return new Span<float>(start, checked((int)count));

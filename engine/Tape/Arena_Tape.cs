@@ -30,7 +30,7 @@ public sealed unsafe partial class Arena
         int index = _tape.Add(instruction);
         ref Instruction entry = ref _tape[index];
         // Versions of exactly what the rule will read, so backward can refuse values changed in place since.
-        SavedOperands reads = BackwardRules.Reads(entry.Op,
+        SavedOperands reads = OpTable.Of(entry.Op).Reads.Resolve(
             entry.Input0 >= 0 && _requiresGrad.Get(entry.Input0), entry.Input1 >= 0 && _requiresGrad.Get(entry.Input1));
         entry.Version0 = VersionIfRead(reads, SavedOperands.Input0, entry.Input0);
         entry.Version1 = VersionIfRead(reads, SavedOperands.Input1, entry.Input1);
@@ -58,7 +58,7 @@ public sealed unsafe partial class Arena
     internal string GradFnNameOf(int index)
     {
         ref Instruction instruction = ref _tape[index];
-        return OpCodeNames.GradFnName(instruction.Op,
+        return OpGradFnNames.Of(instruction.Op,
             instruction.Input0 >= 0 ? RankOf(instruction.Input0) : 0,
             instruction.Input1 >= 0 ? RankOf(instruction.Input1) : 0,
             instruction.Input2 >= 0);

@@ -4,103 +4,61 @@ using ArenaGrad.Memory;
 namespace ArenaGrad.Tape;
 
 /// <summary>
-/// The compute part of every op's forward, one method per op family, and <see cref="Run"/>: one switch over the opcode
-/// that replays an instruction into the slots it names. Eager ops validate, make their result slot, then call the
-/// same method, so a replayed instruction gives bitwise the eager result by construction.
+/// The compute part of every op's forward: the methods <see cref="OpTable"/>'s rows point to, and the family helpers
+/// they share. Eager ops validate, make their result slot, then call the same compute, so a replayed instruction
+/// gives bitwise the eager result by construction.
 /// </summary>
 /// <remarks>Nothing here validates, allocates or makes slots: shapes, attributes and operands are those the eager op
 /// checked when it ran (and recorded in the instruction).</remarks>
-internal static class ForwardRules
+internal static unsafe class ForwardRules
 {
     /// <summary>Recomputes <paramref name="ins"/>'s output (and saved slot) from its inputs' current values.</summary>
-    public static void Run(Arena arena, in Instruction ins)
+    public static void Run(Arena arena, in Instruction ins) => OpTable.Of(ins.Op).Forward(arena, in ins);
+
+    // ---- elementwise binary with broadcasting ---------------------------------------------------------------------
+
+    public static void Add(Arena arena, in Instruction ins) => Binary(arena, new AddOperator(), ins.Input0, ins.Input1, ins.Output);
+    public static void Subtract(Arena arena, in Instruction ins) => Binary(arena, new SubtractOperator(), ins.Input0, ins.Input1, ins.Output);
+    public static void Multiply(Arena arena, in Instruction ins) => Binary(arena, new MultiplyOperator(), ins.Input0, ins.Input1, ins.Output);
+    public static void Divide(Arena arena, in Instruction ins) => Binary(arena, new DivideOperator(), ins.Input0, ins.Input1, ins.Output);
+
+    // ---- one-input elementwise: y = f(x) over any slice; s0 and s1 are the instruction's scalars ------------------
+
+    /// <summary>The forward of every one-input elementwise row: its <see cref="OpInfo.UnaryKernel"/> over the whole tensor.</summary>
+    public static void Pointwise(Arena arena, in Instruction ins) =>
+        OpTable.Of(ins.Op).UnaryKernel(ins.Scalar0, ins.Scalar1, arena.Values(ins.Input0), arena.Values(ins.Output));
+
+    public static void AddScalar(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new AddScalarOperator(s0), x, y);
+    public static void SubtractScalar(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new AddScalarOperator(-s0), x, y);
+    public static void ReverseSubtractScalar(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new ReverseSubtractScalarOperator(s0), x, y);
+    public static void MultiplyScalar(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new MultiplyScalarOperator(s0), x, y);
+    public static void DivideScalar(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new DivideScalarOperator(s0), x, y);
+    public static void ReverseDivideScalar(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new ReverseDivideScalarOperator(s0), x, y);
+    public static void Negate(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new NegateOperator(), x, y);
+    public static void Exp(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new ExpOperator(), x, y);
+    public static void Log(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new LogOperator(), x, y);
+    public static void Relu(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new ReluOperator(), x, y);
+    public static void Sqrt(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new SqrtOperator(), x, y);
+    public static void Abs(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new AbsOperator(), x, y);
+    public static void Square(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new SquareOperator(), x, y);
+    public static void Pow(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new PowOperator(s0), x, y);
+    public static void LeakyRelu(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new LeakyReluOperator(s0), x, y);
+    public static void Clamp(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new ClampOperator(s0, s1), x, y);
+
+    /// <summary>tanh: from <see cref="Transcendentals.StagedMinimum"/> floats on, in stages over blocks of vectors (the
+    /// same operations per element, so the same bits; one vector's long dependency chain otherwise keeps the CPU from
+    /// overlapping vectors). Below that the one-vector-at-a-time loop, whose call costs less.</summary>
+    public static void Tanh(float s0, float s1, ReadOnlySpan<float> x, Span<float> y)
     {
-        switch (ins.Op)
-        {
-            case OpCode.Add or OpCode.Subtract or OpCode.Multiply or OpCode.Divide:
-                Binary(arena, ins.Op, ins.Input0, ins.Input1, ins.Output);
-                break;
-            case OpCode.AddScalar or OpCode.SubtractScalar or OpCode.ReverseSubtractScalar or OpCode.MultiplyScalar or OpCode.DivideScalar
-                or OpCode.ReverseDivideScalar or OpCode.Negate or OpCode.Exp or OpCode.Log or OpCode.Tanh or OpCode.Sigmoid or OpCode.Relu
-                or OpCode.Sqrt or OpCode.Abs or OpCode.Square or OpCode.Pow or OpCode.LeakyRelu or OpCode.Clamp:
-                Unary(ins.Op, ins.Scalar0, ins.Scalar1, arena.Values(ins.Input0), arena.Values(ins.Output));
-                break;
-            case OpCode.MatMul:
-                MatMul(arena, ins.Input0, ins.Input1, ins.Output);
-                break;
-            case OpCode.Linear:
-                Linear(arena, ins.Input0, ins.Input1, ins.Input2, ins.Output);
-                break;
-            case OpCode.Reshape:
-                break; // a view: its values are its input's
-            case OpCode.Transpose:
-                Transpose(arena, ins.Input0, ins.Int0, ins.Int1, ins.Output);
-                break;
-            case OpCode.Concat:
-                Concat(arena, arena.OperandsOf(ins), ins.Int0, ins.Output);
-                break;
-            case OpCode.SumAll or OpCode.MeanAll or OpCode.MaxAll:
-                ReduceAll(ins.Op, arena.Values(ins.Input0), arena.Values(ins.Output));
-                break;
-            case OpCode.SumDim or OpCode.MeanDim or OpCode.MaxDim:
-                ReduceDim(arena, ins.Op, ins.Input0, ins.Int0, ins.Output);
-                break;
-            case OpCode.Softmax or OpCode.LogSoftmax:
-                Softmax(arena, ins.Op, ins.Input0, ins.Int0, ins.Output);
-                break;
-            case OpCode.MseLoss or OpCode.L1LossMean or OpCode.L1LossSum or OpCode.L1LossNone or OpCode.SmoothL1Loss or OpCode.HuberLoss
-                or OpCode.BinaryCrossEntropyWithLogits:
-                PointwiseLoss(arena, ins.Op, (Reduction)ins.Int0, ins.Scalar0, ins.Input0, ins.Input1, ins.Output);
-                break;
-            case OpCode.NllLoss:
-                NllLoss(arena, ins.Input0, arena.OperandsOf(ins), (Reduction)ins.Int0, ins.Int1, ins.Output);
-                break;
-            case OpCode.CrossEntropy or OpCode.CrossEntropySmoothed:
-                CrossEntropy(arena, ins.Input0, arena.OperandsOf(ins), (Reduction)ins.Int0, ins.Int1, ins.Scalar0, ins.Output, ins.Saved);
-                break;
-            default:
-                throw new InvalidOperationException($"Internal error: no forward rule for {ins.Op}.");
-        }
+        if (y.Length >= Transcendentals.StagedMinimum && x.Length == y.Length) Transcendentals.Tanh(x, y);
+        else Elementwise.Unary(new TanhOperator(), x, y);
     }
 
-    /// <summary>y = f(x) for the unary and tensor-with-scalar opcodes; the scalars are the instruction's attributes.</summary>
-    public static void Unary(OpCode op, float scalar0, float scalar1, ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>sigmoid: staged as <see cref="Tanh"/> is, for the same reason.</summary>
+    public static void Sigmoid(float s0, float s1, ReadOnlySpan<float> x, Span<float> y)
     {
-        switch (op)
-        {
-            case OpCode.Negate: Elementwise.Unary(new NegateOperator(), x, y); break;
-            case OpCode.Exp: Elementwise.Unary(new ExpOperator(), x, y); break;
-            case OpCode.Log: Elementwise.Unary(new LogOperator(), x, y); break;
-            case OpCode.Tanh: Elementwise.Unary(new TanhOperator(), x, y); break;
-            case OpCode.Sigmoid: Elementwise.Unary(new SigmoidOperator(), x, y); break;
-            case OpCode.Relu: Elementwise.Unary(new ReluOperator(), x, y); break;
-            case OpCode.Sqrt: Elementwise.Unary(new SqrtOperator(), x, y); break;
-            case OpCode.Abs: Elementwise.Unary(new AbsOperator(), x, y); break;
-            case OpCode.Square: Elementwise.Unary(new SquareOperator(), x, y); break;
-            case OpCode.Pow: Elementwise.Unary(new PowOperator(scalar0), x, y); break;
-            case OpCode.LeakyRelu: Elementwise.Unary(new LeakyReluOperator(scalar0), x, y); break;
-            case OpCode.Clamp: Elementwise.Unary(new ClampOperator(scalar0, scalar1), x, y); break;
-            case OpCode.AddScalar: Elementwise.Unary(new AddScalarOperator(scalar0), x, y); break;
-            case OpCode.SubtractScalar: Elementwise.Unary(new AddScalarOperator(-scalar0), x, y); break;
-            case OpCode.ReverseSubtractScalar: Elementwise.Unary(new ReverseSubtractScalarOperator(scalar0), x, y); break;
-            case OpCode.MultiplyScalar: Elementwise.Unary(new MultiplyScalarOperator(scalar0), x, y); break;
-            case OpCode.DivideScalar: Elementwise.Unary(new DivideScalarOperator(scalar0), x, y); break;
-            case OpCode.ReverseDivideScalar: Elementwise.Unary(new ReverseDivideScalarOperator(scalar0), x, y); break;
-            default: throw new InvalidOperationException($"Internal error: {op} is not a unary op.");
-        }
-    }
-
-    /// <summary>y = f(a, b) with NumPy broadcasting into y, whose shape is the broadcast shape.</summary>
-    public static void Binary(Arena arena, OpCode op, int a, int b, int y)
-    {
-        switch (op)
-        {
-            case OpCode.Add: Binary(arena, new AddOperator(), a, b, y); break;
-            case OpCode.Subtract: Binary(arena, new SubtractOperator(), a, b, y); break;
-            case OpCode.Multiply: Binary(arena, new MultiplyOperator(), a, b, y); break;
-            case OpCode.Divide: Binary(arena, new DivideOperator(), a, b, y); break;
-            default: throw new InvalidOperationException($"Internal error: {op} is not a binary op.");
-        }
+        if (y.Length >= Transcendentals.StagedMinimum && x.Length == y.Length) Transcendentals.Sigmoid(x, y);
+        else Elementwise.Unary(new SigmoidOperator(), x, y);
     }
 
     private static void Binary<TOp>(Arena arena, TOp kernel, int a, int b, int y) where TOp : struct, IBinaryOperator
@@ -120,6 +78,11 @@ internal static class ForwardRules
             Elementwise.BinaryBroadcast(kernel, av, aStrides, bv, bStrides, result, shape);
         }
     }
+
+    // ---- linear algebra ----------------------------------------------------------------------------------------
+
+    public static void MatMul(Arena arena, in Instruction ins) => MatMul(arena, ins.Input0, ins.Input1, ins.Output);
+    public static void Linear(Arena arena, in Instruction ins) => Linear(arena, ins.Input0, ins.Input1, ins.Input2, ins.Output);
 
     /// <summary>F.linear: y = x @ wᵀ (+ bias, broadcast to [rows, out]).</summary>
     public static void Linear(Arena arena, int x, int w, int bias, int y)
@@ -148,12 +111,6 @@ internal static class ForwardRules
 
     /// <summary>Floats per slice of a fused elementwise chain (16 KiB: a slice of every tensor of a short chain fits in L1).</summary>
     private const int ChainSliceFloats = 4096;
-
-    /// <summary>Whether <paramref name="op"/> is a one-input elementwise op (<see cref="Unary(OpCode, float, float, ReadOnlySpan{float}, Span{float})"/>).</summary>
-    public static bool IsUnary(OpCode op) => op is OpCode.AddScalar or OpCode.SubtractScalar or OpCode.ReverseSubtractScalar
-        or OpCode.MultiplyScalar or OpCode.DivideScalar or OpCode.ReverseDivideScalar or OpCode.Negate or OpCode.Exp or OpCode.Log
-        or OpCode.Tanh or OpCode.Sigmoid or OpCode.Relu or OpCode.Sqrt or OpCode.Abs or OpCode.Square or OpCode.Pow or OpCode.LeakyRelu
-        or OpCode.Clamp;
 
     /// <summary>Whether a Linear's bias is added row by row (a [out] bias), so that a chain can follow it row by row.</summary>
     public static bool HasRowBias(Arena arena, in Instruction linear) =>
@@ -184,7 +141,7 @@ internal static class ForwardRules
     private static void RunChainSlice(Arena arena, ReadOnlySpan<Instruction> chain, int start, int count)
     {
         foreach (ref readonly Instruction ins in chain)
-            Unary(ins.Op, ins.Scalar0, ins.Scalar1, arena.Values(ins.Input0).Slice(start, count), arena.Values(ins.Output).Slice(start, count));
+            OpTable.Of(ins.Op).UnaryKernel(ins.Scalar0, ins.Scalar1, arena.Values(ins.Input0).Slice(start, count), arena.Values(ins.Output).Slice(start, count));
     }
 
     /// <summary>result[r, :] += bias for a [out] bias; any other bias broadcasts to [rows, out] (PyTorch's addmm).</summary>
@@ -226,6 +183,14 @@ internal static class ForwardRules
         }
     }
 
+    // ---- shape -------------------------------------------------------------------------------------------------
+
+    /// <summary>A view's forward: nothing to compute, its values are its input's.</summary>
+    public static void View(Arena arena, in Instruction ins) { }
+
+    public static void Transpose(Arena arena, in Instruction ins) => Transpose(arena, ins.Input0, ins.Int0, ins.Int1, ins.Output);
+    public static void Concat(Arena arena, in Instruction ins) => Concat(arena, arena.OperandsOf(ins), ins.Int0, ins.Output);
+
     /// <summary>A contiguous copy of x with dims <paramref name="dim0"/> and <paramref name="dim1"/> swapped.</summary>
     public static void Transpose(Arena arena, int x, int dim0, int dim1, int y)
     {
@@ -263,6 +228,17 @@ internal static class ForwardRules
         offset += width;
     }
 
+    // ---- reductions ----------------------------------------------------------------------------------------------
+
+    public static void SumAll(Arena arena, in Instruction ins) => ReduceAll(OpCode.SumAll, arena.Values(ins.Input0), arena.Values(ins.Output));
+    public static void MeanAll(Arena arena, in Instruction ins) => ReduceAll(OpCode.MeanAll, arena.Values(ins.Input0), arena.Values(ins.Output));
+    public static void MaxAll(Arena arena, in Instruction ins) => ReduceAll(OpCode.MaxAll, arena.Values(ins.Input0), arena.Values(ins.Output));
+    public static void SumDim(Arena arena, in Instruction ins) => ReduceDim(arena, OpCode.SumDim, ins.Input0, ins.Int0, ins.Output);
+    public static void MeanDim(Arena arena, in Instruction ins) => ReduceDim(arena, OpCode.MeanDim, ins.Input0, ins.Int0, ins.Output);
+    public static void MaxDim(Arena arena, in Instruction ins) => ReduceDim(arena, OpCode.MaxDim, ins.Input0, ins.Int0, ins.Output);
+    public static void Softmax(Arena arena, in Instruction ins) => Softmax(arena, OpCode.Softmax, ins.Input0, ins.Int0, ins.Output);
+    public static void LogSoftmax(Arena arena, in Instruction ins) => Softmax(arena, OpCode.LogSoftmax, ins.Input0, ins.Int0, ins.Output);
+
     /// <summary>Σ, mean or max of every element into the one-element y.</summary>
     public static void ReduceAll(OpCode op, ReadOnlySpan<float> x, Span<float> y) => y[0] = op switch
     {
@@ -291,20 +267,22 @@ internal static class ForwardRules
         Reductions.Softmax(arena.Values(x), outer, size, inner, arena.Values(y), log: op == OpCode.LogSoftmax);
     }
 
-    /// <summary>The pointwise losses (MSE, L1, smooth L1, Huber, BCE with logits), reduced by <paramref name="reduction"/>;
-    /// <paramref name="parameter"/> is β or δ.</summary>
-    public static void PointwiseLoss(Arena arena, OpCode op, Reduction reduction, float parameter, int a, int b, int y)
-    {
-        switch (op)
-        {
-            case OpCode.MseLoss: PointwiseLoss(arena, new MseLossOperator(), reduction, a, b, y); break;
-            case OpCode.L1LossMean or OpCode.L1LossSum or OpCode.L1LossNone: PointwiseLoss(arena, new L1LossOperator(), reduction, a, b, y); break;
-            case OpCode.SmoothL1Loss: PointwiseLoss(arena, new SmoothL1LossOperator(parameter), reduction, a, b, y); break;
-            case OpCode.HuberLoss: PointwiseLoss(arena, new HuberLossOperator(parameter), reduction, a, b, y); break;
-            case OpCode.BinaryCrossEntropyWithLogits: PointwiseLoss(arena, new BinaryCrossEntropyWithLogitsOperator(), reduction, a, b, y); break;
-            default: throw new InvalidOperationException($"Internal error: {op} is not a pointwise loss.");
-        }
-    }
+    // ---- losses --------------------------------------------------------------------------------------------------
+
+    public static void MseLoss(Arena arena, in Instruction ins) => PointwiseLoss(arena, new MseLossOperator(), ins);
+    public static void L1Loss(Arena arena, in Instruction ins) => PointwiseLoss(arena, new L1LossOperator(), ins);
+    public static void SmoothL1Loss(Arena arena, in Instruction ins) => PointwiseLoss(arena, new SmoothL1LossOperator(ins.Scalar0), ins); // β
+    public static void HuberLoss(Arena arena, in Instruction ins) => PointwiseLoss(arena, new HuberLossOperator(ins.Scalar0), ins);       // δ
+    public static void BinaryCrossEntropyWithLogits(Arena arena, in Instruction ins) =>
+        PointwiseLoss(arena, new BinaryCrossEntropyWithLogitsOperator(), ins);
+    public static void NllLoss(Arena arena, in Instruction ins) =>
+        NllLoss(arena, ins.Input0, arena.OperandsOf(ins), (Reduction)ins.Int0, ins.Int1, ins.Output);
+    public static void CrossEntropy(Arena arena, in Instruction ins) =>
+        CrossEntropy(arena, ins.Input0, arena.OperandsOf(ins), (Reduction)ins.Int0, ins.Int1, ins.Scalar0, ins.Output, ins.Saved);
+
+    /// <summary>A pointwise loss of the instruction's two inputs, reduced by its Reduction (Int0).</summary>
+    private static void PointwiseLoss<TOp>(Arena arena, TOp loss, in Instruction ins) where TOp : struct, IBinaryOperator =>
+        PointwiseLoss(arena, loss, (Reduction)ins.Int0, ins.Input0, ins.Input1, ins.Output);
 
     private static void PointwiseLoss<TOp>(Arena arena, TOp loss, Reduction reduction, int a, int b, int y) where TOp : struct, IBinaryOperator
     {

@@ -31,7 +31,7 @@ internal struct Instruction
     public int Saved;
 
     /// <summary>Version of Input0's storage when recorded, or -1 when the rule does not read Input0's values
-    /// (see <see cref="BackwardRules.Reads"/>); backward refuses to run if it changed.</summary>
+    /// (see the op's <see cref="OpInfo.Reads"/>); backward refuses to run if it changed.</summary>
     public int Version0;
 
     /// <summary>Version of Input1's storage when recorded, -1 when not read.</summary>

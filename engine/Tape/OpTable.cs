@@ -1,0 +1,119 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace ArenaGrad.Tape;
+
+/// <summary>
+/// One row per opcode, in opcode order: everything the engine needs to know about an op. Adding an op means one
+/// public method (engine/Ops), one row here, its forward in <see cref="ForwardRules"/>, its backward in
+/// <see cref="BackwardRules"/> and its kernel structs (engine/Kernels); nothing else lists opcodes.
+/// </summary>
+/// <remarks>Columns: the grad_fn name, the forward (a unary row's forward is its <c>UnaryKernel</c>), the backward,
+/// what backward reads (version checks), the scratch it takes, how a captured plan may fuse it, and its ONNX
+/// operator. The rows are built once; the static constructor refuses a row out of place.</remarks>
+internal static unsafe class OpTable
+{
+    private static readonly OpInfo[] Rows =
+    [
+        // elementwise binary with broadcasting
+        Binary(OpCode.Add,      "AddBackward0", &ForwardRules.Add,      &BackwardRules.Add,      SavedOperands.None, BackwardScratch.None, "Add"),
+        Binary(OpCode.Subtract, "SubBackward0", &ForwardRules.Subtract, &BackwardRules.Subtract, SavedOperands.None, BackwardScratch.None, "Sub"),
+        Binary(OpCode.Multiply, "MulBackward0", &ForwardRules.Multiply, &BackwardRules.Multiply,
+            new BackwardReads(0, SavedOperands.Input1, SavedOperands.Input0), new BackwardScratch(0, 2), "Mul"),       // g*b, g*a before reducing
+        Binary(OpCode.Divide,   "DivBackward0", &ForwardRules.Divide,   &BackwardRules.Divide,
+            new BackwardReads(0, SavedOperands.Input1, SavedOperands.Input1 | SavedOperands.Output), new BackwardScratch(2, 1), "Div"), // g*y, g*y/b; g/b before reducing
+
+        // elementwise with a scalar
+        Pointwise(OpCode.AddScalar,             "AddBackward0",  &ForwardRules.AddScalar,             &BackwardRules.AddScalar,             SavedOperands.None, "Add"),
+        Pointwise(OpCode.SubtractScalar,        "SubBackward0",  &ForwardRules.SubtractScalar,        &BackwardRules.SubtractScalar,        SavedOperands.None, "Sub"),
+        Pointwise(OpCode.ReverseSubtractScalar, "RsubBackward1", &ForwardRules.ReverseSubtractScalar, &BackwardRules.ReverseSubtractScalar, SavedOperands.None, "Sub"),
+        Pointwise(OpCode.MultiplyScalar,        "MulBackward0",  &ForwardRules.MultiplyScalar,        &BackwardRules.MultiplyScalar,        SavedOperands.None, "Mul"),
+        Pointwise(OpCode.DivideScalar,          "DivBackward0",  &ForwardRules.DivideScalar,          &BackwardRules.DivideScalar,          SavedOperands.None, "Div"),
+        // torch computes s / x as reciprocal(x) * s
+        Pointwise(OpCode.ReverseDivideScalar,   "MulBackward0",  &ForwardRules.ReverseDivideScalar,   &BackwardRules.ReverseDivideScalar,
+            SavedOperands.Input0 | SavedOperands.Output, "Div"),
+
+        // elementwise unary
+        Pointwise(OpCode.Negate,    "NegBackward0",       &ForwardRules.Negate,    &BackwardRules.Negate,    SavedOperands.None,   "Neg"),
+        Pointwise(OpCode.Exp,       "ExpBackward0",       &ForwardRules.Exp,       &BackwardRules.Exp,       SavedOperands.Output, "Exp"),
+        Pointwise(OpCode.Log,       "LogBackward0",       &ForwardRules.Log,       &BackwardRules.Log,       SavedOperands.Input0, "Log"),
+        Pointwise(OpCode.Tanh,      "TanhBackward0",      &ForwardRules.Tanh,      &BackwardRules.Tanh,      SavedOperands.Output, "Tanh"),
+        Pointwise(OpCode.Sigmoid,   "SigmoidBackward0",   &ForwardRules.Sigmoid,   &BackwardRules.Sigmoid,   SavedOperands.Output, "Sigmoid"),
+        Pointwise(OpCode.Relu,      "ReluBackward0",      &ForwardRules.Relu,      &BackwardRules.Relu,      SavedOperands.Output, "Relu"),
+        Pointwise(OpCode.Sqrt,      "SqrtBackward0",      &ForwardRules.Sqrt,      &BackwardRules.Sqrt,      SavedOperands.Output, "Sqrt"),
+        Pointwise(OpCode.Abs,       "AbsBackward0",       &ForwardRules.Abs,       &BackwardRules.Abs,       SavedOperands.Input0, "Abs"),
+        Pointwise(OpCode.Square,    "PowBackward0",       &ForwardRules.Square,    &BackwardRules.Square,    SavedOperands.Input0, "Pow"),
+        Pointwise(OpCode.Pow,       "PowBackward0",       &ForwardRules.Pow,       &BackwardRules.Pow,       SavedOperands.Input0, "Pow"),
+        Pointwise(OpCode.LeakyRelu, "LeakyReluBackward0", &ForwardRules.LeakyRelu, &BackwardRules.LeakyRelu, SavedOperands.Input0, "LeakyRelu"),
+        Pointwise(OpCode.Clamp,     "ClampBackward1",     &ForwardRules.Clamp,     &BackwardRules.Clamp,     SavedOperands.Input0, "Clip"),
+
+        // linear algebra: the grad_fn name depends on the operand ranks
+        new(OpCode.MatMul, "MmBackward0", &OpGradFnNames.MatMul, &ForwardRules.MatMul, null, &BackwardRules.MatMul,
+            new BackwardReads(0, SavedOperands.Input1, SavedOperands.Input0), BackwardScratch.None, OpFusion.None, false, "MatMul"),
+        new(OpCode.Linear, "AddmmBackward0", &OpGradFnNames.Linear, &ForwardRules.Linear, null, &BackwardRules.Linear,
+            new BackwardReads(0, SavedOperands.Input1, SavedOperands.Input0), BackwardScratch.None, OpFusion.ChainHead, false, "Gemm"),
+
+        // shape
+        Op(OpCode.Reshape,   "ReshapeAliasBackward0", &ForwardRules.View,      &BackwardRules.Reshape,   SavedOperands.None, "Reshape"),
+        Op(OpCode.Transpose, "TransposeBackward0",    &ForwardRules.Transpose, &BackwardRules.Transpose, SavedOperands.None, "Transpose"),
+        new(OpCode.Concat, "CatBackward0", null, &ForwardRules.Concat, null, &BackwardRules.Concat,
+            SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, "Concat"),
+
+        // reductions
+        Op(OpCode.SumAll,     "SumBackward0",        &ForwardRules.SumAll,     &BackwardRules.SumAll,     SavedOperands.None, "ReduceSum"),
+        Op(OpCode.SumDim,     "SumBackward1",        &ForwardRules.SumDim,     &BackwardRules.SumDim,     SavedOperands.None, "ReduceSum"),
+        Op(OpCode.MeanAll,    "MeanBackward0",       &ForwardRules.MeanAll,    &BackwardRules.MeanAll,    SavedOperands.None, "ReduceMean"),
+        Op(OpCode.MeanDim,    "MeanBackward1",       &ForwardRules.MeanDim,    &BackwardRules.MeanDim,    SavedOperands.None, "ReduceMean"),
+        Op(OpCode.MaxAll,     "MaxBackward1",        &ForwardRules.MaxAll,     &BackwardRules.MaxAll,     SavedOperands.Input0 | SavedOperands.Output, "ReduceMax"),
+        Op(OpCode.MaxDim,     "AmaxBackward0",       &ForwardRules.MaxDim,     &BackwardRules.MaxDim,     SavedOperands.Input0 | SavedOperands.Output, "ReduceMax"),
+        Op(OpCode.Softmax,    "SoftmaxBackward0",    &ForwardRules.Softmax,    &BackwardRules.Softmax,    SavedOperands.Output, "Softmax"),
+        Op(OpCode.LogSoftmax, "LogSoftmaxBackward0", &ForwardRules.LogSoftmax, &BackwardRules.LogSoftmax, SavedOperands.Output, "LogSoftmax"),
+
+        // losses (ONNX has no inference form of these, except the two class losses, which opset 12 added)
+        Op(OpCode.MseLoss,      "MseLossBackward0", &ForwardRules.MseLoss,       &BackwardRules.MseLoss,      SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.CrossEntropy, "NllLossBackward0", &ForwardRules.CrossEntropy,  &BackwardRules.CrossEntropy, SavedOperands.Saved, "SoftmaxCrossEntropyLoss"), // log-probabilities, not the logits
+        // PyTorch 1.13 composes l1_loss from abs and mean/sum, and label-smoothed cross_entropy from nll_loss plus a
+        // smoothing term, so their grad_fn names depend on those settings: one opcode each (Int0 holds the Reduction).
+        Op(OpCode.L1LossMean,   "MeanBackward0",    &ForwardRules.L1Loss,        &BackwardRules.L1Loss,       SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.L1LossSum,    "SumBackward0",     &ForwardRules.L1Loss,        &BackwardRules.L1Loss,       SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.L1LossNone,   "AbsBackward0",     &ForwardRules.L1Loss,        &BackwardRules.L1Loss,       SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.SmoothL1Loss, "SmoothL1LossBackward0", &ForwardRules.SmoothL1Loss, &BackwardRules.SmoothL1Loss, SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.HuberLoss,    "HuberLossBackward0",    &ForwardRules.HuberLoss,    &BackwardRules.HuberLoss,    SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.BinaryCrossEntropyWithLogits, "BinaryCrossEntropyWithLogitsBackward0", &ForwardRules.BinaryCrossEntropyWithLogits,
+            &BackwardRules.BinaryCrossEntropyWithLogits, SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.NllLoss,      "NllLossBackward0", &ForwardRules.NllLoss,       &BackwardRules.NllLoss,      SavedOperands.Input0, "NegativeLogLikelihoodLoss"), // PyTorch's node saves self
+        Op(OpCode.CrossEntropySmoothed, "AddBackward0", &ForwardRules.CrossEntropy, &BackwardRules.CrossEntropy, SavedOperands.Saved, "SoftmaxCrossEntropyLoss"),
+    ];
+
+    static OpTable()
+    {
+        for (int i = 0; i < Rows.Length; i++)
+            if ((int)Rows[i].Op != i)
+                throw new InvalidOperationException($"Internal error: the op table's row {i} describes {Rows[i].Op}, not {(OpCode)i}.");
+    }
+
+    /// <summary>The row of <paramref name="op"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref readonly OpInfo Of(OpCode op) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Rows), (int)op);
+
+    /// <summary>How many rows the table has (tests compare it with the opcodes).</summary>
+    public static int Count => Rows.Length;
+
+    /// <summary>Whether <paramref name="op"/> has a row (an opcode past the table's end has none).</summary>
+    public static bool Has(OpCode op) => (int)op < Rows.Length;
+
+    /// <summary>A broadcasting two-input elementwise op.</summary>
+    private static OpInfo Binary(OpCode op, string gradFn, delegate*<Arena, in Instruction, void> forward,
+        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, BackwardReads reads, BackwardScratch scratch, string onnx) =>
+        new(op, gradFn, null, forward, null, backward, reads, scratch, OpFusion.None, false, onnx);
+
+    /// <summary>A one-input elementwise op: its forward is its kernel, and a captured plan may chain it.</summary>
+    private static OpInfo Pointwise(OpCode op, string gradFn, delegate*<float, float, ReadOnlySpan<float>, Span<float>, void> kernel,
+        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, SavedOperands reads, string onnx) =>
+        new(op, gradFn, null, &ForwardRules.Pointwise, kernel, backward, reads, BackwardScratch.None, OpFusion.Elementwise, false, onnx);
+
+    /// <summary>An op that runs alone and takes no scratch.</summary>
+    private static OpInfo Op(OpCode op, string gradFn, delegate*<Arena, in Instruction, void> forward,
+        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, SavedOperands reads, string? onnx) =>
+        new(op, gradFn, null, forward, null, backward, reads, BackwardScratch.None, OpFusion.None, false, onnx);
+}
