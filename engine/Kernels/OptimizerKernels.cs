@@ -58,6 +58,11 @@ internal static class OptimizerKernels
         return i;
     }
 
+    /// <summary>The address of <paramref name="span"/>'s first element, for the update structs' fields: the span must be
+    /// native memory (the arena's) or pinned, since nothing keeps it in place afterwards.</summary>
+    internal static unsafe float* PointerTo(ReadOnlySpan<float> span) =>
+        (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span));
+
     /// <summary>g[i] ·= scale (gradient clipping).</summary>
     [MethodImpl(Kernel.Compile)]
     internal static void Scale(Span<float> values, float scale) =>
@@ -80,9 +85,9 @@ internal unsafe struct SgdUpdate : IUpdateKernel
     public SgdUpdate(Span<float> p, ReadOnlySpan<float> g, Span<float> buffer, float negativeLearningRate, float weightDecay,
         float momentum, float oneMinusDampening, bool firstStep, bool nesterov)
     {
-        _p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(p));
-        _g = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(g));
-        _buffer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(buffer));
+        _p = OptimizerKernels.PointerTo(p);
+        _g = OptimizerKernels.PointerTo(g);
+        _buffer = OptimizerKernels.PointerTo(buffer);
         _negativeLearningRate = negativeLearningRate;
         _weightDecay = weightDecay;
         _hasWeightDecay = weightDecay != 0f;
@@ -132,11 +137,11 @@ internal unsafe struct AdamUpdate : IUpdateKernel
         float decay, float l2, float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
         float negativeStepSize, float biasCorrection2Sqrt, float eps, bool amsgrad)
     {
-        _p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(p));
-        _g = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(g));
-        _m = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(m));
-        _v = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(v));
-        _vMax = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(vMax));
+        _p = OptimizerKernels.PointerTo(p);
+        _g = OptimizerKernels.PointerTo(g);
+        _m = OptimizerKernels.PointerTo(m);
+        _v = OptimizerKernels.PointerTo(v);
+        _vMax = OptimizerKernels.PointerTo(vMax);
         _decay = decay;
         _hasDecay = decay != 1f;
         _l2 = l2;
