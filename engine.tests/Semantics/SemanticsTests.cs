@@ -329,6 +329,21 @@ public sealed class SemanticsTests
             "one of the variables needed for gradient computation has been modified by an inplace operation: [torch.FloatTensor [3]] is at version 1; expected version 0 instead."));
     }
 
+    [Test]
+    public void AnomalyMode_BackwardProducingNaN_NamesTheFunctionAndOutput()
+    {
+        // torch: a = [1.], b = [inf], both requiring grad; with detect_anomaly(), (a * b * 0).sum().backward() ->
+        // "Function 'MulBackward0' returned nan values in its 0th output." (d/da = g * b = 0 * inf)
+        Tensor a = _arena.FromData([1f], [1], requiresGrad: true);
+        Tensor b = _arena.FromData([float.PositiveInfinity], [1], requiresGrad: true);
+        using (_arena.DetectAnomaly())
+        {
+            Tensor loss = (a * b * 0f).Sum();
+            var error = Assert.Throws<GradientAnomalyException>(() => loss.Backward());
+            Assert.That(error!.Message.Split('\n')[0], Is.EqualTo("Function 'MulBackward0' returned nan values in its 0th output."));
+        }
+    }
+
     // ---- printing ----
 
     [Test]

@@ -7,6 +7,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using ArenaGrad.Nn;
 using Microsoft.Win32.SafeHandles;
+using ArenaGrad.Memory;
 
 namespace ArenaGrad.IO;
 
@@ -30,8 +31,6 @@ public static unsafe class Safetensors
 
     /// <summary>The key of the metadata map in the header.</summary>
     public const string MetadataKey = "__metadata__";
-
-    private const int MaxRank = 8; // TensorLayout.MaxRank
 
     /// <summary>Loads every tensor of the file at <paramref name="path"/> into <paramref name="arena"/> (as float32
     /// leaves that do not require grad, made in the innermost open scope, or for the arena's life outside any scope).</summary>
@@ -471,13 +470,13 @@ public static unsafe class Safetensors
     {
         Next(ref reader, $"the shape of tensor '{name}'");
         if (reader.TokenType != JsonTokenType.StartArray) throw Invalid($"the shape of tensor '{name}' is not an array");
-        Span<int> dims = stackalloc int[MaxRank];
+        Span<int> dims = stackalloc int[TensorLayout.MaxRank];
         int rank = 0;
         while (true)
         {
             Next(ref reader, $"the shape of tensor '{name}'");
             if (reader.TokenType == JsonTokenType.EndArray) break;
-            if (rank == MaxRank) throw Invalid($"tensor '{name}' has more than {MaxRank} dimensions, the most an ArenaGrad tensor can have");
+            if (rank == TensorLayout.MaxRank) throw Invalid($"tensor '{name}' has more than {TensorLayout.MaxRank} dimensions, the most an ArenaGrad tensor can have");
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long d) || d < 0 || d > int.MaxValue)
                 throw Invalid($"the shape of tensor '{name}' has a dimension that is not an integer in [0, 2^31 - 1]");
             dims[rank++] = (int)d;

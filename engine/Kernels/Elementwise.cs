@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using ArenaGrad.Memory;
 
 namespace ArenaGrad.Kernels;
 
@@ -92,7 +93,7 @@ internal static unsafe class Elementwise
         ref float yr = ref MemoryMarshal.GetReference(y);
         fixed (float* ar = a, br = b)
         {
-            Span<int> idx = stackalloc int[Check.MaxRank];
+            Span<int> idx = stackalloc int[TensorLayout.MaxRank];
             idx = idx[..rank];
             idx.Clear();
             for (int start = 0; start < count; start += row)
@@ -195,9 +196,6 @@ internal static unsafe class Elementwise
 /// <summary>Argument checks shared by the kernels; messages say what was expected and what came.</summary>
 internal static class Check
 {
-    /// <summary>Highest tensor rank the strided kernels iterate.</summary>
-    internal const int MaxRank = 8;
-
     /// <summary>Throws unless got == expected.</summary>
     /// <remarks>Inlined: every kernel call makes one to three of these, so the compare stays in the caller and
     /// only a mismatch pays for a call (the names are constants, passed only on the throwing path).</remarks>
@@ -227,9 +225,9 @@ internal static class Check
     /// <summary>Validates rank and dims (0..8, non-negative) and returns Π shape (1 for rank 0).</summary>
     internal static int Shape(ReadOnlySpan<int> shape)
     {
-        if (shape.Length > MaxRank)
+        if (shape.Length > TensorLayout.MaxRank)
         {
-            throw new ArgumentException($"Rank must be at most {MaxRank}, got {shape.Length}.", nameof(shape));
+            throw new ArgumentException($"Rank must be at most {TensorLayout.MaxRank}, got {shape.Length}.", nameof(shape));
         }
 
         long count = 1;

@@ -4,16 +4,25 @@ using System.Runtime.Intrinsics;
 
 namespace ArenaGrad.Kernels;
 
-// The arithmetic a formula needs, at one width: the transcendentals in Transcendentals.cs are written once
-// over TV and run at every width by picking one of these structs. Every member is one IEEE operation (or a
-// bit operation), correctly rounded and never fused, so the scalar path and every vector width give the same
-// bits. Masks are lanes with all bits set (true) or clear (false), as the vector comparisons give; the scalar
+// The arithmetic a formula needs, at one width: the transcendentals in Transcendentals.cs and the optimizer
+// updates in OptimizerKernels.cs are written once over TV and run at every width by picking one of these structs.
+// Every member is one IEEE operation (or a bit operation, a load or a store), correctly rounded and never fused,
+// so the scalar path and every vector width give the same bits. Masks are lanes with all bits set (true) or clear (false), as the vector comparisons give; the scalar
 // path keeps them in a float too. Only .NET 8 APIs are used (no Vector*.Exp/Log/Round/FusedMultiplyAdd).
 
 /// <summary>One lane width's arithmetic over the float vector type <typeparamref name="TV"/>.</summary>
-internal interface ILanes<TV>
+internal unsafe interface ILanes<TV>
     where TV : struct
 {
+    /// <summary>How many floats one TV holds.</summary>
+    static abstract int Count { get; }
+
+    /// <summary>The Count floats from <paramref name="source"/>.</summary>
+    static abstract TV Load(float* source);
+
+    /// <summary>Writes <paramref name="value"/>'s Count floats from <paramref name="destination"/> on.</summary>
+    static abstract void Store(TV value, float* destination);
+
     /// <summary>x in every lane.</summary>
     static abstract TV Create(float x);
 
@@ -34,6 +43,12 @@ internal interface ILanes<TV>
 
     /// <summary>a / b</summary>
     static abstract TV Divide(TV a, TV b);
+
+    /// <summary>√a, correctly rounded (IEEE: every width gives the same bits).</summary>
+    static abstract TV SquareRoot(TV a);
+
+    /// <summary>IEEE 754-2019 maximum: NaN if either lane is NaN, +0 above -0.</summary>
+    static abstract TV Maximum(TV a, TV b);
 
     /// <summary>Mask of a &lt; b (false for NaN).</summary>
     static abstract TV LessThan(TV a, TV b);
@@ -67,11 +82,20 @@ internal interface ILanes<TV>
 }
 
 /// <summary>One float: the scalar path and the tails of the vector loops.</summary>
-internal readonly struct ScalarLanes : ILanes<float>
+internal readonly unsafe struct ScalarLanes : ILanes<float>
 {
     private static float Bits(int bits) => BitConverter.Int32BitsToSingle(bits);
 
     private static int Bits(float x) => BitConverter.SingleToInt32Bits(x);
+
+    /// <inheritdoc/>
+    public static int Count => 1;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Load(float* source) => *source;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float value, float* destination) => *destination = value;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Create(float x) => x;
@@ -93,6 +117,12 @@ internal readonly struct ScalarLanes : ILanes<float>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Divide(float a, float b) => a / b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float SquareRoot(float a) => MathF.Sqrt(a);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Maximum(float a, float b) => MathF.Max(a, b);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float LessThan(float a, float b) => a < b ? Bits(-1) : 0f;
@@ -126,8 +156,17 @@ internal readonly struct ScalarLanes : ILanes<float>
 }
 
 /// <summary>Four floats.</summary>
-internal readonly struct Lanes128 : ILanes<Vector128<float>>
+internal readonly unsafe struct Lanes128 : ILanes<Vector128<float>>
 {
+    /// <inheritdoc/>
+    public static int Count => Vector128<float>.Count;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* source) => Vector128.Load(source);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<float> value, float* destination) => value.Store(destination);
+
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Create(float x) => Vector128.Create(x);
 
@@ -148,6 +187,12 @@ internal readonly struct Lanes128 : ILanes<Vector128<float>>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> SquareRoot(Vector128<float> a) => Vector128.Sqrt(a);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Maximum(Vector128<float> a, Vector128<float> b) => VectorCompat.Max(a, b);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> LessThan(Vector128<float> a, Vector128<float> b) => Vector128.LessThan(a, b);
@@ -181,8 +226,17 @@ internal readonly struct Lanes128 : ILanes<Vector128<float>>
 }
 
 /// <summary>Eight floats.</summary>
-internal readonly struct Lanes256 : ILanes<Vector256<float>>
+internal readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
 {
+    /// <inheritdoc/>
+    public static int Count => Vector256<float>.Count;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* source) => Vector256.Load(source);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<float> value, float* destination) => value.Store(destination);
+
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Create(float x) => Vector256.Create(x);
 
@@ -203,6 +257,12 @@ internal readonly struct Lanes256 : ILanes<Vector256<float>>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> SquareRoot(Vector256<float> a) => Vector256.Sqrt(a);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Maximum(Vector256<float> a, Vector256<float> b) => VectorCompat.Max(a, b);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> LessThan(Vector256<float> a, Vector256<float> b) => Vector256.LessThan(a, b);
@@ -236,8 +296,17 @@ internal readonly struct Lanes256 : ILanes<Vector256<float>>
 }
 
 /// <summary>Sixteen floats.</summary>
-internal readonly struct Lanes512 : ILanes<Vector512<float>>
+internal readonly unsafe struct Lanes512 : ILanes<Vector512<float>>
 {
+    /// <inheritdoc/>
+    public static int Count => Vector512<float>.Count;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* source) => Vector512.Load(source);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<float> value, float* destination) => value.Store(destination);
+
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Create(float x) => Vector512.Create(x);
 
@@ -258,6 +327,12 @@ internal readonly struct Lanes512 : ILanes<Vector512<float>>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> SquareRoot(Vector512<float> a) => Vector512.Sqrt(a);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Maximum(Vector512<float> a, Vector512<float> b) => VectorCompat.Max(a, b);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> LessThan(Vector512<float> a, Vector512<float> b) => Vector512.LessThan(a, b);

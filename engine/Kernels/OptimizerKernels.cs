@@ -5,26 +5,20 @@ namespace ArenaGrad.Kernels;
 
 // Optimizer updates: one fused pass per parameter that reads the parameter, its gradient and its state and writes
 // the parameter and the state back, lane by lane. Each update is a struct over those streams (pointers into the
-// arena's native memory: a ref struct could not be a generic argument on .NET 8) with one Invoke per width; every
-// width runs the same operations in the same order (plain multiplies and adds, no FMA), so a trajectory
-// is bit-identical on Vector512, Vector256, Vector128 and scalar hardware. The order is PyTorch 1.13's
+// arena's native memory: a ref struct could not be a generic argument on .NET 8) whose body is written once over
+// the lane arithmetic of Lanes.cs, as the transcendentals are, and run at every width by picking TL. Every width
+// therefore runs the same operations in the same order (plain multiplies and adds, no FMA), so a trajectory is
+// bit-identical on Vector512, Vector256, Vector128 and scalar hardware. The order is PyTorch 1.13's
 // _single_tensor_sgd / _single_tensor_adam(w): each in-place op there (mul_, add_, addcmul_, addcdiv_) is one rounding
 // here, in the same sequence.
 
-/// <summary>An in-place update of element i (or the 4, 8 or 16 elements from i) of several parallel streams.</summary>
+/// <summary>An in-place update of the elements i .. i + TL.Count − 1 of several parallel streams.</summary>
 internal interface IUpdateKernel
 {
-    /// <summary>Updates element i.</summary>
-    void Invoke(nuint i);
-
-    /// <summary>Updates elements i .. i+3.</summary>
-    void Invoke128(nuint i);
-
-    /// <summary>Updates elements i .. i+7.</summary>
-    void Invoke256(nuint i);
-
-    /// <summary>Updates elements i .. i+15.</summary>
-    void Invoke512(nuint i);
+    /// <summary>Updates the <c>TL.Count</c> elements from i, with <typeparamref name="TL"/>'s arithmetic.</summary>
+    void Invoke<TV, TL>(nuint i)
+        where TV : struct
+        where TL : struct, ILanes<TV>;
 }
 
 /// <summary>The loop driver for <see cref="IUpdateKernel"/>s.</summary>
@@ -38,14 +32,36 @@ internal static class OptimizerKernels
         where TUpdate : IUpdateKernel
     {
         nuint i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i + 16 <= n; i += 16) update.Invoke512(i);
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= n; i += 8) update.Invoke256(i);
-        if (Vector128.IsHardwareAccelerated)
-            for (; i + 4 <= n; i += 4) update.Invoke128(i);
-        for (; i < n; i++) update.Invoke(i);
+        if (Vector512.IsHardwareAccelerated) i = RunWhileWhole<TUpdate, Vector512<float>, Lanes512>(update, i, n);
+        if (Vector256.IsHardwareAccelerated) i = RunWhileWhole<TUpdate, Vector256<float>, Lanes256>(update, i, n);
+        if (Vector128.IsHardwareAccelerated) i = RunWhileWhole<TUpdate, Vector128<float>, Lanes128>(update, i, n);
+        RunWhileWhole<TUpdate, float, ScalarLanes>(update, i, n);
     }
+
+    /// <summary>Runs <paramref name="update"/> over n elements at one width only, then scalars for the tail, whatever the
+    /// hardware accelerates: lets tests reach every width's code (Vector512 runs in software without AVX-512).</summary>
+    internal static void RunAtWidth<TUpdate, TV, TL>(TUpdate update, nuint n)
+        where TUpdate : IUpdateKernel
+        where TV : struct
+        where TL : struct, ILanes<TV> =>
+        RunWhileWhole<TUpdate, float, ScalarLanes>(update, RunWhileWhole<TUpdate, TV, TL>(update, 0, n), n);
+
+    /// <summary>Updates whole <typeparamref name="TV"/>s from i while one fits below n; returns where it stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint RunWhileWhole<TUpdate, TV, TL>(TUpdate update, nuint i, nuint n)
+        where TUpdate : IUpdateKernel
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        nuint width = (nuint)TL.Count;
+        for (; i + width <= n; i += width) update.Invoke<TV, TL>(i);
+        return i;
+    }
+
+    /// <summary>The address of <paramref name="span"/>'s first element, for the update structs' fields: the span must be
+    /// native memory (the arena's) or pinned, since nothing keeps it in place afterwards.</summary>
+    internal static unsafe float* PointerTo(ReadOnlySpan<float> span) =>
+        (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span));
 
     /// <summary>g[i] ·= scale (gradient clipping).</summary>
     [MethodImpl(Kernel.Compile)]
@@ -69,9 +85,9 @@ internal unsafe struct SgdUpdate : IUpdateKernel
     public SgdUpdate(Span<float> p, ReadOnlySpan<float> g, Span<float> buffer, float negativeLearningRate, float weightDecay,
         float momentum, float oneMinusDampening, bool firstStep, bool nesterov)
     {
-        _p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(p));
-        _g = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(g));
-        _buffer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(buffer));
+        _p = OptimizerKernels.PointerTo(p);
+        _g = OptimizerKernels.PointerTo(g);
+        _buffer = OptimizerKernels.PointerTo(buffer);
         _negativeLearningRate = negativeLearningRate;
         _weightDecay = weightDecay;
         _hasWeightDecay = weightDecay != 0f;
@@ -84,66 +100,20 @@ internal unsafe struct SgdUpdate : IUpdateKernel
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Invoke(nuint i)
+    public readonly void Invoke<TV, TL>(nuint i)
+        where TV : struct
+        where TL : struct, ILanes<TV>
     {
-        ref float p = ref _p[i];
-        float d = _g[i];
-        if (_hasWeightDecay) d += _weightDecay * p;
+        TV p = TL.Load(_p + i), d = TL.Load(_g + i);
+        if (_hasWeightDecay) d = TL.Add(d, TL.Multiply(TL.Create(_weightDecay), p));
         if (_hasMomentum)
         {
-            ref float buffer = ref _buffer[i];
-            buffer = _firstStep ? d : buffer * _momentum + _oneMinusDampening * d;
-            d = _nesterov ? d + _momentum * buffer : buffer;
+            TV buffer = _firstStep ? d
+                : TL.Add(TL.Multiply(TL.Load(_buffer + i), TL.Create(_momentum)), TL.Multiply(TL.Create(_oneMinusDampening), d));
+            TL.Store(buffer, _buffer + i);
+            d = _nesterov ? TL.Add(d, TL.Multiply(TL.Create(_momentum), buffer)) : buffer;
         }
-        p += _negativeLearningRate * d;
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Invoke128(nuint i)
-    {
-        Vector128<float> p = Vector128.Load(_p + i), d = Vector128.Load(_g + i);
-        if (_hasWeightDecay) d += Vector128.Create(_weightDecay) * p;
-        if (_hasMomentum)
-        {
-            Vector128<float> buffer = _firstStep ? d
-                : Vector128.Load(_buffer + i) * Vector128.Create(_momentum) + Vector128.Create(_oneMinusDampening) * d;
-            buffer.Store(_buffer + i);
-            d = _nesterov ? d + Vector128.Create(_momentum) * buffer : buffer;
-        }
-        (p + Vector128.Create(_negativeLearningRate) * d).Store(_p + i);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Invoke256(nuint i)
-    {
-        Vector256<float> p = Vector256.Load(_p + i), d = Vector256.Load(_g + i);
-        if (_hasWeightDecay) d += Vector256.Create(_weightDecay) * p;
-        if (_hasMomentum)
-        {
-            Vector256<float> buffer = _firstStep ? d
-                : Vector256.Load(_buffer + i) * Vector256.Create(_momentum) + Vector256.Create(_oneMinusDampening) * d;
-            buffer.Store(_buffer + i);
-            d = _nesterov ? d + Vector256.Create(_momentum) * buffer : buffer;
-        }
-        (p + Vector256.Create(_negativeLearningRate) * d).Store(_p + i);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Invoke512(nuint i)
-    {
-        Vector512<float> p = Vector512.Load(_p + i), d = Vector512.Load(_g + i);
-        if (_hasWeightDecay) d += Vector512.Create(_weightDecay) * p;
-        if (_hasMomentum)
-        {
-            Vector512<float> buffer = _firstStep ? d
-                : Vector512.Load(_buffer + i) * Vector512.Create(_momentum) + Vector512.Create(_oneMinusDampening) * d;
-            buffer.Store(_buffer + i);
-            d = _nesterov ? d + Vector512.Create(_momentum) * buffer : buffer;
-        }
-        (p + Vector512.Create(_negativeLearningRate) * d).Store(_p + i);
+        TL.Store(TL.Add(p, TL.Multiply(TL.Create(_negativeLearningRate), d)), _p + i);
     }
 }
 
@@ -167,11 +137,11 @@ internal unsafe struct AdamUpdate : IUpdateKernel
         float decay, float l2, float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
         float negativeStepSize, float biasCorrection2Sqrt, float eps, bool amsgrad)
     {
-        _p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(p));
-        _g = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(g));
-        _m = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(m));
-        _v = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(v));
-        _vMax = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(vMax));
+        _p = OptimizerKernels.PointerTo(p);
+        _g = OptimizerKernels.PointerTo(g);
+        _m = OptimizerKernels.PointerTo(m);
+        _v = OptimizerKernels.PointerTo(v);
+        _vMax = OptimizerKernels.PointerTo(vMax);
         _decay = decay;
         _hasDecay = decay != 1f;
         _l2 = l2;
@@ -188,82 +158,23 @@ internal unsafe struct AdamUpdate : IUpdateKernel
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Invoke(nuint i)
+    public readonly void Invoke<TV, TL>(nuint i)
+        where TV : struct
+        where TL : struct, ILanes<TV>
     {
-        ref float p = ref _p[i];
-        float g = _g[i];
-        if (_hasDecay) p *= _decay;
-        if (_hasL2) g += _l2 * p;
-        ref float m = ref _m[i];
-        ref float v = ref _v[i];
-        m = m * _beta1 + _oneMinusBeta1 * g;
-        v = v * _beta2 + _oneMinusBeta2 * g * g;
-        float second = v;
+        TV p = TL.Load(_p + i), g = TL.Load(_g + i);
+        if (_hasDecay) p = TL.Multiply(p, TL.Create(_decay));
+        if (_hasL2) g = TL.Add(g, TL.Multiply(TL.Create(_l2), p));
+        TV m = TL.Add(TL.Multiply(TL.Load(_m + i), TL.Create(_beta1)), TL.Multiply(TL.Create(_oneMinusBeta1), g));
+        TV v = TL.Add(TL.Multiply(TL.Load(_v + i), TL.Create(_beta2)), TL.Multiply(TL.Multiply(TL.Create(_oneMinusBeta2), g), g));
+        TL.Store(m, _m + i);
+        TL.Store(v, _v + i);
         if (_amsgrad)
         {
-            ref float vMax = ref _vMax[i];
-            second = vMax = MathF.Max(vMax, v);
+            v = TL.Maximum(TL.Load(_vMax + i), v);
+            TL.Store(v, _vMax + i);
         }
-        p += _negativeStepSize * m / (MathF.Sqrt(second) / _biasCorrection2Sqrt + _eps);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Invoke128(nuint i)
-    {
-        Vector128<float> p = Vector128.Load(_p + i), g = Vector128.Load(_g + i);
-        if (_hasDecay) p *= Vector128.Create(_decay);
-        if (_hasL2) g += Vector128.Create(_l2) * p;
-        Vector128<float> m = Vector128.Load(_m + i) * Vector128.Create(_beta1) + Vector128.Create(_oneMinusBeta1) * g;
-        Vector128<float> v = Vector128.Load(_v + i) * Vector128.Create(_beta2) + Vector128.Create(_oneMinusBeta2) * g * g;
-        m.Store(_m + i);
-        v.Store(_v + i);
-        if (_amsgrad)
-        {
-            v = VectorCompat.Max(Vector128.Load(_vMax + i), v);
-            v.Store(_vMax + i);
-        }
-        (p + Vector128.Create(_negativeStepSize) * m / (Vector128.Sqrt(v) / Vector128.Create(_biasCorrection2Sqrt) + Vector128.Create(_eps)))
-            .Store(_p + i);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Invoke256(nuint i)
-    {
-        Vector256<float> p = Vector256.Load(_p + i), g = Vector256.Load(_g + i);
-        if (_hasDecay) p *= Vector256.Create(_decay);
-        if (_hasL2) g += Vector256.Create(_l2) * p;
-        Vector256<float> m = Vector256.Load(_m + i) * Vector256.Create(_beta1) + Vector256.Create(_oneMinusBeta1) * g;
-        Vector256<float> v = Vector256.Load(_v + i) * Vector256.Create(_beta2) + Vector256.Create(_oneMinusBeta2) * g * g;
-        m.Store(_m + i);
-        v.Store(_v + i);
-        if (_amsgrad)
-        {
-            v = VectorCompat.Max(Vector256.Load(_vMax + i), v);
-            v.Store(_vMax + i);
-        }
-        (p + Vector256.Create(_negativeStepSize) * m / (Vector256.Sqrt(v) / Vector256.Create(_biasCorrection2Sqrt) + Vector256.Create(_eps)))
-            .Store(_p + i);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Invoke512(nuint i)
-    {
-        Vector512<float> p = Vector512.Load(_p + i), g = Vector512.Load(_g + i);
-        if (_hasDecay) p *= Vector512.Create(_decay);
-        if (_hasL2) g += Vector512.Create(_l2) * p;
-        Vector512<float> m = Vector512.Load(_m + i) * Vector512.Create(_beta1) + Vector512.Create(_oneMinusBeta1) * g;
-        Vector512<float> v = Vector512.Load(_v + i) * Vector512.Create(_beta2) + Vector512.Create(_oneMinusBeta2) * g * g;
-        m.Store(_m + i);
-        v.Store(_v + i);
-        if (_amsgrad)
-        {
-            v = VectorCompat.Max(Vector512.Load(_vMax + i), v);
-            v.Store(_vMax + i);
-        }
-        (p + Vector512.Create(_negativeStepSize) * m / (Vector512.Sqrt(v) / Vector512.Create(_biasCorrection2Sqrt) + Vector512.Create(_eps)))
-            .Store(_p + i);
+        TV denominator = TL.Add(TL.Divide(TL.SquareRoot(v), TL.Create(_biasCorrection2Sqrt)), TL.Create(_eps));
+        TL.Store(TL.Add(p, TL.Divide(TL.Multiply(TL.Create(_negativeStepSize), m), denominator)), _p + i);
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using ArenaGrad.Memory;
 
 namespace ArenaGrad.Kernels;
 
@@ -392,8 +393,8 @@ internal static unsafe class Reductions
         // The dims before the last, split into kept (dst stride != 0) and reduced ones, with g's strides.
         int row = gShape[rank - 1];
         int step = dstStrides[rank - 1];
-        Span<int> keptSizes = stackalloc int[Check.MaxRank], keptG = stackalloc int[Check.MaxRank], keptDst = stackalloc int[Check.MaxRank];
-        Span<int> reducedSizes = stackalloc int[Check.MaxRank], reducedG = stackalloc int[Check.MaxRank];
+        Span<int> keptSizes = stackalloc int[TensorLayout.MaxRank], keptG = stackalloc int[TensorLayout.MaxRank], keptDst = stackalloc int[TensorLayout.MaxRank];
+        Span<int> reducedSizes = stackalloc int[TensorLayout.MaxRank], reducedG = stackalloc int[TensorLayout.MaxRank];
         int kept = 0, reduced = 0, keptCount = 1, reducedCount = 1, gStride = row;
         for (int d = rank - 2; d >= 0; d--)
         {

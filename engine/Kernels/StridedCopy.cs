@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using ArenaGrad.Memory;
 
 namespace ArenaGrad.Kernels;
 
@@ -30,7 +31,7 @@ internal static unsafe class Layout
         int row = shape[rank - 1];
         int step = srcStrides[rank - 1];
         ref float dr = ref MemoryMarshal.GetReference(dst);
-        Span<int> idx = stackalloc int[Check.MaxRank];
+        Span<int> idx = stackalloc int[TensorLayout.MaxRank];
         idx = idx[..rank];
         idx.Clear();
         fixed (float* sp = src)

@@ -127,9 +127,19 @@ public sealed unsafe partial class Arena : IDisposable
         return new ArenaScope(this, marks.ScopeId);
     }
 
-    /// <summary>Whether a <see cref="Scope"/> is open: tensors made now are released when it ends (modules and
-    /// optimizers check this, since their parameters and state must outlive every step).</summary>
-    internal bool HasOpenScope => _openScopes.Count > 0;
+    /// <summary>Throws unless no <see cref="Scope"/> is open, for the calls that make tensors which must outlive every
+    /// training step (a module's parameters, an optimizer's state, a loaded model's parameters): made inside a scope, they
+    /// would be released when it ends. The one wording of that refusal.</summary>
+    /// <param name="maker">Who makes what, e.g. "Linear makes its parameters when it is constructed".</param>
+    /// <param name="advice">What to do first, e.g. "Construct modules (and optimizers)"; " before entering arena.Scope()."
+    /// follows it.</param>
+    internal void ThrowIfScopeOpen(string maker, string advice)
+    {
+        if (_openScopes.Count > 0)
+            throw new InvalidOperationException(
+                $"{maker}, and they must outlive every training step, but an arena scope is open: they would be released when " +
+                $"it ends. {advice} before entering arena.Scope().");
+    }
 
     /// <summary>Turns recording off until the returned scope is disposed (<c>torch.no_grad()</c>).</summary>
     public GradModeScope NoGrad() => SetGradEnabled(false);

@@ -228,9 +228,6 @@ public abstract class Module
     private protected static void ThrowIfScopeOpen(Arena arena, string what)
     {
         ArgumentNullException.ThrowIfNull(arena);
-        if (arena.HasOpenScope)
-            throw new InvalidOperationException(
-                $"{what} makes its parameters when it is constructed, and they must outlive every training step, but an arena scope is open: " +
-                "they would be released when it ends. Construct modules (and optimizers) before entering arena.Scope().");
+        arena.ThrowIfScopeOpen($"{what} makes its parameters when it is constructed", "Construct modules (and optimizers)");
     }
 }

@@ -70,10 +70,7 @@ public static class Onnx
     private static void ThrowIfScopeOpen(Arena arena)
     {
         ArgumentNullException.ThrowIfNull(arena);
-        if (arena.HasOpenScope)
-            throw new InvalidOperationException(
-                "Onnx.Load makes the model's parameters, and they must outlive every training step, but an arena scope is open: " +
-                "they would be released when it ends. Load models (and construct optimizers) before entering arena.Scope().");
+        arena.ThrowIfScopeOpen("Onnx.Load makes the model's parameters", "Load models (and construct optimizers)");
     }
 
     /// <summary>Writes <paramref name="model"/>'s inference graph to <paramref name="path"/> as an ONNX model (opset 17),

@@ -2,14 +2,13 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using ArenaGrad.IO.OnnxFormat;
+using ArenaGrad.Memory;
 
 namespace ArenaGrad.IO;
 
 /// <summary>Validates a parsed model and builds the <see cref="OnnxModule"/>.</summary>
 internal static class OnnxImporter
 {
-    private const int MaxRankOf = 8; // the engine's TensorLayout.MaxRank
-
     private enum Kind { Runtime, FloatConstant, IntConstant }
 
     private sealed class Value
@@ -136,8 +135,8 @@ internal static class OnnxImporter
     {
         if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
             throw new NotSupportedException($"ONNX {what} keeps its data in an external file; only data inside the model file is supported.");
-        if (tensor.Dims.Count > MaxRankOf)
-            throw new NotSupportedException(FormattableString.Invariant($"ONNX {what} has {tensor.Dims.Count} dimensions; at most {MaxRankOf} are supported."));
+        if (tensor.Dims.Count > TensorLayout.MaxRank)
+            throw new NotSupportedException(FormattableString.Invariant($"ONNX {what} has {tensor.Dims.Count} dimensions; at most {TensorLayout.MaxRank} are supported."));
         var shape = new int[tensor.Dims.Count];
         long count = 1;
         for (int i = 0; i < shape.Length; i++)
@@ -338,8 +337,8 @@ internal static class OnnxImporter
             {
                 ints = CheckedInts(IntConstant(values, inputs[1], "shape", opType, where), "shape", where);
                 flag = attributes.Int("allowzero", 0) != 0;
-                if (ints.Length > MaxRankOf)
-                    throw new NotSupportedException(FormattableString.Invariant($"ONNX Reshape ({where}) to {ints.Length} dimensions: at most {MaxRankOf} are supported."));
+                if (ints.Length > TensorLayout.MaxRank)
+                    throw new NotSupportedException(FormattableString.Invariant($"ONNX Reshape ({where}) to {ints.Length} dimensions: at most {TensorLayout.MaxRank} are supported."));
                 break;
             }
             case OnnxOp.ReduceMean:

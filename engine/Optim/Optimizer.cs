@@ -43,10 +43,7 @@ public abstract class Optimizer
                     "optimizer contains a parameter group with duplicate parameters (PyTorch warns; here it is an error, since the " +
                     "parameter would be updated twice per step).", nameof(parameters));
         }
-        if (arena.HasOpenScope)
-            throw new InvalidOperationException(
-                $"{GetType().Name} makes its state when it is constructed, and the state must outlive every training step, but an arena " +
-                "scope is open: it would be released when the scope ends. Construct the optimizer before entering arena.Scope().");
+        arena.ThrowIfScopeOpen($"{GetType().Name} makes its state tensors when it is constructed", "Construct the optimizer");
         Arena = arena;
         _learningRate = PythonFloat.ToDouble(learningRate);
         Parameters = new ReadOnlyCollection<Tensor>(_parameters);

@@ -13,7 +13,7 @@ public class AdamTrainingStepBenchmarks
 {
     private const int Batch = 32;
     private Arena _arena = null!;
-    private Nn.Mlp _model = null!;
+    private Mlp _model = null!;
     private Adam _adam = null!;
     private Tensor _x, _target;
 
@@ -23,7 +23,7 @@ public class AdamTrainingStepBenchmarks
     public void Setup()
     {
         _arena = new Arena(new ArenaOptions { Seed = 42 });
-        _model = new Nn.Mlp(_arena, [64, 128, 128, 8], () => new Relu());
+        _model = new Mlp(_arena, [64, 128, 128, 8], () => new Relu());
         _adam = new Adam(_model.Parameters(), lr: 1e-3f);
         _x = _arena.Randn([Batch, 64]);
         _target = _arena.Randn([Batch, 8]);

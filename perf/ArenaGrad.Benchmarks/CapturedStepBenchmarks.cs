@@ -5,7 +5,7 @@ using BenchmarkDotNet.Attributes;
 
 namespace ArenaGrad.Benchmarks;
 
-/// <summary>Captured steps (issue 9) side by side with the same steps in eager mode. W1: the MLP 32-64-64-4 with tanh at
+/// <summary>Captured steps (issue 9) side by side with the same steps in eager mode. W1: <c>Nn.Mlp</c> 32-64-64-4 with tanh at
 /// batch 1 under no-grad, as <see cref="InferenceBenchmarks"/> (eager: a scope per call; replayed: <c>Run(x)</c>). W2:
 /// <c>Nn.Mlp</c> 64-128-128-8 with ReLU, batch 32, MSE, backward and Adam, as <see cref="AdamTrainingStepBenchmarks"/>
 /// (replayed: <c>Replay()</c>, which runs ZeroGrad, the forward, backward and the step). Each pair lives in its own arena
@@ -19,7 +19,7 @@ public class CapturedStepBenchmarks
     private Mlp _w1Model = null!;
     private Tensor _w1Input, _w1CapturedInput;
     private CapturedStep _w1Step = null!;
-    private Nn.Mlp _w2Model = null!;
+    private Mlp _w2Model = null!;
     private Adam _w2Adam = null!;
     private Tensor _w2Input, _w2Target;
     private CapturedStep _w2Step = null!;
@@ -29,23 +29,23 @@ public class CapturedStepBenchmarks
     public void Setup()
     {
         _w1Arena = new Arena(new ArenaOptions { Seed = 42 });
-        _w1Model = new Mlp(_w1Arena);
+        _w1Model = new Mlp(_w1Arena, [32, 64, 64, 4]);
         _w1Input = _w1Arena.Randn([1, 32]);
 
         _w1CapturedArena = new Arena(new ArenaOptions { Seed = 42 });
-        var capturedModel = new Mlp(_w1CapturedArena);
+        var capturedModel = new Mlp(_w1CapturedArena, [32, 64, 64, 4]);
         _w1CapturedInput = _w1CapturedArena.Randn([1, 32]);
         using (_w1CapturedArena.NoGrad())
             _w1Step = _w1CapturedArena.Capture(_w1CapturedArena.Zeros([1, 32]), capturedModel.Forward);
 
         _w2Arena = new Arena(new ArenaOptions { Seed = 42 });
-        _w2Model = new Nn.Mlp(_w2Arena, [64, 128, 128, 8], () => new Relu());
+        _w2Model = new Mlp(_w2Arena, [64, 128, 128, 8], () => new Relu());
         _w2Adam = new Adam(_w2Model.Parameters(), lr: 1e-3f);
         _w2Input = _w2Arena.Randn([32, 64]);
         _w2Target = _w2Arena.Randn([32, 8]);
 
         _w2CapturedArena = new Arena(new ArenaOptions { Seed = 42 });
-        var model = new Nn.Mlp(_w2CapturedArena, [64, 128, 128, 8], () => new Relu());
+        var model = new Mlp(_w2CapturedArena, [64, 128, 128, 8], () => new Relu());
         var adam = new Adam(model.Parameters(), lr: 1e-3f);
         Tensor input = _w2CapturedArena.Randn([32, 64]), target = _w2CapturedArena.Randn([32, 8]);
         _w2Step = _w2CapturedArena.CaptureTraining(input, x => Functional.MseLoss(model.Forward(x), target), adam);

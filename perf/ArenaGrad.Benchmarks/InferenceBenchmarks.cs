@@ -1,8 +1,9 @@
+using ArenaGrad.Nn;
 using BenchmarkDotNet.Attributes;
 
 namespace ArenaGrad.Benchmarks;
 
-/// <summary>Tiny inference: an MLP 32-64-64-4 with tanh, batch 1, under <c>arena.NoGrad()</c> inside
+/// <summary>Tiny inference: an <c>Nn.Mlp</c> 32-64-64-4 with tanh, batch 1, under <c>arena.NoGrad()</c> inside
 /// <c>arena.Scope()</c> per invocation. Measures per-call overhead (handles, slots, scope rewind) more than
 /// arithmetic: the whole forward pass is about 6.4k multiply-adds.</summary>
 [MemoryDiagnoser]
@@ -13,13 +14,12 @@ public class InferenceBenchmarks
     private Mlp _model = null!;
     private Tensor _x;
 
-    /// <summary>Makes the parameters (PyTorch-like uniform init, requiring grad as a model's would) and the
-    /// input outside any scope.</summary>
+    /// <summary>Makes the model (PyTorch's Linear init, parameters requiring grad) and the input outside any scope.</summary>
     [GlobalSetup]
     public void Setup()
     {
         _arena = new Arena(new ArenaOptions { Seed = 42 });
-        _model = new Mlp(_arena);
+        _model = new Mlp(_arena, [32, 64, 64, 4]);
         _x = _arena.Randn([1, 32]);
     }
 

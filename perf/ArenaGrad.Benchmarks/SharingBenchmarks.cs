@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using BenchmarkDotNet.Attributes;
-using NnMlp = ArenaGrad.Nn.Mlp; // this project has an Mlp of its own
+using ArenaGrad.Nn;
 
 namespace ArenaGrad.Benchmarks;
 
@@ -13,7 +13,7 @@ public class SharingBenchmarks
 {
     private ArenaPool _pool = null!;
     private Arena _shared = null!, _own = null!, _local = null!;
-    private NnMlp _sharedModel = null!, _ownModel = null!;
+    private Mlp _sharedModel = null!, _ownModel = null!;
     private IReadOnlyList<Tensor> _sharedParameters = null!;
     private Tensor _ownInput, _localInput;
     private readonly float[] _result = new float[4];
@@ -24,11 +24,11 @@ public class SharingBenchmarks
     {
         _pool = new ArenaPool();
         _shared = new Arena(new ArenaOptions { Seed = 1 });
-        _sharedModel = new NnMlp(_shared, [8, 64, 64, 4]);
+        _sharedModel = new Mlp(_shared, [8, 64, 64, 4]);
         _sharedParameters = _sharedModel.Parameters();
         _shared.Freeze();
         _own = new Arena(new ArenaOptions { Seed = 1 });
-        _ownModel = new NnMlp(_own, [8, 64, 64, 4]);
+        _ownModel = new Mlp(_own, [8, 64, 64, 4]);
         _ownModel.RequiresGrad(false);
         _ownInput = _own.Randn([1, 8]);
         _local = new Arena();
