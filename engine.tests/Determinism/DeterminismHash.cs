@@ -166,10 +166,18 @@ internal static class DeterminismHash
         }
     }
 
+    /// <summary>Hashes <paramref name="values"/> under <paramref name="name"/>, every NaN as one canonical NaN: which
+    /// payload a NaN carries (which operand of max survived, which sign x86 gives 0/0) differs between JIT modes and
+    /// instruction sets, and the engine promises only that NaN propagates.</summary>
     private static void Append(IncrementalHash hash, string name, float[] values)
     {
         hash.AppendData(Encoding.UTF8.GetBytes(name));
         hash.AppendData(BitConverter.GetBytes(values.Length));
+        for (int i = 0; i < values.Length; i++)
+            if (float.IsNaN(values[i])) values[i] = CanonicalNaN;
         hash.AppendData(MemoryMarshal.AsBytes(values.AsSpan()));
     }
+
+    /// <summary>The quiet NaN with a clear sign and an empty payload (0x7FC00000).</summary>
+    private static readonly float CanonicalNaN = BitConverter.Int32BitsToSingle(0x7FC00000);
 }

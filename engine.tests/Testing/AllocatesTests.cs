@@ -103,7 +103,64 @@ public sealed class AllocatesTests
         }));
         string message = MessageOf(result);
         Assert.That(result.IsSuccess, Is.False);
-        Assert.That(message, Does.Contain("1,024 B per call (smallest of 12 batches of 5 calls, 60 calls measured").And.Contain("a garbage collection ran through them"));
+        Assert.That(message, Does.Contain("1,024 B per call (largest of 12 batches of 5 calls, 60 calls measured").And.Contain("a garbage collection ran through them"));
+    }
+
+    // Every Nth call allocates one 24 B object: more than once in a batch of 100 calls (2, 7, 99), less (101, 250),
+    // and once in the 1,000 calls measured. Judging only the smallest batch passed all of these. The largest batch
+    // holds ceil(100 / N) objects (for 7: 100 = 14 * 7 + 2, and ten batches shift the phase through every residue);
+    // for 99 the batch that starts on the allocating call holds two, which ten batches may not reach.
+    [TestCase(2, "12 B per call")]
+    [TestCase(7, "3.60 B per call")]
+    [TestCase(99, " B per call")]
+    [TestCase(101, "0.24 B per call")]
+    [TestCase(250, "0.24 B per call")]
+    [TestCase(1000, "0.24 B per call")]
+    public void Nothing_OnDelegateAllocatingEveryNthCall_Fails(int n, string largest)
+    {
+        var allocator = new EveryNthCall(n, bytes: 0);
+        ConstraintResult result = Allocates.Nothing.ApplyTo((Action)allocator.Call);
+        string message = MessageOf(result);
+        Assert.That(result.IsSuccess, Is.False, message);
+        Assert.That(message, Does.Contain(largest + " (largest of 10 batches of 100 calls"));
+    }
+
+    [Test]
+    public void AtMost_OnDelegateAllocatingEveryNthCall_JudgesTheLargestBatch()
+    {
+        // 24 B every 7th call: at most 15 objects in a batch of 100 calls, 3.6 B per call.
+        Assert.That(new EveryNthCall(7, bytes: 0).Call, Allocates.AtMost(4));
+        ConstraintResult result = Allocates.AtMost(3).ApplyTo((Action)new EveryNthCall(7, bytes: 0).Call);
+        Assert.That(result.IsSuccess, Is.False);
+        Assert.That(MessageOf(result), Does.Contain("3.60 B per call (largest of 10 batches"));
+        // 1,024 B every 250th call: 4.1 B per call on average, but a batch of 100 calls that holds one reads 10.24.
+        Assert.That(Allocates.AtMost(8).ApplyTo((Action)new EveryNthCall(250, bytes: 1000).Call).IsSuccess, Is.False);
+    }
+
+    [Test]
+    public void Nothing_OnRareAllocationThatTriggersACollection_FailsWithItsBytes()
+    {
+        // The batch holding the allocation is the one a collection runs through: setting such batches aside would pass.
+        var allocator = new EveryNthCall(250, bytes: 1000, collect: true);
+        ConstraintResult result = Allocates.Nothing.ApplyTo((Action)allocator.Call);
+        string message = MessageOf(result);
+        Assert.That(result.IsSuccess, Is.False, message);
+        Assert.That(message, Does.Contain("10.24 B per call (largest of").And.Contain("a garbage collection ran through them"));
+    }
+
+    /// <summary>Allocates on every <c>n</c>th call: a 24 B object, or a byte array of <c>bytes</c> elements (24 B header
+    /// and length), optionally followed by a gen-0 collection.</summary>
+    private sealed class EveryNthCall(int n, int bytes, bool collect = false)
+    {
+        private int _calls;
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public void Call()
+        {
+            if (++_calls % n != 0) return;
+            s_sink = bytes == 0 ? new object() : new byte[bytes];
+            if (collect) GC.Collect(0);
+        }
     }
 
     [Test]

@@ -20,7 +20,8 @@ namespace ArenaGrad.Kernels;
 /// <summary>Vector operations whose meaning differs between .NET 8 and .NET 10, pinned to .NET 10's.</summary>
 internal static class VectorCompat
 {
-    /// <summary>IEEE 754-2019 maximum per lane: NaN if either lane is NaN (the first one if both are), +0 above -0.</summary>
+    /// <summary>IEEE 754-2019 maximum per lane: NaN if either lane is NaN, +0 above -0. Which
+    /// payload comes out when both are NaN differs between JIT modes and instruction sets: nothing may depend on it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> Max(Vector128<float> x, Vector128<float> y)
 #if NET9_0_OR_GREATER
@@ -50,7 +51,8 @@ internal static class VectorCompat
             (Vector512.Equals(x, y) & IsNegative(y)) | ~Vector512.Equals(x, x) | Vector512.LessThan(y, x), x, y);
 #endif
 
-    /// <summary>IEEE 754-2019 minimum per lane: NaN if either lane is NaN (the first one if both are), -0 below +0.</summary>
+    /// <summary>IEEE 754-2019 minimum per lane: NaN if either lane is NaN, -0 below +0. Which
+    /// payload comes out when both are NaN differs between JIT modes and instruction sets: nothing may depend on it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> Min(Vector128<float> x, Vector128<float> y)
 #if NET9_0_OR_GREATER

@@ -14,11 +14,11 @@ namespace ArenaGrad.Testing;
 public static class Allocates
 {
     /// <summary>The delegate allocates no managed bytes per call on the current thread, after warm-up
-    /// (the smallest reading over the measured batches is 0).</summary>
+    /// (every measured batch reads 0).</summary>
     public static AllocationConstraint Nothing => new ManagedAllocationConstraint(0);
 
     /// <summary>The delegate allocates at most <paramref name="bytesPerCall"/> managed bytes per call on the current
-    /// thread, after warm-up (the smallest reading over the measured batches, divided by the calls in a batch).</summary>
+    /// thread, after warm-up (the largest reading over the measured batches, divided by the calls in a batch).</summary>
     /// <param name="bytesPerCall">The allowed managed bytes per call; 0 is <see cref="Nothing"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="bytesPerCall"/> is negative.</exception>
     public static AllocationConstraint AtMost(long bytesPerCall)

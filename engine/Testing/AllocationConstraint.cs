@@ -20,18 +20,20 @@ namespace ArenaGrad.Testing;
 /// <see cref="WithWarmup(int, TimeSpan)"/>), so the optimized code is what gets measured.</item>
 /// <item>Measurement: 10 batches of 100 calls (<see cref="WithBatches"/>), with
 /// <see cref="GC.GetAllocatedBytesForCurrentThread"/> read around each batch: only the current thread's allocations
-/// count, not the test runner's or the finalizer's. The verdict is on the smallest batch, divided by its calls.</item>
-/// <item>Self-checks: a batch that a garbage collection ran through is set aside and another batch is run (up to
-/// four times the batches asked for); if too few batches stay clean and none shows an allocation over the limit,
-/// the result is a failure saying the reading was unreliable, never a pass. A failing reading taken while the JIT
+/// count, not the test runner's or the finalizer's. The verdict is on the largest batch, divided by its calls.</item>
+/// <item>Self-checks: a batch that a garbage collection ran through does not count as clean and another batch is run
+/// (up to four times the batches asked for), but its bytes are judged all the same; if too few batches stay clean
+/// and none shows an allocation over the limit, the result is a failure saying the reading was unreliable, never a
+/// pass. A failing reading taken while the JIT
 /// was still compiling is warmed up and measured again. Once per process the kit measures a delegate that
 /// allocates one 24-byte object per call; if its counter does not read that allocation, every managed check fails
 /// as unreliable.</item>
 /// </list>
-/// <para>The smallest batch is taken so that one-off work in the measured window (a lazily filled cache, a
-/// collection resized once) is not blamed on every call; an allocation made less than once per batch is therefore
-/// not seen: raise the calls per batch to catch one, and use <see cref="Allocates.NoNativeGrowth"/> for arena
-/// growth.</para>
+/// <para>Every batch is judged, so an allocation made every Nth call fails the check whenever N is at most the
+/// calls measured (1,000 by default): a batch that holds one reads more than 0. One-off work (a lazily filled
+/// cache, a collection resized once) must therefore be done by the warm-up; an allocation rarer than once per
+/// measured window is not seen: raise the batches or calls per batch to catch one, and use
+/// <see cref="Allocates.NoNativeGrowth"/> for arena growth.</para>
 /// <para>Build the test project with <c>&lt;Optimize&gt;true&lt;/Optimize&gt;</c>: unoptimized C# compiles span
 /// collection expressions such as <c>arena.Zeros([3, 4])</c> into heap arrays.</para>
 /// </remarks>
@@ -114,7 +116,7 @@ public abstract class AllocationConstraint : Constraint
 internal sealed class AllocationConstraintResult(IConstraint constraint, object actual, bool isSuccess, string reading)
     : ConstraintResult(constraint, actual, isSuccess)
 {
-    /// <summary>What was measured, e.g. "24 B per call (smallest of 10 batches of 100 calls, 1,000 calls measured)".</summary>
+    /// <summary>What was measured, e.g. "24 B per call (largest of 10 batches of 100 calls, 1,000 calls measured; ...)".</summary>
     public string Reading { get; } = reading;
 
     public override void WriteActualValueTo(MessageWriter writer) => writer.Write(Reading);

@@ -7,17 +7,19 @@ namespace ArenaGrad.Testing;
 internal readonly record struct WarmupReport(int Calls, bool JitSettled, TimeSpan Elapsed);
 
 /// <summary>
-/// Managed bytes allocated by repeated batches of calls on the current thread. <see cref="MinBatchBytes"/> is
-/// the smallest reading over the batches no garbage collection ran through ("clean" batches), or over all
-/// batches when none was clean.
+/// Managed bytes allocated by repeated batches of calls on the current thread: the largest batch ("worst"), the
+/// smallest, and how many batches allocated at all. Every batch counts toward the largest, whether or not a garbage
+/// collection ran through it ("clean" or "disturbed"): the current thread's counter is exact across a collection,
+/// and the batch that allocates now and then is often the very one that triggers a collection.
 /// </summary>
 internal readonly record struct ManagedReading(
-    long MinBatchBytes, long MaxBatchBytes, int CleanBatches, int DisturbedBatches, int CallsPerBatch, bool JitCompiledDuring)
+    long MaxBatchBytes, long MinBatchBytes, int AllocatingBatches, int CleanBatches, int DisturbedBatches,
+    int CallsPerBatch, bool JitCompiledDuring)
 {
     public int BatchesRun => CleanBatches + DisturbedBatches;
     public long CallsMeasured => (long)BatchesRun * CallsPerBatch;
-    public double MinBytesPerCall => (double)MinBatchBytes / CallsPerBatch;
     public double MaxBytesPerCall => (double)MaxBatchBytes / CallsPerBatch;
+    public double MinBytesPerCall => (double)MinBatchBytes / CallsPerBatch;
 }
 
 /// <summary>The measuring loops. Nothing here allocates between the two counter reads of a batch.</summary>
@@ -63,13 +65,14 @@ internal static class AllocationMeter
     /// <summary>Runs batches of <see cref="AllocationSettings.CallsPerBatch"/> calls until
     /// <see cref="AllocationSettings.Batches"/> of them ran without a garbage collection, or four times that many
     /// batches were run; reads <see cref="GC.GetAllocatedBytesForCurrentThread"/> around each batch.</summary>
-    /// <remarks>A batch a collection ran through is set aside: the counter is per thread and exact, but a
-    /// collection means something allocated enough to trigger one, and finalizers and runtime bookkeeping may have
-    /// run, so such a batch is not taken as evidence that the delegate allocates nothing.</remarks>
+    /// <remarks>A batch a collection ran through does not count toward the clean batches a pass needs (a collection
+    /// means something allocated enough to trigger one, and the runtime may have done its own work meanwhile), but
+    /// its bytes are judged like any other's: an allocation made every few hundred calls is likely to be what
+    /// triggered the collection, and setting that batch aside would hide it.</remarks>
     public static ManagedReading MeasureManaged(Action call, in AllocationSettings settings)
     {
-        long minClean = long.MaxValue, minAny = long.MaxValue, maxBytes = 0;
-        int clean = 0, disturbed = 0, callsPerBatch = settings.CallsPerBatch, maxRuns = settings.Batches * 4;
+        long maxBytes = 0, minBytes = long.MaxValue;
+        int clean = 0, disturbed = 0, allocating = 0, callsPerBatch = settings.CallsPerBatch, maxRuns = settings.Batches * 4;
         long compiledBefore = JitInfo.GetCompiledMethodCount(currentThread: false);
         while (clean < settings.Batches && clean + disturbed < maxRuns)
         {
@@ -80,16 +83,13 @@ internal static class AllocationMeter
             bool collected = CollectionCount() != collections;
 
             if (collected) disturbed++;
-            else
-            {
-                clean++;
-                minClean = Math.Min(minClean, bytes);
-            }
-            minAny = Math.Min(minAny, bytes);
+            else clean++;
+            if (bytes > 0) allocating++;
             maxBytes = Math.Max(maxBytes, bytes);
+            minBytes = Math.Min(minBytes, bytes);
         }
         bool jitCompiled = JitInfo.GetCompiledMethodCount(currentThread: false) != compiledBefore;
-        return new ManagedReading(clean > 0 ? minClean : minAny, maxBytes, clean, disturbed, callsPerBatch, jitCompiled);
+        return new ManagedReading(maxBytes, minBytes, allocating, clean, disturbed, callsPerBatch, jitCompiled);
     }
 
     private static int CollectionCount() => GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);

@@ -4,7 +4,7 @@ using NUnit.Framework.Constraints;
 namespace ArenaGrad.Testing;
 
 /// <summary><see cref="Allocates.Nothing"/> and <see cref="Allocates.AtMost"/>: managed bytes per call on the current
-/// thread, the smallest reading over the measured batches.</summary>
+/// thread, judged on the largest of the measured batches, so an allocation made every few calls is seen.</summary>
 internal sealed class ManagedAllocationConstraint : AllocationConstraint
 {
     /// <summary>A failing or unreliable reading is warmed up and measured again this many times before it is
@@ -35,7 +35,7 @@ internal sealed class ManagedAllocationConstraint : AllocationConstraint
             warmup = AllocationMeter.WarmUp(call, settings);
             reading = AllocationMeter.MeasureManaged(call, settings);
             reliable = reading.CleanBatches >= settings.Batches;
-            over = reading.MinBytesPerCall > _bytesPerCall;
+            over = reading.MaxBytesPerCall > _bytesPerCall;
             if (over ? !reading.JitCompiledDuring : reliable) break; // a pass, or a failure measured with the JIT quiet
         }
         tries = Math.Min(tries + 1, Retries + 1);
@@ -45,12 +45,11 @@ internal sealed class ManagedAllocationConstraint : AllocationConstraint
         if (!over && !reliable)
             return new AllocationConstraintResult(this, actual, false,
                 $"unreliable: only {reading.CleanBatches} of {reading.BatchesRun} batches of {reading.CallsPerBatch} calls ran without a garbage "
-                + $"collection, {settings.Batches} were needed (smallest {FormatBytes(reading.MinBytesPerCall)} per call, "
+                + $"collection, {settings.Batches} were needed (largest {FormatBytes(reading.MaxBytesPerCall)} per call, "
                 + $"{reading.CallsMeasured:N0} calls measured){notes}");
-        string smallest = reading.CleanBatches > 0 ? "smallest clean batch of" : "smallest of";
         return new AllocationConstraintResult(this, actual, !over,
-            $"{FormatBytes(reading.MinBytesPerCall)} per call ({smallest} {batches}; largest batch "
-            + $"{FormatBytes(reading.MaxBytesPerCall)} per call){notes}");
+            $"{FormatBytes(reading.MaxBytesPerCall)} per call (largest of {batches}; {reading.AllocatingBatches} of "
+            + $"{reading.BatchesRun} batches allocated, the smallest {FormatBytes(reading.MinBytesPerCall)} per call){notes}");
     }
 
     private static string Notes(in ManagedReading reading, in WarmupReport warmup, in AllocationSettings settings, int tries)

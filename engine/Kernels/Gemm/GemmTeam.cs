@@ -8,11 +8,12 @@ namespace ArenaGrad.Kernels.Gemm;
 /// <remarks>
 /// The product is split over output elements only, never over k, and each element is computed from zero over the
 /// same k-blocks (<see cref="GemmProblem"/>), so any thread count gives the same bits as one thread.
-/// Workers wait on events that spin briefly before sleeping; a call allocates nothing. Each worker packs into its own
-/// thread-static buffer, so the B panel is packed once per thread that uses it. Profiled on two cores (NT 1024, perf):
-/// all packing is about 8% of each thread's samples, so the duplicated half of B is at most 2-4% of a thread's time;
-/// sharing one packed B would need a barrier per k-block. The team never refers to its arena, so an arena that is
-/// never disposed can still be finalized (its finalizer stops the team).
+/// Workers wait on events that spin briefly before sleeping; a call allocates nothing (the lock an event sleeps on is
+/// made in the constructor). Each worker packs into its own thread-static buffer, so the B panel is packed once per
+/// thread that uses it. Profiled on two cores (NT 1024, perf): all packing is about 8% of each thread's samples, so
+/// the duplicated half of B is at most 2-4% of a thread's time; sharing one packed B would need a barrier per k-block.
+/// The team never refers to its arena, so an arena that is never disposed can still be finalized (its finalizer stops
+/// the team).
 /// </remarks>
 internal sealed class GemmTeam : IDisposable
 {
@@ -50,6 +51,9 @@ internal sealed class GemmTeam : IDisposable
             };
             worker.Start();
         }
+        // ManualResetEventSlim makes its lock object (24 B) the first time a Wait has to block, which in a training
+        // loop can be any step, long after warm-up; a 1 ms wait now makes it here, where the team is made.
+        _finished.Wait(1);
     }
 
     /// <summary>Threads that share a product, the caller included.</summary>
