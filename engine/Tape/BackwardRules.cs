@@ -15,8 +15,16 @@ namespace ArenaGrad.Tape;
 internal static class BackwardRules
 {
     // elementwise binary with broadcasting
-    public static void Add(Arena arena, in Instruction ins, ReadOnlySpan<float> g)                   { AccumulateReduced(arena, ins.Input0, g, ins.Output, 1f); AccumulateReduced(arena, ins.Input1, g, ins.Output, 1f); }
-    public static void Subtract(Arena arena, in Instruction ins, ReadOnlySpan<float> g)              { AccumulateReduced(arena, ins.Input0, g, ins.Output, 1f); AccumulateReduced(arena, ins.Input1, g, ins.Output, -1f); }
+    public static void Add(Arena arena, in Instruction ins, ReadOnlySpan<float> g)                   // da += g, db += g
+    {
+        AccumulateReduced(arena, ins.Input0, g, ins.Output, 1f);
+        AccumulateReduced(arena, ins.Input1, g, ins.Output, 1f);
+    }
+    public static void Subtract(Arena arena, in Instruction ins, ReadOnlySpan<float> g)              // da += g, db -= g
+    {
+        AccumulateReduced(arena, ins.Input0, g, ins.Output, 1f);
+        AccumulateReduced(arena, ins.Input1, g, ins.Output, -1f);
+    }
     public static void Multiply(Arena arena, in Instruction ins, ReadOnlySpan<float> g)              // da += g*b, db += g*a
     {
         AccumulateBinaryReduced(arena, ins.Input0, new MultiplyOperator(), g, ins.Output, ins.Input1, 1f);
@@ -29,54 +37,92 @@ internal static class BackwardRules
     }
 
     // elementwise with a scalar s
-    public static void AddScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g)             => AccumulateReduced(arena, ins.Input0, g, ins.Output, 1f);          // dx += g
-    public static void SubtractScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g)        => AccumulateReduced(arena, ins.Input0, g, ins.Output, 1f);          // dx += g
-    public static void ReverseSubtractScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AccumulateReduced(arena, ins.Input0, g, ins.Output, -1f);         // dx -= g
-    public static void MultiplyScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g)        => AccumulateReduced(arena, ins.Input0, g, ins.Output, ins.Scalar0); // dx += s*g
-    public static void DivideScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g)          => UnaryRule(arena, ins, new DivideScalarGradOperator(ins.Scalar0));  // dx += g/s (not g*(1/s): 1/s overflows)
-    public static void ReverseDivideScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g)   => UnaryRule(arena, ins, new ReverseDivideGradOperator());            // dx -= g*y/x
+    // dx += g
+    public static void AddScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AccumulateReduced(arena, ins.Input0, g, ins.Output, 1f);
+    // dx += g
+    public static void SubtractScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AccumulateReduced(arena, ins.Input0, g, ins.Output, 1f);
+    // dx -= g
+    public static void ReverseSubtractScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AccumulateReduced(arena, ins.Input0, g, ins.Output, -1f);
+    // dx += s*g
+    public static void MultiplyScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AccumulateReduced(arena, ins.Input0, g, ins.Output, ins.Scalar0);
+    // dx += g/s (not g*(1/s): 1/s overflows)
+    public static void DivideScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new DivideScalarGradOperator(ins.Scalar0));
+    // dx -= g*y/x
+    public static void ReverseDivideScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new ReverseDivideGradOperator());
 
     // elementwise unary
-    public static void Negate(Arena arena, in Instruction ins, ReadOnlySpan<float> g)    => AccumulateReduced(arena, ins.Input0, g, ins.Output, -1f);        // dx -= g
-    public static void Exp(Arena arena, in Instruction ins, ReadOnlySpan<float> g)       => UnaryRule(arena, ins, new ExpGradOperator());                    // dx += g*y
-    public static void Log(Arena arena, in Instruction ins, ReadOnlySpan<float> g)       => UnaryRule(arena, ins, new LogGradOperator());                    // dx += g/x
-    public static void Tanh(Arena arena, in Instruction ins, ReadOnlySpan<float> g)      => UnaryRule(arena, ins, new TanhGradOperator());                   // dx += g*(1-y²)
-    public static void Sigmoid(Arena arena, in Instruction ins, ReadOnlySpan<float> g)   => UnaryRule(arena, ins, new SigmoidGradOperator());                // dx += g*y*(1-y)
-    public static void Relu(Arena arena, in Instruction ins, ReadOnlySpan<float> g)      => UnaryRule(arena, ins, new ReluGradOperator());                   // dx += y<=0 ? 0 : g
-    public static void Sqrt(Arena arena, in Instruction ins, ReadOnlySpan<float> g)      => UnaryRule(arena, ins, new SqrtGradOperator());                   // dx += g/(2y)
-    public static void Abs(Arena arena, in Instruction ins, ReadOnlySpan<float> g)       => UnaryRule(arena, ins, new AbsGradOperator());                    // dx += g*sign(x)
-    public static void Square(Arena arena, in Instruction ins, ReadOnlySpan<float> g)    => UnaryRule(arena, ins, new SquareGradOperator());                 // dx += 2*x*g
-    public static void Pow(Arena arena, in Instruction ins, ReadOnlySpan<float> g)       => UnaryRule(arena, ins, new PowGradOperator(ins.Scalar0));         // dx += g*e*x^(e-1)
-    public static void LeakyRelu(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new LeakyReluGradOperator(ins.Scalar0));   // dx += x>0 ? g : s*g
-    public static void Clamp(Arena arena, in Instruction ins, ReadOnlySpan<float> g)     => UnaryRule(arena, ins, new ClampGradOperator(ins.Scalar0, ins.Scalar1)); // dx += min<=x<=max ? g : 0
+    // dx -= g
+    public static void Negate(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AccumulateReduced(arena, ins.Input0, g, ins.Output, -1f);
+    // dx += g*y
+    public static void Exp(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new ExpGradOperator());
+    // dx += g/x
+    public static void Log(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new LogGradOperator());
+    // dx += g*(1-y²)
+    public static void Tanh(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new TanhGradOperator());
+    // dx += g*y*(1-y)
+    public static void Sigmoid(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new SigmoidGradOperator());
+    // dx += y<=0 ? 0 : g
+    public static void Relu(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new ReluGradOperator());
+    // dx += g/(2y)
+    public static void Sqrt(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new SqrtGradOperator());
+    // dx += g*sign(x)
+    public static void Abs(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new AbsGradOperator());
+    // dx += 2*x*g
+    public static void Square(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new SquareGradOperator());
+    // dx += g*e*x^(e-1)
+    public static void Pow(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new PowGradOperator(ins.Scalar0));
+    // dx += x>0 ? g : s*g
+    public static void LeakyRelu(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new LeakyReluGradOperator(ins.Scalar0));
+    // dx += min<=x<=max ? g : 0
+    public static void Clamp(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new ClampGradOperator(ins.Scalar0, ins.Scalar1));
 
     // linear algebra
-    public static void MatMul(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => MatMulBackward(arena, ins, g); // da += g@bᵀ, db += aᵀ@g
-    public static void Linear(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => LinearBackward(arena, ins, g); // dx += g@w, dw += gᵀ@x, db += Σrows g
+    // da += g@bᵀ, db += aᵀ@g
+    public static void MatMul(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => MatMulBackward(arena, ins, g);
+    // dx += g@w, dw += gᵀ@x, db += Σrows g
+    public static void Linear(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => LinearBackward(arena, ins, g);
 
     // shape
-    public static void Reshape(Arena arena, in Instruction ins, ReadOnlySpan<float> g)   => AccumulateReduced(arena, ins.Input0, g, ins.Output, 1f); // same element order
-    public static void Transpose(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => TransposeBackward(arena, ins, g);                    // dx += gᵀ
-    public static void Concat(Arena arena, in Instruction ins, ReadOnlySpan<float> g)    => ConcatBackward(arena, ins, g);                       // each input takes its slice
+    // same element order
+    public static void Reshape(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AccumulateReduced(arena, ins.Input0, g, ins.Output, 1f);
+    // dx += gᵀ
+    public static void Transpose(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => TransposeBackward(arena, ins, g);
+    // each input takes its slice
+    public static void Concat(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => ConcatBackward(arena, ins, g);
 
     // reductions
-    public static void SumAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g)     => AxisRule(arena, ins, g, 1f);                                   // dx += g
-    public static void SumDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g)     => AxisRule(arena, ins, g, 1f);                                   // dx[..,d,..] += g
-    public static void MeanAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g)    => AxisRule(arena, ins, g, arena.LengthOf(ins.Input0));           // dx += g/n
-    public static void MeanDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g)    => AxisRule(arena, ins, g, arena.ShapeOf(ins.Input0)[ins.Int0]);  // dx[..,d,..] += g/n
-    public static void MaxAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g)     => MaxBackward(arena, ins, g);                                    // ties (or NaNs) share g evenly
-    public static void MaxDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g)     => MaxBackward(arena, ins, g);                                    // amax: (g/count)*mask, NaN max: NaN
-    public static void Softmax(Arena arena, in Instruction ins, ReadOnlySpan<float> g)    => SoftmaxBackward(arena, ins, g);                                // dx += y*(g-Σg*y)
-    public static void LogSoftmax(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => SoftmaxBackward(arena, ins, g);                                // dx += g-exp(y)Σg
+    // dx += g
+    public static void SumAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, 1f);
+    // dx[..,d,..] += g
+    public static void SumDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, 1f);
+    // dx += g/n
+    public static void MeanAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, arena.LengthOf(ins.Input0));
+    // dx[..,d,..] += g/n
+    public static void MeanDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, arena.ShapeOf(ins.Input0)[ins.Int0]);
+    // ties (or NaNs) share g evenly
+    public static void MaxAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => MaxBackward(arena, ins, g);
+    // amax: (g/count)*mask, NaN max: NaN
+    public static void MaxDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => MaxBackward(arena, ins, g);
+    // dx += y*(g-Σg*y)
+    public static void Softmax(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => SoftmaxBackward(arena, ins, g);
+    // dx += g-exp(y)Σg
+    public static void LogSoftmax(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => SoftmaxBackward(arena, ins, g);
 
     // losses
-    public static void MseLoss(Arena arena, in Instruction ins, ReadOnlySpan<float> g)      => PointwiseLossBackward(arena, ins, g, new MseLossGradOperator(LossNorm(arena, ins, 2f)));              // da += norm(a-b)g, db swaps a, b
-    public static void CrossEntropy(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => CrossEntropyBackward(arena, ins, g);                                                                 // dx += w(softmax - ε/C - (1-ε)onehot)
-    public static void L1Loss(Arena arena, in Instruction ins, ReadOnlySpan<float> g)       => PointwiseLossBackward(arena, ins, g, new L1LossGradOperator(LossDivisor(arena, ins)));              // da += (g/n)sign(a-b)
-    public static void SmoothL1Loss(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => PointwiseLossBackward(arena, ins, g, new SmoothL1LossGradOperator(LossNorm(arena, ins, 1f), ins.Scalar0)); // da += norm g clamp((a-b)/β, -1, 1)
-    public static void HuberLoss(Arena arena, in Instruction ins, ReadOnlySpan<float> g)    => PointwiseLossBackward(arena, ins, g, new HuberLossGradOperator(LossNorm(arena, ins, 1f), ins.Scalar0));    // da += norm g clamp(a-b, -δ, δ)
-    public static void BinaryCrossEntropyWithLogits(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => BinaryCrossEntropyWithLogitsBackward(arena, ins, g);                                 // dx += g(σ(x)-t)/n, dt -= g x/n
-    public static void NllLoss(Arena arena, in Instruction ins, ReadOnlySpan<float> g)      => NllLossBackward(arena, ins, g);                                                                      // dx[n, t_n] -= w_n
+    // da += norm(a-b)g, db swaps a, b
+    public static void MseLoss(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => PointwiseLossBackward(arena, ins, g, new MseLossGradOperator(LossNorm(arena, ins, 2f)));
+    // dx += w(softmax - ε/C - (1-ε)onehot)
+    public static void CrossEntropy(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => CrossEntropyBackward(arena, ins, g);
+    // da += (g/n)sign(a-b)
+    public static void L1Loss(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => PointwiseLossBackward(arena, ins, g, new L1LossGradOperator(LossDivisor(arena, ins)));
+    // da += norm g clamp((a-b)/β, -1, 1)
+    public static void SmoothL1Loss(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => PointwiseLossBackward(arena, ins, g, new SmoothL1LossGradOperator(LossNorm(arena, ins, 1f), ins.Scalar0));
+    // da += norm g clamp(a-b, -δ, δ)
+    public static void HuberLoss(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => PointwiseLossBackward(arena, ins, g, new HuberLossGradOperator(LossNorm(arena, ins, 1f), ins.Scalar0));
+    // dx += g(σ(x)-t)/n, dt -= g x/n
+    public static void BinaryCrossEntropyWithLogits(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => BinaryCrossEntropyWithLogitsBackward(arena, ins, g);
+    // dx[n, t_n] -= w_n
+    public static void NllLoss(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => NllLossBackward(arena, ins, g);
 
     // ---- shared helpers of the rules --------------------------------------------------------------
 
