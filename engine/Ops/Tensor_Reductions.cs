@@ -43,8 +43,9 @@ public readonly partial struct Tensor
                 "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.");
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot([], record);
-        ForwardRules.ReduceAll(op, values, arena.Values(y));
-        arena.Record(new Instruction(op, y, x), record);
+        var instruction = new Instruction(op, y, x);
+        ForwardRules.Run(arena, in instruction);
+        arena.Record(in instruction, record);
         return arena.Handle(y);
     }
 
@@ -68,8 +69,9 @@ public readonly partial struct Tensor
         }
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot(outShape[..rank], record);
-        ForwardRules.ReduceDim(arena, op, x, axis, y);
-        arena.Record(new Instruction(op, y, x) { Int0 = axis, Int1 = keepDim ? 1 : 0 }, record);
+        var instruction = new Instruction(op, y, x) { Int0 = axis, Int1 = keepDim ? 1 : 0 };
+        ForwardRules.Run(arena, in instruction);
+        arena.Record(in instruction, record);
         return arena.Handle(y);
     }
 
@@ -81,8 +83,9 @@ public readonly partial struct Tensor
         int axis = ShapeMath.NormalizeDim(dim, shape.Length);
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot(shape, record);
-        ForwardRules.Softmax(arena, op, x, axis, y);
-        arena.Record(new Instruction(op, y, x) { Int0 = axis }, record);
+        var instruction = new Instruction(op, y, x) { Int0 = axis };
+        ForwardRules.Run(arena, in instruction);
+        arena.Record(in instruction, record);
         return arena.Handle(y);
     }
 }

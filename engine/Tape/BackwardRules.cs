@@ -46,35 +46,35 @@ internal static class BackwardRules
     // dx += s*g
     public static void MultiplyScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AccumulateReduced(arena, ins.Input0, g, ins.Output, ins.Scalar0);
     // dx += g/s (not g*(1/s): 1/s overflows)
-    public static void DivideScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new DivideScalarGradOperator(ins.Scalar0));
+    public static void DivideScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new DivideScalarGradOperator(ins.Scalar0));
     // dx -= g*y/x
-    public static void ReverseDivideScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new ReverseDivideGradOperator());
+    public static void ReverseDivideScalar(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new ReverseDivideGradOperator());
 
     // elementwise unary
     // dx -= g
     public static void Negate(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AccumulateReduced(arena, ins.Input0, g, ins.Output, -1f);
     // dx += g*y
-    public static void Exp(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new ExpGradOperator());
+    public static void Exp(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new ExpGradOperator());
     // dx += g/x
-    public static void Log(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new LogGradOperator());
+    public static void Log(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new LogGradOperator());
     // dx += g*(1-y²)
-    public static void Tanh(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new TanhGradOperator());
+    public static void Tanh(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new TanhGradOperator());
     // dx += g*y*(1-y)
-    public static void Sigmoid(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new SigmoidGradOperator());
+    public static void Sigmoid(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new SigmoidGradOperator());
     // dx += y<=0 ? 0 : g
-    public static void Relu(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new ReluGradOperator());
+    public static void Relu(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new ReluGradOperator());
     // dx += g/(2y)
-    public static void Sqrt(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new SqrtGradOperator());
+    public static void Sqrt(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new SqrtGradOperator());
     // dx += g*sign(x)
-    public static void Abs(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new AbsGradOperator());
+    public static void Abs(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new AbsGradOperator());
     // dx += 2*x*g
-    public static void Square(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new SquareGradOperator());
+    public static void Square(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new SquareGradOperator());
     // dx += g*e*x^(e-1)
-    public static void Pow(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new PowGradOperator(ins.Scalar0));
+    public static void Pow(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new PowGradOperator(ins.Scalar0));
     // dx += x>0 ? g : s*g
-    public static void LeakyRelu(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new LeakyReluGradOperator(ins.Scalar0));
+    public static void LeakyRelu(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new LeakyReluGradOperator(ins.Scalar0));
     // dx += min<=x<=max ? g : 0
-    public static void Clamp(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, new ClampGradOperator(ins.Scalar0, ins.Scalar1));
+    public static void Clamp(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new ClampGradOperator(ins.Scalar0, ins.Scalar1));
 
     // linear algebra
     // da += g@bᵀ, db += aᵀ@g
@@ -92,21 +92,21 @@ internal static class BackwardRules
 
     // reductions
     // dx += g
-    public static void SumAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, 1f);
+    public static void SumAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, WholeTensor, 1f);
     // dx[..,d,..] += g
-    public static void SumDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, 1f);
+    public static void SumDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, ins.Int0, 1f);
     // dx += g/n
-    public static void MeanAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, arena.LengthOf(ins.Input0));
+    public static void MeanAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, WholeTensor, arena.LengthOf(ins.Input0));
     // dx[..,d,..] += g/n
-    public static void MeanDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, arena.ShapeOf(ins.Input0)[ins.Int0]);
+    public static void MeanDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => AxisRule(arena, ins, g, ins.Int0, arena.ShapeOf(ins.Input0)[ins.Int0]);
     // ties (or NaNs) share g evenly
-    public static void MaxAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => MaxBackward(arena, ins, g);
+    public static void MaxAll(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => MaxBackward(arena, ins, g, WholeTensor, amax: false);
     // amax: (g/count)*mask, NaN max: NaN
-    public static void MaxDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => MaxBackward(arena, ins, g);
+    public static void MaxDim(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => MaxBackward(arena, ins, g, ins.Int0, amax: true);
     // dx += y*(g-Σg*y)
-    public static void Softmax(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => SoftmaxBackward(arena, ins, g);
+    public static void Softmax(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => SoftmaxBackward(arena, ins, g, log: false);
     // dx += g-exp(y)Σg
-    public static void LogSoftmax(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => SoftmaxBackward(arena, ins, g);
+    public static void LogSoftmax(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => SoftmaxBackward(arena, ins, g, log: true);
 
     // losses
     // da += norm(a-b)g, db swaps a, b
@@ -176,12 +176,12 @@ internal static class BackwardRules
         Elementwise.BinaryBroadcast(op, lhs, lhsStrides, arena.Values(other), otherStrides, result, shape);
     }
 
-    private static void UnaryRule<TOp>(Arena arena, in Instruction ins, TOp op) where TOp : struct, IUnaryGradOperator
+    private static void UnaryRule<TOp>(Arena arena, in Instruction ins, ReadOnlySpan<float> g, TOp op) where TOp : struct, IUnaryGradOperator
     {
         if (!arena.RequiresGrad(ins.Input0)) return;
         Span<float> target = arena.GradientForWrite(ins.Input0, out bool fresh);
-        if (fresh) Elementwise.UnaryGrad(op, arena.IncomingGradient(ins.Output), arena.Values(ins.Input0), arena.Values(ins.Output), target);
-        else Elementwise.AccumulateUnaryGrad(op, arena.IncomingGradient(ins.Output), arena.Values(ins.Input0), arena.Values(ins.Output), target);
+        if (fresh) Elementwise.UnaryGrad(op, g, arena.Values(ins.Input0), arena.Values(ins.Output), target);
+        else Elementwise.AccumulateUnaryGrad(op, g, arena.Values(ins.Input0), arena.Values(ins.Output), target);
     }
 
     private static void DivideRightBackward(Arena arena, in Instruction ins, ReadOnlySpan<float> g)
@@ -195,31 +195,32 @@ internal static class BackwardRules
         AccumulateReduced(arena, ins.Input1, quotient, ins.Output, -1f);
     }
 
-    /// <summary>Sum/mean backward: the gradient of the reduced axis, divided by <paramref name="divisor"/>
+    /// <summary>The axis argument of the reductions over every element.</summary>
+    private const int WholeTensor = -1;
+
+    /// <summary>Sum/mean backward: the gradient of the reduced <paramref name="axis"/>, divided by <paramref name="divisor"/>
     /// (1 for sum, n for mean), is spread back along it.</summary>
-    private static void AxisRule(Arena arena, in Instruction ins, ReadOnlySpan<float> g, float divisor)
+    private static void AxisRule(Arena arena, in Instruction ins, ReadOnlySpan<float> g, int axis, float divisor)
     {
         if (!arena.RequiresGrad(ins.Input0)) return;
-        ShapeMath.SplitAxis(arena.ShapeOf(ins.Input0), ins.Op is OpCode.SumAll or OpCode.MeanAll ? -1 : ins.Int0,
-            out int outer, out int dim, out int inner);
+        ShapeMath.SplitAxis(arena.ShapeOf(ins.Input0), axis, out int outer, out int dim, out int inner);
         Reductions.BroadcastAxisAccumulate(g, outer, dim, inner, divisor, arena.GradientForAccumulation(ins.Input0));
     }
 
-    private static void MaxBackward(Arena arena, in Instruction ins, ReadOnlySpan<float> g)
+    private static void MaxBackward(Arena arena, in Instruction ins, ReadOnlySpan<float> g, int axis, bool amax)
     {
         if (!arena.RequiresGrad(ins.Input0)) return;
-        ShapeMath.SplitAxis(arena.ShapeOf(ins.Input0), ins.Op == OpCode.MaxAll ? -1 : ins.Int0,
-            out int outer, out int dim, out int inner);
+        ShapeMath.SplitAxis(arena.ShapeOf(ins.Input0), axis, out int outer, out int dim, out int inner);
         Reductions.MaxAxisGrad(arena.Values(ins.Input0), arena.Values(ins.Output), g, outer, dim, inner, arena.GradientForAccumulation(ins.Input0),
-            amax: ins.Op == OpCode.MaxDim);
+            amax);
     }
 
-    private static void SoftmaxBackward(Arena arena, in Instruction ins, ReadOnlySpan<float> g)
+    private static void SoftmaxBackward(Arena arena, in Instruction ins, ReadOnlySpan<float> g, bool log)
     {
         if (!arena.RequiresGrad(ins.Input0)) return;
         ShapeMath.SplitAxis(arena.ShapeOf(ins.Input0), ins.Int0, out int outer, out int dim, out int inner);
         Reductions.SoftmaxGradAccumulate(arena.Values(ins.Output), g, outer, dim, inner, arena.GradientForAccumulation(ins.Input0),
-            log: ins.Op == OpCode.LogSoftmax);
+            log);
     }
 
     private static void TransposeBackward(Arena arena, in Instruction ins, ReadOnlySpan<float> g)

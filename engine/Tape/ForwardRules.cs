@@ -230,41 +230,39 @@ internal static unsafe class ForwardRules
 
     // ---- reductions ----------------------------------------------------------------------------------------------
 
-    public static void SumAll(Arena arena, in Instruction ins) => ReduceAll(OpCode.SumAll, arena.Values(ins.Input0), arena.Values(ins.Output));
-    public static void MeanAll(Arena arena, in Instruction ins) => ReduceAll(OpCode.MeanAll, arena.Values(ins.Input0), arena.Values(ins.Output));
-    public static void MaxAll(Arena arena, in Instruction ins) => ReduceAll(OpCode.MaxAll, arena.Values(ins.Input0), arena.Values(ins.Output));
-    public static void SumDim(Arena arena, in Instruction ins) => ReduceDim(arena, OpCode.SumDim, ins.Input0, ins.Int0, ins.Output);
-    public static void MeanDim(Arena arena, in Instruction ins) => ReduceDim(arena, OpCode.MeanDim, ins.Input0, ins.Int0, ins.Output);
-    public static void MaxDim(Arena arena, in Instruction ins) => ReduceDim(arena, OpCode.MaxDim, ins.Input0, ins.Int0, ins.Output);
-    public static void Softmax(Arena arena, in Instruction ins) => Softmax(arena, OpCode.Softmax, ins.Input0, ins.Int0, ins.Output);
-    public static void LogSoftmax(Arena arena, in Instruction ins) => Softmax(arena, OpCode.LogSoftmax, ins.Input0, ins.Int0, ins.Output);
+    public static void SumAll(Arena arena, in Instruction ins) => arena.Values(ins.Output)[0] = Reductions.Sum(arena.Values(ins.Input0));
+    public static void MeanAll(Arena arena, in Instruction ins) =>
+        arena.Values(ins.Output)[0] = Reductions.Sum(arena.Values(ins.Input0)) / arena.LengthOf(ins.Input0);
+    public static void MaxAll(Arena arena, in Instruction ins) => arena.Values(ins.Output)[0] = Reductions.Max(arena.Values(ins.Input0));
 
-    /// <summary>Σ, mean or max of every element into the one-element y.</summary>
-    public static void ReduceAll(OpCode op, ReadOnlySpan<float> x, Span<float> y) => y[0] = op switch
+    /// <summary>Σ along the instruction's dim (Int0; keepdim only changes y's shape).</summary>
+    public static void SumDim(Arena arena, in Instruction ins)
     {
-        OpCode.SumAll => Reductions.Sum(x),
-        OpCode.MeanAll => Reductions.Sum(x) / x.Length,
-        _ => Reductions.Max(x),
-    };
-
-    /// <summary>Σ, mean or max along <paramref name="axis"/> of x (keepdim only changes y's shape).</summary>
-    public static void ReduceDim(Arena arena, OpCode op, int x, int axis, int y)
-    {
-        ShapeMath.SplitAxis(arena.ShapeOf(x), axis, out int outer, out int size, out int inner);
-        Span<float> result = arena.Values(y);
-        if (op == OpCode.MaxDim) Reductions.MaxAxis(arena.Values(x), outer, size, inner, result);
-        else
-        {
-            Reductions.SumAxis(arena.Values(x), outer, size, inner, result);
-            if (op == OpCode.MeanDim) Elementwise.Unary(new DivideScalarOperator(size), result, result); // as PyTorch: sum / n
-        }
+        ShapeMath.SplitAxis(arena.ShapeOf(ins.Input0), ins.Int0, out int outer, out int size, out int inner);
+        Reductions.SumAxis(arena.Values(ins.Input0), outer, size, inner, arena.Values(ins.Output));
     }
 
-    /// <summary>softmax or log_softmax along <paramref name="axis"/>.</summary>
-    public static void Softmax(Arena arena, OpCode op, int x, int axis, int y)
+    /// <summary>The mean along the instruction's dim, as PyTorch computes it: the sum, then divided by n.</summary>
+    public static void MeanDim(Arena arena, in Instruction ins)
     {
-        ShapeMath.SplitAxis(arena.ShapeOf(x), axis, out int outer, out int size, out int inner);
-        Reductions.Softmax(arena.Values(x), outer, size, inner, arena.Values(y), log: op == OpCode.LogSoftmax);
+        SumDim(arena, ins);
+        Span<float> result = arena.Values(ins.Output);
+        Elementwise.Unary(new DivideScalarOperator(arena.ShapeOf(ins.Input0)[ins.Int0]), result, result);
+    }
+
+    public static void MaxDim(Arena arena, in Instruction ins)
+    {
+        ShapeMath.SplitAxis(arena.ShapeOf(ins.Input0), ins.Int0, out int outer, out int size, out int inner);
+        Reductions.MaxAxis(arena.Values(ins.Input0), outer, size, inner, arena.Values(ins.Output));
+    }
+
+    public static void Softmax(Arena arena, in Instruction ins) => Softmax(arena, ins, log: false);
+    public static void LogSoftmax(Arena arena, in Instruction ins) => Softmax(arena, ins, log: true);
+
+    private static void Softmax(Arena arena, in Instruction ins, bool log)
+    {
+        ShapeMath.SplitAxis(arena.ShapeOf(ins.Input0), ins.Int0, out int outer, out int size, out int inner);
+        Reductions.Softmax(arena.Values(ins.Input0), outer, size, inner, arena.Values(ins.Output), log);
     }
 
     // ---- losses --------------------------------------------------------------------------------------------------
