@@ -9,9 +9,18 @@ internal static class GoldenProgramRunner
     {
         var result = new float[array.GetArrayLength()];
         int i = 0;
-        foreach (JsonElement e in array.EnumerateArray()) result[i++] = e.GetSingle();
+        foreach (JsonElement e in array.EnumerateArray()) result[i++] = Float(e);
         return result;
     }
+
+    /// <summary>A number, or one of the strings "NaN", "Infinity", "-Infinity" (JSON has no literal for them).</summary>
+    public static float Float(JsonElement e) => e.ValueKind != JsonValueKind.String ? e.GetSingle() : e.GetString() switch
+    {
+        "NaN" => float.NaN,
+        "Infinity" => float.PositiveInfinity,
+        "-Infinity" => float.NegativeInfinity,
+        var other => throw new FormatException($"golden value '{other}' is not a number"),
+    };
 
     public static int[] Ints(JsonElement array)
     {
@@ -64,7 +73,7 @@ internal static class GoldenProgramRunner
             "mse_loss" => Functional.MseLoss(a, args[1]),
             "cross_entropy" => Functional.CrossEntropy(a, Ints(attrs.GetProperty("targets"))),
             "detach" => a.Detach(),
-            _ => throw new NotSupportedException($"golden op '{op}' has no mapping"),
+            _ => GoldenOpFamilies.TryRun(op, args, attrs) ?? throw new NotSupportedException($"golden op '{op}' has no mapping"),
         };
     }
 }

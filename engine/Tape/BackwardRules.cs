@@ -12,7 +12,7 @@ namespace ArenaGrad.Tape;
 /// </summary>
 /// <remarks>What each rule reads and the scratch it takes are its row's <c>Reads</c> and <c>Scratch</c>: a rule that
 /// reads another operand or takes more scratch must change its row too (backward refuses undeclared scratch).</remarks>
-internal static class BackwardRules
+internal static partial class BackwardRules
 {
     // elementwise binary with broadcasting
     public static void Add(Arena arena, in Instruction ins, ReadOnlySpan<float> g)                   // da += g, db += g

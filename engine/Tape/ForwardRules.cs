@@ -10,7 +10,7 @@ namespace ArenaGrad.Tape;
 /// </summary>
 /// <remarks>Nothing here validates, allocates or makes slots: shapes, attributes and operands are those the eager op
 /// checked when it ran (and recorded in the instruction).</remarks>
-internal static unsafe class ForwardRules
+internal static unsafe partial class ForwardRules
 {
     /// <summary>Recomputes <paramref name="ins"/>'s output (and saved slot) from its inputs' current values.</summary>
     public static void Run(Arena arena, in Instruction ins) => OpTable.Of(ins.Op).Forward(arena, in ins);
