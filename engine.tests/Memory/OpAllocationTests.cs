@@ -67,6 +67,8 @@ public sealed class OpAllocationTests
         ("NllLoss", (a, _) => Functional.NllLoss(a.LogSoftmax(1), Classes)),
         ("CrossEntropy", (a, _) => Functional.CrossEntropy(a, Classes)),
         ("CrossEntropySmoothed", (a, _) => Functional.CrossEntropy(a, Classes, labelSmoothing: 0.1f)),
+        // dtypes (issue 16)
+        ("Cast", (a, b) => a.To(DType.Int32).To(DType.Bool).To(DType.Float32) * b),
     ];
 
     private static IEnumerable<TestCaseData> Ops() => Cases.Select(c => new TestCaseData(c.Op).SetArgDisplayNames(c.Name));

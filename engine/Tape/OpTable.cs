@@ -83,6 +83,9 @@ internal static unsafe class OpTable
             &BackwardRules.BinaryCrossEntropyWithLogits, SavedOperands.Input0 | SavedOperands.Input1, null),
         Op(OpCode.NllLoss,      "NllLossBackward0", &ForwardRules.NllLoss,       &BackwardRules.NllLoss,      SavedOperands.Input0, "NegativeLogLikelihoodLoss"), // PyTorch's node saves self
         Op(OpCode.CrossEntropySmoothed, "AddBackward0", &ForwardRules.CrossEntropy, &BackwardRules.CrossEntropy, SavedOperands.Saved, "SoftmaxCrossEntropyLoss"),
+
+        // dtypes (issue 16)
+        NoGradient(OpCode.Cast, &ForwardRules.Cast, "Cast"),
     ];
 
     static OpTable()
@@ -111,6 +114,11 @@ internal static unsafe class OpTable
     private static OpInfo Pointwise(OpCode op, string gradFn, delegate*<float, float, ReadOnlySpan<float>, Span<float>, void> kernel,
         delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, SavedOperands reads, string onnx) =>
         new(op, gradFn, null, &ForwardRules.Pointwise, kernel, backward, reads, BackwardScratch.None, OpFusion.Elementwise, false, onnx);
+
+    /// <summary>An op with no derivative: its result is Int32 or Bool (or a Float32 made from them), so it never requires
+    /// grad and the op is traced (for replays and pictures) but never recorded on the tape.</summary>
+    private static OpInfo NoGradient(OpCode op, delegate*<Arena, in Instruction, void> forward, string? onnx) =>
+        new(op, null, null, forward, null, &BackwardRules.NotDifferentiable, SavedOperands.None, BackwardScratch.None, OpFusion.None, false, onnx);
 
     /// <summary>An op that runs alone and takes no scratch.</summary>
     private static OpInfo Op(OpCode op, string gradFn, delegate*<Arena, in Instruction, void> forward,
