@@ -22,6 +22,12 @@ internal enum OpCode : byte
     L1LossMean, L1LossSum, L1LossNone, SmoothL1Loss, HuberLoss, BinaryCrossEntropyWithLogits, NllLoss, CrossEntropySmoothed,
     // dtypes (issue 16): no gradient flows through a conversion to Int32 or Bool, and nothing else converts
     Cast,
+    // index (issue 16): indexing and masks (differentiable in their float operands), then comparisons and logical ops
+    // (Bool results, no derivative)
+    IndexSelect, Gather, ScatterAdd, MaskedFill, Where, WhereScalar,
+    Equal, NotEqual, Less, LessEqual, Greater, GreaterEqual,
+    EqualScalar, NotEqualScalar, LessScalar, LessEqualScalar, GreaterScalar, GreaterEqualScalar,
+    LogicalNot, LogicalAnd, LogicalOr, LogicalXor,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>

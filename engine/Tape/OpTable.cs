@@ -86,6 +86,34 @@ internal static unsafe class OpTable
 
         // dtypes (issue 16)
         NoGradient(OpCode.Cast, &ForwardRules.Cast, "Cast"),
+
+        // index (issue 16): backward of the index ops reads the index (Input1) and scatter-adds; Where is
+        // (a, b, condition) so that the broadcast test of BackwardScratch looks at the two inputs that take gradients
+        Op(OpCode.IndexSelect, "IndexSelectBackward0", &ForwardRules.IndexSelect, &BackwardRules.IndexSelect, SavedOperands.Input1, "Gather"),
+        Op(OpCode.Gather,      "GatherBackward0",      &ForwardRules.Gather,      &BackwardRules.Gather,      SavedOperands.Input1, "GatherElements"),
+        Op(OpCode.ScatterAdd,  "ScatterAddBackward0",  &ForwardRules.ScatterAdd,  &BackwardRules.ScatterAdd,  SavedOperands.Input1, "ScatterElements"),
+        new(OpCode.MaskedFill, "MaskedFillBackward0", null, &ForwardRules.MaskedFill, null, &BackwardRules.MaskedFill,
+            SavedOperands.Input1, new BackwardScratch(0, 1), OpFusion.None, false, null),               // g masked before reducing
+        new(OpCode.Where, "WhereBackward0", null, &ForwardRules.Where, null, &BackwardRules.Where,
+            SavedOperands.Input2, new BackwardScratch(0, 1), OpFusion.None, false, "Where"),            // g masked before reducing
+        new(OpCode.WhereScalar, "WhereBackward0", null, &ForwardRules.WhereScalar, null, &BackwardRules.Where,
+            SavedOperands.Input2, new BackwardScratch(0, 1), OpFusion.None, false, "Where"),
+        NoGradient(OpCode.Equal,              &ForwardRules.Equal,              "Equal"),
+        NoGradient(OpCode.NotEqual,           &ForwardRules.NotEqual,           null), // ONNX: Not(Equal)
+        NoGradient(OpCode.Less,               &ForwardRules.Less,               "Less"),
+        NoGradient(OpCode.LessEqual,          &ForwardRules.LessEqual,          "LessOrEqual"),
+        NoGradient(OpCode.Greater,            &ForwardRules.Greater,            "Greater"),
+        NoGradient(OpCode.GreaterEqual,       &ForwardRules.GreaterEqual,       "GreaterOrEqual"),
+        NoGradient(OpCode.EqualScalar,        &ForwardRules.EqualScalar,        "Equal"),
+        NoGradient(OpCode.NotEqualScalar,     &ForwardRules.NotEqualScalar,     null),
+        NoGradient(OpCode.LessScalar,         &ForwardRules.LessScalar,         "Less"),
+        NoGradient(OpCode.LessEqualScalar,    &ForwardRules.LessEqualScalar,    "LessOrEqual"),
+        NoGradient(OpCode.GreaterScalar,      &ForwardRules.GreaterScalar,      "Greater"),
+        NoGradient(OpCode.GreaterEqualScalar, &ForwardRules.GreaterEqualScalar, "GreaterOrEqual"),
+        NoGradient(OpCode.LogicalNot,         &ForwardRules.LogicalNot,         "Not"),
+        NoGradient(OpCode.LogicalAnd,         &ForwardRules.LogicalAnd,         "And"),
+        NoGradient(OpCode.LogicalOr,          &ForwardRules.LogicalOr,          "Or"),
+        NoGradient(OpCode.LogicalXor,         &ForwardRules.LogicalXor,         "Xor"),
     ];
 
     static OpTable()
