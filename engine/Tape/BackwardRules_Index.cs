@@ -70,3 +70,47 @@ internal static partial class BackwardRules
         AccumulateReduced(arena, input, masked, output, 1f);
     }
 }
+
+// Cross-entropy with class-probability targets (issue 16, family index).
+internal static partial class BackwardRules
+{
+    // dx[n, c] += w_n (softmax[n, c]·Σ_c' q[n, c'] − q[n, c]); dtarget[n, c] += −w_n (1 − ε) logp[n, c]
+    // (w_n = g/N for the mean, g for the sum, g[n] for none; q = (1 − ε)·target + ε/C)
+    public static void CrossEntropyProbabilities(Arena arena, in Instruction ins, ReadOnlySpan<float> g)
+    {
+        ReadOnlySpan<int> shape = arena.ShapeOf(ins.Input0);
+        int classes = shape[^1], rows = shape.Length == 2 ? shape[0] : 1;
+        ReadOnlySpan<float> logProbabilities = arena.Values(ins.Saved), targets = arena.Values(ins.Input1);
+        var reduction = (Reduction)ins.Int0;
+        float epsilon = ins.Scalar0, keep = (float)(1.0 - epsilon), shift = classes == 0 ? 0f : (float)((double)epsilon / classes);
+        if (arena.RequiresGrad(ins.Input0))
+        {
+            Span<float> dx = arena.GradientForWrite(ins.Input0, out bool fresh);
+            for (int n = 0; n < rows; n++)
+            {
+                float w = RowWeight(reduction, g, n, rows);
+                double sum = 0;
+                for (int c = 0; c < classes; c++) sum += ForwardRules.SmoothedTarget(targets[n * classes + c], epsilon, keep, shift);
+                float targetSum = (float)sum;
+                for (int c = 0; c < classes; c++)
+                {
+                    int k = n * classes + c;
+                    float q = ForwardRules.SmoothedTarget(targets[k], epsilon, keep, shift);
+                    float value = w * (Transcendentals.Exp(logProbabilities[k]) * targetSum - q);
+                    if (fresh) dx[k] = value;
+                    else dx[k] += value;
+                }
+            }
+        }
+        if (arena.RequiresGrad(ins.Input1))
+        {
+            Span<float> dt = arena.GradientForAccumulation(ins.Input1);
+            for (int n = 0; n < rows; n++)
+            {
+                float w = RowWeight(reduction, g, n, rows);
+                float scale = -w * (epsilon > 0f ? keep : 1f);
+                for (int c = 0; c < classes; c++) dt[n * classes + c] += scale * logProbabilities[n * classes + c];
+            }
+        }
+    }
+}

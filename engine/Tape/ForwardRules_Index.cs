@@ -126,3 +126,67 @@ internal static unsafe partial class ForwardRules
             arena.Values(ins.Input1), bStrides, arena.DTypeOf(ins.Input1) == DType.Float32, shape, arena.IntValues(ins.Output));
     }
 }
+
+// Class-index losses with an Int32 target tensor (issue 16, family index): the tensor is the instruction's Input1, read
+// afresh by every replay and by backward, instead of targets copied into the operand buffer.
+internal static unsafe partial class ForwardRules
+{
+    /// <summary>The class targets of an NllLoss or CrossEntropy instruction: its Int32 target tensor (Input1) when it has
+    /// one, else its operand buffer. With <paramref name="check"/> (forward) a target tensor's values are checked
+    /// against the class count, since a replay reads values that may have changed since the eager op checked them.</summary>
+    public static ReadOnlySpan<int> ClassTargets(Arena arena, in Instruction ins, bool check = true)
+    {
+        if (ins.Input1 < 0) return arena.OperandsOf(ins);
+        ReadOnlySpan<int> targets = arena.IntValues(ins.Input1);
+        if (check)
+        {
+            int classes = arena.ShapeOf(ins.Input0)[^1];
+            foreach (int t in targets)
+                if (t != ins.Int1 && (uint)t >= (uint)classes)
+                    throw new ArgumentOutOfRangeException(null, t, $"Target {t} is out of bounds.");
+        }
+        return targets;
+    }
+}
+
+// Cross-entropy with class-probability targets (issue 16, family index): Input0 the logits [N, C] or [C], Input1 the
+// targets of that shape, Saved the log-probabilities backward reads (when recorded), Int0 the Reduction, Scalar0 ε.
+internal static unsafe partial class ForwardRules
+{
+    /// <summary>ℓ_n = −Σ_c q[n, c]·log_softmax(x)[n, c] with q = (1 − ε)·target + ε/C (q = target when ε = 0), as
+    /// PyTorch's cross_entropy composes it; the mean divides the total by N (NaN for N = 0), the sum keeps it.</summary>
+    public static void CrossEntropyProbabilities(Arena arena, in Instruction ins)
+    {
+        ReadOnlySpan<int> shape = arena.ShapeOf(ins.Input0);
+        int classes = shape[^1], rows = shape.Length == 2 ? shape[0] : 1;
+        ReadOnlySpan<float> values = arena.Values(ins.Input0), targets = arena.Values(ins.Input1);
+        Span<float> result = arena.Values(ins.Output);
+        Span<float> logProbabilities = ins.Saved >= 0 ? arena.Values(ins.Saved) : default;
+        var reduction = (Reduction)ins.Int0;
+        float epsilon = ins.Scalar0, keep = (float)(1.0 - epsilon), shift = classes == 0 ? 0f : (float)((double)epsilon / classes);
+        double total = 0;
+        for (int n = 0; n < rows; n++)
+        {
+            double rowTotal = 0;
+            if (classes > 0)
+            {
+                ReadOnlySpan<float> row = values.Slice(n * classes, classes);
+                float max = Reductions.Max(row);
+                var logSoftmax = new LogSoftmaxOperator(max, Transcendentals.Log(LossKernels.SumOf(new ExpShiftOperator(max), row)));
+                for (int c = 0; c < classes; c++)
+                {
+                    float logp = logSoftmax.Invoke(row[c]);
+                    if (ins.Saved >= 0) logProbabilities[n * classes + c] = logp;
+                    rowTotal += logp * SmoothedTarget(targets[n * classes + c], epsilon, keep, shift);
+                }
+            }
+            if (reduction == Reduction.None) result[n] = -(float)rowTotal;
+            else total += rowTotal;
+        }
+        if (reduction == Reduction.Mean) result[0] = -(float)total / rows;
+        else if (reduction == Reduction.Sum) result[0] = -(float)total;
+    }
+
+    /// <summary>q = (1 − ε)·t + ε/C, or t itself when ε = 0.</summary>
+    internal static float SmoothedTarget(float t, float epsilon, float keep, float shift) => epsilon > 0f ? t * keep + shift : t;
+}

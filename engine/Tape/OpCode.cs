@@ -28,6 +28,9 @@ internal enum OpCode : byte
     Equal, NotEqual, Less, LessEqual, Greater, GreaterEqual,
     EqualScalar, NotEqualScalar, LessScalar, LessEqualScalar, GreaterScalar, GreaterEqualScalar,
     LogicalNot, LogicalAnd, LogicalOr, LogicalXor,
+    // cross-entropy with class-probability targets (Int0 holds the Reduction): PyTorch's grad_fn is DivBackward1 for the
+    // mean and NegBackward0 for the sum and none, so one opcode each
+    CrossEntropyProbabilities, CrossEntropyProbabilitiesSum,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>
