@@ -74,6 +74,19 @@ internal sealed class RandomProgramBuilder : IDisposable
         "L1LossMean", "L1LossSum", "L1LossNone", "SmoothL1Loss", "HuberLoss", "BinaryCrossEntropyWithLogits", "NllLoss", "CrossEntropySmoothed",
         // dtypes (issue 16)
         "Cast",
+        // index (issue 16)
+        "IndexSelect", "Gather", "ScatterAdd", "MaskedFill", "Where", "WhereScalar",
+        "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
+        "EqualScalar", "NotEqualScalar", "LessScalar", "LessEqualScalar", "GreaterScalar", "GreaterEqualScalar",
+        "LogicalNot", "LogicalAnd", "LogicalOr", "LogicalXor", "CrossEntropyProbabilities", "CrossEntropyProbabilitiesSum",
+    ];
+
+    /// <summary>index (issue 16): ops whose Bool result has no derivative (each is followed at once by its conversion to float).</summary>
+    private static readonly HashSet<string> BoolResults =
+    [
+        "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
+        "EqualScalar", "NotEqualScalar", "LessScalar", "LessEqualScalar", "GreaterScalar", "GreaterEqualScalar",
+        "LogicalNot", "LogicalAnd", "LogicalOr", "LogicalXor",
     ];
 
     private const float Margin = 0.05f;
@@ -374,6 +387,88 @@ internal sealed class RandomProgramBuilder : IDisposable
                 int integers = _program.Entries.Count - 1;
                 string I = _program.Entries[integers].Name;
                 return _program.BuildError is not null || Emit(op, t => t[integers].To(DType.Float32), $"{I}.To(DType.Float32)", [integers]);
+            // index (issue 16): index and mask tensors are constants the builder draws; comparisons keep a margin between the
+            // values they compare (and logical ops between values and 0), so finite differences never flip them
+            case "IndexSelect":
+            {
+                int dim = rank == 0 ? 0 : Pick(rank);
+                int size = rank == 0 ? 1 : shape[dim];
+                if (size == 0) return false;
+                int[] index = Enumerable.Range(0, rank == 0 ? 1 : Pick(4)).Select(_ => Pick(size)).ToArray();
+                return Emit(op, t => t[a].IndexSelect(dim, t[a].Arena.FromData(index, [index.Length])),
+                    $"{A}.IndexSelect({dim}, arena.FromData([{string.Join(", ", index)}], [{index.Length}]))", [a]);
+            }
+            case "Gather": case "ScatterAdd":
+            {
+                int dim = rank == 0 ? 0 : Pick(rank);
+                int size = rank == 0 ? 1 : shape[dim];
+                if (size == 0) return false;
+                int[] indexShape = shape.Select((d, i) => i == dim && op == "Gather" ? 1 + Pick(3) : Pick(d + 1)).ToArray();
+                int[] index = Enumerable.Range(0, indexShape.Aggregate(1, (p, q) => p * q)).Select(_ => Pick(size)).ToArray();
+                string I = $"arena.FromData([{string.Join(", ", index)}], [{string.Join(", ", indexShape)}])";
+                if (op == "Gather") return Emit(op, t => t[a].Gather(dim, t[a].Arena.FromData(index, indexShape)), $"{A}.Gather({dim}, {I})", [a]);
+                int source = FreshInput(shape);
+                return Emit(op, t => t[a].ScatterAdd(dim, t[a].Arena.FromData(index, indexShape), t[source]),
+                    $"{A}.ScatterAdd({dim}, {I}, {_program.Entries[source].Name})", [a, source]);
+            }
+            case "MaskedFill": case "Where": case "WhereScalar":
+            {
+                // The mask has the value's shape, or its last dim only (broadcast)
+                int[] maskShape = rank > 0 && Pick(2) == 0 ? [shape[^1]] : shape;
+                bool[] mask = Enumerable.Range(0, maskShape.Aggregate(1, (p, q) => p * q)).Select(_ => Pick(2) == 0).ToArray();
+                string M = $"arena.FromData([{string.Join(", ", mask.Select(B))}], [{string.Join(", ", maskShape)}])";
+                float s = Scalar();
+                if (op == "MaskedFill")
+                    return Emit(op, t => t[a].MaskedFill(t[a].Arena.FromData(mask, maskShape), s), $"{A}.MaskedFill({M}, {F(s)})", [a]);
+                if (op == "WhereScalar")
+                    return Emit(op, t => Functional.Where(t[a].Arena.FromData(mask, maskShape), t[a], s), $"Functional.Where({M}, {A}, {F(s)})", [a]);
+                int b = BroadcastPartner(shape, false);
+                return Emit(op, t => Functional.Where(t[a].Arena.FromData(mask, maskShape), t[a], t[b]),
+                    $"Functional.Where({M}, {A}, {_program.Entries[b].Name})", [a, b]);
+            }
+            case "Equal": case "NotEqual": case "Less": case "LessEqual": case "Greater": case "GreaterEqual":
+            case "LogicalAnd": case "LogicalOr": case "LogicalXor":
+            {
+                bool logical = op.StartsWith("Logical", StringComparison.Ordinal);
+                int b = BroadcastPartner(shape, false);
+                Tensor other = _scratchValues[b];
+                if (logical ? !AwayFromZero(v) || !AwayFromZero(other.ToArray()) : (x - other).Abs().ToArray().Any(e => e <= Margin)) return false;
+                string name = op switch
+                {
+                    "Equal" => "Eq", "NotEqual" => "Ne", "Less" => "Lt", "LessEqual" => "Le", "Greater" => "Gt", "GreaterEqual" => "Ge", _ => op,
+                };
+                Func<Tensor, Tensor, Tensor> compare = op switch
+                {
+                    "Equal" => (p, q) => p.Eq(q), "NotEqual" => (p, q) => p.Ne(q), "Less" => (p, q) => p.Lt(q),
+                    "LessEqual" => (p, q) => p.Le(q), "Greater" => (p, q) => p.Gt(q), "GreaterEqual" => (p, q) => p.Ge(q),
+                    "LogicalAnd" => (p, q) => p.LogicalAnd(q), "LogicalOr" => (p, q) => p.LogicalOr(q), _ => (p, q) => p.LogicalXor(q),
+                };
+                return EmitBool(op, t => compare(t[a], t[b]), $"{A}.{name}({_program.Entries[b].Name})", [a, b]);
+            }
+            case "EqualScalar": case "NotEqualScalar": case "LessScalar": case "LessEqualScalar": case "GreaterScalar": case "GreaterEqualScalar":
+            case "LogicalNot":
+            {
+                float s = Scalar();
+                if (op == "LogicalNot") return AwayFromZero(v) && EmitBool(op, t => t[a].LogicalNot(), $"{A}.LogicalNot()", [a]);
+                if (v.Any(e => MathF.Abs(e - s) <= Margin)) return false;
+                (string name, Func<Tensor, Tensor> compare) = op switch
+                {
+                    "EqualScalar" => ("Eq", (Func<Tensor, Tensor>)(p => p.Eq(s))), "NotEqualScalar" => ("Ne", p => p.Ne(s)),
+                    "LessScalar" => ("Lt", p => p.Lt(s)), "LessEqualScalar" => ("Le", p => p.Le(s)),
+                    "GreaterScalar" => ("Gt", p => p.Gt(s)), _ => ("Ge", p => p.Ge(s)),
+                };
+                return EmitBool(op, t => compare(t[a]), $"{A}.{name}({F(s)})", [a]);
+            }
+            case "CrossEntropyProbabilities": case "CrossEntropyProbabilitiesSum":
+            {
+                // Logits [N, C] or [C] and targets of that shape (any real values: PyTorch does not ask for probabilities)
+                if (rank is not (1 or 2) || shape[^1] == 0 || (rank == 2 && shape[0] == 0 && op == "CrossEntropyProbabilities")) return false;
+                int target = SameShapePartner(shape);
+                var reduction = op == "CrossEntropyProbabilities" ? Reduction.Mean : Pick(2) == 0 ? Reduction.Sum : Reduction.None;
+                float smoothing = Pick(2) == 0 ? 0f : 0.2f;
+                return Emit(op, t => Functional.CrossEntropy(t[a], t[target], reduction, smoothing),
+                    $"Functional.CrossEntropy({A}, {_program.Entries[target].Name}, Reduction.{reduction}, labelSmoothing: {F(smoothing)})", [a, target]);
+            }
             default: throw new ArgumentOutOfRangeException(nameof(op), op, "unknown op");
         }
     }
@@ -463,8 +558,18 @@ internal sealed class RandomProgramBuilder : IDisposable
         string name = "v" + _steps++;
         _program.Entries.Add(new RandomProgram.Entry(name, -1, op, apply, text, operands));
         _scratchValues.Add(result);
-        _differentiable.Add(op is not ("Detach" or "Cast") && operands.Any(i => _differentiable[i]));
+        _differentiable.Add(op is not ("Detach" or "Cast") && !BoolResults.Contains(op) && operands.Any(i => _differentiable[i]));
         return true;
+    }
+
+    /// <summary>index (issue 16): a step with a Bool result, then its conversion to float (two steps, each one op, so a
+    /// capacity failure is checked between them).</summary>
+    private bool EmitBool(string op, Func<Tensor[], Tensor> apply, string text, int[] operands)
+    {
+        if (!Emit(op, apply, text, operands)) return false;
+        int bools = _program.Entries.Count - 1;
+        return _program.BuildError is not null ||
+            Emit("Cast", t => t[bools].To(DType.Float32), $"{_program.Entries[bools].Name}.To(DType.Float32)", [bools]);
     }
 
     private float Scalar()
