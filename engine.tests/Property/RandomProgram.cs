@@ -81,12 +81,13 @@ internal sealed class RandomProgramBuilder : IDisposable
         "LogicalNot", "LogicalAnd", "LogicalOr", "LogicalXor", "CrossEntropyProbabilities", "CrossEntropyProbabilitiesSum",
     ];
 
-    /// <summary>index (issue 16): ops whose Bool result has no derivative (each is followed at once by its conversion to float).</summary>
+    /// <summary>index (issue 16): steps whose Int32 or Bool result has no derivative: comparisons and logical ops (each followed
+    /// at once by its conversion to float) and the index and mask constants.</summary>
     private static readonly HashSet<string> BoolResults =
     [
         "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
         "EqualScalar", "NotEqualScalar", "LessScalar", "LessEqualScalar", "GreaterScalar", "GreaterEqualScalar",
-        "LogicalNot", "LogicalAnd", "LogicalOr", "LogicalXor",
+        "LogicalNot", "LogicalAnd", "LogicalOr", "LogicalXor", "Constant",
     ];
 
     private const float Margin = 0.05f;
@@ -387,44 +388,51 @@ internal sealed class RandomProgramBuilder : IDisposable
                 int integers = _program.Entries.Count - 1;
                 string I = _program.Entries[integers].Name;
                 return _program.BuildError is not null || Emit(op, t => t[integers].To(DType.Float32), $"{I}.To(DType.Float32)", [integers]);
-            // index (issue 16): index and mask tensors are constants the builder draws; comparisons keep a margin between the
-            // values they compare (and logical ops between values and 0), so finite differences never flip them
+            // index (issue 16): index and mask tensors are constants the builder draws, each made by a step of its own (one
+            // allocation per step, as the capacity property wants); comparisons keep a margin between the values they compare
+            // (and logical ops between values and 0), so finite differences never flip them
             case "IndexSelect":
             {
                 int dim = rank == 0 ? 0 : Pick(rank);
                 int size = rank == 0 ? 1 : shape[dim];
                 if (size == 0) return false;
                 int[] index = Enumerable.Range(0, rank == 0 ? 1 : Pick(4)).Select(_ => Pick(size)).ToArray();
-                return Emit(op, t => t[a].IndexSelect(dim, t[a].Arena.FromData(index, [index.Length])),
-                    $"{A}.IndexSelect({dim}, arena.FromData([{string.Join(", ", index)}], [{index.Length}]))", [a]);
+                int i = Constant(a, index, [index.Length], boolean: false);
+                if (i < 0) return _program.BuildError is not null;
+                return DropUnless(Emit(op, t => t[a].IndexSelect(dim, t[i]), $"{A}.IndexSelect({dim}, {_program.Entries[i].Name})", [a, i]), i);
             }
             case "Gather": case "ScatterAdd":
             {
                 int dim = rank == 0 ? 0 : Pick(rank);
                 int size = rank == 0 ? 1 : shape[dim];
                 if (size == 0) return false;
-                int[] indexShape = shape.Select((d, i) => i == dim && op == "Gather" ? 1 + Pick(3) : Pick(d + 1)).ToArray();
+                int[] indexShape = shape.Select((d, k) => k == dim && op == "Gather" ? 1 + Pick(3) : Pick(d + 1)).ToArray();
                 int[] index = Enumerable.Range(0, indexShape.Aggregate(1, (p, q) => p * q)).Select(_ => Pick(size)).ToArray();
-                string I = $"arena.FromData([{string.Join(", ", index)}], [{string.Join(", ", indexShape)}])";
-                if (op == "Gather") return Emit(op, t => t[a].Gather(dim, t[a].Arena.FromData(index, indexShape)), $"{A}.Gather({dim}, {I})", [a]);
-                int source = FreshInput(shape);
-                return Emit(op, t => t[a].ScatterAdd(dim, t[a].Arena.FromData(index, indexShape), t[source]),
-                    $"{A}.ScatterAdd({dim}, {I}, {_program.Entries[source].Name})", [a, source]);
+                int source = op == "ScatterAdd" ? FreshInput(shape) : -1;
+                int i = Constant(a, index, indexShape, boolean: false);
+                if (i < 0) return _program.BuildError is not null;
+                string indexName = _program.Entries[i].Name;
+                return DropUnless(op == "Gather"
+                    ? Emit(op, t => t[a].Gather(dim, t[i]), $"{A}.Gather({dim}, {indexName})", [a, i])
+                    : Emit(op, t => t[a].ScatterAdd(dim, t[i], t[source]), $"{A}.ScatterAdd({dim}, {indexName}, {_program.Entries[source].Name})",
+                        [a, i, source]), i);
             }
             case "MaskedFill": case "Where": case "WhereScalar":
             {
                 // The mask has the value's shape, or its last dim only (broadcast)
                 int[] maskShape = rank > 0 && Pick(2) == 0 ? [shape[^1]] : shape;
-                bool[] mask = Enumerable.Range(0, maskShape.Aggregate(1, (p, q) => p * q)).Select(_ => Pick(2) == 0).ToArray();
-                string M = $"arena.FromData([{string.Join(", ", mask.Select(B))}], [{string.Join(", ", maskShape)}])";
+                int[] mask = Enumerable.Range(0, maskShape.Aggregate(1, (p, q) => p * q)).Select(_ => Pick(2)).ToArray();
                 float s = Scalar();
-                if (op == "MaskedFill")
-                    return Emit(op, t => t[a].MaskedFill(t[a].Arena.FromData(mask, maskShape), s), $"{A}.MaskedFill({M}, {F(s)})", [a]);
-                if (op == "WhereScalar")
-                    return Emit(op, t => Functional.Where(t[a].Arena.FromData(mask, maskShape), t[a], s), $"Functional.Where({M}, {A}, {F(s)})", [a]);
-                int b = BroadcastPartner(shape, false);
-                return Emit(op, t => Functional.Where(t[a].Arena.FromData(mask, maskShape), t[a], t[b]),
-                    $"Functional.Where({M}, {A}, {_program.Entries[b].Name})", [a, b]);
+                int b = op == "Where" ? BroadcastPartner(shape, false) : -1;
+                int m = Constant(a, mask, maskShape, boolean: true);
+                if (m < 0) return _program.BuildError is not null;
+                string M = _program.Entries[m].Name;
+                return DropUnless(op switch
+                {
+                    "MaskedFill" => Emit(op, t => t[a].MaskedFill(t[m], s), $"{A}.MaskedFill({M}, {F(s)})", [a, m]),
+                    "WhereScalar" => Emit(op, t => Functional.Where(t[m], t[a], s), $"Functional.Where({M}, {A}, {F(s)})", [a, m]),
+                    _ => Emit(op, t => Functional.Where(t[m], t[a], t[b]), $"Functional.Where({M}, {A}, {_program.Entries[b].Name})", [a, b, m]),
+                }, m);
             }
             case "Equal": case "NotEqual": case "Less": case "LessEqual": case "Greater": case "GreaterEqual":
             case "LogicalAnd": case "LogicalOr": case "LogicalXor":
@@ -560,6 +568,32 @@ internal sealed class RandomProgramBuilder : IDisposable
         _scratchValues.Add(result);
         _differentiable.Add(op is not ("Detach" or "Cast") && !BoolResults.Contains(op) && operands.Any(i => _differentiable[i]));
         return true;
+    }
+
+    /// <summary>index (issue 16): an Int32 or Bool constant (an index or a mask) as a step of its own, made in the arena of
+    /// entry <paramref name="anchor"/>; returns its entry, or -1 when it was not kept (or the engine refused it).</summary>
+    private int Constant(int anchor, int[] values, int[] shape, bool boolean)
+    {
+        string text = $"arena.FromData([{string.Join(", ", boolean ? values.Select(v => B(v != 0)) : values.Select(v => v.ToString(CultureInfo.InvariantCulture)))}], " +
+            $"[{string.Join(", ", shape)}])";
+        Func<Tensor[], Tensor> make = boolean
+            ? t => t[anchor].Arena.FromData(values.Select(v => v != 0).ToArray(), shape)
+            : t => t[anchor].Arena.FromData(values, shape);
+        if (!Emit("Constant", make, text, [anchor]) || _program.BuildError is not null) return -1;
+        return _program.Entries.Count - 1;
+    }
+
+    /// <summary>index (issue 16): when the step after a constant was not kept, the constant goes too (so the latest value
+    /// stays a float one); returns <paramref name="emitted"/>.</summary>
+    private bool DropUnless(bool emitted, int constant)
+    {
+        if (!emitted && _program.Entries.Count - 1 == constant)
+        {
+            _program.Entries.RemoveAt(constant);
+            _scratchValues.RemoveAt(constant);
+            _differentiable.RemoveAt(constant);
+        }
+        return emitted;
     }
 
     /// <summary>index (issue 16): a step with a Bool result, then its conversion to float (two steps, each one op, so a

@@ -97,7 +97,7 @@ internal static unsafe class OpTable
         new(OpCode.MaskedFill, "MaskedFillBackward0", null, &ForwardRules.MaskedFill, null, &BackwardRules.MaskedFill,
             SavedOperands.Input1, new BackwardScratch(0, 1), OpFusion.None, false, null),               // g masked before reducing
         new(OpCode.Where, "WhereBackward0", null, &ForwardRules.Where, null, &BackwardRules.Where,
-            SavedOperands.Input2, new BackwardScratch(0, 1), OpFusion.None, false, "Where"),            // g masked before reducing
+            SavedOperands.Input2, new BackwardScratch(0, 2), OpFusion.None, false, "Where"),            // g masked for a, for b
         new(OpCode.WhereScalar, "WhereBackward0", null, &ForwardRules.WhereScalar, null, &BackwardRules.Where,
             SavedOperands.Input2, new BackwardScratch(0, 1), OpFusion.None, false, "Where"),
         NoGradient(OpCode.Equal,              &ForwardRules.Equal,              "Equal"),
