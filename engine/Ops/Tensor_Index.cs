@@ -112,7 +112,7 @@ public readonly partial struct Tensor
             throw new ArgumentException($"masked_fill only supports boolean masks, but got mask with dtype {TorchTypeName(arena.DTypeOf(m))}",
                 nameof(mask));
         Span<int> shape = stackalloc int[TensorLayout.MaxRank];
-        int rank = ShapeMath.BroadcastShape(arena.ShapeOf(x), arena.ShapeOf(m), shape);
+        int rank = ShapeMath.BroadcastShape(arena.ShapeOf(m), arena.ShapeOf(x), shape); // PyTorch names the mask a
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlot(shape[..rank], record);
         var instruction = new Instruction(OpCode.MaskedFill, y, x, m) { Scalar0 = value };
