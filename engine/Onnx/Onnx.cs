@@ -16,7 +16,8 @@ namespace ArenaGrad.IO;
 /// <para>Supported operators (default domain, opset 13 to 18): Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu,
 /// Tanh, Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape (constant shape), Flatten, Transpose,
 /// Concat, Identity, Dropout (as identity), Constant, ReduceMean, ReduceSum, ReduceMax (axes as attribute or
-/// constant input). Tensors are float32; int64/int32 tensors only as shapes and axes.</para>
+/// constant input), Gather (constant indices). Tensors are float32; int64/int32 tensors only as shapes, axes and Gather's
+/// indices.</para>
 /// </remarks>
 public static class Onnx
 {

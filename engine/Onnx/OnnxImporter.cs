@@ -260,11 +260,12 @@ internal static class OnnxImporter
             case "ReduceMean": op = OnnxOp.ReduceMean; maxInputs = 2; break;
             case "ReduceSum": op = OnnxOp.ReduceSum; maxInputs = 2; break;
             case "ReduceMax": op = OnnxOp.ReduceMax; maxInputs = 2; break;
+            case "Gather": op = OnnxOp.Gather; minInputs = maxInputs = 2; break;
             default:
                 throw new NotSupportedException(
                     $"ONNX operator '{opType}' ({where}) is not supported. Supported: Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Tanh, " +
                     "Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape, Flatten, Transpose, Concat, Identity, Dropout, Constant, " +
-                    "ReduceMean, ReduceSum, ReduceMax.");
+                    "ReduceMean, ReduceSum, ReduceMax, Gather (with constant indices).");
         }
         if (inputs.Length < minInputs || inputs.Length > maxInputs || inputs[0].Length == 0)
             throw new InvalidDataException(FormattableString.Invariant(
@@ -273,7 +274,7 @@ internal static class OnnxImporter
         // Which inputs carry data (float) and which are shape/axes constants.
         int dataInputs = op switch
         {
-            OnnxOp.Reshape or OnnxOp.ReduceMean or OnnxOp.ReduceSum or OnnxOp.ReduceMax => 1,
+            OnnxOp.Reshape or OnnxOp.ReduceMean or OnnxOp.ReduceSum or OnnxOp.ReduceMax or OnnxOp.Gather => 1,
             _ when opType == "Dropout" => 1,
             _ => inputs.Length,
         };
@@ -292,7 +293,7 @@ internal static class OnnxImporter
         float alpha = 1f, beta = 1f;
         bool transA = false, transB = false, flag = false, noop = false;
         int axis = 0;
-        int[]? ints = null;
+        int[]? ints = null, indicesShape = null;
         switch (op)
         {
             case OnnxOp.Gemm:
@@ -341,6 +342,18 @@ internal static class OnnxImporter
                     throw new NotSupportedException(FormattableString.Invariant($"ONNX Reshape ({where}) to {ints.Length} dimensions: at most {TensorLayout.MaxRank} are supported."));
                 break;
             }
+            case OnnxOp.Gather:
+            {
+                // The indices must be a constant: the importer carries float32 tensors only between nodes.
+                Value indices = values[inputs[1]];
+                if (indices.Kind != Kind.IntConstant)
+                    throw new NotSupportedException(
+                        $"ONNX Gather ({where}) takes its indices from '{inputs[1]}', which is not an integer constant (initializer or Constant node); computed indices are not supported.");
+                axis = CheckedInt(attributes.Int("axis", 0), "axis", where);
+                ints = CheckedInts(indices.Longs!, "indices", where);
+                indicesShape = indices.Shape!;
+                break;
+            }
             case OnnxOp.ReduceMean:
             case OnnxOp.ReduceSum:
             case OnnxOp.ReduceMax:
@@ -369,6 +382,8 @@ internal static class OnnxImporter
             Flag = flag,
             NoopWithEmptyAxes = noop,
             Scratch = finalOp == OnnxOp.Concat ? new Tensor[concatCount] : null,
+            IndicesShape = indicesShape,
+            IndexScratch = finalOp == OnnxOp.Gather ? new int[ints!.Length] : null,
         }));
     }
 
