@@ -213,4 +213,18 @@ public sealed class IndexTests
         mask.CopyFrom([false, false]);
         Assert.That(step.Run(x).ToArray(), Is.EqualTo(new[] { 1f, 1f }));
     }
+
+    [Test]
+    public void CapturedScatterAdd_IndexChangedOutOfRange_ThrowsBeforeTouchingTheOutput()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.FromData([1f, 2f, 3f], [3]), index = Ints(arena, [2, 2], 2), source = arena.FromData([10f, 20f], [2]);
+        CapturedStep step;
+        using (arena.NoGrad()) step = arena.Capture(x, v => v.ScatterAdd(0, index, source));
+        Assert.That(step.Output.ToArray(), Is.EqualTo(new[] { 1f, 2f, 33f }));
+        index.CopyFrom([0, 3]);
+        var thrown = Assert.Throws<ArgumentOutOfRangeException>(() => step.Run(arena.FromData([5f, 5f, 5f], [3])));
+        Assert.That(thrown!.Message, Does.StartWith("index 3 is out of bounds for dimension 0 with size 3"));
+        Assert.That(step.Output.ToArray(), Is.EqualTo(new[] { 1f, 2f, 33f }), "the output keeps the last good replay's values");
+    }
 }

@@ -34,6 +34,7 @@ internal static unsafe partial class ForwardRules
         ShapeMath.ContiguousStrides(shape, strides);
         ShapeMath.ContiguousStrides(sourceShape, sourceStrides);
         Span<float> y = arena.Values(ins.Output);
+        IndexKernels.CheckAll(arena.IntValues(ins.Input1), ins.Int0, shape.Length == 0 ? 1 : shape[ins.Int0]); // before y is touched
         arena.Values(ins.Input0).CopyTo(y);
         IndexKernels.ScatterAdd(y, shape, strides, arena.IntValues(ins.Input1), arena.ShapeOf(ins.Input1), arena.Values(ins.Input2),
             sourceStrides, ins.Int0);

@@ -88,7 +88,8 @@ internal static class IndexKernels
         for (int i = 0; i < index.Length; i++, cursor.Next()) dsource[cursor.Offset1] += g[cursor.Offset0 + index[i] * dimStride];
     }
 
-    private static void CheckAll(ReadOnlySpan<int> index, int dim, int size)
+    /// <summary>Checks every index of gather or scatter_add against its dim's size.</summary>
+    public static void CheckAll(ReadOnlySpan<int> index, int dim, int size)
     {
         foreach (int i in index) CheckScatterGather(i, dim, size);
     }
