@@ -75,7 +75,7 @@ grad_program("permute_ranks_0_to_4", [2, 3, 4, 2], [
     ("p1", "permute", {"dims": [-1, -2, -3, -4]}, lambda x: x.permute(-1, -2, -3, -4).contiguous()),
     ("p2", "permute", {"dims": [0, 1, 2, 3]}, lambda x: x.permute(0, 1, 2, 3).contiguous()),
 ])
-grad_program("permute_scalar_and_matrix", [], [
+grad_program("permute_scalar", [], [
     ("p0", "permute", {"dims": []}, lambda x: x.permute(()).contiguous()),
 ])
 grad_program("unsqueeze_squeeze", [3, 1, 2], [
