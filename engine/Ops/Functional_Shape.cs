@@ -30,7 +30,7 @@ public static partial class Functional
             arena.RequireDType(slot, dtype);
             record |= arena.ShouldRecord(slot);
         }
-        if ((long)tensors.Length * arena.LengthOf(firstSlot) > int.MaxValue || tensors.Length > int.MaxValue)
+        if ((long)tensors.Length * arena.LengthOf(firstSlot) > int.MaxValue)
             throw new ArgumentException($"Expected fewer than 2^31 elements, but stacking {tensors.Length} tensors of {ShapeMath.Format(first)} gives more.",
                 nameof(tensors));
         Span<int> outShape = stackalloc int[first.Length + 1];
