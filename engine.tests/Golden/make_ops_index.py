@@ -3,7 +3,8 @@ class losses with an Int32 target tensor or class-probability targets, checked a
 index). See golden_ops.py for the format. Index tensors are int32 here and widened with .long() for torch.
 
 Also writes Golden/ops_pending/ppo/ppo_clipped_objective.json: PPO's clipped objective, which needs ops of other
-families (minimum, unsqueeze, squeeze); the test runner does not read ops_pending until those are merged.
+families (minimum from the math family; unsqueeze and squeeze are the shape family's, merged, with these names); the
+test runner does not read ops_pending: move the file to Golden/ops/index once Functional.Minimum is mapped as "minimum".
 Run from the repository root: /usr/bin/python3 engine.tests/Golden/make_ops_index.py
 """
 import os

@@ -15,6 +15,8 @@ public sealed class OpAllocationTests
 
     private static readonly int[] Classes = [0, 5, 2, -100];
 
+    /// <summary>The pieces the split cases write (a field, so the calls allocate nothing).</summary>
+    private static readonly Tensor[] Pieces = new Tensor[4];
     // index (issue 16): index tensors' values and shapes
     private static readonly int[] Index5 = [5, 0, 2, 2, 1], Shape5 = [5], Index8 = [0, 5, 3, 3, 1, 2, 4, 0], Shape42 = [4, 2];
     private static readonly int[] Targets4 = [1, 5, -100, 0], Shape4 = [4];
@@ -73,6 +75,20 @@ public sealed class OpAllocationTests
         ("CrossEntropySmoothed", (a, _) => Functional.CrossEntropy(a, Classes, labelSmoothing: 0.1f)),
         // dtypes (issue 16)
         ("Cast", (a, b) => a.To(DType.Int32).To(DType.Bool).To(DType.Float32) * b),
+        // views and shape ops (issue 16); Split, SplitWithSizes and Chunk fill Pieces through their span overloads
+        ("Slice", (a, b) => a.Slice(1, 1, 6, 2) * b.Narrow(1, -3, 3)),
+        ("Select", (a, b) => a.Select(1, 2) * b.Select(-1, -1)),
+        ("Permute", (a, b) => a.Reshape(2, 2, 6).Permute(2, 0, 1) * b.Reshape(2, 2, 6).Permute(-1, 1, 0)),
+        ("Unsqueeze", (a, b) => a.Unsqueeze(1) * b.Unsqueeze(-1).Transpose(1, 2)),
+        ("SqueezeAll", (a, b) => a.Unsqueeze(0).Squeeze() * b),
+        ("SqueezeDim", (a, b) => a.Unsqueeze(2).Squeeze(2) * b.Squeeze(0)),
+        ("Expand", (a, b) => a.Sum(0, keepDim: true).Expand(3, 4, -1) * b),
+        ("Repeat", (a, b) => a.Repeat(2, 1, 2) * b.Repeat(1, 2)),
+        ("Stack", (a, b) => Functional.Stack([a, b], 1)),
+        ("Flatten", (a, b) => a.Reshape(2, 2, 6).Flatten(1) * b.Reshape(2, 12).Flatten(0, 1).Reshape(2, 12)),
+        ("Split", (a, b) => a.Split(4, Pieces, 1) == 2 ? Pieces[0].Narrow(1, 0, 2) * Pieces[1] * b.Narrow(1, 4, 2) : b),
+        ("SplitWithSizes", (a, b) => a.Split([1, 3], Pieces, 0) == 2 ? Pieces[0] * Pieces[1] * b.Split([3, 1], Pieces, 0) * Pieces[0] : b),
+        ("Chunk", (a, b) => a.Chunk(4, Pieces, 1) == 3 ? Pieces[0] * Pieces[1] * Pieces[2] * b.Narrow(1, 0, 2) : b),
         // index (issue 16): index and mask tensors are made inside the measured call (factories allocate nothing either)
         ("IndexSelect", (a, b) => a.IndexSelect(1, a.Arena.FromData(Index5, Shape5)) * 2f),
         ("Gather", (a, b) => a.Gather(1, a.Arena.FromData(Index8, Shape42))),

@@ -74,6 +74,8 @@ internal sealed class RandomProgramBuilder : IDisposable
         "L1LossMean", "L1LossSum", "L1LossNone", "SmoothL1Loss", "HuberLoss", "BinaryCrossEntropyWithLogits", "NllLoss", "CrossEntropySmoothed",
         // dtypes (issue 16)
         "Cast",
+        // views and shape ops (issue 16)
+        "Slice", "Select", "Permute", "Unsqueeze", "SqueezeAll", "SqueezeDim", "Expand", "Repeat", "Stack", "Split", "SplitWithSizes",
         // index (issue 16)
         "IndexSelect", "Gather", "ScatterAdd", "MaskedFill", "Where", "WhereScalar",
         "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
@@ -383,11 +385,116 @@ internal sealed class RandomProgramBuilder : IDisposable
             // dtypes (issue 16): through Int32 and back, away from the integers where truncation jumps
             // (two steps, each one op, so a capacity failure is checked between them)
             case "Cast":
-                if (!v.All(e => MathF.Abs(e - MathF.Round(e)) > Margin) || !Emit(op, t => t[a].To(DType.Int32), $"{A}.To(DType.Int32)", [a]))
+                // A quarter away: finite differences' step, amplified by steep ops upstream (exp, then square), must not
+                // carry a value across an integer (a 0.05 margin did at 40,000 samples).
+                if (!v.All(e => MathF.Abs(e - MathF.Round(e)) > 0.25f) || !Emit(op, t => t[a].To(DType.Int32), $"{A}.To(DType.Int32)", [a]))
                     return false;
                 int integers = _program.Entries.Count - 1;
                 string I = _program.Entries[integers].Name;
                 return _program.BuildError is not null || Emit(op, t => t[integers].To(DType.Float32), $"{I}.To(DType.Float32)", [integers]);
+            // views and shape ops (issue 16)
+            case "Slice":
+            {
+                if (rank == 0) return false;
+                int dim = Pick(rank), size = shape[dim];
+                if (Pick(3) == 0)
+                {
+                    int begin = Pick(size + 1), length = Pick(size - begin + 1);
+                    return Emit(op, t => t[a].Narrow(dim, begin, length), $"{A}.Narrow({dim}, {begin}, {length})", [a]);
+                }
+                int start = Pick(2 * size + 3) - size - 1, end = Pick(2 * size + 3) - size - 1, step = 1 + Pick(3);
+                return Emit(op, t => t[a].Slice(dim, start, end, step), $"{A}.Slice({dim}, {start}, {end}, {step})", [a]);
+            }
+            case "Select":
+            {
+                if (rank == 0) return false;
+                int dim = Pick(rank) - (Pick(2) == 0 ? rank : 0), size = shape[dim < 0 ? dim + rank : dim];
+                if (size == 0) return false;
+                int index = Pick(2 * size) - size;
+                return Emit(op, t => t[a].Select(dim, index), $"{A}.Select({dim}, {index})", [a]);
+            }
+            case "Permute":
+            {
+                var order = Enumerable.Range(0, rank).ToList();
+                var perm = new int[rank];
+                for (int i = 0; i < rank; i++)
+                {
+                    int j = Pick(order.Count);
+                    perm[i] = order[j] - (Pick(4) == 0 ? rank : 0); // now and then negative
+                    order.RemoveAt(j);
+                }
+                return Emit(op, t => t[a].Permute(perm), $"{A}.Permute({string.Join(", ", perm)})", [a]);
+            }
+            case "Unsqueeze":
+            {
+                if (rank >= 4) return false;
+                int dim = Pick(2 * rank + 2) - rank - 1;
+                return Emit(op, t => t[a].Unsqueeze(dim), $"{A}.Unsqueeze({dim})", [a]);
+            }
+            case "SqueezeAll": return Emit(op, t => t[a].Squeeze(), $"{A}.Squeeze()", [a]);
+            case "SqueezeDim":
+            {
+                int dim = rank == 0 ? 0 : Pick(rank);
+                return Emit(op, t => t[a].Squeeze(dim), $"{A}.Squeeze({dim})", [a]);
+            }
+            case "Expand":
+            {
+                if (rank >= 4) return false;
+                var target = new List<int>();
+                if (Pick(2) == 0) target.Add(1 + Pick(3)); // a new leading dim
+                foreach (int size in shape) target.Add(size == 1 ? Pick(4) : Pick(2) == 0 ? -1 : size); // 1 -> 0..3, kept or -1
+                int[] sizes = target.ToArray();
+                return Emit(op, t => t[a].Expand(sizes), $"{A}.Expand({string.Join(", ", sizes)})", [a]);
+            }
+            case "Repeat":
+            {
+                if (rank >= 4) return false;
+                var repeats = new List<int>();
+                if (Pick(2) == 0) repeats.Add(1 + Pick(2));
+                for (int d = 0; d < rank; d++) repeats.Add(Pick(8) == 7 ? 0 : 1 + Pick(2));
+                int[] r = repeats.ToArray();
+                return Emit(op, t => t[a].Repeat(r), $"{A}.Repeat({string.Join(", ", r)})", [a]);
+            }
+            case "Stack":
+            {
+                if (rank >= 4) return false;
+                int dim = Pick(rank + 1);
+                var parts = new List<int> { a };
+                for (int i = 0, others = 1 + Pick(2); i < others; i++) parts.Add(Pick(2) == 0 ? a : FreshInput(shape));
+                int[] ids = parts.ToArray();
+                return Emit(op, t => Functional.Stack(ids.Select(i => t[i]).ToArray(), dim),
+                    $"Functional.Stack([{string.Join(", ", ids.Select(i => _program.Entries[i].Name))}], {dim})", ids);
+            }
+            case "Split":
+            {
+                if (rank == 0) return false;
+                int dim = Pick(rank), size = shape[dim];
+                int splitSize = size == 0 ? Pick(2) : 1 + Pick(size);
+                int count = splitSize == 0 ? 1 : Math.Max((size + splitSize - 1) / splitSize, 1), piece = Pick(count);
+                if (Pick(2) == 0 && size > 0)
+                {
+                    int chunks = 1 + Pick(size + 1), chunkCount = (size + (size + chunks - 1) / chunks - 1) / ((size + chunks - 1) / chunks);
+                    int chunk = Pick(chunkCount);
+                    return Emit(op, t => t[a].Chunk(chunks, dim)[chunk], $"{A}.Chunk({chunks}, {dim})[{chunk}]", [a]);
+                }
+                return Emit(op, t => t[a].Split(splitSize, dim)[piece], $"{A}.Split({splitSize}, {dim})[{piece}]", [a]);
+            }
+            case "SplitWithSizes":
+            {
+                if (rank == 0) return false;
+                int dim = Pick(rank), left = shape[dim];
+                var sizes = new List<int>();
+                do
+                {
+                    if (Pick(6) == 0) sizes.Add(0); // an empty piece
+                    int next = left == 0 ? 0 : 1 + Pick(left);
+                    sizes.Add(next);
+                    left -= next;
+                } while (left > 0);
+                int[] list = sizes.ToArray();
+                int piece = Pick(list.Length);
+                return Emit(op, t => t[a].Split(list, dim)[piece], $"{A}.Split([{string.Join(", ", list)}], {dim})[{piece}]", [a]);
+            }
             // index (issue 16): index and mask tensors are constants the builder draws, each made by a step of its own (one
             // allocation per step, as the capacity property wants); comparisons keep a margin between the values they compare
             // (and logical ops between values and 0), so finite differences never flip them

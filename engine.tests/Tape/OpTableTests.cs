@@ -79,6 +79,6 @@ public unsafe class OpTableTests
     }
 
     [Test]
-    public void OnlyConcat_KeepsItsInputsInTheOperandBuffer() =>
-        Assert.That(Opcodes().Where(op => OpTable.Of(op).OperandsAreInputs), Is.EqualTo(new[] { OpCode.Concat }));
+    public void OnlyConcatAndStack_KeepTheirInputsInTheOperandBuffer() =>
+        Assert.That(Opcodes().Where(op => OpTable.Of(op).OperandsAreInputs), Is.EqualTo(new[] { OpCode.Concat, OpCode.Stack }));
 }

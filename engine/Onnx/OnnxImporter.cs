@@ -213,11 +213,12 @@ internal static class OnnxImporter
         for (int i = 0; i < node.Output.Count; i++) if (node.Output[i].Length > 0) outputs = i + 1;
         if (node.Output.Count == 0 || node.Output[0].Length == 0)
             throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) names no output.");
-        if (outputs > 1)
+        if (outputs > 1 && opType != "Split")
             throw new NotSupportedException($"ONNX {opType} ({where}) with more than one output is not supported.");
         string output = node.Output[0];
-        if (values.ContainsKey(output))
-            throw new InvalidDataException($"Not a valid ONNX model: '{output}' is produced twice ({where}).");
+        for (int i = 0; i < outputs; i++)
+            if (node.Output[i].Length > 0 && (values.ContainsKey(node.Output[i]) || node.Output.IndexOf(node.Output[i]) < i))
+                throw new InvalidDataException($"Not a valid ONNX model: '{node.Output[i]}' is produced twice ({where}).");
 
         if (opType == "Constant")
         {
@@ -260,12 +261,18 @@ internal static class OnnxImporter
             case "ReduceMean": op = OnnxOp.ReduceMean; maxInputs = 2; break;
             case "ReduceSum": op = OnnxOp.ReduceSum; maxInputs = 2; break;
             case "ReduceMax": op = OnnxOp.ReduceMax; maxInputs = 2; break;
+            case "Slice": op = OnnxOp.Slice; minInputs = 3; maxInputs = 5; break;
+            case "Squeeze": op = OnnxOp.Squeeze; maxInputs = 2; break;
+            case "Unsqueeze": op = OnnxOp.Unsqueeze; minInputs = maxInputs = 2; break;
+            case "Expand": op = OnnxOp.Expand; minInputs = maxInputs = 2; break;
+            case "Tile": op = OnnxOp.Tile; minInputs = maxInputs = 2; break;
+            case "Split": op = OnnxOp.SplitPiece; maxInputs = 2; break;
             case "Gather": op = OnnxOp.Gather; minInputs = maxInputs = 2; break;
             default:
                 throw new NotSupportedException(
                     $"ONNX operator '{opType}' ({where}) is not supported. Supported: Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Tanh, " +
                     "Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape, Flatten, Transpose, Concat, Identity, Dropout, Constant, " +
-                    "ReduceMean, ReduceSum, ReduceMax, Gather (with constant indices).");
+                    "ReduceMean, ReduceSum, ReduceMax, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Gather (with constant indices).");
         }
         if (inputs.Length < minInputs || inputs.Length > maxInputs || inputs[0].Length == 0)
             throw new InvalidDataException(FormattableString.Invariant(
@@ -274,7 +281,8 @@ internal static class OnnxImporter
         // Which inputs carry data (float) and which are shape/axes constants.
         int dataInputs = op switch
         {
-            OnnxOp.Reshape or OnnxOp.ReduceMean or OnnxOp.ReduceSum or OnnxOp.ReduceMax or OnnxOp.Gather => 1,
+            OnnxOp.Reshape or OnnxOp.ReduceMean or OnnxOp.ReduceSum or OnnxOp.ReduceMax => 1,
+            OnnxOp.Slice or OnnxOp.Squeeze or OnnxOp.Unsqueeze or OnnxOp.Expand or OnnxOp.Tile or OnnxOp.SplitPiece or OnnxOp.Gather => 1,
             _ when opType == "Dropout" => 1,
             _ => inputs.Length,
         };
@@ -365,6 +373,56 @@ internal static class OnnxImporter
                 break;
         }
 
+        int[]? starts = null, ends = null, steps = null;
+        switch (op)
+        {
+            case OnnxOp.Slice:
+            {
+                long[] startList = IntConstant(values, inputs[1], "starts", opType, where), endList = IntConstant(values, inputs[2], "ends", opType, where);
+                if (startList.Length != endList.Length)
+                    throw new InvalidDataException(FormattableString.Invariant(
+                        $"Not a valid ONNX model: {where} (Slice) has {startList.Length} starts and {endList.Length} ends."));
+                starts = Saturated(startList);
+                ends = Saturated(endList);
+                if (inputs.Length > 3 && inputs[3].Length > 0)
+                    ints = CheckedInts(IntConstant(values, inputs[3], "axes", opType, where), "axes", where);
+                if (inputs.Length > 4 && inputs[4].Length > 0)
+                {
+                    long[] stepList = IntConstant(values, inputs[4], "steps", opType, where);
+                    foreach (long step in stepList)
+                    {
+                        if (step == 0) throw new InvalidDataException($"Not a valid ONNX model: {where} (Slice) has a step of 0.");
+                        if (step < 0)
+                            throw new NotSupportedException($"ONNX Slice ({where}) with a negative step is not supported: the engine's slice steps forward, as torch's does.");
+                    }
+                    steps = Saturated(stepList);
+                }
+                if ((ints is not null && ints.Length != starts.Length) || (steps is not null && steps.Length != starts.Length))
+                    throw new InvalidDataException(FormattableString.Invariant(
+                        $"Not a valid ONNX model: {where} (Slice) has {starts.Length} starts but {ints?.Length ?? starts.Length} axes and {steps?.Length ?? starts.Length} steps."));
+                break;
+            }
+            case OnnxOp.Squeeze:
+                if (inputs.Length > 1 && inputs[1].Length > 0) ints = CheckedInts(IntConstant(values, inputs[1], "axes", opType, where), "axes", where);
+                break;
+            case OnnxOp.Unsqueeze:
+                ints = CheckedInts(IntConstant(values, inputs[1], "axes", opType, where), "axes", where);
+                break;
+            case OnnxOp.Expand:
+                ints = CheckedInts(IntConstant(values, inputs[1], "shape", opType, where), "shape", where);
+                foreach (int size in ints)
+                    if (size < 0) throw new InvalidDataException($"Not a valid ONNX model: {where} (Expand) has shape [{string.Join(", ", ints)}] with a negative entry.");
+                break;
+            case OnnxOp.Tile:
+                ints = CheckedInts(IntConstant(values, inputs[1], "repeats", opType, where), "repeats", where);
+                foreach (int repeat in ints)
+                    if (repeat < 0) throw new InvalidDataException($"Not a valid ONNX model: {where} (Tile) has repeats [{string.Join(", ", ints)}] with a negative entry.");
+                break;
+            case OnnxOp.SplitPiece:
+                PlanSplit(node, where, opset, inputs, values, attributes, plans);
+                return;
+        }
+
         values.Add(output, new Value { Kind = Kind.Runtime });
         OnnxOp finalOp = op;
         int concatCount = inputs.Length;
@@ -381,10 +439,69 @@ internal static class OnnxImporter
             Ints = ints,
             Flag = flag,
             NoopWithEmptyAxes = noop,
+            Starts = starts,
+            Ends = ends,
+            Steps = steps,
             Scratch = finalOp == OnnxOp.Concat ? new Tensor[concatCount] : null,
             IndicesShape = indicesShape,
             IndexScratch = finalOp == OnnxOp.Gather ? new int[ints!.Length] : null,
         }));
+    }
+
+    /// <summary>ONNX Split: one planned node per output, each a narrow of the input (sizes from the 'split' input or
+    /// attribute, else equal parts: num_outputs from opset 18, the output count before).</summary>
+    private static void PlanSplit(NodeProto node, string where, int opset, string[] inputs, Dictionary<string, Value> values, Attributes attributes,
+        List<(OnnxOp, NodeProto, string[], string, Func<int[], int, OnnxNode>)> plans)
+    {
+        int count = node.Output.Count;
+        int axis = CheckedInt(attributes.Int("axis", 0), "axis", where);
+        int[]? sizes = null;
+        if (inputs.Length > 1 && inputs[1].Length > 0) sizes = CheckedInts(IntConstant(values, inputs[1], "split", "Split", where), "split", where);
+        else if (attributes.Has("split")) sizes = CheckedInts(attributes.Ints("split"), "split", where);
+        if (attributes.Has("num_outputs"))
+        {
+            long parts = attributes.Int("num_outputs", null);
+            if (sizes is not null)
+                throw new InvalidDataException($"Not a valid ONNX model: {where} (Split) gives both split sizes and num_outputs.");
+            if (parts != count)
+                throw new InvalidDataException(FormattableString.Invariant(
+                    $"Not a valid ONNX model: {where} (Split) has num_outputs {parts} but {count} outputs."));
+        }
+        if (sizes is not null)
+        {
+            if (sizes.Length != count)
+                throw new InvalidDataException(FormattableString.Invariant(
+                    $"Not a valid ONNX model: {where} (Split) has {sizes.Length} split sizes but {count} outputs."));
+            foreach (int size in sizes)
+                if (size < 0) throw new InvalidDataException($"Not a valid ONNX model: {where} (Split) has split sizes [{string.Join(", ", sizes)}] with a negative entry.");
+        }
+        bool equalOnly = sizes is null && opset < 18;
+        for (int i = 0; i < count; i++)
+        {
+            string output = node.Output[i];
+            if (output.Length == 0) continue; // an output left out: nothing reads it
+            values.Add(output, new Value { Kind = Kind.Runtime });
+            int index = i;
+            plans.Add((OnnxOp.SplitPiece, node, [inputs[0]], output, (slots, outSlot) => new OnnxNode
+            {
+                Op = OnnxOp.SplitPiece,
+                Inputs = slots,
+                Output = outSlot,
+                Axis = axis,
+                Ints = sizes,
+                Index = index,
+                Count = count,
+                EqualPartsOnly = equalOnly,
+            }));
+        }
+    }
+
+    /// <summary>Int64 bounds clamped to int: every dim is below 2^31, so a clamped start or end slices the same.</summary>
+    private static int[] Saturated(long[] values)
+    {
+        var result = new int[values.Length];
+        for (int i = 0; i < result.Length; i++) result[i] = (int)Math.Clamp(values[i], int.MinValue, int.MaxValue);
+        return result;
     }
 
     private static long[] IntConstant(Dictionary<string, Value> values, string name, string what, string opType, string where)

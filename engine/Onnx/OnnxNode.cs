@@ -1,3 +1,5 @@
+using ArenaGrad.Memory;
+
 namespace ArenaGrad.IO;
 
 /// <summary>The operators an <see cref="OnnxModule"/> runs.</summary>
@@ -29,6 +31,13 @@ internal enum OnnxOp
     ReduceMean,
     ReduceSum,
     ReduceMax,
+    // views and shape ops (issue 16)
+    Slice,
+    Squeeze,
+    Unsqueeze,
+    Expand,
+    Tile,
+    SplitPiece,
     Gather,
 }
 
@@ -65,6 +74,23 @@ internal sealed class OnnxNode
     /// <summary>The reductions' noop_with_empty_axes.</summary>
     public bool NoopWithEmptyAxes { get; init; }
 
+    /// <summary>Slice's starts and ends (saturated to int: a dim is below 2^31, so clamping reads the same) and steps.</summary>
+    public int[]? Starts { get; init; }
+
+    /// <summary>Slice's ends.</summary>
+    public int[]? Ends { get; init; }
+
+    /// <summary>Slice's steps (null: all 1).</summary>
+    public int[]? Steps { get; init; }
+
+    /// <summary>Which output of a Split this node is, and how many outputs the Split has.</summary>
+    public int Index { get; init; }
+
+    /// <summary>Split's number of outputs.</summary>
+    public int Count { get; init; }
+
+    /// <summary>Split without sizes in opsets before 18: the dim must divide into <see cref="Count"/> equal parts.</summary>
+    public bool EqualPartsOnly { get; init; }
     /// <summary>Gather's constant indices' shape (its <see cref="Ints"/> hold the indices, row-major).</summary>
     public int[]? IndicesShape { get; init; }
 
@@ -126,6 +152,12 @@ internal sealed class OnnxNode
             case OnnxOp.ReduceSum:
             case OnnxOp.ReduceMax:
                 return Reduce(x);
+            case OnnxOp.Slice: return Slice(x);
+            case OnnxOp.Squeeze: return Squeeze(x);
+            case OnnxOp.Unsqueeze: return Unsqueeze(x);
+            case OnnxOp.Expand: return Expand(x);
+            case OnnxOp.Tile: return Tile(x);
+            case OnnxOp.SplitPiece: return SplitPiece(x);
             case OnnxOp.Gather: return Gather(x);
             default:
                 throw new InvalidOperationException($"OnnxNode has no case for {Op}."); // every OnnxOp has a case
@@ -244,5 +276,126 @@ internal sealed class OnnxNode
             };
         }
         return x;
+    }
+
+    /// <summary>An axis of an input of <paramref name="rank"/> dims, negative counting from the end (ONNX's range check).</summary>
+    private int NormalizeAxis(int axis, int rank, string what)
+    {
+        int normalized = axis < 0 ? axis + rank : axis;
+        if (normalized < 0 || normalized >= rank)
+            throw new ArgumentException(FormattableString.Invariant(
+                $"ONNX {Op}: {what} {axis} is out of range for an input of {(Op == OnnxOp.Unsqueeze ? rank - Ints!.Length : rank)} dimensions."));
+        return normalized;
+    }
+
+    /// <summary>Axes normalized into <paramref name="sorted"/>, ascending; refuses an axis given twice.</summary>
+    private void SortedAxes(int[] axes, int rank, Span<int> sorted)
+    {
+        for (int i = 0; i < axes.Length; i++) sorted[i] = NormalizeAxis(axes[i], rank, "axis");
+        sorted.Sort();
+        for (int i = 1; i < sorted.Length; i++)
+            if (sorted[i] == sorted[i - 1])
+                throw new ArgumentException(FormattableString.Invariant($"ONNX {Op}: axis {sorted[i]} is given twice."));
+    }
+
+    /// <summary>ONNX Slice with positive steps: Python's start:end:step per axis (both clamped to the dim).</summary>
+    private Tensor Slice(Tensor x)
+    {
+        int[] starts = Starts!, ends = Ends!;
+        int rank = x.Rank;
+        Span<int> seen = stackalloc int[Math.Max(rank, 1)];
+        seen.Clear();
+        for (int i = 0; i < starts.Length; i++)
+        {
+            int axis = NormalizeAxis(Ints is null ? i : Ints[i], rank, "axis");
+            if (seen[axis]++ > 0) throw new ArgumentException(FormattableString.Invariant($"ONNX Slice: axis {axis} is given twice."));
+            x = x.Slice(axis, starts[i], ends[i], Steps is null ? 1 : Steps[i]);
+        }
+        return x;
+    }
+
+    /// <summary>ONNX Squeeze: the listed size-1 axes removed (every size-1 dim when none are listed).</summary>
+    private Tensor Squeeze(Tensor x)
+    {
+        if (Ints is null) return x.Squeeze();
+        Span<int> sorted = stackalloc int[Ints.Length];
+        SortedAxes(Ints, x.Rank, sorted);
+        for (int i = sorted.Length - 1; i >= 0; i--) // highest first, so the lower axes keep their numbers
+        {
+            if (x.Shape[sorted[i]] != 1)
+                throw new ArgumentException(FormattableString.Invariant(
+                    $"ONNX Squeeze: axis {sorted[i]} has size {x.Shape[sorted[i]]}; only dims of size 1 can be squeezed."));
+            x = x.Squeeze(sorted[i]);
+        }
+        return x;
+    }
+
+    /// <summary>ONNX Unsqueeze: size-1 dims at the listed axes of the result.</summary>
+    private Tensor Unsqueeze(Tensor x)
+    {
+        Span<int> sorted = stackalloc int[Ints!.Length];
+        SortedAxes(Ints, x.Rank + Ints.Length, sorted);
+        foreach (int axis in sorted) x = x.Unsqueeze(axis); // lowest first: each lands where the result has it
+        return x;
+    }
+
+    /// <summary>ONNX Expand: NumPy broadcasting of the input and the shape (either may be the larger in a dim).</summary>
+    private Tensor Expand(Tensor x)
+    {
+        int[] shape = Ints!;
+        ReadOnlySpan<int> inShape = x.Shape;
+        int rank = Math.Max(inShape.Length, shape.Length);
+        if (rank > TensorLayout.MaxRank)
+            throw new ArgumentException(FormattableString.Invariant($"ONNX Expand to {rank} dimensions: at most {TensorLayout.MaxRank} are supported."));
+        Span<int> target = stackalloc int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int a = i < rank - inShape.Length ? 1 : inShape[i - (rank - inShape.Length)];
+            int b = i < rank - shape.Length ? 1 : shape[i - (rank - shape.Length)];
+            if (a != b && a != 1 && b != 1)
+                throw new ArgumentException(FormattableString.Invariant(
+                    $"ONNX Expand: the input's shape {ShapeMath.Format(inShape)} does not broadcast with [{string.Join(", ", shape)}] (dim {i}: {a} and {b})."));
+            target[i] = a == 1 ? b : a;
+        }
+        return x.Expand(target);
+    }
+
+    /// <summary>ONNX Tile: torch's repeat with one count per dim.</summary>
+    private Tensor Tile(Tensor x)
+    {
+        if (Ints!.Length != x.Rank)
+            throw new ArgumentException(FormattableString.Invariant(
+                $"ONNX Tile: repeats has {Ints.Length} entries, but the input has {x.Rank} dimensions; it takes one per dimension."));
+        return x.Repeat(Ints);
+    }
+
+    /// <summary>Output <see cref="Index"/> of an ONNX Split: by the sizes in <see cref="Ints"/>, or in <see cref="Count"/>
+    /// parts of ⌈size / Count⌉ (the last smaller; before opset 18 the parts must be equal).</summary>
+    private Tensor SplitPiece(Tensor x)
+    {
+        int axis = NormalizeAxis(Axis, x.Rank, "axis");
+        int size = x.Shape[axis];
+        int start, length;
+        if (Ints is int[] sizes)
+        {
+            long sum = 0;
+            foreach (int s in sizes) sum += s;
+            if (sum != size)
+                throw new ArgumentException(FormattableString.Invariant(
+                    $"ONNX Split: the split sizes [{string.Join(", ", sizes)}] sum to {sum}, but dim {axis} of the input has size {size}."));
+            start = 0;
+            for (int i = 0; i < Index; i++) start += sizes[i];
+            length = sizes[Index];
+        }
+        else
+        {
+            if (EqualPartsOnly && size % Count != 0)
+                throw new ArgumentException(FormattableString.Invariant(
+                    $"ONNX Split: dim {axis} of size {size} does not split into {Count} equal parts (give split sizes, or num_outputs from opset 18)."));
+            int part = (int)(((long)size + Count - 1) / Count);
+            start = (int)Math.Min((long)Index * part, size);
+            length = Math.Min(part, size - start);
+        }
+        return x.Narrow(axis, start, length);
     }
 }

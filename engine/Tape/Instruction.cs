@@ -58,6 +58,9 @@ internal struct Instruction
     /// <summary>Second integer attribute (dim1, keepdim).</summary>
     public int Int1;
 
+    /// <summary>Third integer attribute (slice step).</summary>
+    public int Int2;
+
     /// <summary>Start of this instruction's operands in the operand buffer.</summary>
     public int OperandStart;
 

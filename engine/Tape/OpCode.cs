@@ -22,6 +22,9 @@ internal enum OpCode : byte
     L1LossMean, L1LossSum, L1LossNone, SmoothL1Loss, HuberLoss, BinaryCrossEntropyWithLogits, NllLoss, CrossEntropySmoothed,
     // dtypes (issue 16): no gradient flows through a conversion to Int32 or Bool, and nothing else converts
     Cast,
+    // views and shape ops (issue 16): Slice is narrow and slice (SliceBackward0); Split and SplitWithSizes are one piece
+    // of torch.split/chunk each (a narrow named as PyTorch names the pieces); Unsqueeze and the squeezes share values
+    Slice, Select, Permute, Unsqueeze, SqueezeAll, SqueezeDim, Expand, Repeat, Stack, Split, SplitWithSizes,
     // index (issue 16): indexing and masks (differentiable in their float operands), then comparisons and logical ops
     // (Bool results, no derivative)
     IndexSelect, Gather, ScatterAdd, MaskedFill, Where, WhereScalar,

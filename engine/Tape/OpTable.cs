@@ -83,11 +83,24 @@ internal static unsafe class OpTable
             &BackwardRules.BinaryCrossEntropyWithLogits, SavedOperands.Input0 | SavedOperands.Input1, null),
         Op(OpCode.NllLoss,      "NllLossBackward0", &ForwardRules.NllLoss,       &BackwardRules.NllLoss,      SavedOperands.Input0 | SavedOperands.Input1, "NegativeLogLikelihoodLoss"), // PyTorch's node saves self
         Op(OpCode.CrossEntropySmoothed, "AddBackward0", &ForwardRules.CrossEntropy, &BackwardRules.CrossEntropy, SavedOperands.Saved | SavedOperands.Input1, "SoftmaxCrossEntropyLoss"),
+        // (the class losses' Input1, when set, is an Int32 target tensor read by forward and backward: index, issue 16)
 
         // dtypes (issue 16)
         NoGradient(OpCode.Cast, &ForwardRules.Cast, "Cast"),
 
-        // (the class losses' Input1, when set, is an Int32 target tensor read by forward and backward: index, issue 16)
+        // views and shape ops (issue 16): copies, except the three views (forward View, values shared)
+        Op(OpCode.Slice,          "SliceBackward0",          &ForwardRules.Slice,   &BackwardRules.Slice,          SavedOperands.None, "Slice"),
+        Op(OpCode.Select,         "SelectBackward0",         &ForwardRules.Select,  &BackwardRules.Select,         SavedOperands.None, "Gather"),
+        Op(OpCode.Permute,        "PermuteBackward0",        &ForwardRules.Permute, &BackwardRules.Permute,        SavedOperands.None, "Transpose"),
+        Op(OpCode.Unsqueeze,      "UnsqueezeBackward0",      &ForwardRules.View,    &BackwardRules.Unsqueeze,      SavedOperands.None, "Unsqueeze"),
+        Op(OpCode.SqueezeAll,     "SqueezeBackward0",        &ForwardRules.View,    &BackwardRules.SqueezeAll,     SavedOperands.None, "Squeeze"),
+        Op(OpCode.SqueezeDim,     "SqueezeBackward1",        &ForwardRules.View,    &BackwardRules.SqueezeDim,     SavedOperands.None, "Squeeze"),
+        Op(OpCode.Expand,         "ExpandBackward0",         &ForwardRules.Expand,  &BackwardRules.Expand,         SavedOperands.None, "Expand"),
+        Op(OpCode.Repeat,         "RepeatBackward0",         &ForwardRules.Repeat,  &BackwardRules.Repeat,         SavedOperands.None, "Tile"),
+        new(OpCode.Stack, "StackBackward0", null, &ForwardRules.Stack, null, &BackwardRules.Stack,
+            SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, null), // ONNX: Unsqueeze each, then Concat
+        Op(OpCode.Split,          "SplitBackward0",          &ForwardRules.Slice,   &BackwardRules.Split,          SavedOperands.None, "Split"),
+        Op(OpCode.SplitWithSizes, "SplitWithSizesBackward0", &ForwardRules.Slice,   &BackwardRules.SplitWithSizes, SavedOperands.None, "Split"),
 
         // index (issue 16): backward of the index ops reads the index (Input1) and scatter-adds; Where is
         // (a, b, condition) so that the broadcast test of BackwardScratch looks at the two inputs that take gradients
