@@ -22,6 +22,9 @@ internal enum OpCode : byte
     L1LossMean, L1LossSum, L1LossNone, SmoothL1Loss, HuberLoss, BinaryCrossEntropyWithLogits, NllLoss, CrossEntropySmoothed,
     // dtypes (issue 16): no gradient flows through a conversion to Int32 or Bool, and nothing else converts
     Cast,
+    // reductions (issue 16): Int0 is the axis, or -1 for every element (ArgMax, ArgMin, Var, Std, Norm); the value-and-index
+    // pairs write their indices into Saved; Var and Std keep the correction in Int1, Norm its p in Scalar0
+    MinAll, MinDim, MaxDimWithIndices, MinDimWithIndices, ArgMax, ArgMin, Var, Std, Norm, LogSumExp, CumSum, ProdAll, ProdDim,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>
