@@ -86,6 +86,20 @@ public sealed class OpAllocationTests
         ("Split", (a, b) => a.Split(4, Pieces, 1) == 2 ? Pieces[0].Narrow(1, 0, 2) * Pieces[1] * b.Narrow(1, 4, 2) : b),
         ("SplitWithSizes", (a, b) => a.Split([1, 3], Pieces, 0) == 2 ? Pieces[0] * Pieces[1] * b.Split([3, 1], Pieces, 0) * Pieces[0] : b),
         ("Chunk", (a, b) => a.Chunk(4, Pieces, 1) == 3 ? Pieces[0] * Pieces[1] * Pieces[2] * b.Narrow(1, 0, 2) : b),
+        // reductions (issue 16)
+        ("MinAll", (a, _) => a.Min()),
+        ("MinDim", (a, _) => a.Min(1, keepDim: true)),
+        ("MaxDimWithIndices", (a, b) => a.MaxWithIndices(1).Values * b.MaxWithIndices(1).Indices.To(DType.Float32)),
+        ("MinDimWithIndices", (a, _) => a.MinWithIndices(0, keepDim: true).Values),
+        ("ArgMax", (a, b) => a.ArgMax(1).To(DType.Float32) * b.Sum(1) + a.ArgMax().To(DType.Float32)),
+        ("ArgMin", (a, b) => a.ArgMin(0, keepDim: true).To(DType.Float32) * b),
+        ("Var", (a, _) => a.Var(1) + a.Var()),
+        ("Std", (a, _) => a.Std(0, correction: 0) + a.Std()),
+        ("Norm", (a, _) => a.Norm() + a.Norm(3f, 1).Sum() + a.Norm(float.PositiveInfinity, 0).Sum()),
+        ("LogSumExp", (a, _) => a.LogSumExp(1)),
+        ("CumSum", (a, b) => a.CumSum(0) * b),
+        ("ProdAll", (a, _) => a.Prod()),
+        ("ProdDim", (a, _) => a.Prod(1, keepDim: true)),
     ];
 
     private static IEnumerable<TestCaseData> Ops() => Cases.Select(c => new TestCaseData(c.Op).SetArgDisplayNames(c.Name));
