@@ -76,6 +76,9 @@ internal sealed class RandomProgramBuilder : IDisposable
         "Cast",
         // views and shape ops (issue 16)
         "Slice", "Select", "Permute", "Unsqueeze", "SqueezeAll", "SqueezeDim", "Expand", "Repeat", "Stack", "Split", "SplitWithSizes",
+        // reductions (issue 16)
+        "MinAll", "MinDim", "MaxDimWithIndices", "MinDimWithIndices", "ArgMax", "ArgMin", "Var", "Std", "Norm", "LogSumExp", "CumSum",
+        "ProdAll", "ProdDim",
         // index (issue 16)
         "IndexSelect", "Gather", "ScatterAdd", "MaskedFill", "Where", "WhereScalar",
         "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
@@ -495,6 +498,86 @@ internal sealed class RandomProgramBuilder : IDisposable
                 int piece = Pick(list.Length);
                 return Emit(op, t => t[a].Split(list, dim)[piece], $"{A}.Split([{string.Join(", ", list)}], {dim})[{piece}]", [a]);
             }
+            // reductions (issue 16): min/max and their indices with the top two a margin apart (as MaxDim), norms of values a
+            // margin from 0 (and for ±∞ with distinct |x|), std of slices whose deviation is not near 0
+            case "MinAll": return nonEmpty && UniqueMaxima(Negated(v), 1, v.Length, 1) && Emit(op, t => t[a].Min(), $"{A}.Min()", [a]);
+            case "MinDim": case "MaxDimWithIndices": case "MinDimWithIndices": case "ArgMax": case "ArgMin":
+            {
+                if (rank == 0 && op is "MinDim") return false; // a scalar's Min(0) is MinAll
+                int dim = rank == 0 ? 0 : Pick(rank);
+                bool keep = Pick(2) == 1;
+                bool max = op is "MaxDimWithIndices" or "ArgMax";
+                (int outer, int size, int inner) = Split(shape, dim);
+                if (size == 0 || !UniqueMaxima(max ? v : Negated(v), outer, size, inner)) return false;
+                switch (op)
+                {
+                    case "MinDim": return Emit(op, t => t[a].Min(dim, keep), $"{A}.Min({dim}, keepDim: {B(keep)})", [a]);
+                    case "MaxDimWithIndices":
+                        return Emit(op, t => t[a].MaxWithIndices(dim, keep).Values, $"{A}.MaxWithIndices({dim}, keepDim: {B(keep)}).Values", [a]);
+                    case "MinDimWithIndices":
+                        return Emit(op, t => t[a].MinWithIndices(dim, keep).Values, $"{A}.MinWithIndices({dim}, keepDim: {B(keep)}).Values", [a]);
+                }
+                // Int32 indices, then back to float (two steps, each one op, as Cast); the flattened form now and then
+                bool flat = nonEmpty && Pick(3) == 2;
+                string call = flat ? $"{op}()" : $"{op}({dim}, keepDim: {B(keep)})";
+                if (flat && !UniqueMaxima(max ? v : Negated(v), 1, v.Length, 1)) return false;
+                Func<Tensor[], Tensor> indices = (flat, max) switch
+                {
+                    (true, true) => t => t[a].ArgMax(), (true, false) => t => t[a].ArgMin(),
+                    (false, true) => t => t[a].ArgMax(dim, keep), _ => t => t[a].ArgMin(dim, keep),
+                };
+                if (!Emit(op, indices, $"{A}.{call}", [a])) return false;
+                int picked = _program.Entries.Count - 1;
+                string N = _program.Entries[picked].Name;
+                return _program.BuildError is not null || Emit(op, t => t[picked].To(DType.Float32), $"{N}.To(DType.Float32)", [picked]);
+            }
+            case "Var": case "Std":
+            {
+                int correction = Pick(2);
+                bool all = rank == 0 || Pick(3) == 2;
+                int dim = all ? -1 : Pick(rank);
+                bool keep = Pick(2) == 1;
+                (int outer, int size, int inner) = all ? (1, v.Length, 1) : Split(shape, dim);
+                if (size - correction <= 0 || (op == "Std" && !SpreadOut(v, outer, size, inner))) return false;
+                string args = all ? $"null, {correction}, keepDim: {B(keep)}" : $"{dim}, {correction}, keepDim: {B(keep)}";
+                return op == "Var"
+                    ? Emit(op, all ? t => t[a].Var(null, correction, keep) : t => t[a].Var(dim, correction, keep), $"{A}.Var({args})", [a])
+                    : Emit(op, all ? t => t[a].Std(null, correction, keep) : t => t[a].Std(dim, correction, keep), $"{A}.Std({args})", [a]);
+            }
+            case "Norm":
+            {
+                float[] orders = [2f, 1f, float.PositiveInfinity, float.NegativeInfinity, 3f, 0.5f, 1.5f, -1f];
+                float p = orders[Pick(orders.Length)];
+                if (!nonEmpty || !AwayFromZero(v)) return false;
+                bool all = rank == 0 || Pick(2) == 0;
+                int dim = all ? -1 : Pick(rank);
+                bool keep = Pick(2) == 1;
+                (int outer, int size, int inner) = all ? (1, v.Length, 1) : Split(shape, dim);
+                float[] magnitudes = v.Select(MathF.Abs).ToArray();
+                if (float.IsInfinity(p) && !UniqueMaxima(p > 0 ? magnitudes : Negated(magnitudes), outer, size, inner)) return false;
+                string P = float.IsInfinity(p) ? (p > 0 ? "float.PositiveInfinity" : "float.NegativeInfinity") : F(p);
+                return all
+                    ? Emit(op, t => t[a].Norm(p), $"{A}.Norm({P})", [a])
+                    : Emit(op, t => t[a].Norm(p, dim, keep), $"{A}.Norm({P}, {dim}, keepDim: {B(keep)})", [a]);
+            }
+            case "LogSumExp":
+            {
+                int dim = rank == 0 ? 0 : Pick(rank);
+                bool keep = Pick(2) == 1;
+                return Emit(op, t => t[a].LogSumExp(dim, keep), $"{A}.LogSumExp({dim}, keepDim: {B(keep)})", [a]);
+            }
+            case "CumSum":
+            {
+                int dim = rank == 0 ? 0 : Pick(rank);
+                return Emit(op, t => t[a].CumSum(dim), $"{A}.CumSum({dim})", [a]);
+            }
+            case "ProdAll": return Emit(op, t => t[a].Prod(), $"{A}.Prod()", [a]);
+            case "ProdDim":
+            {
+                int dim = rank == 0 ? 0 : Pick(rank);
+                bool keep = Pick(2) == 1;
+                return Emit(op, t => t[a].Prod(dim, keep), $"{A}.Prod({dim}, keepDim: {B(keep)})", [a]);
+            }
             // index (issue 16): index and mask tensors are constants the builder draws, each made by a step of its own (one
             // allocation per step, as the capacity property wants); comparisons keep a margin between the values they compare
             // (and logical ops between values and 0), so finite differences never flip them
@@ -588,6 +671,31 @@ internal sealed class RandomProgramBuilder : IDisposable
         }
     }
 
+    private static float[] Negated(float[] values) => values.Select(e => -e).ToArray();
+
+    /// <summary>[outer, size, inner] around <paramref name="dim"/> (a scalar is one slice of one element).</summary>
+    private static (int Outer, int Size, int Inner) Split(int[] shape, int dim) => shape.Length == 0
+        ? (1, 1, 1)
+        : (shape[..dim].Aggregate(1, (p, q) => p * q), shape[dim], shape[(dim + 1)..].Aggregate(1, (p, q) => p * q));
+
+    /// <summary>Whether every slice's values span more than the margin (its standard deviation is away from the kink at 0).</summary>
+    private static bool SpreadOut(float[] v, int outer, int size, int inner)
+    {
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+            {
+                float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
+                for (int d = 0; d < size; d++)
+                {
+                    float e = v[(o * size + d) * inner + i];
+                    lo = MathF.Min(lo, e);
+                    hi = MathF.Max(hi, e);
+                }
+                if (hi - lo < 4 * Margin) return false;
+            }
+        return true;
+    }
+
     private bool MatMul(int a, int[] shape)
     {
         int rank = shape.Length;
@@ -673,7 +781,7 @@ internal sealed class RandomProgramBuilder : IDisposable
         string name = "v" + _steps++;
         _program.Entries.Add(new RandomProgram.Entry(name, -1, op, apply, text, operands));
         _scratchValues.Add(result);
-        _differentiable.Add(op is not ("Detach" or "Cast") && !BoolResults.Contains(op) && operands.Any(i => _differentiable[i]));
+        _differentiable.Add(op is not ("Detach" or "Cast" or "ArgMax" or "ArgMin") && !BoolResults.Contains(op) && operands.Any(i => _differentiable[i]));
         return true;
     }
 

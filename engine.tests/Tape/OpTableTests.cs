@@ -40,7 +40,7 @@ public unsafe class OpTableTests
         Assert.That(row.Backward != null, Is.True, "backward rule");
         Assert.That(row.UnaryKernel != null, Is.EqualTo(row.Fusion == OpFusion.Elementwise),
             "an op a plan chains elementwise has a kernel over slices, and only such an op has one");
-        if (row.OnnxOperator is not null) Assert.That(row.OnnxOperator, Does.Match("^[A-Z][A-Za-z]*$"), "an ONNX operator name");
+        if (row.OnnxOperator is not null) Assert.That(row.OnnxOperator, Does.Match("^[A-Z][A-Za-z0-9]*$"), "an ONNX operator name");
         SavedOperands declared = row.Reads.Always | row.Reads.ForInput0Grad | row.Reads.ForInput1Grad;
         Assert.That(declared & ~(SavedOperands.Input0 | SavedOperands.Input1 | SavedOperands.Input2 | SavedOperands.Output | SavedOperands.Saved),
             Is.EqualTo(SavedOperands.None), "reads name operands of the instruction only");

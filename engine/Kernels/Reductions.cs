@@ -8,7 +8,7 @@ namespace ArenaGrad.Kernels;
 
 /// <summary>Reductions over the middle axis of a tensor viewed as [outer, dim, inner] row-major, their
 /// backward passes, softmax, and SumToShape (the one place broadcast gradients are reduced).</summary>
-internal static unsafe class Reductions
+internal static unsafe partial class Reductions
 {
     /// <summary>Σ x[i] as a fixed-order cascade (see <see cref="PairwiseSum.Sum{TSrc}"/>): the result
     /// does not depend on which vector width ran, and the error grows with log n, not n.</summary>

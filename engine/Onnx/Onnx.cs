@@ -15,9 +15,11 @@ namespace ArenaGrad.IO;
 /// this importer does not implement gives <see cref="NotSupportedException"/> naming it.</para>
 /// <para>Supported operators (default domain, opset 13 to 18): Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu,
 /// Tanh, Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape (constant shape), Flatten, Transpose,
-/// Concat, Identity, Dropout (as identity), Constant, ReduceMean, ReduceSum, ReduceMax (axes as attribute or
-/// constant input), Gather (constant indices). Tensors are float32; int64/int32 tensors only as shapes, axes and Gather's
-/// indices.</para>
+/// Concat, Identity, Dropout (as identity), Constant, ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd,
+/// ReduceL1, ReduceL2, ReduceLogSumExp (axes as attribute or constant input), CumSum (constant axis; not exclusive or
+/// reverse), ArgMax and ArgMin (first index; their int64 indices only as the graph output, which the module returns
+/// as an Int32 tensor), Gather (constant indices). Tensors are float32; int64/int32 tensors only as shapes, axes and
+/// Gather's indices.</para>
 /// </remarks>
 public static class Onnx
 {

@@ -9,7 +9,8 @@ namespace ArenaGrad.IO;
 /// <summary>Validates a parsed model and builds the <see cref="OnnxModule"/>.</summary>
 internal static class OnnxImporter
 {
-    private enum Kind { Runtime, FloatConstant, IntConstant }
+    // RuntimeInt: the Int32 indices of ArgMax/ArgMin (ONNX's int64), which only a graph output may take.
+    private enum Kind { Runtime, RuntimeInt, FloatConstant, IntConstant }
 
     private sealed class Value
     {
@@ -54,7 +55,6 @@ internal static class OnnxImporter
             throw new NotSupportedException(FormattableString.Invariant(
                 $"The ONNX graph has {graph.Output.Count} outputs; a Module returns one tensor, so exactly one is supported."));
         string outputName = graph.Output[0].Name;
-        CheckFloatType(graph.Output[0], "graph output");
 
         // Validate every node and plan its slots before the arena is touched.
         var plans = new List<(OnnxOp Op, NodeProto Node, string[] Inputs, string Output, Func<int[], int, OnnxNode> Make)>();
@@ -69,6 +69,8 @@ internal static class OnnxImporter
             throw new InvalidDataException($"Not a valid ONNX model: the graph output '{outputName}' is produced by no node, initializer or input.");
         if (output.Kind == Kind.IntConstant)
             throw new NotSupportedException($"The ONNX graph output '{outputName}' is an integer tensor; only float32 outputs are supported.");
+        if (output.Kind == Kind.RuntimeInt) CheckIndexType(graph.Output[0]);
+        else CheckFloatType(graph.Output[0], "graph output");
 
         // Slots: one per runtime value and float constant.
         int slots = 0;
@@ -124,6 +126,16 @@ internal static class OnnxImporter
         int elem = type.TensorType.ElemType;
         if (elem != (int)TensorProto.Types.DataType.Float)
             throw new NotSupportedException($"The ONNX {what} '{info.Name}' has data type {DataTypeName(elem)}; only FLOAT (float32) is supported.");
+    }
+
+    /// <summary>A graph output holding ArgMax/ArgMin indices: declared INT64 (or undeclared); the module returns them as Int32.</summary>
+    private static void CheckIndexType(ValueInfoProto info)
+    {
+        TypeProto? type = info.Type;
+        if (type is null) return;
+        if (type.ValueCase != TypeProto.ValueOneofCase.TensorType || type.TensorType.ElemType != (int)TensorProto.Types.DataType.Int64)
+            throw new InvalidDataException(
+                $"Not a valid ONNX model: the graph output '{info.Name}' holds ArgMax/ArgMin indices (INT64) but is declared {(type.ValueCase == TypeProto.ValueOneofCase.TensorType ? DataTypeName(type.TensorType.ElemType) : "not a tensor")}.");
     }
 
     internal static string DataTypeName(int dataType) =>
@@ -267,12 +279,21 @@ internal static class OnnxImporter
             case "Expand": op = OnnxOp.Expand; minInputs = maxInputs = 2; break;
             case "Tile": op = OnnxOp.Tile; minInputs = maxInputs = 2; break;
             case "Split": op = OnnxOp.SplitPiece; maxInputs = 2; break;
+            case "ReduceMin": op = OnnxOp.ReduceMin; maxInputs = 2; break;
+            case "ReduceProd": op = OnnxOp.ReduceProd; maxInputs = 2; break;
+            case "ReduceL1": op = OnnxOp.ReduceL1; maxInputs = 2; break;
+            case "ReduceL2": op = OnnxOp.ReduceL2; maxInputs = 2; break;
+            case "ReduceLogSumExp": op = OnnxOp.ReduceLogSumExp; maxInputs = 2; break;
+            case "ArgMax": op = OnnxOp.ArgMax; break;
+            case "ArgMin": op = OnnxOp.ArgMin; break;
+            case "CumSum": op = OnnxOp.CumSum; minInputs = maxInputs = 2; break;
             case "Gather": op = OnnxOp.Gather; minInputs = maxInputs = 2; break;
             default:
                 throw new NotSupportedException(
                     $"ONNX operator '{opType}' ({where}) is not supported. Supported: Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Tanh, " +
                     "Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape, Flatten, Transpose, Concat, Identity, Dropout, Constant, " +
-                    "ReduceMean, ReduceSum, ReduceMax, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Gather (with constant indices).");
+                    "ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceLogSumExp, ArgMax, ArgMin (as the graph " +
+                    "output), CumSum, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Gather (with constant indices).");
         }
         if (inputs.Length < minInputs || inputs.Length > maxInputs || inputs[0].Length == 0)
             throw new InvalidDataException(FormattableString.Invariant(
@@ -281,7 +302,8 @@ internal static class OnnxImporter
         // Which inputs carry data (float) and which are shape/axes constants.
         int dataInputs = op switch
         {
-            OnnxOp.Reshape or OnnxOp.ReduceMean or OnnxOp.ReduceSum or OnnxOp.ReduceMax => 1,
+            OnnxOp.Reshape or OnnxOp.CumSum => 1,
+            _ when IsReduce(op) => 1,
             OnnxOp.Slice or OnnxOp.Squeeze or OnnxOp.Unsqueeze or OnnxOp.Expand or OnnxOp.Tile or OnnxOp.SplitPiece or OnnxOp.Gather => 1,
             _ when opType == "Dropout" => 1,
             _ => inputs.Length,
@@ -293,7 +315,7 @@ internal static class OnnxImporter
                 if (op == OnnxOp.Gemm && i == 2) continue;
                 throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) leaves out its required input {i}.");
             }
-            if (values[inputs[i]].Kind == Kind.IntConstant)
+            if (values[inputs[i]].Kind is Kind.IntConstant or Kind.RuntimeInt)
                 throw new NotSupportedException($"ONNX {opType} ({where}) takes the integer tensor '{inputs[i]}' as data; only float32 data is supported.");
         }
 
@@ -350,6 +372,24 @@ internal static class OnnxImporter
                     throw new NotSupportedException(FormattableString.Invariant($"ONNX Reshape ({where}) to {ints.Length} dimensions: at most {TensorLayout.MaxRank} are supported."));
                 break;
             }
+            case OnnxOp.ArgMax:
+            case OnnxOp.ArgMin:
+                axis = CheckedInt(attributes.Int("axis", 0), "axis", where);
+                flag = attributes.Int("keepdims", 1) != 0;
+                if (attributes.Int("select_last_index", 0) != 0)
+                    throw new NotSupportedException($"ONNX {opType} ({where}) with select_last_index = 1 is not supported: the engine picks the first index, as PyTorch does.");
+                break;
+            case OnnxOp.CumSum:
+            {
+                long[] axes = IntConstant(values, inputs[1], "axis", opType, where);
+                if (axes.Length != 1)
+                    throw new InvalidDataException(FormattableString.Invariant($"Not a valid ONNX model: {where} (CumSum) takes one axis, but its axis input holds {axes.Length}."));
+                axis = CheckedInt(axes[0], "axis", where);
+                foreach (string name in new[] { "exclusive", "reverse" })
+                    if (attributes.Int(name, 0) != 0)
+                        throw new NotSupportedException($"ONNX CumSum ({where}) with {name} = 1 is not supported: only the inclusive forward sum (torch.cumsum) is.");
+                break;
+            }
             case OnnxOp.Gather:
             {
                 // The indices must be a constant: the importer carries float32 tensors only between nodes.
@@ -365,6 +405,11 @@ internal static class OnnxImporter
             case OnnxOp.ReduceMean:
             case OnnxOp.ReduceSum:
             case OnnxOp.ReduceMax:
+            case OnnxOp.ReduceMin:
+            case OnnxOp.ReduceProd:
+            case OnnxOp.ReduceL1:
+            case OnnxOp.ReduceL2:
+            case OnnxOp.ReduceLogSumExp:
                 flag = attributes.Int("keepdims", 1) != 0;
                 noop = attributes.Int("noop_with_empty_axes", 0) != 0;
                 if (attributes.Has("axes")) ints = CheckedInts(attributes.Ints("axes"), "axes", where);
@@ -423,7 +468,7 @@ internal static class OnnxImporter
                 return;
         }
 
-        values.Add(output, new Value { Kind = Kind.Runtime });
+        values.Add(output, new Value { Kind = op is OnnxOp.ArgMax or OnnxOp.ArgMin ? Kind.RuntimeInt : Kind.Runtime });
         OnnxOp finalOp = op;
         int concatCount = inputs.Length;
         plans.Add((finalOp, node, inputs, output, (slots, outSlot) => new OnnxNode
@@ -503,6 +548,9 @@ internal static class OnnxImporter
         for (int i = 0; i < result.Length; i++) result[i] = (int)Math.Clamp(values[i], int.MinValue, int.MaxValue);
         return result;
     }
+
+    private static bool IsReduce(OnnxOp op) => op is OnnxOp.ReduceMean or OnnxOp.ReduceSum or OnnxOp.ReduceMax or OnnxOp.ReduceMin
+        or OnnxOp.ReduceProd or OnnxOp.ReduceL1 or OnnxOp.ReduceL2 or OnnxOp.ReduceLogSumExp;
 
     private static long[] IntConstant(Dictionary<string, Value> values, string name, string what, string opType, string where)
     {

@@ -38,6 +38,14 @@ internal enum OnnxOp
     Expand,
     Tile,
     SplitPiece,
+    ReduceMin,
+    ReduceProd,
+    ReduceL1,
+    ReduceL2,
+    ReduceLogSumExp,
+    ArgMax,
+    ArgMin,
+    CumSum,
     Gather,
 }
 
@@ -62,13 +70,13 @@ internal sealed class OnnxNode
 
     public bool TransB { get; init; }
 
-    /// <summary>Softmax, LogSoftmax, Flatten and Concat's axis.</summary>
+    /// <summary>Softmax, LogSoftmax, Flatten, Concat, ArgMax, ArgMin and CumSum's axis.</summary>
     public int Axis { get; init; }
 
     /// <summary>Reshape's target shape, Transpose's permutation (null: reverse), the reductions' axes.</summary>
     public int[]? Ints { get; init; }
 
-    /// <summary>Reshape's allowzero, the reductions' keepdims.</summary>
+    /// <summary>Reshape's allowzero, the reductions' (and ArgMax/ArgMin's) keepdims.</summary>
     public bool Flag { get; init; }
 
     /// <summary>The reductions' noop_with_empty_axes.</summary>
@@ -151,6 +159,11 @@ internal sealed class OnnxNode
             case OnnxOp.ReduceMean:
             case OnnxOp.ReduceSum:
             case OnnxOp.ReduceMax:
+            case OnnxOp.ReduceMin:
+            case OnnxOp.ReduceProd:
+            case OnnxOp.ReduceL1:
+            case OnnxOp.ReduceL2:
+            case OnnxOp.ReduceLogSumExp:
                 return Reduce(x);
             case OnnxOp.Slice: return Slice(x);
             case OnnxOp.Squeeze: return Squeeze(x);
@@ -158,6 +171,9 @@ internal sealed class OnnxNode
             case OnnxOp.Expand: return Expand(x);
             case OnnxOp.Tile: return Tile(x);
             case OnnxOp.SplitPiece: return SplitPiece(x);
+            case OnnxOp.ArgMax: return x.ArgMax(Axis, Flag); // Int32 indices (ONNX's are int64)
+            case OnnxOp.ArgMin: return x.ArgMin(Axis, Flag);
+            case OnnxOp.CumSum: return x.CumSum(Axis);
             case OnnxOp.Gather: return Gather(x);
             default:
                 throw new InvalidOperationException($"OnnxNode has no case for {Op}."); // every OnnxOp has a case
@@ -247,7 +263,17 @@ internal sealed class OnnxNode
         if (axes.Length == 0)
         {
             if (NoopWithEmptyAxes) return x;
-            Tensor all = Op switch { OnnxOp.ReduceMean => x.Mean(), OnnxOp.ReduceSum => x.Sum(), _ => x.Max() };
+            Tensor all = Op switch
+            {
+                OnnxOp.ReduceMean => x.Mean(),
+                OnnxOp.ReduceSum => x.Sum(),
+                OnnxOp.ReduceMin => x.Min(),
+                OnnxOp.ReduceProd => x.Prod(),
+                OnnxOp.ReduceL1 => x.Norm(1f),
+                OnnxOp.ReduceL2 => x.Norm(2f),
+                OnnxOp.ReduceLogSumExp => x.Reshape(-1).LogSumExp(0),
+                _ => x.Max(),
+            };
             if (!Flag || rank == 0) return all;
             Span<int> ones = stackalloc int[rank];
             ones.Fill(1);
@@ -268,10 +294,16 @@ internal sealed class OnnxNode
         {
             if (i > 0 && sorted[i] == sorted[i - 1])
                 throw new ArgumentException(FormattableString.Invariant($"ONNX {Op}: axis {sorted[i]} is given twice."));
+            // Axis by axis: each of these composes (the L2 norm of L2 norms is the L2 norm, log Σ exp of log Σ exp is log Σ exp).
             x = Op switch
             {
                 OnnxOp.ReduceMean => x.Mean(sorted[i], Flag),
                 OnnxOp.ReduceSum => x.Sum(sorted[i], Flag),
+                OnnxOp.ReduceMin => x.Min(sorted[i], Flag),
+                OnnxOp.ReduceProd => x.Prod(sorted[i], Flag),
+                OnnxOp.ReduceL1 => x.Norm(1f, sorted[i], Flag),
+                OnnxOp.ReduceL2 => x.Norm(2f, sorted[i], Flag),
+                OnnxOp.ReduceLogSumExp => x.LogSumExp(sorted[i], Flag),
                 _ => x.Max(sorted[i], Flag),
             };
         }

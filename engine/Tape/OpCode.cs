@@ -25,6 +25,9 @@ internal enum OpCode : byte
     // views and shape ops (issue 16): Slice is narrow and slice (SliceBackward0); Split and SplitWithSizes are one piece
     // of torch.split/chunk each (a narrow named as PyTorch names the pieces); Unsqueeze and the squeezes share values
     Slice, Select, Permute, Unsqueeze, SqueezeAll, SqueezeDim, Expand, Repeat, Stack, Split, SplitWithSizes,
+    // reductions (issue 16): Int0 is the axis, or -1 for every element (ArgMax, ArgMin, Var, Std, Norm); the value-and-index
+    // pairs write their indices into Saved; Var and Std keep the correction in Int1, Norm its p in Scalar0
+    MinAll, MinDim, MaxDimWithIndices, MinDimWithIndices, ArgMax, ArgMin, Var, Std, Norm, LogSumExp, CumSum, ProdAll, ProdDim,
     // index (issue 16): indexing and masks (differentiable in their float operands), then comparisons and logical ops
     // (Bool results, no derivative)
     IndexSelect, Gather, ScatterAdd, MaskedFill, Where, WhereScalar,

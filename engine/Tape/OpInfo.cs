@@ -102,8 +102,9 @@ internal readonly struct BackwardReads(SavedOperands always, SavedOperands forIn
 }
 
 /// <summary>The scratch a backward rule takes through <c>Arena.Scratch</c>, in multiples of the output's element count
-/// (each rounded up to 16 floats): always, and in addition when an input is broadcast.</summary>
-internal readonly struct BackwardScratch(int outputs, int outputsIfBroadcast)
+/// (each rounded up to 16 floats): always, and in addition when an input is broadcast; and in multiples of the first
+/// input's element count (a rule that keeps a value per input element, such as prod's exclusive products).</summary>
+internal readonly struct BackwardScratch(int outputs, int outputsIfBroadcast, int input0s = 0)
 {
     /// <summary>No scratch.</summary>
     public static BackwardScratch None => default;
@@ -114,14 +115,17 @@ internal readonly struct BackwardScratch(int outputs, int outputsIfBroadcast)
     /// <summary>Output-sized buffers taken in addition when an input's shape differs from the output's.</summary>
     public readonly int OutputsIfBroadcast = outputsIfBroadcast;
 
+    /// <summary>Buffers of the first input's size taken always.</summary>
+    public readonly int Input0s = input0s;
+
     /// <summary>Floats reserved for an instruction with these element counts. Backward reserves the largest over the
     /// instructions it can reach before it writes any gradient; a rule that asks for more fails loudly.</summary>
     public long Floats(int output, int input0, int input1)
     {
-        if (Outputs == 0 && OutputsIfBroadcast == 0) return 0;
+        if (Outputs == 0 && OutputsIfBroadcast == 0 && Input0s == 0) return 0;
         long y = (output + 15L) & ~15L;
         bool broadcast = input0 != output || input1 != output;
-        return y * (Outputs + (broadcast ? OutputsIfBroadcast : 0));
+        return y * (Outputs + (broadcast ? OutputsIfBroadcast : 0)) + ((input0 + 15L) & ~15L) * Input0s;
     }
 }
 

@@ -101,6 +101,24 @@ internal static unsafe class OpTable
             SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, null), // ONNX: Unsqueeze each, then Concat
         Op(OpCode.Split,          "SplitBackward0",          &ForwardRules.Slice,   &BackwardRules.Split,          SavedOperands.None, "Split"),
         Op(OpCode.SplitWithSizes, "SplitWithSizesBackward0", &ForwardRules.Slice,   &BackwardRules.SplitWithSizes, SavedOperands.None, "Split"),
+        // reductions (issue 16). Amax is MaxDim and Amin is MinDim (torch.amax/amin: ties share g). The value-and-index
+        // pairs are ReduceMax/ReduceMin for their values (ArgMax/ArgMin give the indices). ONNX has no variance, standard
+        // deviation or general p-norm operator: ReduceL2 is the default p = 2 (ReduceL1 is p = 1).
+        Op(OpCode.MinAll,            "MinBackward1",        &ForwardRules.MinAll,            &BackwardRules.MinAll,            SavedOperands.Input0 | SavedOperands.Output, "ReduceMin"),
+        Op(OpCode.MinDim,            "AminBackward0",       &ForwardRules.MinDim,            &BackwardRules.MinDim,            SavedOperands.Input0 | SavedOperands.Output, "ReduceMin"),
+        Op(OpCode.MaxDimWithIndices, "MaxBackward0",        &ForwardRules.MaxDimWithIndices, &BackwardRules.MaxDimWithIndices, SavedOperands.Saved, "ReduceMax"),
+        Op(OpCode.MinDimWithIndices, "MinBackward0",        &ForwardRules.MinDimWithIndices, &BackwardRules.MinDimWithIndices, SavedOperands.Saved, "ReduceMin"),
+        NoGradient(OpCode.ArgMax, &ForwardRules.ArgMax, "ArgMax"),
+        NoGradient(OpCode.ArgMin, &ForwardRules.ArgMin, "ArgMin"),
+        Op(OpCode.Var,               "VarBackward0",        &ForwardRules.Var,               &BackwardRules.Var,               SavedOperands.Input0, null),
+        Op(OpCode.Std,               "StdBackward0",        &ForwardRules.Std,               &BackwardRules.Std,               SavedOperands.Input0 | SavedOperands.Output, null),
+        Op(OpCode.Norm,              "NormBackward1",       &ForwardRules.Norm,              &BackwardRules.Norm,              SavedOperands.Input0 | SavedOperands.Output, "ReduceL2"),
+        Op(OpCode.LogSumExp,         "LogsumexpBackward0",  &ForwardRules.LogSumExp,         &BackwardRules.LogSumExp,         SavedOperands.Input0 | SavedOperands.Output, "ReduceLogSumExp"),
+        Op(OpCode.CumSum,            "CumsumBackward0",     &ForwardRules.CumSum,            &BackwardRules.CumSum,            SavedOperands.None, "CumSum"),
+        new(OpCode.ProdAll, "ProdBackward0", null, &ForwardRules.ProdAll, null, &BackwardRules.ProdAll, SavedOperands.Input0,
+            new BackwardScratch(0, 0, input0s: 1), OpFusion.None, false, "ReduceProd"),                                  // the exclusive products
+        new(OpCode.ProdDim, "ProdBackward1", null, &ForwardRules.ProdDim, null, &BackwardRules.ProdDim, SavedOperands.Input0,
+            new BackwardScratch(0, 0, input0s: 1), OpFusion.None, false, "ReduceProd"),
 
         // index (issue 16): backward of the index ops reads the index (Input1) and scatter-adds; Where is
         // (a, b, condition) so that the broadcast test of BackwardScratch looks at the two inputs that take gradients
