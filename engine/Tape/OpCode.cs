@@ -20,6 +20,9 @@ internal enum OpCode : byte
     MseLoss, CrossEntropy,
     // fused losses (Int0 holds the Reduction; see OpTable for why L1 and smoothed cross-entropy take one opcode each)
     L1LossMean, L1LossSum, L1LossNone, SmoothL1Loss, HuberLoss, BinaryCrossEntropyWithLogits, NllLoss, CrossEntropySmoothed,
+    // math (issue 16): one-input elementwise, then the broadcasting binary minimum and maximum
+    Sin, Cos, Log1p, Expm1, Erf, Rsqrt, Reciprocal, Sign, Floor, Round, Softplus, Elu, Gelu, GeluTanh, Silu, Mish, Hardtanh,
+    Minimum, Maximum,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>
