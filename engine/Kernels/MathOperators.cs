@@ -185,10 +185,11 @@ internal static class MathFormulas
         return TL.Select(TL.GreaterThan(xb, TL.Create(threshold)), g, TL.Divide(TL.Multiply(g, z), TL.Add(z, TL.Create(1f))));
     }
 
-    /// <summary>x &lt;= 0 ? g alpha exp(x) : g (PyTorch's elu_backward on the input).</summary>
+    /// <summary>x &gt; 0 ? g : g alpha exp(x) (PyTorch's elu_backward on the input, as its vector kernel blends: a NaN x
+    /// takes the exp side and gives NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TV EluGrad<TV, TL>(TV g, TV x, TV y, float alpha) where TV : struct where TL : struct, ILanes<TV> =>
-        TL.Select(TL.GreaterThanOrEqual(TL.Create(0f), x), TL.Multiply(TL.Multiply(g, TL.Create(alpha)), Transcendentals.Exp<TV, TL>(x)), g);
+        TL.Select(TL.GreaterThan(x, TL.Create(0f)), g, TL.Multiply(TL.Multiply(g, TL.Create(alpha)), Transcendentals.Exp<TV, TL>(x)));
 
     /// <summary>x &lt;= min || x &gt;= max ? 0 : g (PyTorch's hardtanh_backward: NaN x passes g).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -673,21 +674,21 @@ internal readonly struct SoftplusGradOperator(float beta, float threshold) : IUn
     public Vector512<float> Invoke(Vector512<float> g, Vector512<float> x, Vector512<float> y) => MathFormulas.SoftplusGrad<Vector512<float>, Lanes512>(g, x, y, _beta, _threshold);
 }
 
-/// <summary>dx += x &lt;= 0 ? g alpha exp(x) : g</summary>
+/// <summary>dx += x &gt; 0 ? g : g alpha exp(x)</summary>
 internal readonly struct EluGradOperator(float alpha) : IUnaryGradOperator
 {
     private readonly float _alpha = alpha;
 
-    /// <summary>x &lt;= 0 ? g alpha exp(x) : g</summary>
+    /// <summary>x &gt; 0 ? g : g alpha exp(x)</summary>
     public float Invoke(float g, float x, float y) => MathFormulas.EluGrad<float, ScalarLanes>(g, x, y, _alpha);
 
-    /// <summary>x &lt;= 0 ? g alpha exp(x) : g</summary>
+    /// <summary>x &gt; 0 ? g : g alpha exp(x)</summary>
     public Vector128<float> Invoke(Vector128<float> g, Vector128<float> x, Vector128<float> y) => MathFormulas.EluGrad<Vector128<float>, Lanes128>(g, x, y, _alpha);
 
-    /// <summary>x &lt;= 0 ? g alpha exp(x) : g</summary>
+    /// <summary>x &gt; 0 ? g : g alpha exp(x)</summary>
     public Vector256<float> Invoke(Vector256<float> g, Vector256<float> x, Vector256<float> y) => MathFormulas.EluGrad<Vector256<float>, Lanes256>(g, x, y, _alpha);
 
-    /// <summary>x &lt;= 0 ? g alpha exp(x) : g</summary>
+    /// <summary>x &gt; 0 ? g : g alpha exp(x)</summary>
     public Vector512<float> Invoke(Vector512<float> g, Vector512<float> x, Vector512<float> y) => MathFormulas.EluGrad<Vector512<float>, Lanes512>(g, x, y, _alpha);
 }
 

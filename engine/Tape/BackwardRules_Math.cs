@@ -29,7 +29,7 @@ internal static partial class BackwardRules
     public static void Round(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => ZeroRule(arena, ins);
     // self: softplus_backward(grad, self, beta, threshold) = self*beta > threshold ? grad : grad*z/(z+1), z = exp(self*beta)
     public static void Softplus(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new SoftplusGradOperator(ins.Scalar0, ins.Scalar1));
-    // self: elu_backward(grad, alpha, 1, 1, is_result=false, self) = self <= 0 ? grad*alpha*exp(self) : grad
+    // self: elu_backward(grad, alpha, 1, 1, is_result=false, self) = self > 0 ? grad : grad*alpha*exp(self)
     public static void Elu(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new EluGradOperator(ins.Scalar0));
     // self: gelu_backward(grad, self, "none") = grad * (cdf + self*pdf)
     public static void Gelu(Arena arena, in Instruction ins, ReadOnlySpan<float> g) => UnaryRule(arena, ins, g, new GeluGradOperator());
