@@ -17,6 +17,8 @@ namespace ArenaGrad.IO;
 /// Tanh, Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape (constant shape), Flatten, Transpose,
 /// Concat, Identity, Dropout (as identity), Constant, ReduceMean, ReduceSum, ReduceMax (axes as attribute or
 /// constant input). Tensors are float32; int64/int32 tensors only as shapes and axes.</para>
+/// <para>The math family (issue 16): Sin, Cos, Erf, Sign, Floor, Round (half to even), Reciprocal, Softplus, Elu
+/// (alpha), Min and Max (one or two inputs, broadcasting; more are refused).</para>
 /// </remarks>
 public static class Onnx
 {
