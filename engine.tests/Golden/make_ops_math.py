@@ -70,8 +70,10 @@ def binary(name, op, a, b, a_grad=True, b_grad=True):
 
 EDGES = [NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 1e-7, -1e-7, 30.0, -30.0]
 
-# ---- sin, cos: moderate values, ranks 0-4, large |x| (below 12867, where the engine's reduction is exact)
-LARGE = [100.0, -1000.0, 5000.5, 8000.25, -12000.0, 12866.0, 3.14159265, 1.5707964, 10000.0, -355.0, 1e-30, -0.0]
+# ---- sin, cos: moderate values, ranks 0-4, large |x| (both of the engine's reductions: Cody-Waite below 12867, exact
+# above), and a long row that mixes both in one vector
+LARGE = [100.0, -1000.0, 5000.5, 8000.25, -12000.0, 12866.0, 12867.0, 3.14159265, 1.5707964, 10000.0, -355.0, 1e-30, -0.0,
+         1e6, -3.5e7, 1e10, 1e22, -3.4e38, 16777216.0, 4194305.0, 102943.7, 7.1e15]
 unary("sin_rank2", "sin", torch.randn(3, 4) * 3)
 unary("sin_large_arguments", "sin", t(LARGE))
 unary("sin_edges", "sin", t(EDGES))
@@ -80,6 +82,8 @@ unary("sin_empty", "sin", torch.randn(2, 0, 3), reduce=True)
 unary("cos_rank4", "cos", torch.randn(2, 1, 3, 2) * 3)
 unary("cos_large_arguments", "cos", t(LARGE))
 unary("cos_edges", "cos", t(EDGES))
+unary("sin_cos_mixed_row", "sin", torch.cat([torch.randn(20) * 4, t(LARGE)]).reshape(6, 7))
+unary("cos_mixed_row", "cos", torch.cat([torch.randn(20) * 4, t(LARGE)]).reshape(2, 21))
 
 # ---- log1p, expm1, erf
 unary("log1p_rank2", "log1p", torch.rand(3, 3) * 5 - 0.9)

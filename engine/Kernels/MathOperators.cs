@@ -99,13 +99,13 @@ internal static class MathFormulas
 
     /// <summary>g cos(x)</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static TV SinGrad<TV, TL>(TV g, TV x, TV y) where TV : struct where TL : struct, ILanes<TV> =>
-        TL.Multiply(g, Trigonometry.Cos<TV, TL>(x));
+    internal static TV SinGrad<TV, TL>(TV g, TV x, TV y, bool anyLarge) where TV : struct where TL : struct, ILanes<TV> =>
+        TL.Multiply(g, Trigonometry.Cos<TV, TL>(x, anyLarge));
 
     /// <summary>g (-sin(x))</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static TV CosGrad<TV, TL>(TV g, TV x, TV y) where TV : struct where TL : struct, ILanes<TV> =>
-        TL.Multiply(g, TL.Xor(Trigonometry.Sin<TV, TL>(x), TL.CreateBits(SignBit)));
+    internal static TV CosGrad<TV, TL>(TV g, TV x, TV y, bool anyLarge) where TV : struct where TL : struct, ILanes<TV> =>
+        TL.Multiply(g, TL.Xor(Trigonometry.Sin<TV, TL>(x, anyLarge), TL.CreateBits(SignBit)));
 
     /// <summary>g / (x + 1)</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -222,32 +222,32 @@ internal static class MathFormulas
 internal readonly struct SinOperator : IUnaryOperator
 {
     /// <summary>sin(x)</summary>
-    public float Invoke(float x) => Trigonometry.Sin<float, ScalarLanes>(x);
+    public float Invoke(float x) => Trigonometry.Sin<float, ScalarLanes>(x, Trigonometry.AnyLarge(x));
 
     /// <summary>sin(x)</summary>
-    public Vector128<float> Invoke(Vector128<float> x) => Trigonometry.Sin<Vector128<float>, Lanes128>(x);
+    public Vector128<float> Invoke(Vector128<float> x) => Trigonometry.Sin<Vector128<float>, Lanes128>(x, Trigonometry.AnyLarge(x));
 
     /// <summary>sin(x)</summary>
-    public Vector256<float> Invoke(Vector256<float> x) => Trigonometry.Sin<Vector256<float>, Lanes256>(x);
+    public Vector256<float> Invoke(Vector256<float> x) => Trigonometry.Sin<Vector256<float>, Lanes256>(x, Trigonometry.AnyLarge(x));
 
     /// <summary>sin(x)</summary>
-    public Vector512<float> Invoke(Vector512<float> x) => Trigonometry.Sin<Vector512<float>, Lanes512>(x);
+    public Vector512<float> Invoke(Vector512<float> x) => Trigonometry.Sin<Vector512<float>, Lanes512>(x, Trigonometry.AnyLarge(x));
 }
 
 /// <summary>y = cos(x)</summary>
 internal readonly struct CosOperator : IUnaryOperator
 {
     /// <summary>cos(x)</summary>
-    public float Invoke(float x) => Trigonometry.Cos<float, ScalarLanes>(x);
+    public float Invoke(float x) => Trigonometry.Cos<float, ScalarLanes>(x, Trigonometry.AnyLarge(x));
 
     /// <summary>cos(x)</summary>
-    public Vector128<float> Invoke(Vector128<float> x) => Trigonometry.Cos<Vector128<float>, Lanes128>(x);
+    public Vector128<float> Invoke(Vector128<float> x) => Trigonometry.Cos<Vector128<float>, Lanes128>(x, Trigonometry.AnyLarge(x));
 
     /// <summary>cos(x)</summary>
-    public Vector256<float> Invoke(Vector256<float> x) => Trigonometry.Cos<Vector256<float>, Lanes256>(x);
+    public Vector256<float> Invoke(Vector256<float> x) => Trigonometry.Cos<Vector256<float>, Lanes256>(x, Trigonometry.AnyLarge(x));
 
     /// <summary>cos(x)</summary>
-    public Vector512<float> Invoke(Vector512<float> x) => Trigonometry.Cos<Vector512<float>, Lanes512>(x);
+    public Vector512<float> Invoke(Vector512<float> x) => Trigonometry.Cos<Vector512<float>, Lanes512>(x, Trigonometry.AnyLarge(x));
 }
 
 /// <summary>y = log(1 + x)</summary>
@@ -483,32 +483,32 @@ internal readonly struct EluOperator(float alpha) : IUnaryOperator
 internal readonly struct SinGradOperator : IUnaryGradOperator
 {
     /// <summary>g cos(x)</summary>
-    public float Invoke(float g, float x, float y) => MathFormulas.SinGrad<float, ScalarLanes>(g, x, y);
+    public float Invoke(float g, float x, float y) => MathFormulas.SinGrad<float, ScalarLanes>(g, x, y, Trigonometry.AnyLarge(x));
 
     /// <summary>g cos(x)</summary>
-    public Vector128<float> Invoke(Vector128<float> g, Vector128<float> x, Vector128<float> y) => MathFormulas.SinGrad<Vector128<float>, Lanes128>(g, x, y);
+    public Vector128<float> Invoke(Vector128<float> g, Vector128<float> x, Vector128<float> y) => MathFormulas.SinGrad<Vector128<float>, Lanes128>(g, x, y, Trigonometry.AnyLarge(x));
 
     /// <summary>g cos(x)</summary>
-    public Vector256<float> Invoke(Vector256<float> g, Vector256<float> x, Vector256<float> y) => MathFormulas.SinGrad<Vector256<float>, Lanes256>(g, x, y);
+    public Vector256<float> Invoke(Vector256<float> g, Vector256<float> x, Vector256<float> y) => MathFormulas.SinGrad<Vector256<float>, Lanes256>(g, x, y, Trigonometry.AnyLarge(x));
 
     /// <summary>g cos(x)</summary>
-    public Vector512<float> Invoke(Vector512<float> g, Vector512<float> x, Vector512<float> y) => MathFormulas.SinGrad<Vector512<float>, Lanes512>(g, x, y);
+    public Vector512<float> Invoke(Vector512<float> g, Vector512<float> x, Vector512<float> y) => MathFormulas.SinGrad<Vector512<float>, Lanes512>(g, x, y, Trigonometry.AnyLarge(x));
 }
 
 /// <summary>dx += g (-sin(x))</summary>
 internal readonly struct CosGradOperator : IUnaryGradOperator
 {
     /// <summary>g (-sin(x))</summary>
-    public float Invoke(float g, float x, float y) => MathFormulas.CosGrad<float, ScalarLanes>(g, x, y);
+    public float Invoke(float g, float x, float y) => MathFormulas.CosGrad<float, ScalarLanes>(g, x, y, Trigonometry.AnyLarge(x));
 
     /// <summary>g (-sin(x))</summary>
-    public Vector128<float> Invoke(Vector128<float> g, Vector128<float> x, Vector128<float> y) => MathFormulas.CosGrad<Vector128<float>, Lanes128>(g, x, y);
+    public Vector128<float> Invoke(Vector128<float> g, Vector128<float> x, Vector128<float> y) => MathFormulas.CosGrad<Vector128<float>, Lanes128>(g, x, y, Trigonometry.AnyLarge(x));
 
     /// <summary>g (-sin(x))</summary>
-    public Vector256<float> Invoke(Vector256<float> g, Vector256<float> x, Vector256<float> y) => MathFormulas.CosGrad<Vector256<float>, Lanes256>(g, x, y);
+    public Vector256<float> Invoke(Vector256<float> g, Vector256<float> x, Vector256<float> y) => MathFormulas.CosGrad<Vector256<float>, Lanes256>(g, x, y, Trigonometry.AnyLarge(x));
 
     /// <summary>g (-sin(x))</summary>
-    public Vector512<float> Invoke(Vector512<float> g, Vector512<float> x, Vector512<float> y) => MathFormulas.CosGrad<Vector512<float>, Lanes512>(g, x, y);
+    public Vector512<float> Invoke(Vector512<float> g, Vector512<float> x, Vector512<float> y) => MathFormulas.CosGrad<Vector512<float>, Lanes512>(g, x, y, Trigonometry.AnyLarge(x));
 }
 
 /// <summary>dx += g / (x + 1)</summary>

@@ -1,4 +1,6 @@
+using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace ArenaGrad.Kernels;
 
@@ -8,7 +10,8 @@ namespace ArenaGrad.Kernels;
 // (against the double-precision result, in ulp of the float nearest it) are stated in the README's parity section
 // and checked by engine.tests/Kernels/MathUlpTests.cs and tools/ArenaGrad.UlpSweep.
 //
-// Constants: sin and cos are Cephes' sinf/cosf minimax polynomials on [-pi/4, pi/4]; erf is Cephes' erff/erfcf
+// Constants: sin and cos are Cephes' sinf/cosf minimax polynomials on [-pi/4, pi/4] after a Cody-Waite reduction
+// below |x| = 12867 and a Payne-Hanek reduction (2/pi in 12-bit chunks, exact products, triple-float sum) above; erf is Cephes' erff/erfcf
 // (x T(x^2) below 1, exp(-x^2)/x P(1/x^2) on [1, 2), R(1/x^2) from 2 on); log1p and expm1 are built on the engine's
 // log and on Cephes' exp polynomial (Transcendentals). Written here from those coefficients.
 
@@ -28,27 +31,44 @@ internal static class Trigonometry
     private const float HalfPi3 = 7.549533620476722717e-8f;
     private const float HalfPi4 = 2.563344068257089626e-12f;
 
-    /// <summary>Below this |x| the reduction is exact in its first three products (n &lt; 2^13) and the stated ulp bound
-    /// holds; above it the error grows with |x| (no Payne-Hanek reduction).</summary>
+    /// <summary>Below this |x| the Cody-Waite reduction is exact in its first three products (n &lt; 2^13); from here
+    /// on the exact (Payne-Hanek) reduction serves.</summary>
     internal const float AccurateLimit = 12867f;
 
-    /// <summary>|x| is clamped here before the reduction so that n stays an integer below 2^22 (the rounding trick);
-    /// the result for larger |x| is a finite value in [-1, 1] but not sin/cos of x.</summary>
+    /// <summary>|x| is clamped here in the Cody-Waite reduction so that n stays an integer below 2^22 (the rounding
+    /// trick) in lanes whose result the exact reduction replaces.</summary>
     private const float ReductionClamp = 4194304f;
+
+    /// <summary>Whether any lane needs the exact reduction (|x| &gt;= <see cref="AccurateLimit"/>, infinities included).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool AnyLarge(float x) => MathF.Abs(x) >= AccurateLimit;
+
+    /// <summary>Whether any lane needs the exact reduction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool AnyLarge(Vector128<float> x) => Vector128.GreaterThanOrEqualAny(Vector128.Abs(x), Vector128.Create(AccurateLimit));
+
+    /// <summary>Whether any lane needs the exact reduction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool AnyLarge(Vector256<float> x) => Vector256.GreaterThanOrEqualAny(Vector256.Abs(x), Vector256.Create(AccurateLimit));
+
+    /// <summary>Whether any lane needs the exact reduction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool AnyLarge(Vector512<float> x) => Vector512.GreaterThanOrEqualAny(Vector512.Abs(x), Vector512.Create(AccurateLimit));
 
     // ---------------------------------------------------------------- sin, cos
 
-    /// <summary>sin(x): odd bit for bit, sin(±0) = ±0, NaN for ±inf and NaN. Within the stated bound for |x| &lt;
-    /// <see cref="AccurateLimit"/>.</summary>
-    /// <remarks>|x| = n pi/2 + r with |r| &lt;= pi/4 (Cody-Waite, pi/2 in four parts), then Cephes' sine or cosine
-    /// polynomial of r by n's parity, negated when bit 1 of n is set, and x's sign put back.</remarks>
+    /// <summary>sin(x): odd bit for bit, sin(±0) = ±0, NaN for ±inf and NaN. <paramref name="anyLarge"/> says whether
+    /// some lane has |x| &gt;= <see cref="AccurateLimit"/> (the operator structs test it per width): those lanes are
+    /// reduced exactly (<see cref="ReduceLarge{TV, TL}"/>); without it the cheap reduction serves every lane.</summary>
+    /// <remarks>|x| = n pi/2 + r with |r| &lt;= pi/4, then Cephes' sine or cosine polynomial of r by n's parity,
+    /// negated when bit 1 of n is set, and x's sign put back.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static TV Sin<TV, TL>(TV x)
+    internal static TV Sin<TV, TL>(TV x, bool anyLarge)
         where TV : struct
         where TL : struct, ILanes<TV>
     {
         TV sign = TL.And(x, TL.CreateBits(unchecked((int)0x80000000)));
-        TV r = Reduce<TV, TL>(TL.Xor(x, sign), out TV k);
+        TV r = Reduce<TV, TL>(TL.Xor(x, sign), anyLarge, out TV k);
         TV odd = TL.LessThan(TL.Or(TL.ShiftLeftBits(k, 31), TL.Create(1f)), TL.Create(0f));   // bit 0 of n
         TV flip = TL.And(TL.ShiftLeftBits(k, 30), TL.CreateBits(unchecked((int)0x80000000))); // bit 1 of n
         TV z = TL.Multiply(r, r);
@@ -56,14 +76,14 @@ internal static class Trigonometry
         return TL.Xor(y, TL.Xor(flip, sign));
     }
 
-    /// <summary>cos(x): even, cos(±0) = 1, NaN for ±inf and NaN. Within the stated bound for |x| &lt; <see cref="AccurateLimit"/>.</summary>
+    /// <summary>cos(x): even, cos(±0) = 1, NaN for ±inf and NaN; <paramref name="anyLarge"/> as for <see cref="Sin{TV, TL}"/>.</summary>
     /// <remarks>cos|x| with |x| = n pi/2 + r: cos(r), -sin(r), -cos(r), sin(r) for n = 0, 1, 2, 3 mod 4.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static TV Cos<TV, TL>(TV x)
+    internal static TV Cos<TV, TL>(TV x, bool anyLarge)
         where TV : struct
         where TL : struct, ILanes<TV>
     {
-        TV r = Reduce<TV, TL>(TL.And(x, TL.CreateBits(0x7FFFFFFF)), out TV k);
+        TV r = Reduce<TV, TL>(TL.And(x, TL.CreateBits(0x7FFFFFFF)), anyLarge, out TV k);
         TV odd = TL.LessThan(TL.Or(TL.ShiftLeftBits(k, 31), TL.Create(1f)), TL.Create(0f));
         TV flip = TL.And(TL.ShiftLeftBits(TL.Add(k, TL.Create(1f)), 30), TL.CreateBits(unchecked((int)0x80000000))); // bit 1 of n + 1
         TV z = TL.Multiply(r, r);
@@ -71,9 +91,24 @@ internal static class Trigonometry
         return TL.Xor(y, flip);
     }
 
-    /// <summary>r = ax - n pi/2 for ax &gt;= 0, n = round(ax 2/pi); k holds n in its low mantissa bits.</summary>
+    /// <summary>r = ax - n pi/2 for ax &gt;= 0; k holds n in its low mantissa bits. Lanes below
+    /// <see cref="AccurateLimit"/> take the Cody-Waite reduction, the others (when <paramref name="anyLarge"/>) the exact one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Reduce<TV, TL>(TV ax, out TV k)
+    private static TV Reduce<TV, TL>(TV ax, bool anyLarge, out TV k)
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        TV r = ReduceSmall<TV, TL>(ax, out k);
+        if (!anyLarge) return r;
+        TV rLarge = ReduceLarge<TV, TL>(ax, out TV kLarge);
+        TV large = TL.GreaterThanOrEqual(ax, TL.Create(AccurateLimit));
+        k = TL.Select(large, kLarge, k);
+        return TL.Select(large, rLarge, r);
+    }
+
+    /// <summary>Cody-Waite: n = round(ax 2/pi), r = ax - n pi/2 with pi/2 in four parts (exact products for n &lt; 2^13).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ReduceSmall<TV, TL>(TV ax, out TV k)
         where TV : struct
         where TL : struct, ILanes<TV>
     {
@@ -84,6 +119,76 @@ internal static class Trigonometry
         r = TL.Subtract(r, TL.Multiply(n, TL.Create(HalfPi2)));
         r = TL.Subtract(r, TL.Multiply(n, TL.Create(HalfPi3)));
         return TL.Subtract(r, TL.Multiply(n, TL.Create(HalfPi4)));
+    }
+
+    /// <summary>2/pi in 17 chunks of 12 bits (bits 12i+1 to 12i+12 after the point), each scaled by 2^64 so that every
+    /// chunk is a float (the last ones subnormal, still exact): 204 bits, enough for |x| up to the largest float.</summary>
+    private static readonly int[] TwoOverPiChunks =
+    [
+        0x5F22F000, 0x59183000, 0x52DC8000, 0x4D644000, 0x45A90000, 0x411FC000, 0x3A1D4000, 0x34FA2000, 0x2F753000,
+        0x289BA000, 0x2340D000, 0x1D362000, 0x17159000, 0x1113C000, 0x0A872000, 0x02820000, 0x001FCA00,
+    ];
+
+    private const float TwoToMinus64 = 5.42101086242752217e-20f;
+    private const float TwoTo23 = 8388608f;
+    private const float TwoTo25 = 33554432f;
+    private const float HalfPiHigh = 1.57079637050628662f;      // pi/2 rounded to float
+    private const float HalfPiLow = -4.37113900018624e-8f;      // pi/2 - HalfPiHigh
+
+    /// <summary>Payne-Hanek for any float: ax (2/pi) mod 4 computed exactly enough, then n = its nearest integer and
+    /// r = (ax (2/pi) - n) pi/2.</summary>
+    /// <remarks>ax 2^-64 splits into two halves of at most 12 significant bits, so each half times each 12-bit chunk
+    /// of 2/pi (scaled by 2^64) is an exact float: ax times that chunk of 2/pi, exactly. Each product is taken mod 4
+    /// exactly (products from 2^25 on are multiples of 4) and summed into a triple float (hi, mid, lo) with two
+    /// error-free additions per term, hi kept in [-2, 2] by exact subtractions of multiples of 4: the sum's error is
+    /// about 2^-65, so r keeps full precision even for the floats nearest a multiple of pi/2.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ReduceLarge<TV, TL>(TV ax, out TV k)
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        TV xs = TL.Multiply(ax, TL.Create(TwoToMinus64));
+        TV xh = TL.And(xs, TL.CreateBits(unchecked((int)0xFFFFF000)));
+        TV xl = TL.Subtract(xs, xh);
+        TV hi = TL.Create(0f), mid = TL.Create(0f), lo = TL.Create(0f);
+        foreach (int bits in TwoOverPiChunks)
+        {
+            TV chunk = TL.CreateBits(bits);
+            AddModFour<TV, TL>(TL.Multiply(xh, chunk), ref hi, ref mid, ref lo);
+            AddModFour<TV, TL>(TL.Multiply(xl, chunk), ref hi, ref mid, ref lo);
+        }
+        k = TL.Add(hi, TL.Create(RoundingMagic));
+        TV n = TL.Subtract(k, TL.Create(RoundingMagic));
+        TV a = TwoSum<TV, TL>(TL.Subtract(hi, n), mid, out TV b); // f = a + b + lo, |f| <= 1/2
+        b = TL.Add(b, lo);
+        return TL.Add(TL.Multiply(a, TL.Create(HalfPiHigh)), TL.Add(TL.Multiply(a, TL.Create(HalfPiLow)), TL.Multiply(b, TL.Create(HalfPiHigh))));
+    }
+
+    /// <summary>(hi, mid, lo) += p mod 4 for an exact product p &gt;= 0, then hi reduced to [-2, 2] (exactly).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddModFour<TV, TL>(TV p, ref TV hi, ref TV mid, ref TV lo)
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        TV quarter = TL.Subtract(TL.MultiplyAdd(p, TL.Create(0.25f), TL.Create(TwoTo23)), TL.Create(TwoTo23)); // round(p/4), p/4 < 2^23
+        TV t = TL.Select(TL.GreaterThanOrEqual(p, TL.Create(TwoTo25)), TL.Create(0f), TL.Subtract(p, TL.Multiply(quarter, TL.Create(4f))));
+        hi = TwoSum<TV, TL>(hi, t, out TV e1);
+        mid = TwoSum<TV, TL>(mid, e1, out TV e2);
+        lo = TL.Add(lo, e2);
+        TV whole = TL.Subtract(TL.MultiplyAdd(hi, TL.Create(0.25f), TL.Create(RoundingMagic)), TL.Create(RoundingMagic));
+        hi = TL.Subtract(hi, TL.Multiply(whole, TL.Create(4f)));
+    }
+
+    /// <summary>s = a + b rounded, and e with s + e = a + b exactly (Knuth's TwoSum).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV TwoSum<TV, TL>(TV a, TV b, out TV e)
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        TV s = TL.Add(a, b);
+        TV bb = TL.Subtract(s, a);
+        e = TL.Add(TL.Subtract(a, TL.Subtract(s, bb)), TL.Subtract(b, bb));
+        return s;
     }
 
     /// <summary>sin(r) for |r| &lt;= pi/4: r + r z S(z), Cephes' sinf coefficients.</summary>

@@ -9,7 +9,7 @@ namespace ArenaGrad.UlpSweep;
 /// Largest error in ulp of the engine's exp, log, tanh and sigmoid, and of the math family's sin, cos, log1p, expm1 and
 /// erf (issue 16), over every float input (2^32 bit patterns, NaNs included), against a double-precision result
 /// (<see cref="Math"/>, or <see cref="DoubleReference"/> where Math has none): the harness behind the figures in README.md.
-/// sin and cos are measured below |x| = 12867, where their bound is stated (the inputs above are counted, not measured).
+/// A function may name a limit on |x| above which inputs are counted but not measured (none of the nine does now).
 /// </summary>
 /// <remarks>
 /// The inputs go through the public API (<c>Tensor.Exp()</c> and so on, in chunks of 2^20 floats), so what is measured
@@ -77,7 +77,7 @@ internal static class Program
             for (int i = 0; i < count; i++)
             {
                 float x = inputs[i], y = outputs[i];
-                if (MathF.Abs(x) >= function.Limit)
+                if (float.IsFinite(function.Limit) && MathF.Abs(x) >= function.Limit)
                 {
                     skipped++;
                     continue;
@@ -118,8 +118,8 @@ internal static class Program
             new("tanh", static x => x.Tanh(), Math.Tanh),
             new("sigmoid", static x => x.Sigmoid(), static x => 1.0 / (1.0 + Math.Exp(-x))),
             // math (issue 16)
-            new("sin", static x => x.Sin(), Math.Sin, 12867f),
-            new("cos", static x => x.Cos(), Math.Cos, 12867f),
+            new("sin", static x => x.Sin(), Math.Sin),
+            new("cos", static x => x.Cos(), Math.Cos),
             new("log1p", static x => x.Log1p(), DoubleReference.Log1p),
             new("expm1", static x => x.Expm1(), DoubleReference.Expm1),
             new("erf", static x => x.Erf(), DoubleReference.Erf),
