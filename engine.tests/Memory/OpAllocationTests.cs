@@ -69,6 +69,7 @@ public sealed class OpAllocationTests
         ("CrossEntropySmoothed", (a, _) => Functional.CrossEntropy(a, Classes, labelSmoothing: 0.1f)),
         // math (issue 16)
         ("Sin", (a, _) => a.Sin()),
+        ("SinLargeArguments", (a, _) => (a * 1e6f).Sin() + (a * 3e30f).Cos()), // the exact reduction
         ("Cos", (a, _) => a.Cos()),
         ("Log1p", (a, _) => a.Log1p()),
         ("Expm1", (a, _) => a.Expm1()),
