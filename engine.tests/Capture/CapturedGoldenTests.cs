@@ -9,14 +9,16 @@ namespace ArenaGrad.Tests.Capture;
 [TestFixture]
 public sealed class CapturedGoldenTests
 {
-    private static IEnumerable<GoldenCase> Cases() => GoldenCase.All("data").Concat(GoldenCase.All("extra"));
+    private static IEnumerable<GoldenCase> Cases() => GoldenCase.All("data").Concat(GoldenCase.All("extra")).Concat(GoldenCase.AllOps());
 
     [TestCaseSource(nameof(Cases))]
     public void Replay_OfEveryGoldenProgram_IsBitwiseEager(GoldenCase golden)
     {
         JsonElement root = golden.Root;
         var inputNames = root.GetProperty("inputs").EnumerateObject().Select(p => p.Name).ToArray();
+        // Float inputs get new values between replays; Int32 and Bool inputs (indices, masks) keep theirs.
         Dictionary<string, float[]> original = root.GetProperty("inputs").EnumerateObject()
+            .Where(p => GoldenTests.DTypeOf(p.Value) == DType.Float32)
             .ToDictionary(p => p.Name, p => GoldenProgramRunner.Floats(p.Value.GetProperty("data")));
 
         using var arena = new Arena();
@@ -42,8 +44,9 @@ public sealed class CapturedGoldenTests
             Dictionary<string, float[]> fresh = original.ToDictionary(p => p.Key, p => p.Value.Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray());
             using (arena.NoGrad()) // inputs that require grad are leaves: PyTorch refuses in-place writes to them with grad on
             {
-                foreach (string name in inputNames.Skip(1)) named[name].CopyFrom(fresh[name]);
-                step.Run(arena.FromData(fresh[inputNames[0]], first.Shape));
+                foreach (string name in inputNames.Skip(1).Where(fresh.ContainsKey)) named[name].CopyFrom(fresh[name]);
+                step.Run(fresh.TryGetValue(inputNames[0], out float[]? head) ? arena.FromData(head, first.Shape)
+                    : GoldenTests.MakeTensor(arena, root.GetProperty("inputs").GetProperty(inputNames[0])));
             }
             AssertBitwise(named, Eager(root, fresh), $"{golden.Name} (new inputs, round {round})");
         }
@@ -53,8 +56,9 @@ public sealed class CapturedGoldenTests
     {
         var named = new Dictionary<string, Tensor>();
         foreach (JsonProperty input in root.GetProperty("inputs").EnumerateObject())
-            named[input.Name] = arena.FromData(values[input.Name], GoldenProgramRunner.Ints(input.Value.GetProperty("shape")),
-                input.Value.GetProperty("requires_grad").GetBoolean());
+            named[input.Name] = values.TryGetValue(input.Name, out float[]? floats)
+                ? arena.FromData(floats, GoldenProgramRunner.Ints(input.Value.GetProperty("shape")), input.Value.GetProperty("requires_grad").GetBoolean())
+                : GoldenTests.MakeTensor(arena, input.Value);
         return named;
     }
 

@@ -27,6 +27,8 @@ internal static class DeterminismHash
         foreach (string folder in new[] { "data", "extra" })
             foreach (GoldenCase golden in GoldenCase.All(folder).OrderBy(c => c.Name, StringComparer.Ordinal))
                 parts.Add(($"golden/{folder}/{golden.Name}", GoldenProgram(golden)));
+        foreach (GoldenCase golden in GoldenCase.AllOps().OrderBy(c => c.Name, StringComparer.Ordinal))
+            parts.Add(($"golden/ops/{golden.Name}", GoldenProgram(golden)));
         parts.Add(("train/mlp-8-64-64-4-tanh-adam-200-steps", SmallTraining()));
         parts.Add(("train/mlp-64-512-256-10-relu-sgd-8-steps-1-thread", WideTraining(threads: 1)));
         parts.Add(("train/mlp-64-512-256-10-relu-sgd-8-steps-2-threads", WideTraining(threads: 2)));
@@ -43,8 +45,7 @@ internal static class DeterminismHash
         var byName = new Dictionary<string, Tensor>();
         foreach (JsonProperty input in root.GetProperty("inputs").EnumerateObject())
         {
-            Tensor t = arena.FromData(GoldenProgramRunner.Floats(input.Value.GetProperty("data")),
-                GoldenProgramRunner.Ints(input.Value.GetProperty("shape")), input.Value.GetProperty("requires_grad").GetBoolean());
+            Tensor t = GoldenTests.MakeTensor(arena, input.Value);
             named.Add((input.Name, t));
             byName[input.Name] = t;
         }
@@ -55,8 +56,13 @@ internal static class DeterminismHash
             named.Add((output, t));
             byName[output] = t;
         }
-        foreach ((string name, Tensor t) in named) Append(hash, name, t.ToArray());
+        foreach ((string name, Tensor t) in named)
+        {
+            if (t.DType == DType.Float32) Append(hash, name, t.ToArray());
+            else AppendIntegers(hash, name, t.ToIntArray()); // exact: as floats they would round past 2^24
+        }
 
+        if (root.GetProperty("backward").ValueKind == JsonValueKind.Null) return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
         Tensor backwardRoot = byName[root.GetProperty("backward").GetString()!];
         bool refused = root.TryGetProperty("backward_error", out JsonElement error) && error.ValueKind == JsonValueKind.String;
         if (!refused)
@@ -175,6 +181,14 @@ internal static class DeterminismHash
         hash.AppendData(BitConverter.GetBytes(values.Length));
         for (int i = 0; i < values.Length; i++)
             if (float.IsNaN(values[i])) values[i] = CanonicalNaN;
+        hash.AppendData(MemoryMarshal.AsBytes(values.AsSpan()));
+    }
+
+    /// <summary>Hashes an Int32 or Bool tensor's values under <paramref name="name"/>, marked as integers.</summary>
+    private static void AppendIntegers(IncrementalHash hash, string name, int[] values)
+    {
+        hash.AppendData(Encoding.UTF8.GetBytes(name + " int32"));
+        hash.AppendData(BitConverter.GetBytes(values.Length));
         hash.AppendData(MemoryMarshal.AsBytes(values.AsSpan()));
     }
 

@@ -11,13 +11,25 @@ public sealed class GoldenCase
     public override string ToString() => Name;
 
     /// <summary>Every case file of Golden/<paramref name="folder"/> ("data": shared set; "extra": make_extra.py), for [TestCaseSource].</summary>
-    public static IEnumerable<GoldenCase> All(string folder)
+    public static IEnumerable<GoldenCase> All(string folder) => All(folder, "");
+
+    /// <summary>Every case of every family under Golden/ops (make_ops_&lt;family&gt;.py), named family/case.</summary>
+    public static IEnumerable<GoldenCase> AllOps()
+    {
+        string root = Path.Combine(AppContext.BaseDirectory, "Golden", "ops");
+        if (!Directory.Exists(root)) yield break;
+        foreach (string family in Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
+            foreach (GoldenCase golden in All(Path.Combine("ops", Path.GetFileName(family)), Path.GetFileName(family) + "/"))
+                yield return golden;
+    }
+
+    private static IEnumerable<GoldenCase> All(string folder, string prefix)
     {
         string directory = Path.Combine(AppContext.BaseDirectory, "Golden", folder);
         foreach (string file in Directory.EnumerateFiles(directory, "*.json").Order(StringComparer.Ordinal))
         {
             using JsonDocument document = JsonDocument.Parse(File.ReadAllText(file));
-            yield return new GoldenCase { Name = Path.GetFileNameWithoutExtension(file), Root = document.RootElement.Clone() };
+            yield return new GoldenCase { Name = prefix + Path.GetFileNameWithoutExtension(file), Root = document.RootElement.Clone() };
         }
     }
 }

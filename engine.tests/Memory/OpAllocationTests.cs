@@ -67,6 +67,8 @@ public sealed class OpAllocationTests
         ("NllLoss", (a, _) => Functional.NllLoss(a.LogSoftmax(1), Classes)),
         ("CrossEntropy", (a, _) => Functional.CrossEntropy(a, Classes)),
         ("CrossEntropySmoothed", (a, _) => Functional.CrossEntropy(a, Classes, labelSmoothing: 0.1f)),
+        // dtypes (issue 16)
+        ("Cast", (a, b) => a.To(DType.Int32).To(DType.Bool).To(DType.Float32) * b),
         // math (issue 16)
         ("Sin", (a, _) => a.Sin()),
         ("SinLargeArguments", (a, _) => (a * 1e6f).Sin() + (a * 3e30f).Cos()), // the exact reduction

@@ -72,6 +72,8 @@ internal sealed class RandomProgramBuilder : IDisposable
         "SumAll", "SumDim", "MeanAll", "MeanDim", "MaxAll", "MaxDim", "Softmax", "LogSoftmax",
         "MseLoss", "CrossEntropy", "Detach",
         "L1LossMean", "L1LossSum", "L1LossNone", "SmoothL1Loss", "HuberLoss", "BinaryCrossEntropyWithLogits", "NllLoss", "CrossEntropySmoothed",
+        // dtypes (issue 16)
+        "Cast",
         // math (issue 16)
         "Sin", "Cos", "Log1p", "Expm1", "Erf", "Rsqrt", "Reciprocal", "Sign", "Floor", "Round", "Softplus", "Elu", "Gelu", "GeluTanh",
         "Silu", "Mish", "Hardtanh", "Minimum", "Maximum",
@@ -163,6 +165,7 @@ internal sealed class RandomProgramBuilder : IDisposable
         // Mostly the latest value, so programs are chains that reach the output; sometimes any earlier one (reuse).
         int latest = _program.Entries.Count - 1;
         int operand = Pick(3) == 2 ? Pick(latest + 1) : latest;
+        if (!IsFloat(operand)) operand = latest; // an Int32 step (Cast) is followed at once by its conversion back
         int first = Pick(AllOps.Length);
         for (int k = 0; k < AllOps.Length; k++)
             if (TryOp(AllOps[(first + k) % AllOps.Length], operand)) return;
@@ -361,11 +364,19 @@ internal sealed class RandomProgramBuilder : IDisposable
             case "Detach":
                 // Only a value no gradient flows through: detaching one would make backward and finite differences disagree.
             {
-                var frozen = Enumerable.Range(0, _program.Entries.Count).Where(i => !_differentiable[i]).ToList();
+                var frozen = Enumerable.Range(0, _program.Entries.Count).Where(i => !_differentiable[i] && IsFloat(i)).ToList();
                 if (frozen.Count == 0) return false;
                 int f = _differentiable[a] ? frozen[Pick(frozen.Count)] : a;
                 return Emit(op, t => t[f].Detach(), $"{_program.Entries[f].Name}.Detach()", [f]);
             }
+            // dtypes (issue 16): through Int32 and back, away from the integers where truncation jumps
+            // (two steps, each one op, so a capacity failure is checked between them)
+            case "Cast":
+                if (!v.All(e => MathF.Abs(e - MathF.Round(e)) > Margin) || !Emit(op, t => t[a].To(DType.Int32), $"{A}.To(DType.Int32)", [a]))
+                    return false;
+                int integers = _program.Entries.Count - 1;
+                string I = _program.Entries[integers].Name;
+                return _program.BuildError is not null || Emit(op, t => t[integers].To(DType.Float32), $"{I}.To(DType.Float32)", [integers]);
             // math (issue 16): sin and cos of arguments below 4 (larger ones made finite differences too coarse), kinks and jumps kept a margin away (sign at 0, floor at integers, round at halves, elu at 0,
             // softplus at its threshold, hardtanh at its bounds, minimum/maximum at ties)
             case "Sin": return v.All(e => MathF.Abs(e) < 4f) && Emit(op, t => t[a].Sin(), $"{A}.Sin()", [a]);
@@ -446,7 +457,7 @@ internal sealed class RandomProgramBuilder : IDisposable
     {
         if (Pick(2) == 0)
         {
-            var candidates = Enumerable.Range(0, _program.Entries.Count).Where(i => Broadcasts(shape, _scratchValues[i].Shape.ToArray())).ToList();
+            var candidates = Enumerable.Range(0, _program.Entries.Count).Where(i => IsFloat(i) && Broadcasts(shape, _scratchValues[i].Shape.ToArray())).ToList();
             int chosen = candidates[Pick(candidates.Count)];
             if (!divisor || _scratchValues[chosen].ToArray().All(e => MathF.Abs(e) >= 0.3f)) return chosen;
         }
@@ -461,7 +472,7 @@ internal sealed class RandomProgramBuilder : IDisposable
     {
         if (Pick(2) == 0)
             for (int i = 0; i < _program.Entries.Count; i++)
-                if (_scratchValues[i].Shape.SequenceEqual(shape)) return i;
+                if (IsFloat(i) && _scratchValues[i].Shape.SequenceEqual(shape)) return i;
         return FreshInput(shape);
     }
 
@@ -476,6 +487,8 @@ internal sealed class RandomProgramBuilder : IDisposable
     }
 
     /// <summary>Evaluates the step on the scratch values; keeps it when the result is finite and bounded.</summary>
+    private bool IsFloat(int entry) => _scratchValues[entry].DType == DType.Float32;
+
     private bool Emit(string op, Func<Tensor[], Tensor> apply, string text, int[] operands)
     {
         Tensor result;
@@ -496,7 +509,7 @@ internal sealed class RandomProgramBuilder : IDisposable
         string name = "v" + _steps++;
         _program.Entries.Add(new RandomProgram.Entry(name, -1, op, apply, text, operands));
         _scratchValues.Add(result);
-        _differentiable.Add(op != "Detach" && operands.Any(i => _differentiable[i]));
+        _differentiable.Add(op is not ("Detach" or "Cast") && operands.Any(i => _differentiable[i]));
         return true;
     }
 

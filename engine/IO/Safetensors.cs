@@ -132,6 +132,10 @@ public static unsafe class Safetensors
             if (named.Name == MetadataKey) throw new ArgumentException($"'{MetadataKey}' is reserved for the metadata and cannot name a tensor.", nameof(tensors));
             if (!names.Add(named.Name)) throw new ArgumentException($"Two tensors are named '{named.Name}'.", nameof(tensors));
             _ = named.Value.Count; // a released or default handle throws here, before anything is written
+            if (named.Value.DType != DType.Float32)
+                throw new ArgumentException(
+                    $"Tensor '{named.Name}' is {named.Value.DType}; Safetensors.Save writes Float32 tensors only. Convert it with To(DType.Float32).",
+                    nameof(tensors));
         }
 
         var buffer = new ArrayBufferWriter<byte>();

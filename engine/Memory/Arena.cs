@@ -41,6 +41,7 @@ public sealed unsafe partial class Arena : IDisposable
     private NativeList<int> _producer;     // tape index of the instruction that made it, -1 for leaves
     private NativeList<int> _versionOwner; // slot whose version counter this tensor shares (views share their base's)
     private NativeList<int> _version;      // bumped by in-place ops; checked by backward for saved inputs
+    private NativeList<DType> _dtype;      // element type; every dtype is stored in 4-byte elements
     private LayoutColumn _layouts;
     private BitColumn _requiresGrad;
     private BitColumn _isLeaf;
@@ -185,7 +186,7 @@ public sealed unsafe partial class Arena : IDisposable
         GemmTeam?.Dispose();
         _slotCapacity = 0;
         _values.Free(); _gradient.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
-        _producer.Free(); _versionOwner.Free(); _version.Free(); _layouts.Free();
+        _producer.Free(); _versionOwner.Free(); _version.Free(); _dtype.Free(); _layouts.Free();
         _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _noGradView.Free(); _gradientLive.Free(); _backwardReached.Free();
         _tape.Free(); _operands.Free(); _openScopes.Free(); _trace.Free(); _backwardRan.Free();
         _floats.Free();
@@ -233,7 +234,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// <summary>Starts an op that takes more than one allocation (or can fail after its first): everything it
     /// makes is undone unless it reaches <see cref="OpTransaction.Commit(int)"/>. Use as
     /// <c>using OpTransaction op = arena.BeginOp(); ... return op.Commit(y);</c>.</summary>
-    /// <remarks>An op with a single <see cref="NewSlot"/> needs none: NewSlot takes its memory in one request
+    /// <remarks>An op with a single <see cref="NewSlot(ReadOnlySpan{int}, bool, nint, int)"/> needs none: NewSlot takes its memory in one request
     /// before it changes anything.</remarks>
     internal OpTransaction BeginOp()
     {
@@ -273,7 +274,16 @@ public sealed unsafe partial class Arena : IDisposable
         return NewSlotOfValidShape(shape, (int)length, requiresGrad, sharedValues, versionOwner, gradientView: false);
     }
 
-    /// <summary>Makes a leaf tensor's slot (factories): as <see cref="NewSlot"/>, and with <paramref name="requiresGrad"/>
+    /// <summary>A slot of <paramref name="dtype"/> that does not require grad (integer and boolean results, and views
+    /// of any dtype); <paramref name="sharedValues"/> makes a view.</summary>
+    internal int NewSlot(ReadOnlySpan<int> shape, DType dtype, nint sharedValues = 0, int versionOwner = -1)
+    {
+        int slot = NewSlot(shape, requiresGrad: false, sharedValues, versionOwner);
+        _dtype[slot] = dtype;
+        return slot;
+    }
+
+    /// <summary>Makes a leaf tensor's slot (factories): as <see cref="NewSlot(ReadOnlySpan{int}, bool, nint, int)"/>, and with <paramref name="requiresGrad"/>
     /// also the slot that views its gradient, made now because a leaf's .grad is read anywhere, inner scopes included.</summary>
     internal int NewLeafSlot(ReadOnlySpan<int> shape, bool requiresGrad)
     {
@@ -298,12 +308,12 @@ public sealed unsafe partial class Arena : IDisposable
 
     /// <summary>A new slot of <paramref name="input"/>'s shape for an elementwise op's result. The caller validated the
     /// input's handle, which also checked the owner thread; the shape is valid because the input has it.</summary>
-    /// <remarks>As <see cref="NewSlot"/>, no slot viewing the gradient is made.</remarks>
+    /// <remarks>As <see cref="NewSlot(ReadOnlySpan{int}, bool, nint, int)"/>, no slot viewing the gradient is made.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int NewSlotLike(int input, bool requiresGrad) =>
         NewSlotOfValidShape(ShapeOf(input), _length[input], requiresGrad, 0, -1, gradientView: false);
 
-    /// <summary><see cref="NewSlot"/> for a shape already known valid with <paramref name="length"/> elements, from
+    /// <summary><see cref="NewSlot(ReadOnlySpan{int}, bool, nint, int)"/> for a shape already known valid with <paramref name="length"/> elements, from
     /// a caller that already checked the owner thread (by validating a handle). The value slot and the gradient
     /// slot are written in one pass after one capacity check.</summary>
     internal int NewSlotOfValidShape(ReadOnlySpan<int> shape, int length, bool requiresGrad, nint sharedValues, int versionOwner,
@@ -358,6 +368,7 @@ public sealed unsafe partial class Arena : IDisposable
         _producer[slot] = -1;
         _versionOwner[slot] = slot;
         _version[slot] = 0;
+        _dtype[slot] = DType.Float32;
         ref TensorLayout layout = ref _layouts[slot];
         layout.Rank = shape.Length;
         int stride = 1;
@@ -382,7 +393,7 @@ public sealed unsafe partial class Arena : IDisposable
         int capacity = Math.Max(Math.Max(64, needed), _slotCapacity * 2);
         _values.EnsureCapacity(capacity); _gradient.EnsureCapacity(capacity); _gradientSlot.EnsureCapacity(capacity); _length.EnsureCapacity(capacity);
         _generation.EnsureCapacity(capacity); _producer.EnsureCapacity(capacity); _versionOwner.EnsureCapacity(capacity);
-        _version.EnsureCapacity(capacity); _layouts.EnsureCapacity(capacity);
+        _version.EnsureCapacity(capacity); _dtype.EnsureCapacity(capacity); _layouts.EnsureCapacity(capacity);
         _requiresGrad.EnsureCapacity(capacity); _isLeaf.EnsureCapacity(capacity); _retainsGrad.EnsureCapacity(capacity);
         _noGradView.EnsureCapacity(capacity); _gradientLive.EnsureCapacity(capacity);
         _slotCapacity = capacity;
@@ -392,7 +403,7 @@ public sealed unsafe partial class Arena : IDisposable
     private void SetSlotCount(int count)
     {
         _values.Count = _gradient.Count = _gradientSlot.Count = _length.Count = _generation.Count = count;
-        _producer.Count = _versionOwner.Count = _version.Count = count;
+        _producer.Count = _versionOwner.Count = _version.Count = _dtype.Count = count;
     }
 
     /// <summary>Gives <paramref name="slot"/> a gradient buffer and the slot that views it.</summary>
@@ -562,6 +573,28 @@ public sealed unsafe partial class Arena : IDisposable
     internal int VersionOf(int slot) => _version[_versionOwner[slot]];
     internal int VersionOwnerOf(int slot) => _versionOwner[slot];
     internal void BumpVersion(int slot) => _version[_versionOwner[slot]]++;
+    internal DType DTypeOf(int slot) => _dtype[slot];
+
+    /// <summary>The 4-byte elements of an Int32 or Bool slot (a Bool is 0 or 1).</summary>
+    internal Span<int> IntValues(int slot) => new((void*)_values[slot], _length[slot]);
+
+    /// <summary>Throws unless <paramref name="slot"/> holds Float32 (the dtype of every differentiable op's operands).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void RequireFloat(int slot)
+    {
+        if (_dtype[slot] != DType.Float32) ThrowDType(DType.Float32, slot);
+    }
+
+    /// <summary>Throws unless <paramref name="slot"/> holds <paramref name="dtype"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void RequireDType(int slot, DType dtype)
+    {
+        if (_dtype[slot] != dtype) ThrowDType(dtype, slot);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowDType(DType expected, int slot) => throw new ArgumentException(DTypes.Expected(expected, _dtype[slot]));
 
     internal void SetRequiresGradFlag(int slot, bool value) => _requiresGrad.Set(slot, value);
 

@@ -22,6 +22,73 @@ public sealed partial class Arena
         return Handle(slot);
     }
 
+    /// <summary>A tensor of zeros of <paramref name="dtype"/> (<c>torch.zeros(shape, dtype=...)</c>); Bool zeros are False.</summary>
+    public Tensor Zeros(ReadOnlySpan<int> shape, DType dtype) => Full(shape, 0, dtype);
+
+    /// <summary>A tensor of ones of <paramref name="dtype"/> (<c>torch.ones(shape, dtype=...)</c>); Bool ones are True.</summary>
+    public Tensor Ones(ReadOnlySpan<int> shape, DType dtype) => Full(shape, 1, dtype);
+
+    /// <summary><c>torch.full(shape, value, dtype=...)</c> for a whole number: Float32 holds it as a float, Bool as
+    /// value != 0.</summary>
+    public Tensor Full(ReadOnlySpan<int> shape, int value, DType dtype)
+    {
+        ThrowIfUndefined(dtype);
+        if (dtype == DType.Float32) return Full(shape, (float)value);
+        CheckUse();
+        ShapeMath.CheckedNumel(shape);
+        int slot = NewSlot(shape, dtype);
+        IntValues(slot).Fill(dtype == DType.Bool ? (value != 0 ? 1 : 0) : value);
+        return Handle(slot);
+    }
+
+    private static void ThrowIfUndefined(DType dtype)
+    {
+        if (!DTypes.IsDefined(dtype))
+            throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Expected DType.Float32, DType.Int32 or DType.Bool.");
+    }
+
+    /// <summary>An Int32 tensor holding a copy of <paramref name="values"/> (row-major) in <paramref name="shape"/>
+    /// (<c>torch.tensor(values, dtype=torch.int32)</c>). Int32 tensors never require grad.</summary>
+    public Tensor FromData(ReadOnlySpan<int> values, ReadOnlySpan<int> shape)
+    {
+        int slot = NewIntegerSlot(values.Length, shape, DType.Int32);
+        values.CopyTo(IntValues(slot));
+        return Handle(slot);
+    }
+
+    /// <summary>A Bool tensor holding a copy of <paramref name="values"/> (row-major) in <paramref name="shape"/>
+    /// (<c>torch.tensor(values)</c> of Python bools). Bool tensors never require grad.</summary>
+    public Tensor FromData(ReadOnlySpan<bool> values, ReadOnlySpan<int> shape)
+    {
+        int slot = NewIntegerSlot(values.Length, shape, DType.Bool);
+        Span<int> stored = IntValues(slot);
+        for (int i = 0; i < values.Length; i++) stored[i] = values[i] ? 1 : 0;
+        return Handle(slot);
+    }
+
+    /// <summary>A 1-D Int32 tensor holding a copy of <paramref name="values"/>.</summary>
+    public Tensor FromData(ReadOnlySpan<int> values)
+    {
+        int length = values.Length;
+        return FromData(values, new ReadOnlySpan<int>(in length));
+    }
+
+    /// <summary>A 1-D Bool tensor holding a copy of <paramref name="values"/>.</summary>
+    public Tensor FromData(ReadOnlySpan<bool> values)
+    {
+        int length = values.Length;
+        return FromData(values, new ReadOnlySpan<int>(in length));
+    }
+
+    private int NewIntegerSlot(int count, ReadOnlySpan<int> shape, DType dtype)
+    {
+        CheckUse();
+        long numel = ShapeMath.CheckedNumel(shape);
+        if (numel != count)
+            throw new ArgumentException($"shape '{ShapeMath.Format(shape)}' is invalid for input of size {count}", nameof(shape));
+        return NewSlot(shape, dtype);
+    }
+
     /// <summary>A scalar (shape []) holding <paramref name="value"/>.</summary>
     public Tensor Scalar(float value, bool requiresGrad = false) => Full([], value, requiresGrad);
 
@@ -52,6 +119,22 @@ public sealed partial class Arena
 
     /// <summary><c>torch.arange(end)</c>: 0, 1, ... below <paramref name="end"/>.</summary>
     public Tensor Arange(float end) => Arange(0f, end, 1f);
+
+    /// <summary><c>torch.arange(end)</c> with a whole-number end: the Int32 tensor 0, 1, ... below <paramref name="end"/>
+    /// (PyTorch's is int64; indices here are Int32).</summary>
+    public Tensor Arange(int end) => Arange(0, end, 1);
+
+    /// <summary><c>torch.arange(start, end, step)</c> with whole numbers: an Int32 tensor.</summary>
+    public Tensor Arange(int start, int end, int step = 1)
+    {
+        long count = StepCount(start, end, step, inclusive: false);
+        CheckUse();
+        int length = (int)count;
+        int slot = NewSlot(new ReadOnlySpan<int>(in length), DType.Int32);
+        Span<int> values = IntValues(slot);
+        for (int i = 0; i < values.Length; i++) values[i] = (int)(start + (long)i * step);
+        return Handle(slot);
+    }
 
     /// <summary><c>torch.arange</c>: start, start+step, ... below <paramref name="end"/>.</summary>
     public Tensor Arange(float start, float end, float step = 1f)

@@ -156,7 +156,7 @@ public sealed unsafe partial class Arena
             if ((uint)sourceSlot >= (uint)source!._values.Count || source._generation[sourceSlot] != sourceGeneration)
                 throw new InvalidOperationException(
                     $"This tensor (slot {sourceSlot}, generation {sourceGeneration}) was released before its arena was frozen, so it cannot be borrowed.");
-            int slot = NewSlot(source.ShapeOf(sourceSlot), requiresGrad: false, sharedValues: source._values[sourceSlot]);
+            int slot = NewSlot(source.ShapeOf(sourceSlot), source.DTypeOf(sourceSlot), sharedValues: source._values[sourceSlot]);
             ulong generation = _generation[slot];
             MarkReadOnly(slot, generation);
             record.LocalSlot[sourceSlot] = slot;

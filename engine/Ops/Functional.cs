@@ -13,6 +13,9 @@ public static partial class Functional
     {
         Arena arena = x.Arena;
         int xs = x.Slot, ws = arena.OwnSlot(weight), bs = bias is Tensor b ? arena.OwnSlot(b) : -1;
+        arena.RequireFloat(xs);
+        arena.RequireFloat(ws);
+        if (bs >= 0) arena.RequireFloat(bs);
         ReadOnlySpan<int> xShape = arena.ShapeOf(xs), wShape = arena.ShapeOf(ws);
         if (wShape.Length > 2)
             throw new ArgumentException($"t() expects a tensor with <= 2 dimensions, but self is {wShape.Length}D", nameof(weight));
@@ -82,6 +85,7 @@ public static partial class Functional
         ReadOnlySpan<int> first = arena.ShapeOf(tensors[0].Slot);
         if (first.Length == 0) throw new ArgumentException("zero-dimensional tensor (at position 0) cannot be concatenated", nameof(tensors));
         int axis = ShapeMath.NormalizeDim(dim, first.Length);
+        DType dtype = arena.DTypeOf(tensors[0].Slot);
         Span<int> outShape = stackalloc int[first.Length];
         first.CopyTo(outShape);
         outShape[axis] = 0;
@@ -90,6 +94,7 @@ public static partial class Functional
         for (int i = 0; i < tensors.Length; i++)
         {
             int slot = arena.OwnSlot(tensors[i]);
+            arena.RequireDType(slot, dtype);
             record |= arena.ShouldRecord(slot);
             ReadOnlySpan<int> shape = arena.ShapeOf(slot);
             if (shape.Length == 0)
@@ -108,7 +113,7 @@ public static partial class Functional
             throw new ArgumentException(
                 $"Expected every dim below 2^31, but cat along dim {axis} gives size {joined}.", nameof(tensors));
         outShape[axis] = (int)joined;
-        int y = arena.NewSlot(outShape, record);
+        int y = record ? arena.NewSlot(outShape, record) : arena.NewSlot(outShape, dtype);
         ForwardRules.Concat(arena, tensors, axis, y);
         if (record || arena.IsTracing)
         {

@@ -66,6 +66,7 @@ public static partial class Functional
     {
         Arena arena = logProbabilities.Arena;
         int x = logProbabilities.Slot;
+        arena.RequireFloat(x);
         CheckReduction(reduction);
         CheckClassInput(arena, x, targets, ignoreIndex, "nll_loss", out _, out _);
         bool record = arena.ShouldRecord(x);
@@ -88,6 +89,7 @@ public static partial class Functional
     {
         Arena arena = logits.Arena;
         int x = logits.Slot;
+        arena.RequireFloat(x);
         CheckReduction(reduction);
         if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing,
@@ -116,6 +118,8 @@ public static partial class Functional
     {
         Arena arena = input.Arena;
         int a = input.Slot, b = arena.OwnSlot(target);
+        arena.RequireFloat(a);
+        arena.RequireFloat(b);
         CheckReduction(reduction);
         CheckSameShape(arena, a, b, opCode == OpCode.BinaryCrossEntropyWithLogits, name);
         bool record = arena.ShouldRecord(a, b);

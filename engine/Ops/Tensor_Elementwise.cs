@@ -85,6 +85,7 @@ public readonly partial struct Tensor
     {
         Arena arena = Arena;
         int x = _slot;
+        arena.RequireFloat(x);
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlotLike(x, record);
         OpTable.Of(op).UnaryKernel(scalar0, scalar1, arena.Values(x), arena.Values(y));
@@ -98,6 +99,8 @@ public readonly partial struct Tensor
     {
         Arena arena = a.Arena;
         int sa = a._slot, sb = arena.OwnSlot(b);
+        arena.RequireFloat(sa);
+        arena.RequireFloat(sb);
         ReadOnlySpan<int> aShape = arena.ShapeOf(sa), bShape = arena.ShapeOf(sb);
         Span<int> broadcast = stackalloc int[TensorLayout.MaxRank];
         bool sameShape = aShape.SequenceEqual(bShape);

@@ -11,6 +11,8 @@ public readonly partial struct Tensor
     {
         Arena arena = Arena;
         int source = arena.OwnSlot(other);
+        arena.RequireFloat(_slot);
+        arena.RequireFloat(source);
         if (!arena.ShapeOf(source).SequenceEqual(arena.ShapeOf(_slot)))
             throw new ArgumentException(
                 $"AddInPlace expects other to have this tensor's shape {ShapeMath.Format(arena.ShapeOf(_slot))}, but got {ShapeMath.Format(arena.ShapeOf(source))}.",
@@ -25,6 +27,7 @@ public readonly partial struct Tensor
     public Tensor MulInPlace(float s)
     {
         Arena arena = Arena;
+        arena.RequireFloat(_slot);
         BeginInPlace(arena);
         Span<float> values = arena.Values(_slot);
         Elementwise.Unary(new MultiplyScalarOperator(s), values, values);
@@ -35,6 +38,7 @@ public readonly partial struct Tensor
     public Tensor FillInPlace(float value)
     {
         Arena arena = Arena;
+        arena.RequireFloat(_slot);
         BeginInPlace(arena);
         arena.Values(_slot).Fill(value);
         return this;
@@ -45,6 +49,7 @@ public readonly partial struct Tensor
     {
         Arena arena = Arena;
         int from = arena.OwnSlot(source);
+        arena.RequireDType(from, arena.DTypeOf(_slot));
         if (arena.LengthOf(from) != arena.LengthOf(_slot))
             throw new ArgumentException(
                 $"CopyFrom expects {arena.LengthOf(_slot)} elements (shape {ShapeMath.Format(arena.ShapeOf(_slot))}), but source has {arena.LengthOf(from)} (shape {ShapeMath.Format(arena.ShapeOf(from))}).",

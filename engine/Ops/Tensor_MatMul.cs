@@ -11,6 +11,8 @@ public readonly partial struct Tensor
     {
         Arena arena = Arena;
         int a = _slot, b = arena.OwnSlot(other);
+        arena.RequireFloat(a);
+        arena.RequireFloat(b);
         Span<int> scratch = stackalloc int[4 * TensorLayout.MaxRank];
         var plan = new MatMulPlan(arena.ShapeOf(a), arena.ShapeOf(b), scratch);
         bool record = arena.ShouldRecord(a, b);

@@ -37,6 +37,7 @@ public readonly partial struct Tensor
     {
         Arena arena = Arena;
         int x = _slot;
+        arena.RequireFloat(x);
         ReadOnlySpan<float> values = arena.Values(x);
         if (op == OpCode.MaxAll && values.Length == 0)
             throw new InvalidOperationException(
@@ -53,6 +54,7 @@ public readonly partial struct Tensor
     {
         Arena arena = Arena;
         int x = _slot;
+        arena.RequireFloat(x);
         ReadOnlySpan<int> inShape = arena.ShapeOf(x);
         int axis = ShapeMath.NormalizeDim(dim, inShape.Length);
         if (inShape.Length == 0) return ReduceAll(op == OpCode.SumDim ? OpCode.SumAll : op == OpCode.MeanDim ? OpCode.MeanAll : OpCode.MaxAll);
@@ -79,6 +81,7 @@ public readonly partial struct Tensor
     {
         Arena arena = Arena;
         int x = _slot;
+        arena.RequireFloat(x);
         ReadOnlySpan<int> shape = arena.ShapeOf(x);
         int axis = ShapeMath.NormalizeDim(dim, shape.Length);
         bool record = arena.ShouldRecord(x);

@@ -37,7 +37,8 @@ public readonly partial struct Tensor
         else if (inferred >= 0 || known != length)
             throw new ArgumentException($"shape '{ShapeMath.Format(shape)}' is invalid for input of size {length}", nameof(shape));
         bool record = arena.ShouldRecord(x);
-        int y = arena.NewSlot(resolved, record, arena.ValuesAddress(x), arena.VersionOwnerOf(x));
+        int y = record ? arena.NewSlot(resolved, record, arena.ValuesAddress(x), arena.VersionOwnerOf(x))
+            : arena.NewSlot(resolved, arena.DTypeOf(x), arena.ValuesAddress(x), arena.VersionOwnerOf(x));
         arena.Record(new Instruction(OpCode.Reshape, y, x), record);
         if (!record && (arena.IsNoGradView(x) || (!arena.IsGradEnabled && arena.RequiresGrad(x)))) arena.MarkNoGradView(y); // PyTorch's NO_GRAD_MODE views
         return arena.Handle(y);
@@ -54,7 +55,7 @@ public readonly partial struct Tensor
         arena.ShapeOf(x).CopyTo(shape);
         if (rank > 0) (shape[d0], shape[d1]) = (shape[d1], shape[d0]);
         bool record = arena.ShouldRecord(x);
-        int y = arena.NewSlot(shape, record);
+        int y = record ? arena.NewSlot(shape, record) : arena.NewSlot(shape, arena.DTypeOf(x));
         ForwardRules.Transpose(arena, x, d0, d1, y);
         arena.Record(new Instruction(OpCode.Transpose, y, x) { Int0 = d0, Int1 = d1 }, record);
         return arena.Handle(y);
@@ -64,7 +65,7 @@ public readonly partial struct Tensor
     public Tensor Detach()
     {
         Arena arena = Arena;
-        int y = arena.NewSlot(arena.ShapeOf(_slot), requiresGrad: false, arena.ValuesAddress(_slot), arena.VersionOwnerOf(_slot));
+        int y = arena.NewSlot(arena.ShapeOf(_slot), arena.DTypeOf(_slot), arena.ValuesAddress(_slot), arena.VersionOwnerOf(_slot));
         return arena.Handle(y);
     }
 }

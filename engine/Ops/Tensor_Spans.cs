@@ -13,13 +13,49 @@ public readonly partial struct Tensor
     public Tensor CopyFrom(ReadOnlySpan<float> source)
     {
         Arena arena = Arena;
-        if (source.Length != arena.LengthOf(_slot))
-            throw new ArgumentException(
-                $"CopyFrom expects {arena.LengthOf(_slot)} elements (shape {ShapeMath.Format(arena.ShapeOf(_slot))}), but the span has {source.Length}.",
-                nameof(source));
+        arena.RequireFloat(_slot);
+        ThrowUnlessLength(arena, source.Length);
         BeginInPlace(arena);
         source.CopyTo(arena.Values(_slot)); // memmove: a span over this tensor's own values is fine
         return this;
+    }
+
+    /// <summary>Copies <paramref name="source"/> into an Int32 tensor's values, row-major, with the same rules as
+    /// <see cref="CopyFrom(ReadOnlySpan{float})"/>: how a captured step's targets or actions change between replays.
+    /// Allocates nothing.</summary>
+    /// <exception cref="ArgumentException">The tensor is not Int32, or <paramref name="source"/>'s length is not
+    /// <see cref="Count"/>.</exception>
+    public Tensor CopyFrom(ReadOnlySpan<int> source)
+    {
+        Arena arena = Arena;
+        arena.RequireDType(_slot, DType.Int32);
+        ThrowUnlessLength(arena, source.Length);
+        BeginInPlace(arena);
+        source.CopyTo(arena.IntValues(_slot));
+        return this;
+    }
+
+    /// <summary>Copies <paramref name="source"/> into a Bool tensor's values, row-major, with the same rules as
+    /// <see cref="CopyFrom(ReadOnlySpan{float})"/>. Allocates nothing.</summary>
+    /// <exception cref="ArgumentException">The tensor is not Bool, or <paramref name="source"/>'s length is not
+    /// <see cref="Count"/>.</exception>
+    public Tensor CopyFrom(ReadOnlySpan<bool> source)
+    {
+        Arena arena = Arena;
+        arena.RequireDType(_slot, DType.Bool);
+        ThrowUnlessLength(arena, source.Length);
+        BeginInPlace(arena);
+        Span<int> values = arena.IntValues(_slot);
+        for (int i = 0; i < source.Length; i++) values[i] = source[i] ? 1 : 0;
+        return this;
+    }
+
+    private void ThrowUnlessLength(Arena arena, int length, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(length))] string? source = null)
+    {
+        if (length != arena.LengthOf(_slot))
+            throw new ArgumentException(
+                $"CopyFrom expects {arena.LengthOf(_slot)} elements (shape {ShapeMath.Format(arena.ShapeOf(_slot))}), but the span has {length}.",
+                nameof(source));
     }
 
     /// <summary>The values of a 2-D tensor in place, as rows × columns (<c>Span2D[row, column]</c>).</summary>
@@ -50,6 +86,7 @@ public readonly partial struct Tensor
 
     private void ThrowUnless2D(Arena arena, string method)
     {
+        arena.RequireFloat(_slot);
         int rank = arena.RankOf(_slot);
         if (rank != 2)
             throw new InvalidOperationException(

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace ArenaGrad.Printing;
@@ -51,7 +52,27 @@ internal static class TensorFormatter
     /// </param>
     /// <returns>The repr, with <c>\n</c> line breaks.</returns>
     /// <exception cref="ArgumentException">A dimension is negative, or the data length does not match the shape.</exception>
-    public static string Format(ReadOnlySpan<float> rowMajorData, ReadOnlySpan<int> shape, string? suffix)
+    public static string Format(ReadOnlySpan<float> rowMajorData, ReadOnlySpan<int> shape, string? suffix) =>
+        Format(rowMajorData, shape, suffix, ElementKind.Float);
+
+    /// <summary>Formats an int32 or bool tensor as PyTorch's repr does: <c>tensor([1, 2, 3], dtype=torch.int32)</c>,
+    /// <c>tensor([ True, False])</c> (each element padded to the widest printed one, bool printing no dtype).</summary>
+    /// <param name="rowMajorData">The elements in row-major order (a bool as 0 or 1).</param>
+    /// <param name="shape">The size of each dimension; empty for a 0-d tensor.</param>
+    /// <param name="isBool">Print True/False rather than integers.</param>
+    /// <param name="suffix">As for <see cref="Format(ReadOnlySpan{float}, ReadOnlySpan{int}, string?)"/>, after the dtype.</param>
+    public static string FormatIntegers(ReadOnlySpan<int> rowMajorData, ReadOnlySpan<int> shape, bool isBool, string? suffix)
+    {
+        // PyTorch names every dtype but the defaults (float32, int64, bool); an empty tensor names any non-float dtype.
+        string? dtype = !isBool ? ", dtype=torch.int32" : rowMajorData.IsEmpty ? ", dtype=torch.bool" : null;
+        return Format(MemoryMarshal.Cast<int, float>(rowMajorData), shape, dtype + suffix, isBool ? ElementKind.Bool : ElementKind.Int);
+    }
+
+    /// <summary>How the elements are printed: floats by PyTorch's float formatter; int32 and bool (carried as the
+    /// float with the same bits) by <c>str(value)</c>.</summary>
+    private enum ElementKind { Float, Int, Bool }
+
+    private static string Format(ReadOnlySpan<float> rowMajorData, ReadOnlySpan<int> shape, string? suffix, ElementKind kind)
     {
         long count = 1;
         for (int i = 0; i < shape.Length; i++)
@@ -76,12 +97,13 @@ internal static class TensorFormatter
 
         if (count == 0)
         {
-            // PyTorch spells out the shape of an empty tensor unless it is 1-d, to match NumPy.
+            // PyTorch spells out the shape of an empty tensor unless it is 1-d, to match NumPy (before the dtype).
             text.Append("[]");
             if (shape.Length != 1)
             {
                 suffixes.Add("size=" + ShapeTuple(shape));
             }
+
         }
         else
         {
@@ -96,7 +118,7 @@ internal static class TensorFormatter
 
             var shown = new List<float>();
             CollectShown(rowMajorData, shape, strides, 0, 0, summarize, shown);
-            var formatter = ElementFormatter.Create(shown);
+            var formatter = kind == ElementKind.Float ? ElementFormatter.Create(shown) : ElementFormatter.CreateInteger(shown, kind == ElementKind.Bool);
 
             if (shape.Length == 0)
             {
@@ -370,11 +392,38 @@ internal static class TensorFormatter
         /// <param name="intMode">Every finite element is a whole number: print <c>1.</c>.</param>
         /// <param name="sciMode">Print <c>1.0000e+05</c>.</param>
         /// <param name="width">The common width elements are padded to.</param>
-        private ElementFormatter(bool intMode, bool sciMode, int width)
+        /// <param name="kind">What the elements are.</param>
+        private ElementFormatter(bool intMode, bool sciMode, int width, ElementKind kind = ElementKind.Float)
         {
             IntMode = intMode;
             SciMode = sciMode;
             Width = width;
+            Kind = kind;
+        }
+
+        /// <summary>Gets what the elements are (an int32 or bool element is the float with its bits).</summary>
+        private ElementKind Kind { get; }
+
+        /// <summary>The formatter of an int32 or bool tensor: width of the longest <c>str(value)</c>.</summary>
+        /// <param name="shown">The printed elements, as floats carrying the integers' bits.</param>
+        /// <param name="isBool">Print True/False.</param>
+        /// <returns>The formatter.</returns>
+        public static ElementFormatter CreateInteger(List<float> shown, bool isBool)
+        {
+            ElementKind kind = isBool ? ElementKind.Bool : ElementKind.Int;
+            int width = 0;
+            foreach (float value in shown)
+            {
+                width = Math.Max(width, IntegerText(value, kind).Length);
+            }
+
+            return new ElementFormatter(intMode: false, sciMode: false, width, kind);
+        }
+
+        private static string IntegerText(float bits, ElementKind kind)
+        {
+            int value = BitConverter.SingleToInt32Bits(bits);
+            return kind == ElementKind.Bool ? (value != 0 ? "True" : "False") : value.ToString(CultureInfo.InvariantCulture);
         }
 
         /// <summary>Gets a value indicating whether every nonzero finite element is a whole number.</summary>
@@ -441,7 +490,11 @@ internal static class TensorFormatter
         public string Format(float value)
         {
             string text;
-            if (SciMode)
+            if (Kind != ElementKind.Float)
+            {
+                text = IntegerText(value, Kind);
+            }
+            else if (SciMode)
             {
                 text = Scientific(value);
             }

@@ -20,6 +20,8 @@ internal enum OpCode : byte
     MseLoss, CrossEntropy,
     // fused losses (Int0 holds the Reduction; see OpTable for why L1 and smoothed cross-entropy take one opcode each)
     L1LossMean, L1LossSum, L1LossNone, SmoothL1Loss, HuberLoss, BinaryCrossEntropyWithLogits, NllLoss, CrossEntropySmoothed,
+    // dtypes (issue 16): no gradient flows through a conversion to Int32 or Bool, and nothing else converts
+    Cast,
     // math (issue 16): one-input elementwise, then the broadcasting binary minimum and maximum
     Sin, Cos, Log1p, Expm1, Erf, Rsqrt, Reciprocal, Sign, Floor, Round, Softplus, Elu, Gelu, GeluTanh, Silu, Mish, Hardtanh,
     Minimum, Maximum,
@@ -33,7 +35,8 @@ internal static unsafe class OpGradFnNames
     public static string Of(OpCode op, int rank0, int rank1, bool hasInput2)
     {
         ref readonly OpInfo row = ref OpTable.Of(op);
-        return row.GradFnNameByRanks != null ? row.GradFnNameByRanks(rank0, rank1, hasInput2) : row.GradFnName;
+        // An op with no derivative never goes on the tape; graph pictures of a trace name it by its opcode.
+        return row.GradFnNameByRanks != null ? row.GradFnNameByRanks(rank0, rank1, hasInput2) : row.GradFnName ?? op.ToString();
     }
 
     /// <summary>torch.matmul dispatches to mm, mv, dot and bmm by rank.</summary>

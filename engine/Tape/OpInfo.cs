@@ -12,8 +12,9 @@ internal readonly unsafe struct OpInfo
     /// <summary>The opcode this row describes (its index in the table).</summary>
     public readonly OpCode Op;
 
-    /// <summary>PyTorch 1.13's grad_fn name, for the ranks where it does not depend on them.</summary>
-    public readonly string GradFnName;
+    /// <summary>PyTorch 1.13's grad_fn name, for the ranks where it does not depend on them; null for an op with no
+    /// derivative (its result is never Float32 requiring grad, so it is traced but never put on the tape).</summary>
+    public readonly string? GradFnName;
 
     /// <summary>The grad_fn name by the ranks of the first two inputs and whether a third is present (MatMul and
     /// Linear, which PyTorch dispatches to different kernels by rank); null when <see cref="GradFnName"/> is always it.</summary>
@@ -46,7 +47,7 @@ internal readonly unsafe struct OpInfo
     public readonly string? OnnxOperator;
 
     /// <summary>A row; every part is stated.</summary>
-    public OpInfo(OpCode op, string gradFnName, delegate*<int, int, bool, string> gradFnNameByRanks,
+    public OpInfo(OpCode op, string? gradFnName, delegate*<int, int, bool, string> gradFnNameByRanks,
         delegate*<Arena, in Instruction, void> forward, delegate*<float, float, ReadOnlySpan<float>, Span<float>, void> unaryKernel,
         delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, BackwardReads reads, BackwardScratch scratch, OpFusion fusion,
         bool operandsAreInputs, string? onnxOperator)

@@ -84,6 +84,8 @@ internal static unsafe class OpTable
         Op(OpCode.NllLoss,      "NllLossBackward0", &ForwardRules.NllLoss,       &BackwardRules.NllLoss,      SavedOperands.Input0, "NegativeLogLikelihoodLoss"), // PyTorch's node saves self
         Op(OpCode.CrossEntropySmoothed, "AddBackward0", &ForwardRules.CrossEntropy, &BackwardRules.CrossEntropy, SavedOperands.Saved, "SoftmaxCrossEntropyLoss"),
 
+        // dtypes (issue 16)
+        NoGradient(OpCode.Cast, &ForwardRules.Cast, "Cast"),
         // math (issue 16). ONNX has no Log1p, Expm1, Rsqrt, Silu or Mish operator (Mish is opset 18's, Gelu opset 20's:
         // past the importer's opsets), so those rows name none; Hardtanh is ONNX's Clip.
         Pointwise(OpCode.Sin,        "SinBackward0",        &ForwardRules.Sin,        &BackwardRules.Sin,        SavedOperands.Input0, "Sin"),
@@ -135,6 +137,11 @@ internal static unsafe class OpTable
     private static OpInfo Pointwise(OpCode op, string gradFn, delegate*<float, float, ReadOnlySpan<float>, Span<float>, void> kernel,
         delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, SavedOperands reads, string? onnx) =>
         new(op, gradFn, null, &ForwardRules.Pointwise, kernel, backward, reads, BackwardScratch.None, OpFusion.Elementwise, false, onnx);
+
+    /// <summary>An op with no derivative: its result is Int32 or Bool (or a Float32 made from them), so it never requires
+    /// grad and the op is traced (for replays and pictures) but never recorded on the tape.</summary>
+    private static OpInfo NoGradient(OpCode op, delegate*<Arena, in Instruction, void> forward, string? onnx) =>
+        new(op, null, null, forward, null, &BackwardRules.NotDifferentiable, SavedOperands.None, BackwardScratch.None, OpFusion.None, false, onnx);
 
     /// <summary>An op that runs alone and takes no scratch.</summary>
     private static OpInfo Op(OpCode op, string gradFn, delegate*<Arena, in Instruction, void> forward,

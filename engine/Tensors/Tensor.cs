@@ -71,6 +71,9 @@ public readonly partial struct Tensor : IEquatable<Tensor>
     /// <summary>Number of dimensions.</summary>
     public int Rank => Arena.RankOf(_slot);
 
+    /// <summary>The element type (<c>dtype</c>): <see cref="DType.Float32"/> unless made as Int32 or Bool.</summary>
+    public DType DType => Arena.DTypeOf(_slot);
+
     /// <summary>Number of elements (<c>numel()</c>).</summary>
     public int Count => Arena.LengthOf(_slot);
 
@@ -125,6 +128,7 @@ public readonly partial struct Tensor : IEquatable<Tensor>
         }
         if (requiresGrad)
         {
+            if (arena.DTypeOf(_slot) != DType.Float32) throw new InvalidOperationException(FloatingPointOnlyMessage);
             arena.ThrowIfReadOnly(_slot, "made to require grad"); // an optimizer would then write the shared values
             arena.EnsureGradient(_slot);
         }
@@ -159,30 +163,83 @@ public readonly partial struct Tensor : IEquatable<Tensor>
         else arena.RunBackward(roots, default, retainGraph);
     }
 
-    /// <summary>Copies the values out, row-major. Allocates (not for hot paths; see <see cref="CopyTo"/>).</summary>
+    /// <summary>PyTorch's refusal of requires_grad on an integer or boolean tensor.</summary>
+    internal const string FloatingPointOnlyMessage = "only Tensors of floating point dtype can require gradients";
+
+    /// <summary>Copies the values out, row-major, as floats (an Int32 or Bool tensor's values converted, as
+    /// <c>t.float().tolist()</c>). Allocates (not for hot paths; see <see cref="CopyTo(Span{float})"/>).</summary>
     public float[] ToArray()
     {
         Arena arena = Arena;
         arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "ToArray()");
-        return arena.Values(_slot).ToArray();
+        var result = new float[arena.LengthOf(_slot)];
+        CopyValues(arena, result);
+        return result;
     }
 
     /// <summary>Copies the values, row-major, into the first <see cref="Count"/> elements of <paramref name="destination"/>
-    /// (the rest is left as it was, as <see cref="Span{T}.CopyTo"/> does). Allocates nothing.</summary>
+    /// (the rest is left as it was, as <see cref="Span{T}.CopyTo"/> does); Int32 and Bool values are converted to
+    /// float. Allocates nothing.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="Count"/>.</exception>
     public void CopyTo(Span<float> destination)
     {
         Arena arena = Arena;
         arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "CopyTo(Span<float>)");
-        Span<float> values = arena.Values(_slot);
-        if (destination.Length < values.Length)
-            throw new ArgumentException(
-                $"CopyTo expects a destination of at least {values.Length} elements (shape {ShapeMath.Format(arena.ShapeOf(_slot))}), but it has {destination.Length}.",
-                nameof(destination));
-        values.CopyTo(destination);
+        ThrowIfShort(arena, destination.Length, nameof(destination));
+        CopyValues(arena, destination);
     }
 
-    /// <summary>The value of a one-element tensor (<c>item()</c>).</summary>
+    /// <summary>Copies the values of an Int32 or Bool tensor (as 0 and 1), row-major, into the first <see cref="Count"/>
+    /// elements of <paramref name="destination"/>. Allocates nothing.</summary>
+    /// <exception cref="ArgumentException">The tensor is Float32 (convert it with <c>To(DType.Int32)</c>), or
+    /// <paramref name="destination"/> is shorter than <see cref="Count"/>.</exception>
+    public void CopyTo(Span<int> destination)
+    {
+        Arena arena = Arena;
+        arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "CopyTo(Span<int>)");
+        ThrowIfFloat(arena, "CopyTo(Span<int>)");
+        ThrowIfShort(arena, destination.Length, nameof(destination));
+        arena.IntValues(_slot).CopyTo(destination);
+    }
+
+    /// <summary>Copies the values of an Int32 or Bool tensor (as 0 and 1) out, row-major. Allocates (see
+    /// <see cref="CopyTo(Span{int})"/>).</summary>
+    /// <exception cref="ArgumentException">The tensor is Float32 (convert it with <c>To(DType.Int32)</c>).</exception>
+    public int[] ToIntArray()
+    {
+        Arena arena = Arena;
+        arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "ToIntArray()");
+        ThrowIfFloat(arena, "ToIntArray()");
+        return arena.IntValues(_slot).ToArray();
+    }
+
+    private void CopyValues(Arena arena, Span<float> destination)
+    {
+        if (arena.DTypeOf(_slot) == DType.Float32)
+        {
+            arena.Values(_slot).CopyTo(destination);
+            return;
+        }
+        ReadOnlySpan<int> values = arena.IntValues(_slot);
+        for (int i = 0; i < values.Length; i++) destination[i] = values[i];
+    }
+
+    private void ThrowIfShort(Arena arena, int length, string parameter)
+    {
+        if (length < arena.LengthOf(_slot))
+            throw new ArgumentException(
+                $"CopyTo expects a destination of at least {arena.LengthOf(_slot)} elements (shape {ShapeMath.Format(arena.ShapeOf(_slot))}), but it has {length}.",
+                parameter);
+    }
+
+    private void ThrowIfFloat(Arena arena, string method)
+    {
+        if (arena.DTypeOf(_slot) == DType.Float32)
+            throw new ArgumentException(
+                $"{method} reads an Int32 or Bool tensor, but this one is Float32. Convert it first with To(DType.Int32), or read it as floats.");
+    }
+
+    /// <summary>The value of a one-element tensor (<c>item()</c>), as a float (an Int32 or Bool value converted).</summary>
     public float Item()
     {
         Arena arena = Arena;
@@ -190,18 +247,31 @@ public readonly partial struct Tensor : IEquatable<Tensor>
         if (arena.LengthOf(_slot) != 1)
             throw new InvalidOperationException(
                 $"a Tensor with {arena.LengthOf(_slot)} elements cannot be converted to Scalar");
-        return arena.Values(_slot)[0];
+        return arena.DTypeOf(_slot) == DType.Float32 ? arena.Values(_slot)[0] : arena.IntValues(_slot)[0];
     }
 
     /// <summary>The values in place, row-major.</summary>
     /// <remarks>Writes bypass autograd and version tracking, like <c>t.data</c> in PyTorch. The span is valid until
     /// the tensor is released. It does not keep the arena alive: an arena that is never disposed can be finalized
     /// (freeing the memory) once nothing references it, so keep it reachable while the span is in use.</remarks>
+    /// <exception cref="ArgumentException">The tensor is not Float32 (see <see cref="AsIntSpanUnsafely"/>).</exception>
     public Span<float> AsSpanUnsafely()
     {
         Arena arena = Arena;
         arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "AsSpanUnsafely()");
+        arena.RequireFloat(_slot);
         return arena.Values(_slot);
+    }
+
+    /// <summary>The values of an Int32 or Bool tensor in place, row-major (a Bool element must stay 0 or 1). Unsafe as
+    /// <see cref="AsSpanUnsafely"/> is.</summary>
+    /// <exception cref="ArgumentException">The tensor is Float32.</exception>
+    public Span<int> AsIntSpanUnsafely()
+    {
+        Arena arena = Arena;
+        arena.ThrowIfCapturing(Capture.CaptureRefusal.HostRead, "AsIntSpanUnsafely()");
+        ThrowIfFloat(arena, "AsIntSpanUnsafely()");
+        return arena.IntValues(_slot);
     }
 
     /// <summary>Prints as PyTorch does: <c>tensor([1., 2.], requires_grad=True)</c>.</summary>
@@ -213,7 +283,10 @@ public readonly partial struct Tensor : IEquatable<Tensor>
         int producer = arena.ProducerOf(_slot);
         if (producer >= 0) suffix = $", grad_fn=<{arena.GradFnNameOf(producer)}>";
         else if (arena.RequiresGrad(_slot)) suffix = ", requires_grad=True";
-        return TensorFormatter.Format(arena.Values(_slot), arena.ShapeOf(_slot), suffix);
+        DType dtype = arena.DTypeOf(_slot);
+        return dtype == DType.Float32
+            ? TensorFormatter.Format(arena.Values(_slot), arena.ShapeOf(_slot), suffix)
+            : TensorFormatter.FormatIntegers(arena.IntValues(_slot), arena.ShapeOf(_slot), dtype == DType.Bool, suffix);
     }
 
     /// <summary>Whether both handles name the same tensor (not the same values).</summary>
