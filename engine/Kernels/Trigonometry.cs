@@ -8,7 +8,8 @@ namespace ArenaGrad.Kernels;
 // Lanes.cs like exp, log and tanh in Transcendentals.cs: the scalar path and Vector128/256/512 run the very same
 // operations in the very same order, nothing fused, so all four give the same bits on every machine. Error bounds
 // (against the double-precision result, in ulp of the float nearest it) are stated in the README's parity section
-// and checked by engine.tests/Kernels/MathUlpTests.cs and tools/ArenaGrad.UlpSweep.
+// and checked by engine.tests/Kernels/MathUlpTests.cs and tools/ArenaGrad.UlpSweep. Largest errors over all 2^32
+// inputs (2026-12-06): sin 2.486 (at 1.85e36), cos 2.507 (at 1.03e9), log1p 2.469, expm1 1.569, erf 2.580 ulp.
 //
 // Constants: sin and cos are Cephes' sinf/cosf minimax polynomials on [-pi/4, pi/4] after a Cody-Waite reduction
 // below |x| = 12867 and a Payne-Hanek reduction (2/pi in 12-bit chunks, exact products, triple-float sum) above; erf is Cephes' erff/erfcf
