@@ -100,6 +100,27 @@ public sealed class OpAllocationTests
         ("CumSum", (a, b) => a.CumSum(0) * b),
         ("ProdAll", (a, _) => a.Prod()),
         ("ProdDim", (a, _) => a.Prod(1, keepDim: true)),
+        // math (issue 16)
+        ("Sin", (a, _) => a.Sin()),
+        ("SinLargeArguments", (a, _) => (a * 1e6f).Sin() + (a * 3e30f).Cos()), // the exact reduction
+        ("Cos", (a, _) => a.Cos()),
+        ("Log1p", (a, _) => a.Log1p()),
+        ("Expm1", (a, _) => a.Expm1()),
+        ("Erf", (a, b) => (a - b).Erf()),
+        ("Rsqrt", (a, _) => a.Rsqrt()),
+        ("Reciprocal", (a, _) => a.Reciprocal()),
+        ("Sign", (a, b) => (a - b).Sign() * b),
+        ("Floor", (a, b) => (a * 3f).Floor() * b),
+        ("Round", (a, b) => (a * 3f).Round() * b),
+        ("Softplus", (a, b) => (a - b).Softplus(2f, 0.5f)),
+        ("Elu", (a, b) => (a - b).Elu(0.5f)),
+        ("Gelu", (a, b) => (a - b).Gelu()),
+        ("GeluTanh", (a, b) => (a - b).Gelu(tanhApproximation: true)),
+        ("Silu", (a, b) => (a - b).Silu()),
+        ("Mish", (a, b) => (a - b).Mish()),
+        ("Hardtanh", (a, _) => a.Hardtanh(0.7f, 1.2f)),
+        ("Minimum", (a, b) => Functional.Minimum(a, b)),
+        ("Maximum", (a, b) => Functional.Maximum(a, b.Sum(0))),
     ];
 
     private static IEnumerable<TestCaseData> Ops() => Cases.Select(c => new TestCaseData(c.Op).SetArgDisplayNames(c.Name));

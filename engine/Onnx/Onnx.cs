@@ -19,6 +19,8 @@ namespace ArenaGrad.IO;
 /// ReduceL1, ReduceL2, ReduceLogSumExp (axes as attribute or constant input), CumSum (constant axis; not exclusive or
 /// reverse), ArgMax and ArgMin (first index; their int64 indices only as the graph output, which the module returns
 /// as an Int32 tensor). Tensors are float32; int64/int32 tensors only as shapes and axes.</para>
+/// <para>The math family (issue 16): Sin, Cos, Erf, Sign, Floor, Round (half to even), Reciprocal, Softplus, Elu
+/// (alpha), Min and Max (one or two inputs, broadcasting; more are refused).</para>
 /// </remarks>
 public static class Onnx
 {
