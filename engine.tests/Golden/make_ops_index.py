@@ -2,17 +2,13 @@
 class losses with an Int32 target tensor or class-probability targets, checked against PyTorch 1.13 (issue 16, family
 index). See golden_ops.py for the format. Index tensors are int32 here and widened with .long() for torch.
 
-Also writes Golden/ops_pending/ppo/ppo_clipped_objective.json: PPO's clipped objective, which needs ops of other
-families (minimum from the math family; unsqueeze and squeeze are the shape family's, merged, with these names); the
-test runner does not read ops_pending: move the file to Golden/ops/index once Functional.Minimum is mapped as "minimum".
+The last program is the issue's done-when snippet, PPO's clipped objective; it also uses the math family's minimum
+and the shape family's unsqueeze and squeeze (their GoldenOps map those names).
 Run from the repository root: /usr/bin/python3 engine.tests/Golden/make_ops_index.py
 """
-import os
-
 import torch
 import torch.nn.functional as F
 
-import golden_ops
 from golden_ops import Case, _float
 
 torch.manual_seed(20261216)
@@ -350,8 +346,8 @@ c.op("s", "cross_entropy_tensor", ["x", "p"], {"reduction": "sum", "label_smooth
      lambda x, t: F.cross_entropy(x, t, reduction="sum"))
 c.save(backward="s")
 
-# ---- the issue's done-when snippet: PPO's clipped objective (pending other families' ops) -------------------------------
-c = Case("ppo", "ppo_clipped_objective")
+# ---- the issue's done-when snippet: PPO's clipped objective --------------------------------------------------------------
+c = Case("index", "ppo_clipped_objective")
 c.input("logits", torch.randn(5, 3), requires_grad=True)
 c.input("actions", ints([2, 0, 1, 1, 2]))
 c.input("old_logp", torch.log_softmax(torch.randn(5, 3), 1)[torch.arange(5), torch.tensor([2, 0, 1, 1, 2])])
@@ -368,5 +364,4 @@ c.op("surr2", "mul", ["clipped", "adv"], {}, lambda a, b: a * b)
 c.op("m", "minimum", ["surr1", "surr2"], {}, torch.minimum)
 c.op("mean", "mean", ["m"], {"dim": None}, torch.mean)
 c.op("loss", "neg", ["mean"], {}, lambda x: -x)
-golden_ops.ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops_pending")
 c.save(backward="loss")

@@ -126,13 +126,13 @@ public sealed class LoadAtomicityTests
     {
         GraphProto graph = Graph("x", Shape23, "y",
             Node("Gemm", ["x", "w", "b"], "h", Int("transB", 1)),
-            Node("Erf", ["h"], "y"));
+            Node("Hardmax", ["h"], "y")); // an operator the importer does not read (Erf was, until the math family)
         graph.Initializer.Add(FloatTensor("w", [4, 3], Values(12, seed: 1)));
         graph.Initializer.Add(FloatTensor("b", [4], Values(4, seed: 2)));
         using var arena = new Arena();
         ArenaState before = ArenaState.Of(arena);
         ArenaStatistics statistics = arena.Statistics;
-        Assert.That(() => Load(arena, Model(graph)), Throws.TypeOf<NotSupportedException>().With.Message.Contains("'Erf'"));
+        Assert.That(() => Load(arena, Model(graph)), Throws.TypeOf<NotSupportedException>().With.Message.Contains("'Hardmax'"));
         Assert.That(ArenaState.Of(arena), Is.EqualTo(before));
         Assert.That(arena.Statistics, Is.EqualTo(statistics), "validated before anything was allocated: not even the peak moved");
     }

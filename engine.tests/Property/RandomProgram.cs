@@ -79,6 +79,9 @@ internal sealed class RandomProgramBuilder : IDisposable
         // reductions (issue 16)
         "MinAll", "MinDim", "MaxDimWithIndices", "MinDimWithIndices", "ArgMax", "ArgMin", "Var", "Std", "Norm", "LogSumExp", "CumSum",
         "ProdAll", "ProdDim",
+        // math (issue 16)
+        "Sin", "Cos", "Log1p", "Expm1", "Erf", "Rsqrt", "Reciprocal", "Sign", "Floor", "Round", "Softplus", "Elu", "Gelu", "GeluTanh",
+        "Silu", "Mish", "Hardtanh", "Minimum", "Maximum",
         // index (issue 16)
         "IndexSelect", "Gather", "ScatterAdd", "MaskedFill", "Where", "WhereScalar",
         "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
@@ -577,6 +580,49 @@ internal sealed class RandomProgramBuilder : IDisposable
                 int dim = rank == 0 ? 0 : Pick(rank);
                 bool keep = Pick(2) == 1;
                 return Emit(op, t => t[a].Prod(dim, keep), $"{A}.Prod({dim}, keepDim: {B(keep)})", [a]);
+            }
+            // math (issue 16): sin and cos of arguments below 4 (larger ones made finite differences too coarse), kinks and jumps kept a margin away (sign at 0, floor at integers, round at halves, elu at 0,
+            // softplus at its threshold, hardtanh at its bounds, minimum/maximum at ties)
+            case "Sin": return v.All(e => MathF.Abs(e) < 4f) && Emit(op, t => t[a].Sin(), $"{A}.Sin()", [a]);
+            case "Cos": return v.All(e => MathF.Abs(e) < 4f) && Emit(op, t => t[a].Cos(), $"{A}.Cos()", [a]);
+            case "Log1p": return v.All(e => e > -0.8f) && Emit(op, t => t[a].Log1p(), $"{A}.Log1p()", [a]);
+            case "Expm1": return v.All(e => e < 2.5f) && Emit(op, t => t[a].Expm1(), $"{A}.Expm1()", [a]);
+            case "Erf": return Emit(op, t => t[a].Erf(), $"{A}.Erf()", [a]);
+            case "Rsqrt": return v.All(e => e > 0.2f) && Emit(op, t => t[a].Rsqrt(), $"{A}.Rsqrt()", [a]);
+            case "Reciprocal": return v.All(e => MathF.Abs(e) > 0.3f) && Emit(op, t => t[a].Reciprocal(), $"{A}.Reciprocal()", [a]);
+            case "Sign": return AwayFromZero(v) && Emit(op, t => t[a].Sign(), $"{A}.Sign()", [a]);
+            case "Floor": return v.All(e => MathF.Abs(e - MathF.Round(e)) > Margin) && Emit(op, t => t[a].Floor(), $"{A}.Floor()", [a]);
+            case "Round":
+                return v.All(e => MathF.Abs(e - MathF.Floor(e) - 0.5f) > Margin) && Emit(op, t => t[a].Round(), $"{A}.Round()", [a]);
+            case "Softplus":
+            {
+                float beta = Pick(2) == 0 ? 1f : 2f, threshold = Pick(2) == 0 ? 20f : 1f;
+                return v.All(e => MathF.Abs(e * beta - threshold) > Margin)
+                    && Emit(op, t => t[a].Softplus(beta, threshold), $"{A}.Softplus({F(beta)}, {F(threshold)})", [a]);
+            }
+            case "Elu":
+            {
+                float alpha = Pick(2) == 0 ? 1f : 0.5f;
+                return AwayFromZero(v) && Emit(op, t => t[a].Elu(alpha), $"{A}.Elu({F(alpha)})", [a]);
+            }
+            case "Gelu": return Emit(op, t => t[a].Gelu(), $"{A}.Gelu()", [a]);
+            case "GeluTanh": return Emit(op, t => t[a].Gelu(tanhApproximation: true), $"{A}.Gelu(tanhApproximation: true)", [a]);
+            case "Silu": return Emit(op, t => t[a].Silu(), $"{A}.Silu()", [a]);
+            case "Mish": return Emit(op, t => t[a].Mish(), $"{A}.Mish()", [a]);
+            case "Hardtanh":
+            {
+                (float min, float max) = Pick(2) == 0 ? (-1f, 1f) : (-0.5f, 2f);
+                return v.All(e => MathF.Abs(e - min) > Margin && MathF.Abs(e - max) > Margin)
+                    && Emit(op, t => t[a].Hardtanh(min, max), $"{A}.Hardtanh({F(min)}, {F(max)})", [a]);
+            }
+            case "Minimum": case "Maximum":
+            {
+                int b = BroadcastPartner(shape, divisor: false);
+                if (b < 0 || (_scratchValues[a] - _scratchValues[b]).ToArray().Any(e => MathF.Abs(e) <= Margin)) return false;
+                string B = _program.Entries[b].Name;
+                return op == "Minimum"
+                    ? Emit(op, t => Functional.Minimum(t[a], t[b]), $"Functional.Minimum({A}, {B})", [a, b])
+                    : Emit(op, t => Functional.Maximum(t[a], t[b]), $"Functional.Maximum({A}, {B})", [a, b]);
             }
             // index (issue 16): index and mask tensors are constants the builder draws, each made by a step of its own (one
             // allocation per step, as the capacity property wants); comparisons keep a margin between the values they compare

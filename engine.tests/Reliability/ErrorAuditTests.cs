@@ -205,6 +205,16 @@ public sealed class ErrorAuditTests
         new("backward of non-scalar", (a, t) => { (t * 2f).Backward(); return null; }, State, "grad can be implicitly created only for scalar outputs"),
         new("backward without grad", (a, t) => { a.Ones([2]).Sum().Backward(); return null; }, State, "element 0 of tensors does not require grad and does not have a grad_fn"),
 
+        // ---- math (issue 16). PyTorch 1.13 refuses no argument of these ops (softplus with beta 0 gives inf, hardtanh
+        // with min > max gives max, elu takes any alpha: MathEdgeCaseTests pins those results); what remains are operands.
+        new("minimum shapes", (a, t) => Functional.Minimum(t, a.Ones([2])), Arg, "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1"),
+        new("maximum shapes", (a, t) => Functional.Maximum(t, a.Ones([4, 1, 2])), Arg, "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 2"),
+        new("maximum default operand", (a, t) => Functional.Maximum(t, default), State, "This Tensor is default(Tensor)"),
+        new("minimum foreign operand", (a, t) => Functional.Minimum(t, Foreign(o => o.Ones([3]))), Arg, "Expected a tensor of this arena, but got one made by another arena."),
+        new("maximum released operand", (a, t) => Functional.Maximum(a.Ones([3]), Released(a)), State, "This tensor (slot"),
+        new("sin default receiver", (a, t) => default(Tensor).Sin(), State, "This Tensor is default(Tensor)"),
+        new("softplus released receiver", (a, t) => Released(a).Softplus(2f, 10f), State, "This tensor (slot"),
+        new("gelu released receiver", (a, t) => Released(a).Gelu(tanhApproximation: true), State, "This tensor (slot"),
         // ---- index (issue 16): index tensors are Int32 (PyTorch's gather and scatter ask for int64, which the engine does not
         // have, so their dtype messages name int32); out-of-range indices, negative ones included, are ArgumentOutOfRangeException
         new("index_select index out of range", (a, t) => t.IndexSelect(1, a.FromData([0, 3], [2])), Range, "index out of range in self"),

@@ -181,6 +181,10 @@ public sealed unsafe partial class Arena
             + x.Pow(1.5f) + x.LeakyRelu() + x.Clamp(0.1f, 0.9f) + (x - y) + (x * y) + (x / y) + (-x)
             + (x + 1f) + (1f + x) + (x - 1f) + (1f - x) + (x * 2f) + (2f * x) + (x / 2f) + (2f / x)
             + (x + row) + (x * row) + (x - column) + (x / column) + (row / x);
+        // math (issue 16)
+        total += x.Sin() + x.Cos() + x.Log1p() + x.Expm1() + x.Erf() + x.Rsqrt() + x.Reciprocal() + x.Sign() + x.Floor()
+            + x.Round() + x.Softplus() + x.Elu() + x.Gelu() + x.Gelu(tanhApproximation: true) + x.Silu() + x.Mish() + x.Hardtanh()
+            + Functional.Minimum(x, y) + Functional.Maximum(x, row);
         Tensor reduced = total.Sum() + total.Mean() + total.Max() + total.Sum(1).Sum() + total.Mean(0, keepDim: true).Sum()
             + total.Max(1).Sum() + total.Softmax(1).Sum() + total.LogSoftmax(1).Sum()
             + total.Reshape(-1).Sum() + total.Transpose(0, 1).Sum() + Functional.Cat([x, y], dim: 0).Sum();

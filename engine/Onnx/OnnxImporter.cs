@@ -287,17 +287,38 @@ internal static class OnnxImporter
             case "ArgMax": op = OnnxOp.ArgMax; break;
             case "ArgMin": op = OnnxOp.ArgMin; break;
             case "CumSum": op = OnnxOp.CumSum; minInputs = maxInputs = 2; break;
+            // math (issue 16); Min and Max are variadic in ONNX: one input is the identity, two are the engine's
+            // broadcasting minimum and maximum, more are refused below
+            case "Sin": op = OnnxOp.Sin; break;
+            case "Cos": op = OnnxOp.Cos; break;
+            case "Erf": op = OnnxOp.Erf; break;
+            case "Sign": op = OnnxOp.Sign; break;
+            case "Floor": op = OnnxOp.Floor; break;
+            case "Round": op = OnnxOp.Round; break;
+            case "Reciprocal": op = OnnxOp.Reciprocal; break;
+            case "Softplus": op = OnnxOp.Softplus; break;
+            case "Elu": op = OnnxOp.Elu; break;
+            case "Min": op = OnnxOp.Min; maxInputs = int.MaxValue; break;
+            case "Max": op = OnnxOp.Max; maxInputs = int.MaxValue; break;
             case "Gather": op = OnnxOp.Gather; minInputs = maxInputs = 2; break;
             default:
                 throw new NotSupportedException(
                     $"ONNX operator '{opType}' ({where}) is not supported. Supported: Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Tanh, " +
                     "Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape, Flatten, Transpose, Concat, Identity, Dropout, Constant, " +
                     "ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceLogSumExp, ArgMax, ArgMin (as the graph " +
-                    "output), CumSum, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Gather (with constant indices).");
+                    "output), CumSum, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Sin, Cos, Erf, Sign, Floor, Round, Reciprocal, Softplus, Elu, Min, Max, Gather (with constant indices).");
         }
         if (inputs.Length < minInputs || inputs.Length > maxInputs || inputs[0].Length == 0)
             throw new InvalidDataException(FormattableString.Invariant(
                 $"Not a valid ONNX model: {where} ({opType}) has {inputs.Length} inputs; it takes {(minInputs == maxInputs ? minInputs.ToString(System.Globalization.CultureInfo.InvariantCulture) : maxInputs == int.MaxValue ? $"{minInputs} or more" : $"{minInputs} to {maxInputs}")}."));
+
+        if (op is OnnxOp.Min or OnnxOp.Max)
+        {
+            if (inputs.Length > 2)
+                throw new NotSupportedException(FormattableString.Invariant(
+                    $"ONNX {opType} ({where}) with {inputs.Length} inputs is not supported: at most 2 are."));
+            if (inputs.Length == 1) op = OnnxOp.Identity; // the minimum or maximum of one tensor is itself
+        }
 
         // Which inputs carry data (float) and which are shape/axes constants.
         int dataInputs = op switch
@@ -340,6 +361,9 @@ internal static class OnnxImporter
                 break;
             case OnnxOp.LeakyRelu:
                 alpha = attributes.Float("alpha", 0.01f);
+                break;
+            case OnnxOp.Elu:
+                alpha = attributes.Float("alpha", 1f);
                 break;
             case OnnxOp.Softmax:
             case OnnxOp.LogSoftmax:

@@ -46,6 +46,18 @@ internal enum OnnxOp
     ArgMax,
     ArgMin,
     CumSum,
+    // math (issue 16)
+    Sin,
+    Cos,
+    Erf,
+    Sign,
+    Floor,
+    Round,
+    Reciprocal,
+    Softplus,
+    Elu,
+    Min,
+    Max,
     Gather,
 }
 
@@ -60,7 +72,7 @@ internal sealed class OnnxNode
 
     public required int Output { get; init; }
 
-    /// <summary>Gemm's alpha, LeakyRelu's alpha.</summary>
+    /// <summary>Gemm's alpha, LeakyRelu's alpha, Elu's alpha.</summary>
     public float Alpha { get; init; } = 1f;
 
     /// <summary>Gemm's beta.</summary>
@@ -174,6 +186,18 @@ internal sealed class OnnxNode
             case OnnxOp.ArgMax: return x.ArgMax(Axis, Flag); // Int32 indices (ONNX's are int64)
             case OnnxOp.ArgMin: return x.ArgMin(Axis, Flag);
             case OnnxOp.CumSum: return x.CumSum(Axis);
+            // math (issue 16)
+            case OnnxOp.Sin: return x.Sin();
+            case OnnxOp.Cos: return x.Cos();
+            case OnnxOp.Erf: return x.Erf();
+            case OnnxOp.Sign: return x.Sign();
+            case OnnxOp.Floor: return x.Floor();
+            case OnnxOp.Round: return x.Round();
+            case OnnxOp.Reciprocal: return x.Reciprocal();
+            case OnnxOp.Softplus: return x.Softplus(); // ln(1 + eˣ): beta 1; from x = 20 on that is x in float
+            case OnnxOp.Elu: return x.Elu(Alpha);
+            case OnnxOp.Min: return Functional.Minimum(x, values[Inputs[1]]);
+            case OnnxOp.Max: return Functional.Maximum(x, values[Inputs[1]]);
             case OnnxOp.Gather: return Gather(x);
             default:
                 throw new InvalidOperationException($"OnnxNode has no case for {Op}."); // every OnnxOp has a case

@@ -28,6 +28,9 @@ internal enum OpCode : byte
     // reductions (issue 16): Int0 is the axis, or -1 for every element (ArgMax, ArgMin, Var, Std, Norm); the value-and-index
     // pairs write their indices into Saved; Var and Std keep the correction in Int1, Norm its p in Scalar0
     MinAll, MinDim, MaxDimWithIndices, MinDimWithIndices, ArgMax, ArgMin, Var, Std, Norm, LogSumExp, CumSum, ProdAll, ProdDim,
+    // math (issue 16): one-input elementwise, then the broadcasting binary minimum and maximum
+    Sin, Cos, Log1p, Expm1, Erf, Rsqrt, Reciprocal, Sign, Floor, Round, Softplus, Elu, Gelu, GeluTanh, Silu, Mish, Hardtanh,
+    Minimum, Maximum,
     // index (issue 16): indexing and masks (differentiable in their float operands), then comparisons and logical ops
     // (Bool results, no derivative)
     IndexSelect, Gather, ScatterAdd, MaskedFill, Where, WhereScalar,

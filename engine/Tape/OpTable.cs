@@ -119,6 +119,29 @@ internal static unsafe class OpTable
             new BackwardScratch(0, 0, input0s: 1), OpFusion.None, false, "ReduceProd"),                                  // the exclusive products
         new(OpCode.ProdDim, "ProdBackward1", null, &ForwardRules.ProdDim, null, &BackwardRules.ProdDim, SavedOperands.Input0,
             new BackwardScratch(0, 0, input0s: 1), OpFusion.None, false, "ReduceProd"),
+        // math (issue 16). ONNX has no Log1p, Expm1, Rsqrt, Silu or Mish operator (Mish is opset 18's, Gelu opset 20's:
+        // past the importer's opsets), so those rows name none; Hardtanh is ONNX's Clip.
+        Pointwise(OpCode.Sin,        "SinBackward0",        &ForwardRules.Sin,        &BackwardRules.Sin,        SavedOperands.Input0, "Sin"),
+        Pointwise(OpCode.Cos,        "CosBackward0",        &ForwardRules.Cos,        &BackwardRules.Cos,        SavedOperands.Input0, "Cos"),
+        Pointwise(OpCode.Log1p,      "Log1PBackward0",      &ForwardRules.Log1p,      &BackwardRules.Log1p,      SavedOperands.Input0, null),
+        Pointwise(OpCode.Expm1,      "Expm1Backward0",      &ForwardRules.Expm1,      &BackwardRules.Expm1,      SavedOperands.Output, null),
+        Pointwise(OpCode.Erf,        "ErfBackward0",        &ForwardRules.Erf,        &BackwardRules.Erf,        SavedOperands.Input0, "Erf"),
+        Pointwise(OpCode.Rsqrt,      "RsqrtBackward0",      &ForwardRules.Rsqrt,      &BackwardRules.Rsqrt,      SavedOperands.Output, null),
+        Pointwise(OpCode.Reciprocal, "ReciprocalBackward0", &ForwardRules.Reciprocal, &BackwardRules.Reciprocal, SavedOperands.Output, "Reciprocal"),
+        Pointwise(OpCode.Sign,       "SignBackward0",       &ForwardRules.Sign,       &BackwardRules.Sign,       SavedOperands.None,   "Sign"),
+        Pointwise(OpCode.Floor,      "FloorBackward0",      &ForwardRules.Floor,      &BackwardRules.Floor,      SavedOperands.None,   "Floor"),
+        Pointwise(OpCode.Round,      "RoundBackward0",      &ForwardRules.Round,      &BackwardRules.Round,      SavedOperands.None,   "Round"),
+        Pointwise(OpCode.Softplus,   "SoftplusBackward0",   &ForwardRules.Softplus,   &BackwardRules.Softplus,   SavedOperands.Input0, "Softplus"),
+        Pointwise(OpCode.Elu,        "EluBackward0",        &ForwardRules.Elu,        &BackwardRules.Elu,        SavedOperands.Input0, "Elu"),
+        Pointwise(OpCode.Gelu,       "GeluBackward0",       &ForwardRules.Gelu,       &BackwardRules.Gelu,       SavedOperands.Input0, null),
+        Pointwise(OpCode.GeluTanh,   "GeluBackward0",       &ForwardRules.GeluTanh,   &BackwardRules.GeluTanh,   SavedOperands.Input0, null),
+        Pointwise(OpCode.Silu,       "SiluBackward0",       &ForwardRules.Silu,       &BackwardRules.Silu,       SavedOperands.Input0, null),
+        Pointwise(OpCode.Mish,       "MishBackward0",       &ForwardRules.Mish,       &BackwardRules.Mish,       SavedOperands.Input0, null),
+        Pointwise(OpCode.Hardtanh,   "HardtanhBackward0",   &ForwardRules.Hardtanh,   &BackwardRules.Hardtanh,   SavedOperands.Input0, "Clip"),
+        Binary(OpCode.Minimum, "MinimumBackward0", &ForwardRules.Minimum, &BackwardRules.Minimum,
+            SavedOperands.Input0 | SavedOperands.Input1, new BackwardScratch(2, 0), "Min"),                          // each side's share of g
+        Binary(OpCode.Maximum, "MaximumBackward0", &ForwardRules.Maximum, &BackwardRules.Maximum,
+            SavedOperands.Input0 | SavedOperands.Input1, new BackwardScratch(2, 0), "Max"),
 
         // index (issue 16): backward of the index ops reads the index (Input1) and scatter-adds; Where is
         // (a, b, condition) so that the broadcast test of BackwardScratch looks at the two inputs that take gradients
@@ -178,7 +201,7 @@ internal static unsafe class OpTable
 
     /// <summary>A one-input elementwise op: its forward is its kernel, and a captured plan may chain it.</summary>
     private static OpInfo Pointwise(OpCode op, string gradFn, delegate*<float, float, ReadOnlySpan<float>, Span<float>, void> kernel,
-        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, SavedOperands reads, string onnx) =>
+        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, SavedOperands reads, string? onnx) =>
         new(op, gradFn, null, &ForwardRules.Pointwise, kernel, backward, reads, BackwardScratch.None, OpFusion.Elementwise, false, onnx);
 
     /// <summary>An op with no derivative: its result is Int32 or Bool (or a Float32 made from them), so it never requires

@@ -6,8 +6,10 @@ using System.Globalization;
 namespace ArenaGrad.UlpSweep;
 
 /// <summary>
-/// Largest error in ulp of the engine's exp, log, tanh and sigmoid over every float input (2^32 bit patterns, NaNs
-/// included), against <see cref="Math"/>'s double-precision result: the harness behind the figures in README.md.
+/// Largest error in ulp of the engine's exp, log, tanh and sigmoid, and of the math family's sin, cos, log1p, expm1 and
+/// erf (issue 16), over every float input (2^32 bit patterns, NaNs included), against a double-precision result
+/// (<see cref="Math"/>, or <see cref="DoubleReference"/> where Math has none): the harness behind the figures in README.md.
+/// A function may name a limit on |x| above which inputs are counted but not measured (none of the nine does now).
 /// </summary>
 /// <remarks>
 /// The inputs go through the public API (<c>Tensor.Exp()</c> and so on, in chunks of 2^20 floats), so what is measured
@@ -24,8 +26,8 @@ internal static class Program
     private static int Main(string[] args)
     {
         var stride = new Option<int>("--stride") { Description = "Take every k-th bit pattern (1: all 2^32)", DefaultValueFactory = _ => 1 };
-        var only = new Option<string?>("--function") { Description = "exp, log, tanh or sigmoid (default: all four)" };
-        var root = new RootCommand("ArenaGrad ulp sweep: the engine's exp, log, tanh and sigmoid over every float input, against double precision.")
+        var only = new Option<string?>("--function") { Description = "exp, log, tanh, sigmoid, sin, cos, log1p, expm1 or erf (default: all nine)" };
+        var root = new RootCommand("ArenaGrad ulp sweep: the engine's exp, log, tanh, sigmoid, sin, cos, log1p, expm1 and erf over every float input, against double precision.")
         {
             stride, only,
         };
@@ -57,7 +59,7 @@ internal static class Program
         float[] inputs = new float[ChunkLength], outputs = new float[ChunkLength];
         double worst = 0;
         float worstInput = 0;
-        long inputsSeen = 0, mismatches = 0;
+        long inputsSeen = 0, mismatches = 0, skipped = 0;
         float firstMismatch = 0;
         ulong bits = 0;
         const ulong End = 1UL << 32;
@@ -75,6 +77,11 @@ internal static class Program
             for (int i = 0; i < count; i++)
             {
                 float x = inputs[i], y = outputs[i];
+                if (float.IsFinite(function.Limit) && MathF.Abs(x) >= function.Limit)
+                {
+                    skipped++;
+                    continue;
+                }
                 double r = function.Reference(x);
                 float rounded = (float)r;
                 if (float.IsNaN(rounded) || float.IsInfinity(rounded) || float.IsNaN(y) || float.IsInfinity(y))
@@ -90,7 +97,7 @@ internal static class Program
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{function.Name,-8} max {worst:0.000} ulp at x = {worstInput:R} (0x{BitConverter.SingleToUInt32Bits(worstInput):X8}); " +
-            $"{inputsSeen:N0} inputs, {mismatches} class mismatches{(mismatches > 0 ? $" (first at x = {firstMismatch:R})" : "")}; {clock.Elapsed.TotalSeconds:0} s"));
+            $"{inputsSeen - skipped:N0} inputs{(skipped > 0 ? $" ({skipped:N0} above |x| = {function.Limit:R} not measured)" : "")}, {mismatches} class mismatches{(mismatches > 0 ? $" (first at x = {firstMismatch:R})" : "")}; {clock.Elapsed.TotalSeconds:0} s"));
         return (int)Math.Min(mismatches, int.MaxValue);
     }
 
@@ -102,7 +109,7 @@ internal static class Program
     }
 
     /// <summary>A function under test: the engine's, and the double-precision reference.</summary>
-    private sealed record Function(string Name, Func<Tensor, Tensor> Engine, Func<double, double> Reference)
+    private sealed record Function(string Name, Func<Tensor, Tensor> Engine, Func<double, double> Reference, float Limit = float.PositiveInfinity)
     {
         public static readonly Function[] All =
         [
@@ -110,6 +117,49 @@ internal static class Program
             new("log", static x => x.Log(), Math.Log),
             new("tanh", static x => x.Tanh(), Math.Tanh),
             new("sigmoid", static x => x.Sigmoid(), static x => 1.0 / (1.0 + Math.Exp(-x))),
+            // math (issue 16)
+            new("sin", static x => x.Sin(), Math.Sin),
+            new("cos", static x => x.Cos(), Math.Cos),
+            new("log1p", static x => x.Log1p(), DoubleReference.Log1p),
+            new("expm1", static x => x.Expm1(), DoubleReference.Expm1),
+            new("erf", static x => x.Erf(), DoubleReference.Erf),
         ];
+    }
+
+    /// <summary>Double-precision references for the functions <see cref="Math"/> lacks or computes with cancellation
+    /// (the same as engine.tests' MathReference).</summary>
+    private static class DoubleReference
+    {
+        /// <summary>log(1 + x), with Kahan's correction for the rounding of 1 + x.</summary>
+        public static double Log1p(double x)
+        {
+            double u = 1 + x;
+            if (u == 1 || double.IsPositiveInfinity(x)) return x;
+            return Math.Log(u) * (x / (u - 1));
+        }
+
+        /// <summary>exp(x) - 1: 2t/(1 - t), t = tanh(x/2), below 1 in magnitude; exp(x) - 1 beyond.</summary>
+        public static double Expm1(double x)
+        {
+            if (Math.Abs(x) >= 1) return Math.Exp(x) - 1;
+            double t = Math.Tanh(x / 2);
+            return 2 * t / (1 - t);
+        }
+
+        /// <summary>erf(x) = (2/sqrt pi) exp(-x^2) sum 2^n x^(2n+1) / (1 3 5 ... (2n+1)), every term positive; ±1 from 6 on.</summary>
+        public static double Erf(double x)
+        {
+            if (double.IsNaN(x)) return x;
+            double ax = Math.Abs(x);
+            if (ax >= 6) return Math.Sign(x);
+            double term = ax, sum = ax, z = ax * ax;
+            for (int n = 1; n < 400 && term > sum * 1e-18; n++)
+            {
+                term *= 2 * z / (2 * n + 1);
+                sum += term;
+            }
+            double r = 2 / Math.Sqrt(Math.PI) * Math.Exp(-z) * sum;
+            return x < 0 ? -r : r;
+        }
     }
 }
