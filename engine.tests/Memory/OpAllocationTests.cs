@@ -17,6 +17,9 @@ public sealed class OpAllocationTests
 
     /// <summary>The pieces the split cases write (a field, so the calls allocate nothing).</summary>
     private static readonly Tensor[] Pieces = new Tensor[4];
+    // index (issue 16): index tensors' values and shapes
+    private static readonly int[] Index5 = [5, 0, 2, 2, 1], Shape5 = [5], Index8 = [0, 5, 3, 3, 1, 2, 4, 0], Shape42 = [4, 2];
+    private static readonly int[] Targets4 = [1, 5, -100, 0], Shape4 = [4];
 
     /// <summary>One case per opcode, named after it (<see cref="OpCases_CoverEveryOpCode"/> keeps it so), and a few
     /// shape variants.</summary>
@@ -121,6 +124,33 @@ public sealed class OpAllocationTests
         ("Hardtanh", (a, _) => a.Hardtanh(0.7f, 1.2f)),
         ("Minimum", (a, b) => Functional.Minimum(a, b)),
         ("Maximum", (a, b) => Functional.Maximum(a, b.Sum(0))),
+        // index (issue 16): index and mask tensors are made inside the measured call (factories allocate nothing either)
+        ("IndexSelect", (a, b) => a.IndexSelect(1, a.Arena.FromData(Index5, Shape5)) * 2f),
+        ("Gather", (a, b) => a.Gather(1, a.Arena.FromData(Index8, Shape42))),
+        ("ScatterAdd", (a, b) => a.ScatterAdd(1, a.Arena.FromData(Index8, Shape42), b)),
+        ("MaskedFill", (a, b) => a.MaskedFill(a.Gt(b), 0.5f)),
+        ("Where", (a, b) => Functional.Where(a.Lt(b), a, b.Sum(0))),
+        ("WhereScalar", (a, b) => Functional.Where(a.Lt(1f), a, 0.25f)),
+        ("Equal", (a, b) => a.Eq(b).To(DType.Float32) * b),
+        ("NotEqual", (a, b) => a.Ne(b).To(DType.Float32) * b),
+        ("Less", (a, b) => a.Lt(b).To(DType.Float32) * b),
+        ("LessEqual", (a, b) => a.Le(b).To(DType.Float32) * b),
+        ("Greater", (a, b) => a.Gt(b).To(DType.Float32) * b),
+        ("GreaterEqual", (a, b) => a.Ge(b).To(DType.Float32) * b),
+        ("EqualScalar", (a, b) => a.Eq(1f).To(DType.Float32) * b),
+        ("NotEqualScalar", (a, b) => a.Ne(1f).To(DType.Float32) * b),
+        ("LessScalar", (a, b) => a.Lt(1f).To(DType.Float32) * b),
+        ("LessEqualScalar", (a, b) => a.Le(1f).To(DType.Float32) * b),
+        ("GreaterScalar", (a, b) => a.Gt(1f).To(DType.Float32) * b),
+        ("GreaterEqualScalar", (a, b) => a.Ge(1f).To(DType.Float32) * b),
+        ("LogicalNot", (a, b) => a.Gt(1f).LogicalNot().To(DType.Float32) * b),
+        ("LogicalAnd", (a, b) => a.Gt(1f).LogicalAnd(b.Gt(1f)).To(DType.Float32) * b),
+        ("LogicalOr", (a, b) => a.Gt(1f).LogicalOr(b - 1f).To(DType.Float32) * b),
+        ("LogicalXor", (a, b) => a.Gt(1f).LogicalXor(b.Gt(1f)).To(DType.Float32) * b),
+        ("CrossEntropyProbabilities", (a, b) => Functional.CrossEntropy(a, b.Softmax(1), labelSmoothing: 0.1f)),
+        ("CrossEntropyProbabilitiesSum", (a, b) => Functional.CrossEntropy(a, b.Softmax(1), Reduction.None)),
+        ("NllLossTensorTargets", (a, _) => Functional.NllLoss(a.LogSoftmax(1), a.Arena.FromData(Targets4, Shape4))),
+        ("CrossEntropyTensorTargets", (a, _) => Functional.CrossEntropy(a, a.Arena.FromData(Targets4, Shape4), labelSmoothing: 0.2f)),
     ];
 
     private static IEnumerable<TestCaseData> Ops() => Cases.Select(c => new TestCaseData(c.Op).SetArgDisplayNames(c.Name));

@@ -78,6 +78,25 @@ public sealed class OperatorTests
         yield return Case("ConstantFloat", Graph("x", Shape23, "y",
             new NodeProto { OpType = "Constant", Output = { "k" }, Attribute = { Float("value_float", 2.5f) } }, Node("Mul", ["x", "k"], "y")), Shape23);
         yield return Case("DropoutInference", Graph("x", Shape23, "y", Node("Dropout", ["x"], "y")), Shape23, opset: 13);
+        // index (issue 16): Gather with constant indices (any rank; negative ones wrap, as ONNX allows)
+        yield return Case("GatherAxis0Duplicates", WithInitializers(Graph("x", [3, 4], "y", Node("Gather", ["x", "i"], "y")),
+            LongTensor("i", 2, 0, 2)), [3, 4]);
+        yield return Case("GatherNegativeAxisAndIndices", WithInitializers(Graph("x", [2, 3, 4], "y", Node("Gather", ["x", "i"], "y", Int("axis", -1))),
+            LongTensor("i", -1, 0, -4, 1)), [2, 3, 4]);
+        yield return Case("GatherScalarIndex", WithInitializers(Graph("x", [2, 3, 4], "y", Node("Gather", ["x", "i"], "y", Int("axis", 1))),
+            ShapedLongTensor("i", [], 2)), [2, 3, 4]);
+        yield return Case("GatherMatrixOfIndices", WithInitializers(Graph("x", [3, 4], "y", Node("Gather", ["x", "i"], "y", Int("axis", 1))),
+            ShapedLongTensor("i", [2, 2], 3, 0, 1, 3)), [3, 4]);
+        yield return Case("GatherInt32IndicesFromConstantNode", Graph("x", [4, 2], "y",
+            ConstantInts("i", 3, 3, 0), Node("Gather", ["x", "i"], "y")), [4, 2]);
+    }
+
+    private static TensorProto ShapedLongTensor(string name, int[] shape, params long[] values)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        foreach (int d in shape) tensor.Dims.Add(d);
+        tensor.Int64Data.Add(values);
+        return tensor;
     }
 
     private static NodeProto ConstantInts(string output, params long[] values) =>

@@ -82,6 +82,20 @@ internal sealed class RandomProgramBuilder : IDisposable
         // math (issue 16)
         "Sin", "Cos", "Log1p", "Expm1", "Erf", "Rsqrt", "Reciprocal", "Sign", "Floor", "Round", "Softplus", "Elu", "Gelu", "GeluTanh",
         "Silu", "Mish", "Hardtanh", "Minimum", "Maximum",
+        // index (issue 16)
+        "IndexSelect", "Gather", "ScatterAdd", "MaskedFill", "Where", "WhereScalar",
+        "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
+        "EqualScalar", "NotEqualScalar", "LessScalar", "LessEqualScalar", "GreaterScalar", "GreaterEqualScalar",
+        "LogicalNot", "LogicalAnd", "LogicalOr", "LogicalXor", "CrossEntropyProbabilities", "CrossEntropyProbabilitiesSum",
+    ];
+
+    /// <summary>index (issue 16): steps whose Int32 or Bool result has no derivative: comparisons and logical ops (each followed
+    /// at once by its conversion to float) and the index and mask constants.</summary>
+    private static readonly HashSet<string> BoolResults =
+    [
+        "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
+        "EqualScalar", "NotEqualScalar", "LessScalar", "LessEqualScalar", "GreaterScalar", "GreaterEqualScalar",
+        "LogicalNot", "LogicalAnd", "LogicalOr", "LogicalXor", "Constant",
     ];
 
     private const float Margin = 0.05f;
@@ -610,6 +624,95 @@ internal sealed class RandomProgramBuilder : IDisposable
                     ? Emit(op, t => Functional.Minimum(t[a], t[b]), $"Functional.Minimum({A}, {B})", [a, b])
                     : Emit(op, t => Functional.Maximum(t[a], t[b]), $"Functional.Maximum({A}, {B})", [a, b]);
             }
+            // index (issue 16): index and mask tensors are constants the builder draws, each made by a step of its own (one
+            // allocation per step, as the capacity property wants); comparisons keep a margin between the values they compare
+            // (and logical ops between values and 0), so finite differences never flip them
+            case "IndexSelect":
+            {
+                int dim = rank == 0 ? 0 : Pick(rank);
+                int size = rank == 0 ? 1 : shape[dim];
+                if (size == 0) return false;
+                int[] index = Enumerable.Range(0, rank == 0 ? 1 : Pick(4)).Select(_ => Pick(size)).ToArray();
+                int i = Constant(a, index, [index.Length], boolean: false);
+                if (i < 0) return _program.BuildError is not null;
+                return DropUnless(Emit(op, t => t[a].IndexSelect(dim, t[i]), $"{A}.IndexSelect({dim}, {_program.Entries[i].Name})", [a, i]), i);
+            }
+            case "Gather": case "ScatterAdd":
+            {
+                int dim = rank == 0 ? 0 : Pick(rank);
+                int size = rank == 0 ? 1 : shape[dim];
+                if (size == 0) return false;
+                int[] indexShape = shape.Select((d, k) => k == dim && op == "Gather" ? 1 + Pick(3) : Pick(d + 1)).ToArray();
+                int[] index = Enumerable.Range(0, indexShape.Aggregate(1, (p, q) => p * q)).Select(_ => Pick(size)).ToArray();
+                int source = op == "ScatterAdd" ? FreshInput(shape) : -1;
+                int i = Constant(a, index, indexShape, boolean: false);
+                if (i < 0) return _program.BuildError is not null;
+                string indexName = _program.Entries[i].Name;
+                return DropUnless(op == "Gather"
+                    ? Emit(op, t => t[a].Gather(dim, t[i]), $"{A}.Gather({dim}, {indexName})", [a, i])
+                    : Emit(op, t => t[a].ScatterAdd(dim, t[i], t[source]), $"{A}.ScatterAdd({dim}, {indexName}, {_program.Entries[source].Name})",
+                        [a, i, source]), i);
+            }
+            case "MaskedFill": case "Where": case "WhereScalar":
+            {
+                // The mask has the value's shape, or its last dim only (broadcast)
+                int[] maskShape = rank > 0 && Pick(2) == 0 ? [shape[^1]] : shape;
+                int[] mask = Enumerable.Range(0, maskShape.Aggregate(1, (p, q) => p * q)).Select(_ => Pick(2)).ToArray();
+                float s = Scalar();
+                int b = op == "Where" ? BroadcastPartner(shape, false) : -1;
+                int m = Constant(a, mask, maskShape, boolean: true);
+                if (m < 0) return _program.BuildError is not null;
+                string M = _program.Entries[m].Name;
+                return DropUnless(op switch
+                {
+                    "MaskedFill" => Emit(op, t => t[a].MaskedFill(t[m], s), $"{A}.MaskedFill({M}, {F(s)})", [a, m]),
+                    "WhereScalar" => Emit(op, t => Functional.Where(t[m], t[a], s), $"Functional.Where({M}, {A}, {F(s)})", [a, m]),
+                    _ => Emit(op, t => Functional.Where(t[m], t[a], t[b]), $"Functional.Where({M}, {A}, {_program.Entries[b].Name})", [a, b, m]),
+                }, m);
+            }
+            case "Equal": case "NotEqual": case "Less": case "LessEqual": case "Greater": case "GreaterEqual":
+            case "LogicalAnd": case "LogicalOr": case "LogicalXor":
+            {
+                bool logical = op.StartsWith("Logical", StringComparison.Ordinal);
+                int b = BroadcastPartner(shape, false);
+                Tensor other = _scratchValues[b];
+                if (logical ? !AwayFromZero(v) || !AwayFromZero(other.ToArray()) : (x - other).Abs().ToArray().Any(e => e <= Margin)) return false;
+                string name = op switch
+                {
+                    "Equal" => "Eq", "NotEqual" => "Ne", "Less" => "Lt", "LessEqual" => "Le", "Greater" => "Gt", "GreaterEqual" => "Ge", _ => op,
+                };
+                Func<Tensor, Tensor, Tensor> compare = op switch
+                {
+                    "Equal" => (p, q) => p.Eq(q), "NotEqual" => (p, q) => p.Ne(q), "Less" => (p, q) => p.Lt(q),
+                    "LessEqual" => (p, q) => p.Le(q), "Greater" => (p, q) => p.Gt(q), "GreaterEqual" => (p, q) => p.Ge(q),
+                    "LogicalAnd" => (p, q) => p.LogicalAnd(q), "LogicalOr" => (p, q) => p.LogicalOr(q), _ => (p, q) => p.LogicalXor(q),
+                };
+                return EmitBool(op, t => compare(t[a], t[b]), $"{A}.{name}({_program.Entries[b].Name})", [a, b]);
+            }
+            case "EqualScalar": case "NotEqualScalar": case "LessScalar": case "LessEqualScalar": case "GreaterScalar": case "GreaterEqualScalar":
+            case "LogicalNot":
+            {
+                float s = Scalar();
+                if (op == "LogicalNot") return AwayFromZero(v) && EmitBool(op, t => t[a].LogicalNot(), $"{A}.LogicalNot()", [a]);
+                if (v.Any(e => MathF.Abs(e - s) <= Margin)) return false;
+                (string name, Func<Tensor, Tensor> compare) = op switch
+                {
+                    "EqualScalar" => ("Eq", (Func<Tensor, Tensor>)(p => p.Eq(s))), "NotEqualScalar" => ("Ne", p => p.Ne(s)),
+                    "LessScalar" => ("Lt", p => p.Lt(s)), "LessEqualScalar" => ("Le", p => p.Le(s)),
+                    "GreaterScalar" => ("Gt", p => p.Gt(s)), _ => ("Ge", p => p.Ge(s)),
+                };
+                return EmitBool(op, t => compare(t[a]), $"{A}.{name}({F(s)})", [a]);
+            }
+            case "CrossEntropyProbabilities": case "CrossEntropyProbabilitiesSum":
+            {
+                // Logits [N, C] or [C] and targets of that shape (any real values: PyTorch does not ask for probabilities)
+                if (rank is not (1 or 2) || shape[^1] == 0 || (rank == 2 && shape[0] == 0 && op == "CrossEntropyProbabilities")) return false;
+                int target = SameShapePartner(shape);
+                var reduction = op == "CrossEntropyProbabilities" ? Reduction.Mean : Pick(2) == 0 ? Reduction.Sum : Reduction.None;
+                float smoothing = Pick(2) == 0 ? 0f : 0.2f;
+                return Emit(op, t => Functional.CrossEntropy(t[a], t[target], reduction, smoothing),
+                    $"Functional.CrossEntropy({A}, {_program.Entries[target].Name}, Reduction.{reduction}, labelSmoothing: {F(smoothing)})", [a, target]);
+            }
             default: throw new ArgumentOutOfRangeException(nameof(op), op, "unknown op");
         }
     }
@@ -724,8 +827,44 @@ internal sealed class RandomProgramBuilder : IDisposable
         string name = "v" + _steps++;
         _program.Entries.Add(new RandomProgram.Entry(name, -1, op, apply, text, operands));
         _scratchValues.Add(result);
-        _differentiable.Add(op is not ("Detach" or "Cast" or "ArgMax" or "ArgMin") && operands.Any(i => _differentiable[i]));
+        _differentiable.Add(op is not ("Detach" or "Cast" or "ArgMax" or "ArgMin") && !BoolResults.Contains(op) && operands.Any(i => _differentiable[i]));
         return true;
+    }
+
+    /// <summary>index (issue 16): an Int32 or Bool constant (an index or a mask) as a step of its own, made in the arena of
+    /// entry <paramref name="anchor"/>; returns its entry, or -1 when it was not kept (or the engine refused it).</summary>
+    private int Constant(int anchor, int[] values, int[] shape, bool boolean)
+    {
+        string text = $"arena.FromData([{string.Join(", ", boolean ? values.Select(v => B(v != 0)) : values.Select(v => v.ToString(CultureInfo.InvariantCulture)))}], " +
+            $"[{string.Join(", ", shape)}])";
+        Func<Tensor[], Tensor> make = boolean
+            ? t => t[anchor].Arena.FromData(values.Select(v => v != 0).ToArray(), shape)
+            : t => t[anchor].Arena.FromData(values, shape);
+        if (!Emit("Constant", make, text, [anchor]) || _program.BuildError is not null) return -1;
+        return _program.Entries.Count - 1;
+    }
+
+    /// <summary>index (issue 16): when the step after a constant was not kept, the constant goes too (so the latest value
+    /// stays a float one); returns <paramref name="emitted"/>.</summary>
+    private bool DropUnless(bool emitted, int constant)
+    {
+        if (!emitted && _program.Entries.Count - 1 == constant)
+        {
+            _program.Entries.RemoveAt(constant);
+            _scratchValues.RemoveAt(constant);
+            _differentiable.RemoveAt(constant);
+        }
+        return emitted;
+    }
+
+    /// <summary>index (issue 16): a step with a Bool result, then its conversion to float (two steps, each one op, so a
+    /// capacity failure is checked between them).</summary>
+    private bool EmitBool(string op, Func<Tensor[], Tensor> apply, string text, int[] operands)
+    {
+        if (!Emit(op, apply, text, operands)) return false;
+        int bools = _program.Entries.Count - 1;
+        return _program.BuildError is not null ||
+            Emit("Cast", t => t[bools].To(DType.Float32), $"{_program.Entries[bools].Name}.To(DType.Float32)", [bools]);
     }
 
     private float Scalar()

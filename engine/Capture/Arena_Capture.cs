@@ -29,7 +29,8 @@ public sealed unsafe partial class Arena
     /// <summary>Records a training step: <c>optimizer.ZeroGrad()</c>, <paramref name="loss"/> on <paramref name="input"/>,
     /// backward and <c>optimizer.Step()</c>, run once eagerly; <see cref="CapturedStep.Replay"/> repeats the four in the same
     /// order. Other per-step data (a regression target) is written into its tensors with <c>CopyFrom</c> before a replay.</summary>
-    /// <remarks>Class-index targets given as spans (cross-entropy, nll) are part of the plan: replays use the captured ones.
+    /// <remarks>Class-index targets given as spans (cross-entropy, nll) are part of the plan: replays use the captured ones;
+    /// given as an Int32 tensor they are read afresh by every replay, as are index and mask tensors.
     /// See <see cref="Capture"/> for lifetimes and what the step may not do.</remarks>
     /// <exception cref="ArgumentException">The optimizer's parameters live in another arena.</exception>
     /// <exception cref="InvalidOperationException">As <see cref="Capture"/>, or backward refused the loss.</exception>

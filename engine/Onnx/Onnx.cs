@@ -18,7 +18,8 @@ namespace ArenaGrad.IO;
 /// Concat, Identity, Dropout (as identity), Constant, ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd,
 /// ReduceL1, ReduceL2, ReduceLogSumExp (axes as attribute or constant input), CumSum (constant axis; not exclusive or
 /// reverse), ArgMax and ArgMin (first index; their int64 indices only as the graph output, which the module returns
-/// as an Int32 tensor). Tensors are float32; int64/int32 tensors only as shapes and axes.</para>
+/// as an Int32 tensor), Gather (constant indices). Tensors are float32; int64/int32 tensors only as shapes, axes and
+/// Gather's indices.</para>
 /// <para>The math family (issue 16): Sin, Cos, Erf, Sign, Floor, Round (half to even), Reciprocal, Softplus, Elu
 /// (alpha), Min and Max (one or two inputs, broadcasting; more are refused).</para>
 /// </remarks>

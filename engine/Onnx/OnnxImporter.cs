@@ -300,12 +300,13 @@ internal static class OnnxImporter
             case "Elu": op = OnnxOp.Elu; break;
             case "Min": op = OnnxOp.Min; maxInputs = int.MaxValue; break;
             case "Max": op = OnnxOp.Max; maxInputs = int.MaxValue; break;
+            case "Gather": op = OnnxOp.Gather; minInputs = maxInputs = 2; break;
             default:
                 throw new NotSupportedException(
                     $"ONNX operator '{opType}' ({where}) is not supported. Supported: Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Tanh, " +
                     "Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape, Flatten, Transpose, Concat, Identity, Dropout, Constant, " +
                     "ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceLogSumExp, ArgMax, ArgMin (as the graph " +
-                    "output), CumSum, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Sin, Cos, Erf, Sign, Floor, Round, Reciprocal, Softplus, Elu, Min, Max.");
+                    "output), CumSum, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Sin, Cos, Erf, Sign, Floor, Round, Reciprocal, Softplus, Elu, Min, Max, Gather (with constant indices).");
         }
         if (inputs.Length < minInputs || inputs.Length > maxInputs || inputs[0].Length == 0)
             throw new InvalidDataException(FormattableString.Invariant(
@@ -324,7 +325,7 @@ internal static class OnnxImporter
         {
             OnnxOp.Reshape or OnnxOp.CumSum => 1,
             _ when IsReduce(op) => 1,
-            OnnxOp.Slice or OnnxOp.Squeeze or OnnxOp.Unsqueeze or OnnxOp.Expand or OnnxOp.Tile or OnnxOp.SplitPiece => 1,
+            OnnxOp.Slice or OnnxOp.Squeeze or OnnxOp.Unsqueeze or OnnxOp.Expand or OnnxOp.Tile or OnnxOp.SplitPiece or OnnxOp.Gather => 1,
             _ when opType == "Dropout" => 1,
             _ => inputs.Length,
         };
@@ -343,7 +344,7 @@ internal static class OnnxImporter
         float alpha = 1f, beta = 1f;
         bool transA = false, transB = false, flag = false, noop = false;
         int axis = 0;
-        int[]? ints = null;
+        int[]? ints = null, indicesShape = null;
         switch (op)
         {
             case OnnxOp.Gemm:
@@ -411,6 +412,18 @@ internal static class OnnxImporter
                 foreach (string name in new[] { "exclusive", "reverse" })
                     if (attributes.Int(name, 0) != 0)
                         throw new NotSupportedException($"ONNX CumSum ({where}) with {name} = 1 is not supported: only the inclusive forward sum (torch.cumsum) is.");
+                break;
+            }
+            case OnnxOp.Gather:
+            {
+                // The indices must be a constant: the importer carries float32 tensors only between nodes.
+                Value indices = values[inputs[1]];
+                if (indices.Kind != Kind.IntConstant)
+                    throw new NotSupportedException(
+                        $"ONNX Gather ({where}) takes its indices from '{inputs[1]}', which is not an integer constant (initializer or Constant node); computed indices are not supported.");
+                axis = CheckedInt(attributes.Int("axis", 0), "axis", where);
+                ints = CheckedInts(indices.Longs!, "indices", where);
+                indicesShape = indices.Shape!;
                 break;
             }
             case OnnxOp.ReduceMean:
@@ -499,6 +512,8 @@ internal static class OnnxImporter
             Ends = ends,
             Steps = steps,
             Scratch = finalOp == OnnxOp.Concat ? new Tensor[concatCount] : null,
+            IndicesShape = indicesShape,
+            IndexScratch = finalOp == OnnxOp.Gather ? new int[ints!.Length] : null,
         }));
     }
 

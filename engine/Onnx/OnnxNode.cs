@@ -58,6 +58,7 @@ internal enum OnnxOp
     Elu,
     Min,
     Max,
+    Gather,
 }
 
 /// <summary>One validated graph node: its operator, the value slots it reads and writes, and its attributes,
@@ -110,6 +111,11 @@ internal sealed class OnnxNode
 
     /// <summary>Split without sizes in opsets before 18: the dim must divide into <see cref="Count"/> equal parts.</summary>
     public bool EqualPartsOnly { get; init; }
+    /// <summary>Gather's constant indices' shape (its <see cref="Ints"/> hold the indices, row-major).</summary>
+    public int[]? IndicesShape { get; init; }
+
+    /// <summary>Gather's indices with negative ones wrapped for the input at hand, kept here so the call allocates nothing.</summary>
+    public int[]? IndexScratch { get; init; }
 
     /// <summary>Concat's inputs, gathered here so the call allocates nothing.</summary>
     public Tensor[]? Scratch { get; init; }
@@ -192,9 +198,33 @@ internal sealed class OnnxNode
             case OnnxOp.Elu: return x.Elu(Alpha);
             case OnnxOp.Min: return Functional.Minimum(x, values[Inputs[1]]);
             case OnnxOp.Max: return Functional.Maximum(x, values[Inputs[1]]);
+            case OnnxOp.Gather: return Gather(x);
             default:
                 throw new InvalidOperationException($"OnnxNode has no case for {Op}."); // every OnnxOp has a case
         }
+    }
+
+    /// <summary>ONNX Gather with constant indices: torch.index_select along the axis (indices in [-s, s) wrapped as ONNX
+    /// allows), then the indices' shape in place of the axis (a scalar index drops it).</summary>
+    private Tensor Gather(Tensor x)
+    {
+        ReadOnlySpan<int> shape = x.Shape;
+        int axis = Axis < 0 ? Axis + shape.Length : Axis;
+        if (axis < 0 || axis >= shape.Length)
+            throw new ArgumentException(FormattableString.Invariant(
+                $"ONNX Gather: axis {Axis} is out of range for an input of {shape.Length} dimensions."));
+        int size = shape[axis];
+        int[] indices = Ints!, wrapped = IndexScratch!;
+        for (int i = 0; i < indices.Length; i++) wrapped[i] = indices[i] < 0 && indices[i] >= -size ? indices[i] + size : indices[i];
+        Tensor y = x.IndexSelect(axis, x.Arena.FromData(wrapped, [wrapped.Length]));
+        int[] indicesShape = IndicesShape!;
+        if (indicesShape.Length == 1) return y;
+        Span<int> outShape = stackalloc int[shape.Length - 1 + indicesShape.Length];
+        int rank = 0;
+        for (int d = 0; d < axis; d++) outShape[rank++] = shape[d];
+        foreach (int d in indicesShape) outShape[rank++] = d;
+        for (int d = axis + 1; d < shape.Length; d++) outShape[rank++] = shape[d];
+        return y.Reshape(outShape);
     }
 
     private Tensor Reshape(Tensor x)

@@ -304,7 +304,7 @@ internal static partial class BackwardRules
     {
         if (!arena.RequiresGrad(ins.Input0)) return;
         // loss_n = -x[n, t_n]: dx[n, t_n] -= w_n; every other element's gradient is 0.
-        ReadOnlySpan<int> targets = arena.OperandsOf(ins);
+        ReadOnlySpan<int> targets = ForwardRules.ClassTargets(arena, ins, check: false);
         var reduction = (Reduction)ins.Int0;
         int ignoreIndex = ins.Int1, counted = CountTargets(targets, ignoreIndex);
         Span<float> dx = arena.GradientForAccumulation(ins.Input0);
@@ -319,7 +319,7 @@ internal static partial class BackwardRules
         // loss_n = -(1-ε) logp[n, t_n] - (ε/C) Σ_c logp[n, c]:
         // dx[n, c] += w_n (softmax[n, c] - ε/C - (1-ε)[c == t_n]); ignored rows get 0.
         ReadOnlySpan<float> logProbabilities = arena.Values(ins.Saved);
-        ReadOnlySpan<int> targets = arena.OperandsOf(ins);
+        ReadOnlySpan<int> targets = ForwardRules.ClassTargets(arena, ins, check: false);
         var reduction = (Reduction)ins.Int0;
         int ignoreIndex = ins.Int1, counted = CountTargets(targets, ignoreIndex);
         float labelSmoothing = ins.Scalar0;

@@ -274,9 +274,9 @@ internal static unsafe partial class ForwardRules
     public static void BinaryCrossEntropyWithLogits(Arena arena, in Instruction ins) =>
         PointwiseLoss(arena, new BinaryCrossEntropyWithLogitsOperator(), ins);
     public static void NllLoss(Arena arena, in Instruction ins) =>
-        NllLoss(arena, ins.Input0, arena.OperandsOf(ins), (Reduction)ins.Int0, ins.Int1, ins.Output);
+        NllLoss(arena, ins.Input0, ClassTargets(arena, ins), (Reduction)ins.Int0, ins.Int1, ins.Output);
     public static void CrossEntropy(Arena arena, in Instruction ins) =>
-        CrossEntropy(arena, ins.Input0, arena.OperandsOf(ins), (Reduction)ins.Int0, ins.Int1, ins.Scalar0, ins.Output, ins.Saved);
+        CrossEntropy(arena, ins.Input0, ClassTargets(arena, ins), (Reduction)ins.Int0, ins.Int1, ins.Scalar0, ins.Output, ins.Saved);
 
     /// <summary>A pointwise loss of the instruction's two inputs, reduced by its Reduction (Int0).</summary>
     private static void PointwiseLoss<TOp>(Arena arena, TOp loss, in Instruction ins) where TOp : struct, IBinaryOperator =>

@@ -31,6 +31,15 @@ internal enum OpCode : byte
     // math (issue 16): one-input elementwise, then the broadcasting binary minimum and maximum
     Sin, Cos, Log1p, Expm1, Erf, Rsqrt, Reciprocal, Sign, Floor, Round, Softplus, Elu, Gelu, GeluTanh, Silu, Mish, Hardtanh,
     Minimum, Maximum,
+    // index (issue 16): indexing and masks (differentiable in their float operands), then comparisons and logical ops
+    // (Bool results, no derivative)
+    IndexSelect, Gather, ScatterAdd, MaskedFill, Where, WhereScalar,
+    Equal, NotEqual, Less, LessEqual, Greater, GreaterEqual,
+    EqualScalar, NotEqualScalar, LessScalar, LessEqualScalar, GreaterScalar, GreaterEqualScalar,
+    LogicalNot, LogicalAnd, LogicalOr, LogicalXor,
+    // cross-entropy with class-probability targets (Int0 holds the Reduction): PyTorch's grad_fn is DivBackward1 for the
+    // mean and NegBackward0 for the sum and none, so one opcode each
+    CrossEntropyProbabilities, CrossEntropyProbabilitiesSum,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>

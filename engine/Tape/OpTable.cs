@@ -71,7 +71,7 @@ internal static unsafe class OpTable
 
         // losses (ONNX has no inference form of these, except the two class losses, which opset 12 added)
         Op(OpCode.MseLoss,      "MseLossBackward0", &ForwardRules.MseLoss,       &BackwardRules.MseLoss,      SavedOperands.Input0 | SavedOperands.Input1, null),
-        Op(OpCode.CrossEntropy, "NllLossBackward0", &ForwardRules.CrossEntropy,  &BackwardRules.CrossEntropy, SavedOperands.Saved, "SoftmaxCrossEntropyLoss"), // log-probabilities, not the logits
+        Op(OpCode.CrossEntropy, "NllLossBackward0", &ForwardRules.CrossEntropy,  &BackwardRules.CrossEntropy, SavedOperands.Saved | SavedOperands.Input1, "SoftmaxCrossEntropyLoss"), // log-probabilities, not the logits
         // PyTorch 1.13 composes l1_loss from abs and mean/sum, and label-smoothed cross_entropy from nll_loss plus a
         // smoothing term, so their grad_fn names depend on those settings: one opcode each (Int0 holds the Reduction).
         Op(OpCode.L1LossMean,   "MeanBackward0",    &ForwardRules.L1Loss,        &BackwardRules.L1Loss,       SavedOperands.Input0 | SavedOperands.Input1, null),
@@ -81,8 +81,9 @@ internal static unsafe class OpTable
         Op(OpCode.HuberLoss,    "HuberLossBackward0",    &ForwardRules.HuberLoss,    &BackwardRules.HuberLoss,    SavedOperands.Input0 | SavedOperands.Input1, null),
         Op(OpCode.BinaryCrossEntropyWithLogits, "BinaryCrossEntropyWithLogitsBackward0", &ForwardRules.BinaryCrossEntropyWithLogits,
             &BackwardRules.BinaryCrossEntropyWithLogits, SavedOperands.Input0 | SavedOperands.Input1, null),
-        Op(OpCode.NllLoss,      "NllLossBackward0", &ForwardRules.NllLoss,       &BackwardRules.NllLoss,      SavedOperands.Input0, "NegativeLogLikelihoodLoss"), // PyTorch's node saves self
-        Op(OpCode.CrossEntropySmoothed, "AddBackward0", &ForwardRules.CrossEntropy, &BackwardRules.CrossEntropy, SavedOperands.Saved, "SoftmaxCrossEntropyLoss"),
+        Op(OpCode.NllLoss,      "NllLossBackward0", &ForwardRules.NllLoss,       &BackwardRules.NllLoss,      SavedOperands.Input0 | SavedOperands.Input1, "NegativeLogLikelihoodLoss"), // PyTorch's node saves self
+        Op(OpCode.CrossEntropySmoothed, "AddBackward0", &ForwardRules.CrossEntropy, &BackwardRules.CrossEntropy, SavedOperands.Saved | SavedOperands.Input1, "SoftmaxCrossEntropyLoss"),
+        // (the class losses' Input1, when set, is an Int32 target tensor read by forward and backward: index, issue 16)
 
         // dtypes (issue 16)
         NoGradient(OpCode.Cast, &ForwardRules.Cast, "Cast"),
@@ -141,6 +142,39 @@ internal static unsafe class OpTable
             SavedOperands.Input0 | SavedOperands.Input1, new BackwardScratch(2, 0), "Min"),                          // each side's share of g
         Binary(OpCode.Maximum, "MaximumBackward0", &ForwardRules.Maximum, &BackwardRules.Maximum,
             SavedOperands.Input0 | SavedOperands.Input1, new BackwardScratch(2, 0), "Max"),
+
+        // index (issue 16): backward of the index ops reads the index (Input1) and scatter-adds; Where is
+        // (a, b, condition) so that the broadcast test of BackwardScratch looks at the two inputs that take gradients
+        Op(OpCode.IndexSelect, "IndexSelectBackward0", &ForwardRules.IndexSelect, &BackwardRules.IndexSelect, SavedOperands.Input1, "Gather"),
+        Op(OpCode.Gather,      "GatherBackward0",      &ForwardRules.Gather,      &BackwardRules.Gather,      SavedOperands.Input1, "GatherElements"),
+        Op(OpCode.ScatterAdd,  "ScatterAddBackward0",  &ForwardRules.ScatterAdd,  &BackwardRules.ScatterAdd,  SavedOperands.Input1, "ScatterElements"),
+        new(OpCode.MaskedFill, "MaskedFillBackward0", null, &ForwardRules.MaskedFill, null, &BackwardRules.MaskedFill,
+            SavedOperands.Input1, new BackwardScratch(0, 1), OpFusion.None, false, null),               // g masked before reducing
+        new(OpCode.Where, "WhereBackward0", null, &ForwardRules.Where, null, &BackwardRules.Where,
+            SavedOperands.Input2, new BackwardScratch(0, 2), OpFusion.None, false, "Where"),            // g masked for a, for b
+        new(OpCode.WhereScalar, "WhereBackward0", null, &ForwardRules.WhereScalar, null, &BackwardRules.Where,
+            SavedOperands.Input2, new BackwardScratch(0, 1), OpFusion.None, false, "Where"),
+        NoGradient(OpCode.Equal,              &ForwardRules.Equal,              "Equal"),
+        NoGradient(OpCode.NotEqual,           &ForwardRules.NotEqual,           null), // ONNX: Not(Equal)
+        NoGradient(OpCode.Less,               &ForwardRules.Less,               "Less"),
+        NoGradient(OpCode.LessEqual,          &ForwardRules.LessEqual,          "LessOrEqual"),
+        NoGradient(OpCode.Greater,            &ForwardRules.Greater,            "Greater"),
+        NoGradient(OpCode.GreaterEqual,       &ForwardRules.GreaterEqual,       "GreaterOrEqual"),
+        NoGradient(OpCode.EqualScalar,        &ForwardRules.EqualScalar,        "Equal"),
+        NoGradient(OpCode.NotEqualScalar,     &ForwardRules.NotEqualScalar,     null),
+        NoGradient(OpCode.LessScalar,         &ForwardRules.LessScalar,         "Less"),
+        NoGradient(OpCode.LessEqualScalar,    &ForwardRules.LessEqualScalar,    "LessOrEqual"),
+        NoGradient(OpCode.GreaterScalar,      &ForwardRules.GreaterScalar,      "Greater"),
+        NoGradient(OpCode.GreaterEqualScalar, &ForwardRules.GreaterEqualScalar, "GreaterOrEqual"),
+        NoGradient(OpCode.LogicalNot,         &ForwardRules.LogicalNot,         "Not"),
+        NoGradient(OpCode.LogicalAnd,         &ForwardRules.LogicalAnd,         "And"),
+        NoGradient(OpCode.LogicalOr,          &ForwardRules.LogicalOr,          "Or"),
+        NoGradient(OpCode.LogicalXor,         &ForwardRules.LogicalXor,         "Xor"),
+        // ONNX's SoftmaxCrossEntropyLoss takes class indices only
+        Op(OpCode.CrossEntropyProbabilities,    "DivBackward1", &ForwardRules.CrossEntropyProbabilities, &BackwardRules.CrossEntropyProbabilities,
+            SavedOperands.Saved | SavedOperands.Input1, null),
+        Op(OpCode.CrossEntropyProbabilitiesSum, "NegBackward0", &ForwardRules.CrossEntropyProbabilities, &BackwardRules.CrossEntropyProbabilities,
+            SavedOperands.Saved | SavedOperands.Input1, null),
     ];
 
     static OpTable()
