@@ -76,7 +76,7 @@ internal static class OnnxImporter
         else if (IsBool(output.Kind)) CheckBoolType(graph.Output[0]);
         else CheckFloatType(graph.Output[0], "graph output");
 
-        // Slots: one per runtime value and float constant.
+        // Slots: one per runtime value and float or Bool constant.
         int slots = 0;
         foreach (Value value in values.Values)
             if (value.Kind != Kind.IntConstant && value.Slot < 0) value.Slot = slots++;
