@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ArenaGrad.IO.OnnxFormat;
 using ArenaGrad.Nn;
 using ArenaGrad.Testing;
 using static ArenaGrad.Onnx.Tests.OnnxTestSupport;
@@ -23,6 +24,38 @@ public sealed class AllocationTests
                 Functional.CrossEntropy(model.Forward(input), targets).Backward();
             }
             model.ZeroGrad();
+        }, Allocates.Nothing & Allocates.NoNativeGrowth(arena));
+    }
+
+    /// <summary>Bool values between nodes (Less, Not, And with a BOOL initializer) and Where's masked backward allocate
+    /// nothing managed either.</summary>
+    [Test]
+    public void ForwardBackward_ImportedWhereGraphInScope_AllocatesZeroManagedBytes()
+    {
+        GraphProto graph = Graph("x", [4, 3], "y",
+            Node("Less", ["x", "c"], "lt"),
+            Node("Not", ["lt"], "ge"),
+            Node("And", ["ge", "m"], "keep"),
+            Node("Where", ["keep", "x", "d"], "w"),
+            Node("Relu", ["w"], "y"));
+        graph.Initializer.Add(FloatTensor("c", [3], [0f, 0.5f, -0.5f]));
+        graph.Initializer.Add(new TensorProto
+        {
+            Name = "m", DataType = (int)TensorProto.Types.DataType.Bool, Dims = { 4, 1 }, Int32Data = { 1, 0, 1, 1 },
+        });
+        graph.Initializer.Add(FloatTensor("d", [3], [1f, -2f, 3f]));
+        using var arena = new Arena();
+        Module model = Load(arena, Model(graph));
+        Tensor input = arena.FromData(Values(12, seed: 3), [4, 3], requiresGrad: true);
+
+        Assert.That(() =>
+        {
+            using (arena.Scope())
+            {
+                model.Forward(input).Sum().Backward();
+            }
+            model.ZeroGrad();
+            input.ZeroGrad();
         }, Allocates.Nothing & Allocates.NoNativeGrowth(arena));
     }
 }

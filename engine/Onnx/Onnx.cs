@@ -18,10 +18,17 @@ namespace ArenaGrad.IO;
 /// Concat, Identity, Dropout (as identity), Constant, ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd,
 /// ReduceL1, ReduceL2, ReduceLogSumExp (axes as attribute or constant input), CumSum (constant axis; not exclusive or
 /// reverse), ArgMax and ArgMin (first index; their int64 indices only as the graph output, which the module returns
-/// as an Int32 tensor), Gather (constant indices). Tensors are float32; int64/int32 tensors only as shapes, axes and
-/// Gather's indices.</para>
+/// as an Int32 tensor), Gather (constant indices). Tensors are float32 (and Bool, below); int64/int32 tensors only as
+/// shapes, axes and Gather's indices.</para>
 /// <para>The math family (issue 16): Sin, Cos, Erf, Sign, Floor, Round (half to even), Reciprocal, Softplus, Elu
 /// (alpha), Min and Max (one or two inputs, broadcasting; more are refused).</para>
+/// <para>Bool tensors between nodes (issue 16): Equal, Less, LessOrEqual, Greater and GreaterOrEqual compare float32
+/// data (broadcasting; false where either side is NaN) into Bool tensors; Not, And, Or and Xor take and give Bool
+/// tensors; Where takes a Bool condition and two float32 inputs (the three broadcast together) and gives float32, with
+/// gradients to both inputs. BOOL initializers and Constant values are Bool constants (not parameters); Identity passes
+/// a Bool tensor on. A graph output holding a Bool tensor must be declared BOOL (or left undeclared), and the module
+/// returns it as a <see cref="DType.Bool"/> tensor. A Bool value where float32 data goes, or float32 or integer data
+/// where a Bool goes, is refused at load with <see cref="NotSupportedException"/> naming the node and the value.</para>
 /// </remarks>
 public static class Onnx
 {

@@ -9,8 +9,10 @@ namespace ArenaGrad.IO;
 /// <summary>Validates a parsed model and builds the <see cref="OnnxModule"/>.</summary>
 internal static class OnnxImporter
 {
-    // RuntimeInt: the Int32 indices of ArgMax/ArgMin (ONNX's int64), which only a graph output may take.
-    private enum Kind { Runtime, RuntimeInt, FloatConstant, IntConstant }
+    // Runtime: float32 data. RuntimeInt: the Int32 indices of ArgMax/ArgMin (ONNX's int64), which only a graph output may
+    // take. RuntimeBool and BoolConstant: the comparisons' and logical ops' results and BOOL tensors in the file, which
+    // only Not/And/Or/Xor, Where's condition, Identity and the graph output take. IntConstant: shapes, axes, indices.
+    private enum Kind { Runtime, RuntimeInt, RuntimeBool, FloatConstant, IntConstant, BoolConstant }
 
     private sealed class Value
     {
@@ -19,6 +21,7 @@ internal static class OnnxImporter
         public int[]? Shape { get; init; }
         public float[]? Floats { get; init; }
         public long[]? Longs { get; init; }
+        public bool[]? Bools { get; init; }
         public bool IsParameter { get; init; }
     }
 
@@ -70,9 +73,10 @@ internal static class OnnxImporter
         if (output.Kind == Kind.IntConstant)
             throw new NotSupportedException($"The ONNX graph output '{outputName}' is an integer tensor; only float32 outputs are supported.");
         if (output.Kind == Kind.RuntimeInt) CheckIndexType(graph.Output[0]);
+        else if (IsBool(output.Kind)) CheckBoolType(graph.Output[0]);
         else CheckFloatType(graph.Output[0], "graph output");
 
-        // Slots: one per runtime value and float constant.
+        // Slots: one per runtime value and float or Bool constant.
         int slots = 0;
         foreach (Value value in values.Values)
             if (value.Kind != Kind.IntConstant && value.Slot < 0) value.Slot = slots++;
@@ -84,8 +88,8 @@ internal static class OnnxImporter
         var parameters = new List<(string, Tensor)>();
         foreach ((string name, Value value) in values)
         {
-            if (value.Kind != Kind.FloatConstant) continue;
-            tensors[value.Slot] = arena.FromData(value.Floats, value.Shape, requiresGrad: value.IsParameter);
+            if (value.Kind == Kind.FloatConstant) tensors[value.Slot] = arena.FromData(value.Floats, value.Shape, requiresGrad: value.IsParameter);
+            else if (value.Kind == Kind.BoolConstant) tensors[value.Slot] = arena.FromData(value.Bools, value.Shape);
         }
         foreach (string name in parameterOrder) parameters.Add((name, tensors[values[name].Slot]));
 
@@ -137,6 +141,27 @@ internal static class OnnxImporter
             throw new InvalidDataException(
                 $"Not a valid ONNX model: the graph output '{info.Name}' holds ArgMax/ArgMin indices (INT64) but is declared {(type.ValueCase == TypeProto.ValueOneofCase.TensorType ? DataTypeName(type.TensorType.ElemType) : "not a tensor")}.");
     }
+
+    /// <summary>A graph output holding a Bool tensor (a comparison's or logical operator's result, or a BOOL constant):
+    /// declared BOOL (or undeclared); the module returns it as a Bool tensor.</summary>
+    private static void CheckBoolType(ValueInfoProto info)
+    {
+        TypeProto? type = info.Type;
+        if (type is null) return;
+        if (type.ValueCase != TypeProto.ValueOneofCase.TensorType || type.TensorType.ElemType != (int)TensorProto.Types.DataType.Bool)
+            throw new InvalidDataException(
+                $"Not a valid ONNX model: the graph output '{info.Name}' holds a BOOL tensor but is declared {(type.ValueCase == TypeProto.ValueOneofCase.TensorType ? DataTypeName(type.TensorType.ElemType) : "not a tensor")}.");
+    }
+
+    private static bool IsBool(Kind kind) => kind is Kind.RuntimeBool or Kind.BoolConstant;
+
+    /// <summary>What a value holds, as load-time messages name it.</summary>
+    private static string KindName(Kind kind) => kind switch
+    {
+        Kind.Runtime or Kind.FloatConstant => "float32",
+        Kind.RuntimeInt or Kind.IntConstant => "integer",
+        _ => "Bool",
+    };
 
     internal static string DataTypeName(int dataType) =>
         Enum.IsDefined(typeof(TensorProto.Types.DataType), dataType)
@@ -199,9 +224,23 @@ internal static class OnnxImporter
                 else for (int i = 0; i < n; i++) data[i] = tensor.Int32Data[i];
                 return new Value { Kind = Kind.IntConstant, Shape = shape, Longs = data };
             }
+            case TensorProto.Types.DataType.Bool:
+            {
+                // ONNX stores BOOL as one byte per element in raw_data, or one int32 per element in int32_data;
+                // nonzero is true, as ONNX Runtime's unpacking of int32_data casts.
+                if (!tensor.RawData.IsEmpty) CheckLength(raw.Length, n, what, "raw_data bytes");
+                else CheckLength(tensor.Int32Data.Count, n, what, "int32_data values");
+                var data = new bool[n];
+                if (!tensor.RawData.IsEmpty)
+                {
+                    for (int i = 0; i < n; i++) data[i] = raw[i] != 0;
+                }
+                else for (int i = 0; i < n; i++) data[i] = tensor.Int32Data[i] != 0;
+                return new Value { Kind = Kind.BoolConstant, Shape = shape, Bools = data };
+            }
             default:
                 throw new NotSupportedException(
-                    $"ONNX {what} has data type {DataTypeName(tensor.DataType)}; supported are FLOAT (float32) and, for shapes and axes, INT64 and INT32.");
+                    $"ONNX {what} has data type {DataTypeName(tensor.DataType)}; supported are FLOAT (float32), BOOL (conditions and logical operands) and, for shapes and axes, INT64 and INT32.");
         }
     }
 
@@ -301,12 +340,24 @@ internal static class OnnxImporter
             case "Min": op = OnnxOp.Min; maxInputs = int.MaxValue; break;
             case "Max": op = OnnxOp.Max; maxInputs = int.MaxValue; break;
             case "Gather": op = OnnxOp.Gather; minInputs = maxInputs = 2; break;
+            // comparisons of float32 data give Bool tensors, which Not/And/Or/Xor combine and Where takes as its condition
+            case "Equal": op = OnnxOp.Equal; minInputs = maxInputs = 2; break;
+            case "Less": op = OnnxOp.Less; minInputs = maxInputs = 2; break;
+            case "LessOrEqual": op = OnnxOp.LessOrEqual; minInputs = maxInputs = 2; break;
+            case "Greater": op = OnnxOp.Greater; minInputs = maxInputs = 2; break;
+            case "GreaterOrEqual": op = OnnxOp.GreaterOrEqual; minInputs = maxInputs = 2; break;
+            case "Not": op = OnnxOp.Not; break;
+            case "And": op = OnnxOp.And; minInputs = maxInputs = 2; break;
+            case "Or": op = OnnxOp.Or; minInputs = maxInputs = 2; break;
+            case "Xor": op = OnnxOp.Xor; minInputs = maxInputs = 2; break;
+            case "Where": op = OnnxOp.Where; minInputs = maxInputs = 3; break;
             default:
                 throw new NotSupportedException(
                     $"ONNX operator '{opType}' ({where}) is not supported. Supported: Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Tanh, " +
                     "Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape, Flatten, Transpose, Concat, Identity, Dropout, Constant, " +
                     "ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceLogSumExp, ArgMax, ArgMin (as the graph " +
-                    "output), CumSum, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Sin, Cos, Erf, Sign, Floor, Round, Reciprocal, Softplus, Elu, Min, Max, Gather (with constant indices).");
+                    "output), CumSum, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Sin, Cos, Erf, Sign, Floor, Round, Reciprocal, Softplus, Elu, Min, Max, Gather (with constant indices), " +
+                    "Equal, Less, LessOrEqual, Greater, GreaterOrEqual, Not, And, Or, Xor, Where.");
         }
         if (inputs.Length < minInputs || inputs.Length > maxInputs || inputs[0].Length == 0)
             throw new InvalidDataException(FormattableString.Invariant(
@@ -329,6 +380,7 @@ internal static class OnnxImporter
             _ when opType == "Dropout" => 1,
             _ => inputs.Length,
         };
+        // Each data input's kind: Bool for the logical ops and Where's condition, either for Identity, float32 elsewhere.
         for (int i = 0; i < dataInputs; i++)
         {
             if (inputs[i].Length == 0)
@@ -336,8 +388,17 @@ internal static class OnnxImporter
                 if (op == OnnxOp.Gemm && i == 2) continue;
                 throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) leaves out its required input {i}.");
             }
-            if (values[inputs[i]].Kind is Kind.IntConstant or Kind.RuntimeInt)
-                throw new NotSupportedException($"ONNX {opType} ({where}) takes the integer tensor '{inputs[i]}' as data; only float32 data is supported.");
+            Kind kind = values[inputs[i]].Kind;
+            if (opType == "Identity" && IsBool(kind)) continue; // passes a Bool tensor on
+            if (IsLogical(op) || (op == OnnxOp.Where && i == 0))
+            {
+                if (!IsBool(kind))
+                    throw new NotSupportedException(op == OnnxOp.Where
+                        ? $"ONNX Where ({where}) takes the {KindName(kind)} tensor '{inputs[i]}' as its condition; the condition must be Bool (a comparison's or logical operator's result, or a BOOL constant)."
+                        : $"ONNX {opType} ({where}) takes the {KindName(kind)} tensor '{inputs[i]}'; it takes Bool tensors only (a comparison's or logical operator's result, or a BOOL constant).");
+            }
+            else if (kind is not (Kind.Runtime or Kind.FloatConstant))
+                throw new NotSupportedException($"ONNX {opType} ({where}) takes the {KindName(kind)} tensor '{inputs[i]}' as data; only float32 data is supported.");
         }
 
         var attributes = new Attributes(node, where);
@@ -492,7 +553,14 @@ internal static class OnnxImporter
                 return;
         }
 
-        values.Add(output, new Value { Kind = op is OnnxOp.ArgMax or OnnxOp.ArgMin ? Kind.RuntimeInt : Kind.Runtime });
+        Kind outputKind = op switch
+        {
+            OnnxOp.ArgMax or OnnxOp.ArgMin => Kind.RuntimeInt,
+            _ when IsComparison(op) || IsLogical(op) => Kind.RuntimeBool,
+            OnnxOp.Identity when IsBool(values[inputs[0]].Kind) => Kind.RuntimeBool,
+            _ => Kind.Runtime,
+        };
+        values.Add(output, new Value { Kind = outputKind });
         OnnxOp finalOp = op;
         int concatCount = inputs.Length;
         plans.Add((finalOp, node, inputs, output, (slots, outSlot) => new OnnxNode
@@ -572,6 +640,11 @@ internal static class OnnxImporter
         for (int i = 0; i < result.Length; i++) result[i] = (int)Math.Clamp(values[i], int.MinValue, int.MaxValue);
         return result;
     }
+
+    private static bool IsComparison(OnnxOp op) =>
+        op is OnnxOp.Equal or OnnxOp.Less or OnnxOp.LessOrEqual or OnnxOp.Greater or OnnxOp.GreaterOrEqual;
+
+    private static bool IsLogical(OnnxOp op) => op is OnnxOp.Not or OnnxOp.And or OnnxOp.Or or OnnxOp.Xor;
 
     private static bool IsReduce(OnnxOp op) => op is OnnxOp.ReduceMean or OnnxOp.ReduceSum or OnnxOp.ReduceMax or OnnxOp.ReduceMin
         or OnnxOp.ReduceProd or OnnxOp.ReduceL1 or OnnxOp.ReduceL2 or OnnxOp.ReduceLogSumExp;

@@ -59,6 +59,17 @@ internal enum OnnxOp
     Min,
     Max,
     Gather,
+    // comparisons and logic (the index family): Bool results, and Where, which takes a Bool condition
+    Equal,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+    Not,
+    And,
+    Or,
+    Xor,
+    Where,
 }
 
 /// <summary>One validated graph node: its operator, the value slots it reads and writes, and its attributes,
@@ -199,6 +210,17 @@ internal sealed class OnnxNode
             case OnnxOp.Min: return Functional.Minimum(x, values[Inputs[1]]);
             case OnnxOp.Max: return Functional.Maximum(x, values[Inputs[1]]);
             case OnnxOp.Gather: return Gather(x);
+            // comparisons of float32 tensors (false where either side is NaN) and logic on Bool tensors
+            case OnnxOp.Equal: return x.Eq(values[Inputs[1]]);
+            case OnnxOp.Less: return x.Lt(values[Inputs[1]]);
+            case OnnxOp.LessOrEqual: return x.Le(values[Inputs[1]]);
+            case OnnxOp.Greater: return x.Gt(values[Inputs[1]]);
+            case OnnxOp.GreaterOrEqual: return x.Ge(values[Inputs[1]]);
+            case OnnxOp.Not: return x.LogicalNot();
+            case OnnxOp.And: return x.LogicalAnd(values[Inputs[1]]);
+            case OnnxOp.Or: return x.LogicalOr(values[Inputs[1]]);
+            case OnnxOp.Xor: return x.LogicalXor(values[Inputs[1]]);
+            case OnnxOp.Where: return Functional.Where(x, values[Inputs[1]], values[Inputs[2]]); // x is the condition
             default:
                 throw new InvalidOperationException($"OnnxNode has no case for {Op}."); // every OnnxOp has a case
         }
