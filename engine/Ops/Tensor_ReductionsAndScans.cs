@@ -3,7 +3,7 @@ using ArenaGrad.Tape;
 
 namespace ArenaGrad;
 
-// The reductions of issue 16: minimum, amax/amin, values with indices, argmax/argmin, variance and standard deviation,
+// Reductions beyond sum, mean and max, and scans: minimum, amax/amin, values with indices, argmax/argmin, variance and standard deviation,
 // norms, log-sum-exp, cumulative sum and product. Each names its opcode; the opcode's row in Tape/OpTable.cs names its
 // forward (Tape/ForwardRules_Reductions.cs) and backward (Tape/BackwardRules_Reductions.cs), whose kernels are in
 // Kernels/Reductions_Extremes.cs, _Moments.cs and _Scans.cs. Every sum is a fixed-order cascade and every scan runs in
