@@ -8,8 +8,9 @@ namespace ArenaGrad.Tape;
 /// they share. Eager ops validate, make their result slot, then call the same compute, so a replayed instruction
 /// gives bitwise the eager result by construction.
 /// </summary>
-/// <remarks>Nothing here validates, allocates or makes slots: shapes, attributes and operands are those the eager op
-/// checked when it ran (and recorded in the instruction).</remarks>
+/// <remarks>Nothing here allocates or makes slots, and shapes and attributes are those the eager op checked when it ran
+/// (and recorded in the instruction). One thing is checked here: the values of index and target tensors (gather,
+/// scatter, class losses), because a captured replay reads them afresh and they may have changed since.</remarks>
 internal static unsafe partial class ForwardRules
 {
     /// <summary>Recomputes <paramref name="ins"/>'s output (and saved slot) from its inputs' current values.</summary>
