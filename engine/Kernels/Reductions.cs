@@ -27,27 +27,30 @@ internal static unsafe partial class Reductions
     }
 
     /// <summary>max_i x[i]; NaN if any element is NaN (like torch.max). x must not be empty.</summary>
+    internal static float Max(ReadOnlySpan<float> x) => Extreme(default(MaxOperator), x);
+
+    /// <summary>op over every element, for an exact, idempotent op (max, min): NaN if any element is NaN. x must not be
+    /// empty. Any grouping gives the same bits, so the last vector may overlap the main loop's.</summary>
     [MethodImpl(Kernel.Compile)]
-    internal static float Max(ReadOnlySpan<float> x)
+    internal static float Extreme<TOp>(TOp op, ReadOnlySpan<float> x) where TOp : struct, IBinaryOperator
     {
         if (x.IsEmpty)
         {
-            throw new ArgumentException("Expected at least one element, got an empty span (max of nothing is undefined).", nameof(x));
+            throw new ArgumentException("Expected at least one element, got an empty span (the max or min of nothing is undefined).", nameof(x));
         }
 
         ref float r = ref MemoryMarshal.GetReference(x);
         nuint n = (nuint)x.Length;
-        // Max is idempotent, so the last vector may overlap the main loop's.
         if (Vector512.IsHardwareAccelerated && n >= 16)
         {
             Vector512<float> m = Vector512.LoadUnsafe(ref r);
             for (nuint i = 16; i < n - 16; i += 16)
             {
-                m = VectorCompat.Max(m, Vector512.LoadUnsafe(ref r, i));
+                m = op.Invoke(m, Vector512.LoadUnsafe(ref r, i));
             }
 
-            m = VectorCompat.Max(m, Vector512.LoadUnsafe(ref r, n - 16));
-            return HorizontalMax(VectorCompat.Max(m.GetLower(), m.GetUpper()));
+            m = op.Invoke(m, Vector512.LoadUnsafe(ref r, n - 16));
+            return Horizontal(op, op.Invoke(m.GetLower(), m.GetUpper()));
         }
 
         if (Vector256.IsHardwareAccelerated && n >= 8)
@@ -55,10 +58,10 @@ internal static unsafe partial class Reductions
             Vector256<float> m = Vector256.LoadUnsafe(ref r);
             for (nuint i = 8; i < n - 8; i += 8)
             {
-                m = VectorCompat.Max(m, Vector256.LoadUnsafe(ref r, i));
+                m = op.Invoke(m, Vector256.LoadUnsafe(ref r, i));
             }
 
-            return HorizontalMax(VectorCompat.Max(m, Vector256.LoadUnsafe(ref r, n - 8)));
+            return Horizontal(op, op.Invoke(m, Vector256.LoadUnsafe(ref r, n - 8)));
         }
 
         if (Vector128.IsHardwareAccelerated && n >= 4)
@@ -66,16 +69,16 @@ internal static unsafe partial class Reductions
             Vector128<float> m = Vector128.LoadUnsafe(ref r);
             for (nuint i = 4; i < n - 4; i += 4)
             {
-                m = VectorCompat.Max(m, Vector128.LoadUnsafe(ref r, i));
+                m = op.Invoke(m, Vector128.LoadUnsafe(ref r, i));
             }
 
-            return HorizontalMax(VectorCompat.Max(m, Vector128.LoadUnsafe(ref r, n - 4)));
+            return Horizontal(op, op.Invoke(m, Vector128.LoadUnsafe(ref r, n - 4)));
         }
 
         float s = r;
         for (nuint i = 1; i < n; i++)
         {
-            s = MathF.Max(s, Unsafe.Add(ref r, i));
+            s = op.Invoke(s, Unsafe.Add(ref r, i));
         }
 
         return s;
@@ -106,13 +109,18 @@ internal static unsafe partial class Reductions
 
     /// <summary>y[o*inner+i] = max_d x[(o*dim+d)*inner+i], NaN if any is NaN. dim must be &gt; 0 unless
     /// there is nothing to reduce.</summary>
+    internal static void MaxAxis(ReadOnlySpan<float> x, int outer, int dim, int inner, Span<float> y) =>
+        ExtremeAxis(default(MaxOperator), x, outer, dim, inner, y);
+
+    /// <summary>y[o*inner+i] = op over d of x[(o*dim+d)*inner+i] for an exact, idempotent op (max, min), NaN if any is
+    /// NaN: each row whole when inner is 1, else column by column. dim must be &gt; 0 unless there is nothing to reduce.</summary>
     [MethodImpl(Kernel.Compile)]
-    internal static void MaxAxis(ReadOnlySpan<float> x, int outer, int dim, int inner, Span<float> y)
+    internal static void ExtremeAxis<TOp>(TOp op, ReadOnlySpan<float> x, int outer, int dim, int inner, Span<float> y) where TOp : struct, IBinaryOperator
     {
         CheckAxis(x.Length, outer, dim, inner, y.Length, nameof(x), nameof(y));
         if (dim == 0 && y.Length != 0)
         {
-            throw new ArgumentException($"Expected dim > 0 to take a max over, got dim = 0 with {y.Length} outputs.", nameof(dim));
+            throw new ArgumentException($"Expected dim > 0 to take a max or min over, got dim = 0 with {y.Length} outputs.", nameof(dim));
         }
 
         for (int o = 0; o < outer; o++)
@@ -120,7 +128,7 @@ internal static unsafe partial class Reductions
             ReadOnlySpan<float> block = x.Slice(o * dim * inner, dim * inner);
             if (inner == 1)
             {
-                y[o] = Max(block);
+                y[o] = Extreme(op, block);
                 continue;
             }
 
@@ -128,7 +136,7 @@ internal static unsafe partial class Reductions
             block[..inner].CopyTo(row);
             for (int d = 1; d < dim; d++)
             {
-                Elementwise.Binary(default(MaxOperator), row, block.Slice(d * inner, inner), row);
+                Elementwise.Binary(op, row, block.Slice(d * inner, inner), row);
             }
         }
     }
@@ -455,12 +463,13 @@ internal static unsafe partial class Reductions
         }
     }
 
-    /// <summary>Max of the lanes, NaN if any lane is NaN.</summary>
-    private static float HorizontalMax(Vector256<float> v) => HorizontalMax(VectorCompat.Max(v.GetLower(), v.GetUpper()));
+    /// <summary>op over the lanes (max or min: NaN if any lane is NaN).</summary>
+    private static float Horizontal<TOp>(TOp op, Vector256<float> v) where TOp : struct, IBinaryOperator =>
+        Horizontal(op, op.Invoke(v.GetLower(), v.GetUpper()));
 
-    /// <summary>Max of the lanes, NaN if any lane is NaN.</summary>
-    private static float HorizontalMax(Vector128<float> v) =>
-        MathF.Max(MathF.Max(v.GetElement(0), v.GetElement(1)), MathF.Max(v.GetElement(2), v.GetElement(3)));
+    /// <summary>op over the lanes (max or min: NaN if any lane is NaN).</summary>
+    private static float Horizontal<TOp>(TOp op, Vector128<float> v) where TOp : struct, IBinaryOperator =>
+        op.Invoke(op.Invoke(v.GetElement(0), v.GetElement(1)), op.Invoke(v.GetElement(2), v.GetElement(3)));
 
     /// <summary>Checks outer, dim, inner &gt;= 0, full == outer*dim*inner and reduced == outer*inner.</summary>
     private static void CheckAxis(int full, int outer, int dim, int inner, int reduced, string fullName, string reducedName)
