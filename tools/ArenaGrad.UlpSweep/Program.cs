@@ -2,6 +2,7 @@ using System;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using ArenaGrad.Reference;
 
 namespace ArenaGrad.UlpSweep;
 
@@ -124,42 +125,5 @@ internal static class Program
             new("expm1", static x => x.Expm1(), DoubleReference.Expm1),
             new("erf", static x => x.Erf(), DoubleReference.Erf),
         ];
-    }
-
-    /// <summary>Double-precision references for the functions <see cref="Math"/> lacks or computes with cancellation
-    /// (the same as engine.tests' MathReference).</summary>
-    private static class DoubleReference
-    {
-        /// <summary>log(1 + x), with Kahan's correction for the rounding of 1 + x.</summary>
-        public static double Log1p(double x)
-        {
-            double u = 1 + x;
-            if (u == 1 || double.IsPositiveInfinity(x)) return x;
-            return Math.Log(u) * (x / (u - 1));
-        }
-
-        /// <summary>exp(x) - 1: 2t/(1 - t), t = tanh(x/2), below 1 in magnitude; exp(x) - 1 beyond.</summary>
-        public static double Expm1(double x)
-        {
-            if (Math.Abs(x) >= 1) return Math.Exp(x) - 1;
-            double t = Math.Tanh(x / 2);
-            return 2 * t / (1 - t);
-        }
-
-        /// <summary>erf(x) = (2/sqrt pi) exp(-x^2) sum 2^n x^(2n+1) / (1 3 5 ... (2n+1)), every term positive; ±1 from 6 on.</summary>
-        public static double Erf(double x)
-        {
-            if (double.IsNaN(x)) return x;
-            double ax = Math.Abs(x);
-            if (ax >= 6) return Math.Sign(x);
-            double term = ax, sum = ax, z = ax * ax;
-            for (int n = 1; n < 400 && term > sum * 1e-18; n++)
-            {
-                term *= 2 * z / (2 * n + 1);
-                sum += term;
-            }
-            double r = 2 / Math.Sqrt(Math.PI) * Math.Exp(-z) * sum;
-            return x < 0 ? -r : r;
-        }
     }
 }
