@@ -4,6 +4,8 @@
 Workloads (the same as perf/ArenaGrad.Benchmarks):
   op_chain_w0                W0: 100 elementwise ops on 16 floats that require grad (y + x, y * 0.5, tanh, y * x,
                              25 times), y.backward(ones), x.grad = None; reported per op (median / 100)
+  ppo_clipped_objective_b128 PPO's clipped objective on 128 rows of 2 logits (log_softmax, gather, exp, clamp,
+                             minimum, mean), backward to the logits, grad set to None (issue 16's ported snippet)
   mlp_inference_batch1       MLP 32-64-64-4 with tanh, batch 1, under torch.no_grad()
   tanh_forward_backward_1m   y = x.tanh() over 2**20 floats (x requires grad), y.backward(ones), x.grad = None
   mlp_training_step_batch32  MLP 32-64-64-4 with tanh, batch 32, cross-entropy, backward, SGD under no_grad,
@@ -44,6 +46,7 @@ import torch.nn.functional as F  # noqa: E402
 
 BDN_NAMES = {
     "op_chain_w0": "OpChainForwardBackward",
+    "ppo_clipped_objective_b128": "PpoClippedObjectiveB128",
     "mlp_inference_batch1": "MlpInferenceBatch1",
     "tanh_forward_backward_1m": "TanhForwardBackward1M",
     "mlp_training_step_batch32": "MlpTrainingStepBatch32",
@@ -99,6 +102,23 @@ def make_op_chain():
         value = x.grad[0].item()
         x.grad = None
         return value
+
+    return run
+
+
+def make_ppo_objective():
+    torch.manual_seed(11)
+    logits = torch.randn(128, 2, requires_grad=True)
+    old_logp = torch.empty(128).uniform_(-1.2, -0.2)
+    advantages = torch.randn(128)
+    actions = torch.tensor([(i * 7) % 2 for i in range(128)])
+
+    def run():
+        new_logp = logits.log_softmax(1).gather(1, actions.unsqueeze(1)).squeeze(1)
+        ratio = (new_logp - old_logp).exp()
+        loss = -torch.minimum(ratio * advantages, ratio.clamp(0.8, 1.2) * advantages).mean()
+        loss.backward()
+        logits.grad = None
 
     return run
 
@@ -265,6 +285,7 @@ def main():
     # OperationsPerInvoke divides ArenaGrad's)
     workloads = [
         ("op_chain_w0", make_op_chain(), args.repetitions or 2000, 200, OP_CHAIN_OPS),
+        ("ppo_clipped_objective_b128", make_ppo_objective(), args.repetitions or 5000, 1000, 1),
         ("mlp_inference_batch1", make_mlp_inference(), args.repetitions or 20000, 2000, 1),
         ("tanh_forward_backward_1m", make_tanh_forward_backward(), args.repetitions or 300, 30, 1),
         ("mlp_training_step_batch32", make_mlp_training_step(), args.repetitions or 5000, 500, 1),
