@@ -158,15 +158,22 @@ def math_cases():
         beta, thr = R.choice([1.0, 2.0, 0.5, -1.0, 3.0]), R.choice([20.0, 1.0, 0.0, 5.0])
         case("softplus", {"beta": beta, "threshold": thr}, [tensor(rshape())],
              lambda x: F.softplus(x, beta, thr))
+    def nan_free(x):
+        # README: at a NaN input PyTorch 1.13's elu and hardtanh gradients depend on the element's position (vector
+        # kernel against scalar tail); here elu gives NaN and hardtanh passes the gradient -- not compared there.
+        return not any(v != v for v in x["d"]) or not deviation("elu/hardtanh gradient at NaN")
+
     for _ in range(25):
         alpha = R.choice([1.0, 0.5, 0.0, -1.0, 2.0])
-        case("elu", {"alpha": alpha}, [tensor(rshape())], lambda x: F.elu(x, alpha))
+        x = tensor(rshape())
+        case("elu", {"alpha": alpha}, [x], lambda x: F.elu(x, alpha), grad=nan_free(x))
     for _ in range(30):
         approx = R.choice(["none", "tanh"])
         case("gelu", {"approximate": approx}, [tensor(rshape())], lambda x: F.gelu(x, approximate=approx))
     for _ in range(30):
         lo, hi = R.choice([(-1.0, 1.0), (0.0, 0.5), (-2.0, 0.0), (1.0, -1.0), (0.5, 0.5)])
-        case("hardtanh", {"min": lo, "max": hi}, [tensor(rshape())], lambda x: F.hardtanh(x, lo, hi))
+        x = tensor(rshape())
+        case("hardtanh", {"min": lo, "max": hi}, [x], lambda x: F.hardtanh(x, lo, hi), grad=nan_free(x))
     for name, fn in {"minimum": torch.minimum, "maximum": torch.maximum}.items():
         for _ in range(60):
             a = rshape()
