@@ -61,7 +61,7 @@ public readonly partial struct Tensor
         ShapeMath.SplitAxis(inShape, axis, out int outer, out int size, out int inner);
         if (op == OpCode.MaxDim && size == 0)
             throw new ArgumentException(
-                $"amax(): Expected reduction dim {axis} to have non-zero size.", nameof(dim));
+                $"amax(): Expected reduction dim {dim} to have non-zero size.", nameof(dim));
         Span<int> outShape = stackalloc int[TensorLayout.MaxRank];
         int rank = 0;
         for (int d = 0; d < inShape.Length; d++)
