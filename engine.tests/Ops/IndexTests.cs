@@ -101,6 +101,22 @@ public sealed class IndexTests
     }
 
     [Test]
+    public void ClassLosses_TargetTensorOfTheWrongRank_AreRefusedAsPyTorch()
+    {
+        // Found by the differential probe: only the target count was checked, so [1, C] took a 0-d target and [C] a [1] one.
+        using var arena = new Arena();
+        Tensor rows = arena.FromData([0f, 2f], [1, 2], requiresGrad: true), row = arena.FromData([1f, 2f, 3f], [3], requiresGrad: true);
+        int tensors = arena.TensorCount;
+        Assert.That(() => Functional.CrossEntropy(rows, Ints(arena, [1])), Throws.ArgumentException.With.Message.StartsWith(
+            "Expected input batch_size (1) to match target batch_size (0)."));
+        Assert.That(() => Functional.NllLoss(row, Ints(arena, [0], 1)), Throws.ArgumentException.With.Message.StartsWith(
+            "size mismatch (got input: [3], target: [1])"));
+        Assert.That(arena.TensorCount, Is.EqualTo(tensors + 2), "only the two target tensors were made");
+        Assert.That(Functional.NllLoss(arena.FromData([-0.5f], [1]), Ints(arena, [0], 1)).Item(), Is.EqualTo(0.5f), "[1] with [1], as PyTorch");
+        Assert.That(Functional.NllLoss(row, Ints(arena, [2])).Item(), Is.EqualTo(-3f), "[C] with a 0-d target");
+    }
+
+    [Test]
     public void GatherAndScatterAdd_EmptyIndex_CheckNoShapes_AsPyTorch()
     {
         // torch 1.13: x[0, 2, 2].gather(1, index[1, 2, 0]) is an empty [1, 2, 0]; x[2, 2].scatter_add(1, index[3, 0], src[3, 0])
