@@ -111,7 +111,9 @@ public sealed class IndexTests
             "Expected input batch_size (1) to match target batch_size (0)."));
         Assert.That(() => Functional.NllLoss(row, Ints(arena, [0], 1)), Throws.ArgumentException.With.Message.StartsWith(
             "size mismatch (got input: [3], target: [1])"));
-        Assert.That(arena.TensorCount, Is.EqualTo(tensors + 2), "only the two target tensors were made");
+        Assert.That(() => Functional.CrossEntropy(arena.FromData([0.5f], [1]), Ints(arena, [0], 1)), Throws.ArgumentException.With.Message
+            .StartsWith("Expected floating point type for target with class probabilities, got Int"), "the logits' shape means probabilities");
+        Assert.That(arena.TensorCount, Is.EqualTo(tensors + 4), "only the inputs were made");
         Assert.That(Functional.NllLoss(arena.FromData([-0.5f], [1]), Ints(arena, [0], 1)).Item(), Is.EqualTo(0.5f), "[1] with [1], as PyTorch");
         Assert.That(Functional.NllLoss(row, Ints(arena, [2])).Item(), Is.EqualTo(-3f), "[C] with a 0-d target");
     }

@@ -90,6 +90,8 @@ public static partial class Functional
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing,
                 $"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}");
         if (arena.DTypeOf(t) == DType.Float32) return CrossEntropyProbabilities(arena, x, t, reduction, labelSmoothing);
+        if (arena.ShapeOf(t).SequenceEqual(arena.ShapeOf(x))) // the logits' shape means class probabilities to PyTorch
+            throw new ArgumentException("Expected floating point type for target with class probabilities, got Int", nameof(targets));
         CheckTargetTensor(arena, x, t);
         CheckClassInput(arena, x, arena.IntValues(t), ignoreIndex, "cross_entropy", out int rows, out int classes);
         bool record = arena.ShouldRecord(x);
@@ -137,10 +139,13 @@ public static partial class Functional
     {
         arena.RequireDType(targets, DType.Int32);
         ReadOnlySpan<int> shape = arena.ShapeOf(x), targetShape = arena.ShapeOf(targets);
+        if (targetShape.Length > 1 && shape.Length == 2 && targetShape[0] != shape[0]) // PyTorch compares the batch first
+            throw new ArgumentException($"Expected input batch_size ({shape[0]}) to match target batch_size ({targetShape[0]}).", nameof(targets));
         if (targetShape.Length > 1)
             throw new ArgumentException("0D or 1D target tensor expected, multi-target not supported", nameof(targets));
         if (shape.Length == 2 && targetShape.Length == 0)
-            throw new ArgumentException($"Expected input batch_size ({shape[0]}) to match target batch_size (0).", nameof(targets));
+            throw new ArgumentException(shape[0] == 0 ? "Dimension specified as 0 but tensor has no dimensions"
+                : $"Expected input batch_size ({shape[0]}) to match target batch_size (0).", nameof(targets));
         if (shape.Length == 1 && targetShape.Length == 1 && (shape[0] != targetShape[0] || shape[0] != 1))
             throw new ArgumentException(shape[0] != targetShape[0]
                 ? $"size mismatch (got input: {ShapeMath.Format(shape)}, target: {ShapeMath.Format(targetShape)})"
