@@ -188,6 +188,7 @@ public sealed class DifferentialProbeTests
             "chunk" => Piece(x.Chunk(at.Int("chunks"), D())),
             "stack" => Functional.Stack(t, D()),
             "cat" => Functional.Cat(t, D()),
+            "reshape" => x.Reshape(at.Ints("shape")),
             "transpose" => x.Transpose(at.Int("dim0"), at.Int("dim1")),
             "index_select" => x.IndexSelect(D(), t[1]),
             "gather" => x.Gather(D(), t[1]),
