@@ -116,6 +116,9 @@ def case(op, attrs, inputs, fn, grad=True):
     (a documented deviation of the gradient only)."""
     ts = []
     for spec in inputs:
+        if "alias" in spec:  # the same tensor as an earlier input
+            ts.append(ts[spec["alias"]])
+            continue
         t = torch_of(spec)
         if spec["t"] == "f":
             t.requires_grad_(True)
@@ -139,7 +142,7 @@ def case(op, attrs, inputs, fn, grad=True):
     if y.requires_grad and grad:
         try:
             (y * weight(y.numel()).reshape(y.shape)).sum().backward()
-            rec["g"] = [None if t.grad is None else values(t.grad) if spec["t"] == "f" else None
+            rec["g"] = [None if t.grad is None or "alias" in spec or spec["t"] != "f" else values(t.grad)
                         for spec, t in zip(inputs, ts)]
         except RuntimeError as e:
             rec["berr"] = str(e).split("\n")[0]
@@ -381,6 +384,41 @@ def rank_cases():
         case("reshape", {"shape": target}, [x], lambda t: t.reshape(target))
 
 
+# ---- one tensor as several operands, wrong dtypes, empty lists ---------------------------------------------------------
+def hostile_cases():
+    A = {"alias": 0}
+    for _ in range(10):
+        x = tensor(rshape())
+        case("minimum", {}, [x, A], torch.minimum)
+        case("maximum", {}, [x, A], torch.maximum)
+        case("stack", {"dim": 0}, [x, A], lambda *ts: torch.stack(ts, 0))
+        case("cat", {"dim": -1}, [x, A, A], lambda *ts: torch.cat(ts, -1))
+        c = tensor(x["s"], "b")
+        case("where", {}, [c, x, {"alias": 1}], lambda c, a, b: torch.where(c, a, b))
+        if x["s"]:
+            idx = tensor(x["s"], "i", lo=0, hi=max(x["s"][0] - 1, 0))
+            case("scatter_add", {"dim": 0}, [x, idx, A], lambda t, i, s: t.scatter_add(0, i.long(), s))
+            case("gather", {"dim": 0}, [x, idx], lambda t, i: t.gather(0, i.long()))
+    for _ in range(20):
+        a = rshape()
+        k = R.choice("fi")
+        case("where", {}, [tensor(a, k), tensor(a), tensor(a)], lambda c, x, y: torch.where(c, x, y))
+        x = tensor(rshape(1))
+        n = x["s"][0]
+        bad = tensor([R.randint(1, 2)], R.choice("fb"))
+        case("index_select", {"dim": 0}, [x, bad], lambda t, i: t.index_select(0, i))
+        case("gather", {"dim": 0}, [x, bad], lambda t, i: t.gather(0, i))
+        case("scatter_add", {"dim": 0}, [x, bad, tensor(bad["s"])], lambda t, i, s: t.scatter_add(0, i, s))
+    for k in "fib":
+        case("stack", {"dim": 0}, [], lambda *ts: torch.stack(ts, 0))
+        case("cat", {"dim": 0}, [], lambda *ts: torch.cat(ts, 0))
+    for beta in (0.0, -0.5):
+        case("softplus", {"beta": beta, "threshold": 20.0}, [tensor([5])], lambda x: F.softplus(x, beta, 20.0))
+    for c in (-1, -2):
+        x = tensor(rshape(2))
+        case("var", {"dim": 1, "correction": c, "keepdim": False}, [x], lambda t: torch.var(t, 1, correction=c))
+
+
 # ---- indexing, masks, where -------------------------------------------------------------------------------------------
 def index_cases():
     for _ in range(80):
@@ -506,12 +544,12 @@ def loss_cases():
 
 
 for _ in range(2):  # two rounds of every family: about 6,300 cases, 2 MB
-    for family in (math_cases, reduce_cases, shape_cases, rank_cases, index_cases, compare_cases, dtype_cases, loss_cases):
+    for family in (math_cases, reduce_cases, shape_cases, rank_cases, hostile_cases, index_cases, compare_cases, dtype_cases, loss_cases):
         family()
 
 for i, c in enumerate(cases):
     c["id"] = i
-    for spec in c["in"]:
+    for spec in (s for s in c["in"] if "d" in s):
         spec["d"] = [flt(v) if isinstance(v, float) else v if isinstance(v, str) else int(v) for v in spec["d"]]
 folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe")
 os.makedirs(folder, exist_ok=True)
