@@ -120,7 +120,11 @@ public static partial class Functional
             throw new ArgumentException(
                 $"cross_entropy expects input of shape [N, C] (or [C] with one target), but got {ShapeMath.Format(shape)}.");
         if (!arena.ShapeOf(t).SequenceEqual(shape))
-            throw new ArgumentException("0D or 1D target tensor expected, multi-target not supported", nameof(targets));
+        {
+            // PyTorch takes targets of another shape as class indices: its shape messages, then the dtype one
+            CheckTargetShape(arena, x, t);
+            arena.RequireDType(t, DType.Int32);
+        }
         bool record = arena.ShouldRecord(x, t);
         ReadOnlySpan<int> outShape = RowLossShape(arena, x, reduction);
         using OpTransaction op = arena.BeginOp(); // the result and saved buffer (one request), then the tape entry
@@ -134,12 +138,18 @@ public static partial class Functional
     }
 
     /// <summary>Class-index targets as a tensor: Int32 (PyTorch asks for int64, which the engine does not have), 0-D or 1-D.</summary>
-    /// Their shape, as PyTorch 1.13 checks it: [N] for an [N, C] input; [] for a [C] input, or [1] when C is 1.
     private static void CheckTargetTensor(Arena arena, int x, int targets)
     {
         arena.RequireDType(targets, DType.Int32);
+        CheckTargetShape(arena, x, targets);
+    }
+
+    /// <summary>Class-index targets' shape, with PyTorch 1.13's messages in its order: [N] for an [N, C] input; [] for a
+    /// [C] input, or [1] when C is 1.</summary>
+    private static void CheckTargetShape(Arena arena, int x, int targets)
+    {
         ReadOnlySpan<int> shape = arena.ShapeOf(x), targetShape = arena.ShapeOf(targets);
-        if (targetShape.Length > 1 && shape.Length == 2 && targetShape[0] != shape[0]) // PyTorch compares the batch first
+        if (targetShape.Length > 0 && shape.Length == 2 && targetShape[0] != shape[0]) // PyTorch compares the batch first
             throw new ArgumentException($"Expected input batch_size ({shape[0]}) to match target batch_size ({targetShape[0]}).", nameof(targets));
         if (targetShape.Length > 1)
             throw new ArgumentException("0D or 1D target tensor expected, multi-target not supported", nameof(targets));
