@@ -518,8 +518,6 @@ def loss_cases():
         if ignore != -100 and t["d"]:
             t["d"][0] = ignore
         red = R.choice(["mean", "sum", "none"])
-        if len(shape) == 1 and t["s"] == shape and c > 1:
-            continue  # README: a [C] input with a target of C elements is refused (1.13's nll_loss reads its first)
         # README: an ignored row's gradient is 0 even where its logits are not finite (1.13: NaN through log_softmax)
         grad = all(v == v and abs(v) != INF for v in x["d"]) or ignore not in t["d"] or \
             not deviation("ignored row with non-finite logits")
@@ -527,7 +525,8 @@ def loss_cases():
             ls = R.choice([0.0, 0.0, 0.1, 0.5])
             case("cross_entropy", {"reduction": red, "ls": ls, "ignore": ignore}, [x, t],
                  lambda a, b: F.cross_entropy(a, b.long(), reduction=red, label_smoothing=ls, ignore_index=ignore), grad=grad)
-        else:
+        elif not (len(shape) == 1 and t["s"] == shape and c > 1):
+            # (README: a [C] input with a target of C elements is refused; 1.13's nll_loss reads its first)
             lp = torch_of(x).log_softmax(-1) if R.random() < 0.5 else None
             if lp is not None:
                 x["d"] = [float("%.7g" % v) for v in lp.flatten().tolist()]
