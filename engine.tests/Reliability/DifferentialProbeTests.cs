@@ -41,7 +41,8 @@ public sealed class DifferentialProbeTests
         JsonElement[] specs = c.GetProperty("in").EnumerateArray().ToArray();
         var inputs = new Tensor[specs.Length];
         for (int n = 0; n < specs.Length; n++)
-            inputs[n] = specs[n].TryGetProperty("alias", out JsonElement alias) ? inputs[alias.GetInt32()] : MakeInput(arena, specs[n]);
+            inputs[n] = specs[n].TryGetProperty("alias", out JsonElement alias) ? inputs[alias.GetInt32()]
+                : MakeInput(arena, specs[n], requiresGrad: !c.TryGetProperty("ng", out _));
         int tensors = arena.TensorCount, tape = arena.TapeLength;
         Tensor y;
         _pieces = -1;
@@ -85,7 +86,7 @@ public sealed class DifferentialProbeTests
         return null;
     }
 
-    private static Tensor MakeInput(Arena arena, JsonElement spec)
+    private static Tensor MakeInput(Arena arena, JsonElement spec, bool requiresGrad)
     {
         int[] shape = GoldenProgramRunner.Ints(spec.GetProperty("s"));
         JsonElement data = spec.GetProperty("d");
@@ -93,7 +94,7 @@ public sealed class DifferentialProbeTests
         {
             "i" => arena.FromData(GoldenProgramRunner.Ints(data), shape),
             "b" => arena.FromData(GoldenProgramRunner.Ints(data).Select(v => v != 0).ToArray(), shape),
-            _ => arena.FromData(GoldenProgramRunner.Floats(data), shape, requiresGrad: true),
+            _ => arena.FromData(GoldenProgramRunner.Floats(data), shape, requiresGrad),
         };
     }
 
