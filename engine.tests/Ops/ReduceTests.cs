@@ -206,6 +206,35 @@ public sealed class ReduceTests
     }
 
     [Test]
+    public void VarAndStd_OfAnEmptySlice_AreNaN_EvenWithANegativeCorrection()
+    {
+        // torch 1.13: var(zeros(3, 0), 1, correction=-2) is [nan, nan, nan] (found by the probe: 0 / (0 + 2) gave 0 here)
+        using var arena = new Arena();
+        Tensor empty = arena.Zeros([3, 0]);
+        Assert.That(empty.Var(1, correction: -2).ToArray(), Is.All.NaN);
+        Assert.That(empty.Std(null, correction: -1).Item(), Is.NaN);
+        Assert.That(arena.Ones([2, 1]).Var(1, correction: -1).ToArray(), Is.EqualTo(new[] { 0f, 0f }), "one element: 0 / 2");
+    }
+
+    [Test]
+    public void AmaxAndAmin_OfA0dTensorAlongItsDim_AreAmax_NaNGradientAtNaN()
+    {
+        // torch 1.13: amax(nan, 0) is AmaxBackward0 and x.grad is nan (0 of 0 elements equal the result); max() gives the
+        // gradient to the NaN. Found by the differential probe: the 0-d case was max()/min() here.
+        using var arena = new Arena();
+        foreach (bool max in new[] { true, false })
+        {
+            Tensor nan = arena.FromData([float.NaN], [], requiresGrad: true), two = arena.FromData([2f], [], requiresGrad: true);
+            Tensor y = max ? nan.Amax(0) : nan.Amin(-1, keepDim: true), z = max ? two.Amax(0, keepDim: true) : two.Amin(0);
+            Assert.That(y.GradFn, Is.EqualTo(max ? "AmaxBackward0" : "AminBackward0"));
+            Assert.That(y.Shape.Length + z.Shape.Length, Is.Zero);
+            (y + z).Backward();
+            Assert.That(nan.Grad!.Value.Item(), Is.NaN);
+            Assert.That(two.Grad!.Value.Item(), Is.EqualTo(1f));
+        }
+    }
+
+    [Test]
     public void EmptyReductions_ThrowPyTorchsMessages_AndLeaveTheArenaAsItWas()
     {
         using var arena = new Arena();

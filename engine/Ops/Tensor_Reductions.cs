@@ -57,7 +57,8 @@ public readonly partial struct Tensor
         arena.RequireFloat(x);
         ReadOnlySpan<int> inShape = arena.ShapeOf(x);
         int axis = ShapeMath.NormalizeDim(dim, inShape.Length);
-        if (inShape.Length == 0) return ReduceAll(op == OpCode.SumDim ? OpCode.SumAll : op == OpCode.MeanDim ? OpCode.MeanAll : OpCode.MaxAll);
+        // a 0-d amax stays amax (its gradient is NaN at a NaN, as PyTorch's AmaxBackward0; max()'s goes to the NaN)
+        if (inShape.Length == 0 && op != OpCode.MaxDim) return ReduceAll(op == OpCode.SumDim ? OpCode.SumAll : OpCode.MeanAll);
         ShapeMath.SplitAxis(inShape, axis, out int outer, out int size, out int inner);
         if (op == OpCode.MaxDim && size == 0)
             throw new ArgumentException(
