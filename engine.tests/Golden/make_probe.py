@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 R = random.Random(int(os.environ.get("PROBE_SEED", "20261206")))  # another seed only to explore
+torch.manual_seed(R.randrange(2 ** 31))  # torch.rand draws the class-probability targets
 NAN, INF = float("nan"), float("inf")
 TORCH = {"f": torch.float32, "i": torch.int32, "b": torch.bool}
 cases = []
