@@ -101,6 +101,43 @@ public sealed class IndexTests
     }
 
     [Test]
+    public void ClassLosses_TargetTensorOfTheWrongRank_AreRefusedAsPyTorch()
+    {
+        // Found by the differential probe: only the target count was checked, so [1, C] took a 0-d target and [C] a [1] one.
+        using var arena = new Arena();
+        Tensor rows = arena.FromData([0f, 2f], [1, 2], requiresGrad: true), row = arena.FromData([1f, 2f, 3f], [3], requiresGrad: true);
+        int tensors = arena.TensorCount;
+        Assert.That(() => Functional.CrossEntropy(rows, Ints(arena, [1])), Throws.ArgumentException.With.Message.StartsWith(
+            "Expected input batch_size (1) to match target batch_size (0)."));
+        Assert.That(() => Functional.NllLoss(row, Ints(arena, [0], 1)), Throws.ArgumentException.With.Message.StartsWith(
+            "size mismatch (got input: [3], target: [1])"));
+        Assert.That(() => Functional.CrossEntropy(arena.FromData([0.5f], [1]), Ints(arena, [0], 1)), Throws.ArgumentException.With.Message
+            .StartsWith("Expected floating point type for target with class probabilities, got Int"), "the logits' shape means probabilities");
+        Assert.That(arena.TensorCount, Is.EqualTo(tensors + 4), "only the inputs were made");
+        Assert.That(Functional.NllLoss(arena.FromData([-0.5f], [1]), Ints(arena, [0], 1)).Item(), Is.EqualTo(0.5f), "[1] with [1], as PyTorch");
+        Assert.That(Functional.NllLoss(row, Ints(arena, [2])).Item(), Is.EqualTo(-3f), "[C] with a 0-d target");
+    }
+
+    [Test]
+    public void GatherAndScatterAdd_EmptyIndex_CheckNoShapes_AsPyTorch()
+    {
+        // torch 1.13: x[0, 2, 2].gather(1, index[1, 2, 0]) is an empty [1, 2, 0]; x[2, 2].scatter_add(1, index[3, 0], src[3, 0])
+        // is x (found by the differential probe: both were refused here with a rank or size message).
+        using var arena = new Arena();
+        Tensor empty = arena.Zeros([0, 2, 2], requiresGrad: true);
+        Tensor gathered = empty.Gather(1, Ints(arena, [], 1, 2, 0));
+        Assert.That(gathered.Shape.ToArray(), Is.EqualTo(new[] { 1, 2, 0 }));
+        gathered.Sum().Backward();
+        Assert.That(empty.Grad!.Value.Count, Is.Zero);
+        Tensor x = arena.FromData([1f, 2f, 3f, 4f], [2, 2], requiresGrad: true), source = arena.Zeros([3, 0], requiresGrad: true);
+        Tensor y = x.ScatterAdd(1, Ints(arena, [], 3, 0), source);
+        Assert.That(y.ToArray(), Is.EqualTo(new[] { 1f, 2f, 3f, 4f }));
+        (y * 2f).Sum().Backward();
+        Assert.That(x.Grad!.Value.ToArray(), Is.EqualTo(new[] { 2f, 2f, 2f, 2f }));
+        Assert.Throws<ArgumentException>(() => x.ScatterAdd(1, Ints(arena, [0], 1), arena.Zeros([1])), "a non-empty index is still checked");
+    }
+
+    [Test]
     public void Where_FloatB_AndMaskedFill_TakeNaNAndInfinity()
     {
         using var arena = new Arena();

@@ -206,6 +206,35 @@ public sealed class ReduceTests
     }
 
     [Test]
+    public void VarAndStd_OfAnEmptySlice_AreNaN_EvenWithANegativeCorrection()
+    {
+        // torch 1.13: var(zeros(3, 0), 1, correction=-2) is [nan, nan, nan] (found by the probe: 0 / (0 + 2) gave 0 here)
+        using var arena = new Arena();
+        Tensor empty = arena.Zeros([3, 0]);
+        Assert.That(empty.Var(1, correction: -2).ToArray(), Is.All.NaN);
+        Assert.That(empty.Std(null, correction: -1).Item(), Is.NaN);
+        Assert.That(arena.Ones([2, 1]).Var(1, correction: -1).ToArray(), Is.EqualTo(new[] { 0f, 0f }), "one element: 0 / 2");
+    }
+
+    [Test]
+    public void AmaxAndAmin_OfA0dTensorAlongItsDim_AreAmax_NaNGradientAtNaN()
+    {
+        // torch 1.13: amax(nan, 0) is AmaxBackward0 and x.grad is nan (0 of 0 elements equal the result); max() gives the
+        // gradient to the NaN. Found by the differential probe: the 0-d case was max()/min() here.
+        using var arena = new Arena();
+        foreach (bool max in new[] { true, false })
+        {
+            Tensor nan = arena.FromData([float.NaN], [], requiresGrad: true), two = arena.FromData([2f], [], requiresGrad: true);
+            Tensor y = max ? nan.Amax(0) : nan.Amin(-1, keepDim: true), z = max ? two.Amax(0, keepDim: true) : two.Amin(0);
+            Assert.That(y.GradFn, Is.EqualTo(max ? "AmaxBackward0" : "AminBackward0"));
+            Assert.That(y.Shape.Length + z.Shape.Length, Is.Zero);
+            (y + z).Backward();
+            Assert.That(nan.Grad!.Value.Item(), Is.NaN);
+            Assert.That(two.Grad!.Value.Item(), Is.EqualTo(1f));
+        }
+    }
+
+    [Test]
     public void EmptyReductions_ThrowPyTorchsMessages_AndLeaveTheArenaAsItWas()
     {
         using var arena = new Arena();
@@ -216,7 +245,10 @@ public sealed class ReduceTests
             Assert.That(() => empty.Min(), Throws.InvalidOperationException.With.Message.EqualTo(
                 "min(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."));
             Assert.That(() => empty.Min(1), Throws.ArgumentException.With.Message.StartsWith("amin(): Expected reduction dim 1 to have non-zero size."));
-            Assert.That(() => empty.Amax(-1), Throws.ArgumentException.With.Message.StartsWith("amax(): Expected reduction dim 1 to have non-zero size."));
+            // amax/amin name the dim as given, max/min/argmax the wrapped one (torch 1.13; found by the differential probe)
+            Assert.That(() => empty.Amax(-1), Throws.ArgumentException.With.Message.StartsWith("amax(): Expected reduction dim -1 to have non-zero size."));
+            Assert.That(() => empty.Amin(-1), Throws.ArgumentException.With.Message.StartsWith("amin(): Expected reduction dim -1 to have non-zero size."));
+            Assert.That(() => empty.MaxWithIndices(-1), Throws.ArgumentException.With.Message.StartsWith("max(): Expected reduction dim 1 to have non-zero size."));
             Assert.That(() => empty.MaxWithIndices(1), Throws.ArgumentException.With.Message.StartsWith("max(): Expected reduction dim 1 to have non-zero size."));
             Assert.That(() => empty.MinWithIndices(1), Throws.ArgumentException.With.Message.StartsWith("min(): Expected reduction dim 1 to have non-zero size."));
             Assert.That(() => empty.ArgMax(1), Throws.ArgumentException.With.Message.StartsWith("argmax(): Expected reduction dim 1 to have non-zero size."));

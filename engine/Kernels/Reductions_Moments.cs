@@ -11,8 +11,9 @@ namespace ArenaGrad.Kernels;
 internal static unsafe partial class Reductions
 {
     /// <summary>The divisor of a variance with this many elements and Bessel correction: max(0, n - correction), as
-    /// PyTorch's forward uses (a slice no larger than the correction divides by 0: inf, or NaN for 0/0).</summary>
-    internal static float VarianceDivisor(int n, int correction) => Math.Max(0L, (long)n - correction);
+    /// PyTorch's forward uses (a slice no larger than the correction divides by 0: inf, or NaN for 0/0). An empty slice
+    /// divides by 0 whatever the correction, so its variance is NaN even with a negative correction, as PyTorch's.</summary>
+    internal static float VarianceDivisor(int n, int correction) => n == 0 ? 0f : Math.Max(0L, (long)n - correction);
 
     /// <summary>y = Σ_d (x - mean)² / max(0, dim - correction) along the middle axis (the square root of it when
     /// <paramref name="std"/>): two passes, the mean (cascade Σ x, divided by dim) and then the cascade Σ (x - mean)².</summary>

@@ -16,9 +16,10 @@ public static partial class Functional
         int sa = a.Slot, sb = arena.OwnSlot(b), c = arena.OwnSlot(condition);
         RequireCondition(arena, c);
         arena.RequireDType(sb, arena.DTypeOf(sa));
-        Span<int> ab = stackalloc int[TensorLayout.MaxRank];
+        Span<int> ca = stackalloc int[TensorLayout.MaxRank];
         Span<int> shape = stackalloc int[TensorLayout.MaxRank];
-        int rank = ShapeMath.BroadcastShape(arena.ShapeOf(c), ab[..ShapeMath.BroadcastShape(arena.ShapeOf(sa), arena.ShapeOf(sb), ab)], shape);
+        // condition with a, then with b: PyTorch's order, so a mismatch names the dims it names
+        int rank = ShapeMath.BroadcastShape(ca[..ShapeMath.BroadcastShape(arena.ShapeOf(c), arena.ShapeOf(sa), ca)], arena.ShapeOf(sb), shape);
         bool record = arena.ShouldRecord(sa, sb);
         int y = record ? arena.NewSlot(shape[..rank], requiresGrad: true) : arena.NewSlot(shape[..rank], arena.DTypeOf(sa));
         var instruction = new Instruction(OpCode.Where, y, sa, sb, c);
@@ -59,7 +60,7 @@ public static partial class Functional
         int x = logProbabilities.Slot, t = arena.OwnSlot(targets);
         arena.RequireFloat(x);
         CheckReduction(reduction);
-        CheckTargetTensor(arena, t);
+        CheckTargetTensor(arena, x, t);
         CheckClassInput(arena, x, arena.IntValues(t), ignoreIndex, "nll_loss", out _, out _);
         bool record = arena.ShouldRecord(x);
         using OpTransaction op = arena.BeginOp(); // the result, then the tape entry
@@ -89,7 +90,9 @@ public static partial class Functional
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing,
                 $"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}");
         if (arena.DTypeOf(t) == DType.Float32) return CrossEntropyProbabilities(arena, x, t, reduction, labelSmoothing);
-        CheckTargetTensor(arena, t);
+        if (arena.ShapeOf(t).SequenceEqual(arena.ShapeOf(x))) // the logits' shape means class probabilities to PyTorch
+            throw new ArgumentException("Expected floating point type for target with class probabilities, got Int", nameof(targets));
+        CheckTargetTensor(arena, x, t);
         CheckClassInput(arena, x, arena.IntValues(t), ignoreIndex, "cross_entropy", out int rows, out int classes);
         bool record = arena.ShouldRecord(x);
         ReadOnlySpan<int> outShape = RowLossShape(arena, x, reduction);
@@ -117,7 +120,11 @@ public static partial class Functional
             throw new ArgumentException(
                 $"cross_entropy expects input of shape [N, C] (or [C] with one target), but got {ShapeMath.Format(shape)}.");
         if (!arena.ShapeOf(t).SequenceEqual(shape))
-            throw new ArgumentException("0D or 1D target tensor expected, multi-target not supported", nameof(targets));
+        {
+            // PyTorch takes targets of another shape as class indices: its shape messages, then the dtype one
+            CheckTargetShape(arena, x, t);
+            arena.RequireDType(t, DType.Int32);
+        }
         bool record = arena.ShouldRecord(x, t);
         ReadOnlySpan<int> outShape = RowLossShape(arena, x, reduction);
         using OpTransaction op = arena.BeginOp(); // the result and saved buffer (one request), then the tape entry
@@ -131,11 +138,28 @@ public static partial class Functional
     }
 
     /// <summary>Class-index targets as a tensor: Int32 (PyTorch asks for int64, which the engine does not have), 0-D or 1-D.</summary>
-    private static void CheckTargetTensor(Arena arena, int targets)
+    private static void CheckTargetTensor(Arena arena, int x, int targets)
     {
         arena.RequireDType(targets, DType.Int32);
-        if (arena.RankOf(targets) > 1)
+        CheckTargetShape(arena, x, targets);
+    }
+
+    /// <summary>Class-index targets' shape, with PyTorch 1.13's messages in its order: [N] for an [N, C] input; [] for a
+    /// [C] input, or [1] when C is 1.</summary>
+    private static void CheckTargetShape(Arena arena, int x, int targets)
+    {
+        ReadOnlySpan<int> shape = arena.ShapeOf(x), targetShape = arena.ShapeOf(targets);
+        if (targetShape.Length > 0 && shape.Length == 2 && targetShape[0] != shape[0]) // PyTorch compares the batch first
+            throw new ArgumentException($"Expected input batch_size ({shape[0]}) to match target batch_size ({targetShape[0]}).", nameof(targets));
+        if (targetShape.Length > 1)
             throw new ArgumentException("0D or 1D target tensor expected, multi-target not supported", nameof(targets));
+        if (shape.Length == 2 && targetShape.Length == 0)
+            throw new ArgumentException(shape[0] == 0 ? "Dimension specified as 0 but tensor has no dimensions"
+                : $"Expected input batch_size ({shape[0]}) to match target batch_size (0).", nameof(targets));
+        if (shape.Length == 1 && targetShape.Length == 1 && (shape[0] != targetShape[0] || shape[0] != 1))
+            throw new ArgumentException(shape[0] != targetShape[0]
+                ? $"size mismatch (got input: {ShapeMath.Format(shape)}, target: {ShapeMath.Format(targetShape)})"
+                : $"A [C] input takes a 0-d target (or [1] when C is 1), but got target {ShapeMath.Format(targetShape)}", nameof(targets));
     }
 
     private static void RequireCondition(Arena arena, int condition)

@@ -51,9 +51,10 @@ public readonly partial struct Tensor
         ReadOnlySpan<int> shape = arena.ShapeOf(x), indexShape = arena.ShapeOf(i);
         int axis = ShapeMath.NormalizeDim(dim, shape.Length);
         if (arena.DTypeOf(i) != DType.Int32) throw new ArgumentException("gather(): Expected dtype int32 for index", nameof(index));
-        if (indexShape.Length != shape.Length)
+        bool empty = arena.LengthOf(i) == 0; // PyTorch checks no shapes for an empty index: the result is index-shaped
+        if (!empty && indexShape.Length != shape.Length)
             throw new ArgumentException("Index tensor must have the same number of dimensions as input tensor", nameof(index));
-        for (int d = 0; d < shape.Length; d++)
+        for (int d = 0; d < shape.Length && !empty; d++)
             if (d != axis && indexShape[d] > shape[d])
                 throw new ArgumentException($"Size does not match at dimension {d} expected index {ShapeMath.Format(indexShape)} to be smaller " +
                     $"than self {ShapeMath.Format(shape)} apart from dimension {axis}", nameof(index));
@@ -82,11 +83,12 @@ public readonly partial struct Tensor
         int axis = ShapeMath.NormalizeDim(dim, shape.Length);
         if (arena.DTypeOf(i) != DType.Int32) throw new ArgumentException("scatter(): Expected dtype int32 for index", nameof(index));
         if (arena.DTypeOf(s) != DType.Float32) throw new ArgumentException("scatter(): Expected self.dtype to be equal to src.dtype", nameof(source));
-        if (indexShape.Length != shape.Length)
+        bool empty = arena.LengthOf(i) == 0; // PyTorch checks no shapes for an empty index: the result is self
+        if (!empty && indexShape.Length != shape.Length)
             throw new ArgumentException("Index tensor must have the same number of dimensions as self tensor", nameof(index));
-        if (sourceShape.Length != shape.Length)
+        if (!empty && sourceShape.Length != shape.Length)
             throw new ArgumentException("Index tensor must have the same number of dimensions as src tensor", nameof(source));
-        for (int d = 0; d < shape.Length; d++)
+        for (int d = 0; d < shape.Length && !empty; d++)
             if ((d != axis && indexShape[d] > shape[d]) || indexShape[d] > sourceShape[d])
                 throw new ArgumentException($"Expected index {ShapeMath.Format(indexShape)} to be smaller than self {ShapeMath.Format(shape)} " +
                     $"apart from dimension {axis} and to be smaller size than src {ShapeMath.Format(sourceShape)}", nameof(index));

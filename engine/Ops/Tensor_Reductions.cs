@@ -57,11 +57,12 @@ public readonly partial struct Tensor
         arena.RequireFloat(x);
         ReadOnlySpan<int> inShape = arena.ShapeOf(x);
         int axis = ShapeMath.NormalizeDim(dim, inShape.Length);
-        if (inShape.Length == 0) return ReduceAll(op == OpCode.SumDim ? OpCode.SumAll : op == OpCode.MeanDim ? OpCode.MeanAll : OpCode.MaxAll);
+        // a 0-d amax stays amax (its gradient is NaN at a NaN, as PyTorch's AmaxBackward0; max()'s goes to the NaN)
+        if (inShape.Length == 0 && op != OpCode.MaxDim) return ReduceAll(op == OpCode.SumDim ? OpCode.SumAll : OpCode.MeanAll);
         ShapeMath.SplitAxis(inShape, axis, out int outer, out int size, out int inner);
         if (op == OpCode.MaxDim && size == 0)
             throw new ArgumentException(
-                $"amax(): Expected reduction dim {axis} to have non-zero size.", nameof(dim));
+                $"amax(): Expected reduction dim {dim} to have non-zero size.", nameof(dim));
         Span<int> outShape = stackalloc int[TensorLayout.MaxRank];
         int rank = 0;
         for (int d = 0; d < inShape.Length; d++)

@@ -127,9 +127,8 @@ public readonly partial struct Tensor
         arena.RequireFloat(x);
         ReadOnlySpan<int> inShape = arena.ShapeOf(x);
         int axis = ShapeMath.NormalizeDim(dim, inShape.Length);
-        if (inShape.Length == 0 && op == OpCode.MinDim) return ReduceAll(OpCode.MinAll); // as Max(dim) of a scalar
         if (inShape.Length != 0 && inShape[axis] == 0 && op == OpCode.MinDim)
-            throw new ArgumentException($"amin(): Expected reduction dim {axis} to have non-zero size.", nameof(dim));
+            throw new ArgumentException($"amin(): Expected reduction dim {dim} to have non-zero size.", nameof(dim));
         Span<int> outShape = stackalloc int[TensorLayout.MaxRank];
         int rank = ReducedShape(inShape, axis, keepDim, outShape);
         return Reduced(arena, op, x, outShape[..rank], axis, int1, scalar0);

@@ -447,7 +447,7 @@ public readonly partial struct Tensor
     private static string TorchTensorType(DType dtype) => dtype switch
     {
         DType.Int32 => "torch.IntTensor",
-        DType.Bool => "torch.BoolTensor",
+        DType.Bool => "CPUBoolType", // PyTorch 1.13 has no legacy name for bool (its message says so)
         _ => "torch.FloatTensor",
     };
 }

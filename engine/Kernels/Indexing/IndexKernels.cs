@@ -46,6 +46,7 @@ internal static class IndexKernels
         ReadOnlySpan<int> indexShape, int dim, Span<float> y)
     {
         CheckAll(index, dim, xShape.Length == 0 ? 1 : xShape[dim]);
+        if (index.IsEmpty) return; // an empty index may have any rank (PyTorch checks no shapes then)
         Span<int> walk = stackalloc int[Math.Max(indexShape.Length, 1)];
         Span<int> strides = stackalloc int[Math.Max(indexShape.Length, 1)];
         int dimStride = OtherDimStrides(xStrides, dim, strides);
@@ -57,6 +58,7 @@ internal static class IndexKernels
     public static void GatherBackward(ReadOnlySpan<float> g, ReadOnlySpan<int> xStrides, ReadOnlySpan<int> index, ReadOnlySpan<int> indexShape,
         int dim, Span<float> dx)
     {
+        if (index.IsEmpty) return; // an empty index may have any rank (PyTorch checks no shapes then)
         Span<int> walk = stackalloc int[Math.Max(indexShape.Length, 1)];
         Span<int> strides = stackalloc int[Math.Max(indexShape.Length, 1)];
         int dimStride = OtherDimStrides(xStrides, dim, strides);
@@ -70,6 +72,7 @@ internal static class IndexKernels
         ReadOnlySpan<int> indexShape, ReadOnlySpan<float> source, ReadOnlySpan<int> sourceStrides, int dim)
     {
         CheckAll(index, dim, yShape.Length == 0 ? 1 : yShape[dim]);
+        if (index.IsEmpty) return; // an empty index may have any rank (PyTorch checks no shapes then)
         Span<int> walk = stackalloc int[Math.Max(indexShape.Length, 1)];
         Span<int> strides = stackalloc int[Math.Max(indexShape.Length, 1)];
         int dimStride = OtherDimStrides(yStrides, dim, strides);
@@ -81,6 +84,7 @@ internal static class IndexKernels
     public static void ScatterAddSourceBackward(ReadOnlySpan<float> g, ReadOnlySpan<int> yStrides, ReadOnlySpan<int> index,
         ReadOnlySpan<int> indexShape, ReadOnlySpan<int> sourceStrides, int dim, Span<float> dsource)
     {
+        if (index.IsEmpty) return; // an empty index may have any rank (PyTorch checks no shapes then)
         Span<int> walk = stackalloc int[Math.Max(indexShape.Length, 1)];
         Span<int> strides = stackalloc int[Math.Max(indexShape.Length, 1)];
         int dimStride = OtherDimStrides(yStrides, dim, strides);
