@@ -27,6 +27,19 @@ internal static class OnnxTestSupport
                 $"{what}[{i}]: {actual[i]} vs {expected[i]}");
     }
 
+    /// <summary>Runs a one-input <paramref name="model"/> on the same random input (values from <paramref name="seed"/>) in
+    /// ONNX Runtime and through <see cref="Load"/>: the shapes must be equal and the values close.</summary>
+    public static void AssertMatchesOnnxRuntime(byte[] model, int[] inputShape, int seed)
+    {
+        float[] data = Values(inputShape.Aggregate(1, (a, b) => a * b), seed);
+        (float[] expected, int[] expectedShape) = RunOnnxRuntime(model, data, inputShape);
+        using var arena = new Arena();
+        ArenaGrad.Nn.Module module = Load(arena, model);
+        Tensor output = module.Forward(arena.FromData(data, inputShape));
+        Assert.That(output.Shape.ToArray(), Is.EqualTo(expectedShape));
+        AssertClose(output.ToArray(), expected, "output");
+    }
+
     /// <summary>Runs an ONNX file in ONNX Runtime on one float input; returns the first output's values and shape.</summary>
     public static (float[] Values, int[] Shape) RunOnnxRuntime(byte[] model, float[] input, int[] shape)
     {
