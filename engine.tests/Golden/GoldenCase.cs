@@ -14,12 +14,16 @@ public sealed class GoldenCase
     public static IEnumerable<GoldenCase> All(string folder) => All(folder, "");
 
     /// <summary>Every case of every family under Golden/ops (make_ops_&lt;family&gt;.py), named family/case.</summary>
-    public static IEnumerable<GoldenCase> AllOps()
+    public static IEnumerable<GoldenCase> AllOps() => AllFamilies("ops");
+
+    /// <summary>Every case of every family under Golden/<paramref name="folder"/> ("ops", or "double":
+    /// make_double_&lt;family&gt;.py), named family/case.</summary>
+    public static IEnumerable<GoldenCase> AllFamilies(string folder)
     {
-        string root = Path.Combine(AppContext.BaseDirectory, "Golden", "ops");
+        string root = Path.Combine(AppContext.BaseDirectory, "Golden", folder);
         if (!Directory.Exists(root)) yield break;
         foreach (string family in Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
-            foreach (GoldenCase golden in All(Path.Combine("ops", Path.GetFileName(family)), Path.GetFileName(family) + "/"))
+            foreach (GoldenCase golden in All(Path.Combine(folder, Path.GetFileName(family)), Path.GetFileName(family) + "/"))
                 yield return golden;
     }
 

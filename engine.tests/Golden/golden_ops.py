@@ -18,6 +18,14 @@ A family script:
 Each op's lambda is PyTorch's meaning of the step; the C# side maps the same op name in Golden/GoldenOps_<Family>.cs.
 Index tensors are int32 here (the engine's index type) and widened with .long() inside the lambdas, as torch wants.
 Run with Debian's PyTorch from the repository root: /usr/bin/python3 engine.tests/Golden/make_ops_<family>.py
+
+Double backward (Golden/double/<family>, make_double_<family>.py): Case(family, name, root="double") and
+save(backward=..., double=True) record, instead of the backward above, torch.autograd.grad's
+- "grads": the first gradients of the backward root (seeded with ones) with respect to every float input that requires
+  grad, taken with create_graph=True (null when unused);
+- "double": {"v": {input: data}, "s_requires_grad": bool, "grads": {input: data or null}}: the gradients of
+  S = sum over inputs of (grad_input * v_input).sum() with respect to the same inputs (allow_unused=True; null when S
+  does not depend on one, and all null when S requires no grad at all).
 """
 import json
 import math
@@ -25,7 +33,8 @@ import os
 
 import torch
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "ops")
 
 _DTYPES = {torch.float32: "float32", torch.int32: "int32", torch.bool: "bool"}
 
@@ -56,8 +65,8 @@ def _spec(t):
 class Case:
     """One program: named inputs, then steps, each a PyTorch function of earlier names."""
 
-    def __init__(self, family, name):
-        self.family, self.name = family, name
+    def __init__(self, family, name, root="ops"):
+        self.family, self.name, self.root = family, name, os.path.join(HERE, root)
         self.tensors, self.inputs, self.program, self.expect = {}, {}, [], {}
 
     def input(self, key, tensor, requires_grad=False):
@@ -77,9 +86,12 @@ class Case:
         self.expect[out] = _spec(y)
         return y
 
-    def save(self, backward=None):
+    def save(self, backward=None, double=False):
         case = {"name": self.name, "torch": torch.__version__, "inputs": self.inputs, "program": self.program,
                 "backward": backward}
+        if double:
+            self._save_double(case, backward)
+            return
         if backward is not None:
             root = self.tensors[backward]
             try:
@@ -89,7 +101,29 @@ class Case:
         case["expect"] = self.expect
         case["grads"] = {k: (None if self.tensors[k].grad is None else _values(self.tensors[k].grad))
                          for k in self.inputs if self.inputs[k]["dtype"] == "float32"}
-        folder = os.path.join(ROOT, self.family)
+        self._write(case)
+
+    def _write(self, case):
+        folder = os.path.join(self.root, self.family)
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, self.name + ".json"), "w") as f:
             json.dump(case, f)
+
+    def _save_double(self, case, backward):
+        root = self.tensors[backward]
+        keys = [k for k in self.inputs if self.inputs[k]["dtype"] == "float32" and self.inputs[k]["requires_grad"]]
+        xs = [self.tensors[k] for k in keys]
+        seed = None if root.numel() == 1 else torch.ones_like(root)
+        first = torch.autograd.grad(root, xs, grad_outputs=seed, create_graph=True, allow_unused=True)
+        generator = torch.Generator().manual_seed(sum(map(ord, self.name)))
+        vs = {k: torch.randn(self.tensors[k].shape, generator=generator) for k in keys}
+        terms = [(g * vs[k]).sum() for k, g in zip(keys, first) if g is not None and g.requires_grad]
+        s = sum(terms) if terms else None
+        second = [None] * len(keys)
+        if s is not None:
+            second = torch.autograd.grad(s, xs, allow_unused=True)
+        case["expect"] = self.expect
+        case["grads"] = {k: (None if g is None else _values(g)) for k, g in zip(keys, first)}
+        case["double"] = {"v": {k: _values(vs[k]) for k in keys}, "s_requires_grad": s is not None,
+                          "grads": {k: (None if g is None else _values(g)) for k, g in zip(keys, second)}}
+        self._write(case)

@@ -18,35 +18,7 @@ public sealed unsafe partial class Arena
     {
         CheckUse();
         ThrowIfCapturing(CaptureRefusal.Backward, "Backward()");
-        // Every check comes before the first write, so a refused backward leaves the arena as it was.
-        if (gradients.Length != 0 && gradients.Length != roots.Length)
-            throw new ArgumentException($"got {roots.Length} tensors and {gradients.Length} gradients");
-        int last = -1;
-        for (int i = 0; i < roots.Length; i++)
-        {
-            int root = OwnSlot(roots[i]);
-            if (gradients.Length == 0)
-            {
-                if (RequiresGrad(root) && LengthOf(root) != 1)
-                    throw new InvalidOperationException("grad can be implicitly created only for scalar outputs");
-            }
-            else
-            {
-                int gradient = OwnSlot(gradients[i]);
-                if (!ShapeOf(gradient).SequenceEqual(ShapeOf(root)))
-                    throw new ArgumentException(
-                        $"Mismatch in shape: grad_output[{i}] has a shape of {ShapeMath.TorchSize(ShapeOf(gradient))} and output[{i}] has a shape of {ShapeMath.TorchSize(ShapeOf(root))}.");
-            }
-        }
-        for (int i = 0; i < roots.Length; i++)
-        {
-            int root = roots[i].Slot;
-            if (!RequiresGrad(root))
-                throw new InvalidOperationException($"element {i} of tensors does not require grad and does not have a grad_fn");
-            int producer = _producer[root];
-            if (producer >= 0 && _tape[producer].Freed) throw new InvalidOperationException(FreedGraphMessage);
-            last = Math.Max(last, producer);
-        }
+        int last = CheckRoots(roots, gradients);
         // Checks every instruction the pass can reach and sizes the scratch its rules need; reserving it is the
         // last step that can fail, so a refused backward (capacity, freed graph, in-place change) touches nothing.
         // A single seed may be read in place (below) unless the pass writes its memory: it is some tensor's gradient.
@@ -107,6 +79,7 @@ public sealed unsafe partial class Arena
                 executed++;
                 if (!retainGraph) instruction.Freed = true;
             }
+            if (_graphGradients.Count != 0) ForgetGraphGradientsReached();
         }
         finally
         {
@@ -116,6 +89,42 @@ public sealed unsafe partial class Arena
             _floats.Rewind(scratchMark);
             LastBackwardInstructionCount = executed;
         }
+    }
+
+    /// <summary>Refuses roots and seeds PyTorch refuses (counts, shapes, a root that does not require grad, a freed
+    /// graph); returns the last tape index the pass can reach. Every check comes before the first write, so a refused
+    /// backward leaves the arena as it was.</summary>
+    private int CheckRoots(ReadOnlySpan<Tensor> roots, ReadOnlySpan<Tensor> gradients)
+    {
+        if (gradients.Length != 0 && gradients.Length != roots.Length)
+            throw new ArgumentException($"got {roots.Length} tensors and {gradients.Length} gradients");
+        int last = -1;
+        for (int i = 0; i < roots.Length; i++)
+        {
+            int root = OwnSlot(roots[i]);
+            if (gradients.Length == 0)
+            {
+                if (RequiresGrad(root) && LengthOf(root) != 1)
+                    throw new InvalidOperationException("grad can be implicitly created only for scalar outputs");
+            }
+            else
+            {
+                int gradient = OwnSlot(gradients[i]);
+                if (!ShapeOf(gradient).SequenceEqual(ShapeOf(root)))
+                    throw new ArgumentException(
+                        $"Mismatch in shape: grad_output[{i}] has a shape of {ShapeMath.TorchSize(ShapeOf(gradient))} and output[{i}] has a shape of {ShapeMath.TorchSize(ShapeOf(root))}.");
+            }
+        }
+        for (int i = 0; i < roots.Length; i++)
+        {
+            int root = roots[i].Slot;
+            if (!RequiresGrad(root))
+                throw new InvalidOperationException($"element {i} of tensors does not require grad and does not have a grad_fn");
+            int producer = _producer[root];
+            if (producer >= 0 && _tape[producer].Freed) throw new InvalidOperationException(FreedGraphMessage);
+            last = Math.Max(last, producer);
+        }
+        return last;
     }
 
     /// <summary>Runs the derivative rule of <paramref name="ins"/> (its <see cref="OpTable"/> row's backward).</summary>

@@ -31,6 +31,12 @@ internal readonly unsafe struct OpInfo
     /// <summary>The derivative rule: adds g, the gradient of the output, into the gradients of the inputs that require grad.</summary>
     public readonly delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> Backward;
 
+    /// <summary>The same derivative written with ordinary ops on tensors (<see cref="GraphBackwardRules"/>): gives each input
+    /// that requires grad its gradient through <c>Arena.AccumulateGraphGradient</c>. Backward with create_graph records
+    /// them, so gradients can be differentiated again; <c>Autograd.Grad</c> and hooks run it under no-grad. Null for an
+    /// op with no derivative.</summary>
+    public readonly delegate*<Arena, in Instruction, Tensor, void> GraphBackward;
+
     /// <summary>Which operands' values the backward rule reads (for the version checks).</summary>
     public readonly BackwardReads Reads;
 
@@ -49,7 +55,8 @@ internal readonly unsafe struct OpInfo
     /// <summary>A row; every part is stated.</summary>
     public OpInfo(OpCode op, string? gradFnName, delegate*<int, int, bool, string> gradFnNameByRanks,
         delegate*<Arena, in Instruction, void> forward, delegate*<float, float, ReadOnlySpan<float>, Span<float>, void> unaryKernel,
-        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, BackwardReads reads, BackwardScratch scratch, OpFusion fusion,
+        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, delegate*<Arena, in Instruction, Tensor, void> graphBackward,
+        BackwardReads reads, BackwardScratch scratch, OpFusion fusion,
         bool operandsAreInputs, string? onnxOperator)
     {
         Op = op;
@@ -58,6 +65,7 @@ internal readonly unsafe struct OpInfo
         Forward = forward;
         UnaryKernel = unaryKernel;
         Backward = backward;
+        GraphBackward = graphBackward;
         Reads = reads;
         Scratch = scratch;
         Fusion = fusion;

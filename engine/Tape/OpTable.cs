@@ -16,143 +16,143 @@ internal static unsafe class OpTable
     private static readonly OpInfo[] Rows =
     [
         // elementwise binary with broadcasting
-        Binary(OpCode.Add,      "AddBackward0", &ForwardRules.Add,      &BackwardRules.Add,      SavedOperands.None, BackwardScratch.None, "Add"),
-        Binary(OpCode.Subtract, "SubBackward0", &ForwardRules.Subtract, &BackwardRules.Subtract, SavedOperands.None, BackwardScratch.None, "Sub"),
-        Binary(OpCode.Multiply, "MulBackward0", &ForwardRules.Multiply, &BackwardRules.Multiply,
+        Binary(OpCode.Add,      "AddBackward0", &ForwardRules.Add,      &BackwardRules.Add, &GraphBackwardRules.Add,      SavedOperands.None, BackwardScratch.None, "Add"),
+        Binary(OpCode.Subtract, "SubBackward0", &ForwardRules.Subtract, &BackwardRules.Subtract, &GraphBackwardRules.Subtract, SavedOperands.None, BackwardScratch.None, "Sub"),
+        Binary(OpCode.Multiply, "MulBackward0", &ForwardRules.Multiply, &BackwardRules.Multiply, &GraphBackwardRules.Multiply,
             new BackwardReads(0, SavedOperands.Input1, SavedOperands.Input0), new BackwardScratch(0, 2), "Mul"),       // g*b, g*a before reducing
-        Binary(OpCode.Divide,   "DivBackward0", &ForwardRules.Divide,   &BackwardRules.Divide,
+        Binary(OpCode.Divide,   "DivBackward0", &ForwardRules.Divide,   &BackwardRules.Divide, &GraphBackwardRules.Divide,
             new BackwardReads(0, SavedOperands.Input1, SavedOperands.Input1 | SavedOperands.Output), new BackwardScratch(2, 1), "Div"), // g*y, g*y/b; g/b before reducing
 
         // elementwise with a scalar
-        Pointwise(OpCode.AddScalar,             "AddBackward0",  &ForwardRules.AddScalar,             &BackwardRules.AddScalar,             SavedOperands.None, "Add"),
-        Pointwise(OpCode.SubtractScalar,        "SubBackward0",  &ForwardRules.SubtractScalar,        &BackwardRules.SubtractScalar,        SavedOperands.None, "Sub"),
-        Pointwise(OpCode.ReverseSubtractScalar, "RsubBackward1", &ForwardRules.ReverseSubtractScalar, &BackwardRules.ReverseSubtractScalar, SavedOperands.None, "Sub"),
-        Pointwise(OpCode.MultiplyScalar,        "MulBackward0",  &ForwardRules.MultiplyScalar,        &BackwardRules.MultiplyScalar,        SavedOperands.None, "Mul"),
-        Pointwise(OpCode.DivideScalar,          "DivBackward0",  &ForwardRules.DivideScalar,          &BackwardRules.DivideScalar,          SavedOperands.None, "Div"),
+        Pointwise(OpCode.AddScalar,             "AddBackward0",  &ForwardRules.AddScalar,             &BackwardRules.AddScalar, &GraphBackwardRules.AddScalar,             SavedOperands.None, "Add"),
+        Pointwise(OpCode.SubtractScalar,        "SubBackward0",  &ForwardRules.SubtractScalar,        &BackwardRules.SubtractScalar, &GraphBackwardRules.SubtractScalar,        SavedOperands.None, "Sub"),
+        Pointwise(OpCode.ReverseSubtractScalar, "RsubBackward1", &ForwardRules.ReverseSubtractScalar, &BackwardRules.ReverseSubtractScalar, &GraphBackwardRules.ReverseSubtractScalar, SavedOperands.None, "Sub"),
+        Pointwise(OpCode.MultiplyScalar,        "MulBackward0",  &ForwardRules.MultiplyScalar,        &BackwardRules.MultiplyScalar, &GraphBackwardRules.MultiplyScalar,        SavedOperands.None, "Mul"),
+        Pointwise(OpCode.DivideScalar,          "DivBackward0",  &ForwardRules.DivideScalar,          &BackwardRules.DivideScalar, &GraphBackwardRules.DivideScalar,          SavedOperands.None, "Div"),
         // torch computes s / x as reciprocal(x) * s
-        Pointwise(OpCode.ReverseDivideScalar,   "MulBackward0",  &ForwardRules.ReverseDivideScalar,   &BackwardRules.ReverseDivideScalar,
+        Pointwise(OpCode.ReverseDivideScalar,   "MulBackward0",  &ForwardRules.ReverseDivideScalar,   &BackwardRules.ReverseDivideScalar, &GraphBackwardRules.ReverseDivideScalar,
             SavedOperands.Input0 | SavedOperands.Output, "Div"),
 
         // elementwise unary
-        Pointwise(OpCode.Negate,    "NegBackward0",       &ForwardRules.Negate,    &BackwardRules.Negate,    SavedOperands.None,   "Neg"),
-        Pointwise(OpCode.Exp,       "ExpBackward0",       &ForwardRules.Exp,       &BackwardRules.Exp,       SavedOperands.Output, "Exp"),
-        Pointwise(OpCode.Log,       "LogBackward0",       &ForwardRules.Log,       &BackwardRules.Log,       SavedOperands.Input0, "Log"),
-        Pointwise(OpCode.Tanh,      "TanhBackward0",      &ForwardRules.Tanh,      &BackwardRules.Tanh,      SavedOperands.Output, "Tanh"),
-        Pointwise(OpCode.Sigmoid,   "SigmoidBackward0",   &ForwardRules.Sigmoid,   &BackwardRules.Sigmoid,   SavedOperands.Output, "Sigmoid"),
-        Pointwise(OpCode.Relu,      "ReluBackward0",      &ForwardRules.Relu,      &BackwardRules.Relu,      SavedOperands.Output, "Relu"),
-        Pointwise(OpCode.Sqrt,      "SqrtBackward0",      &ForwardRules.Sqrt,      &BackwardRules.Sqrt,      SavedOperands.Output, "Sqrt"),
-        Pointwise(OpCode.Abs,       "AbsBackward0",       &ForwardRules.Abs,       &BackwardRules.Abs,       SavedOperands.Input0, "Abs"),
-        Pointwise(OpCode.Square,    "PowBackward0",       &ForwardRules.Square,    &BackwardRules.Square,    SavedOperands.Input0, "Pow"),
-        Pointwise(OpCode.Pow,       "PowBackward0",       &ForwardRules.Pow,       &BackwardRules.Pow,       SavedOperands.Input0, "Pow"),
-        Pointwise(OpCode.LeakyRelu, "LeakyReluBackward0", &ForwardRules.LeakyRelu, &BackwardRules.LeakyRelu, SavedOperands.Input0, "LeakyRelu"),
-        Pointwise(OpCode.Clamp,     "ClampBackward1",     &ForwardRules.Clamp,     &BackwardRules.Clamp,     SavedOperands.Input0, "Clip"),
+        Pointwise(OpCode.Negate,    "NegBackward0",       &ForwardRules.Negate,    &BackwardRules.Negate, &GraphBackwardRules.Negate,    SavedOperands.None,   "Neg"),
+        Pointwise(OpCode.Exp,       "ExpBackward0",       &ForwardRules.Exp,       &BackwardRules.Exp, &GraphBackwardRules.Exp,       SavedOperands.Output, "Exp"),
+        Pointwise(OpCode.Log,       "LogBackward0",       &ForwardRules.Log,       &BackwardRules.Log, &GraphBackwardRules.Log,       SavedOperands.Input0, "Log"),
+        Pointwise(OpCode.Tanh,      "TanhBackward0",      &ForwardRules.Tanh,      &BackwardRules.Tanh, &GraphBackwardRules.Tanh,      SavedOperands.Output, "Tanh"),
+        Pointwise(OpCode.Sigmoid,   "SigmoidBackward0",   &ForwardRules.Sigmoid,   &BackwardRules.Sigmoid, &GraphBackwardRules.Sigmoid,   SavedOperands.Output, "Sigmoid"),
+        Pointwise(OpCode.Relu,      "ReluBackward0",      &ForwardRules.Relu,      &BackwardRules.Relu, &GraphBackwardRules.Relu,      SavedOperands.Output, "Relu"),
+        Pointwise(OpCode.Sqrt,      "SqrtBackward0",      &ForwardRules.Sqrt,      &BackwardRules.Sqrt, &GraphBackwardRules.Sqrt,      SavedOperands.Output, "Sqrt"),
+        Pointwise(OpCode.Abs,       "AbsBackward0",       &ForwardRules.Abs,       &BackwardRules.Abs, &GraphBackwardRules.Abs,       SavedOperands.Input0, "Abs"),
+        Pointwise(OpCode.Square,    "PowBackward0",       &ForwardRules.Square,    &BackwardRules.Square, &GraphBackwardRules.Square,    SavedOperands.Input0, "Pow"),
+        Pointwise(OpCode.Pow,       "PowBackward0",       &ForwardRules.Pow,       &BackwardRules.Pow, &GraphBackwardRules.Pow,       SavedOperands.Input0, "Pow"),
+        Pointwise(OpCode.LeakyRelu, "LeakyReluBackward0", &ForwardRules.LeakyRelu, &BackwardRules.LeakyRelu, &GraphBackwardRules.LeakyRelu, SavedOperands.Input0, "LeakyRelu"),
+        Pointwise(OpCode.Clamp,     "ClampBackward1",     &ForwardRules.Clamp,     &BackwardRules.Clamp, &GraphBackwardRules.Clamp,     SavedOperands.Input0, "Clip"),
 
         // linear algebra: the grad_fn name depends on the operand ranks
-        new(OpCode.MatMul, "MmBackward0", &OpGradFnNames.MatMul, &ForwardRules.MatMul, null, &BackwardRules.MatMul,
+        new(OpCode.MatMul, "MmBackward0", &OpGradFnNames.MatMul, &ForwardRules.MatMul, null, &BackwardRules.MatMul, &GraphBackwardRules.MatMul,
             new BackwardReads(0, SavedOperands.Input1, SavedOperands.Input0), BackwardScratch.None, OpFusion.None, false, "MatMul"),
-        new(OpCode.Linear, "AddmmBackward0", &OpGradFnNames.Linear, &ForwardRules.Linear, null, &BackwardRules.Linear,
+        new(OpCode.Linear, "AddmmBackward0", &OpGradFnNames.Linear, &ForwardRules.Linear, null, &BackwardRules.Linear, &GraphBackwardRules.Linear,
             new BackwardReads(0, SavedOperands.Input1, SavedOperands.Input0), BackwardScratch.None, OpFusion.ChainHead, false, "Gemm"),
 
         // shape
-        Op(OpCode.Reshape,   "ReshapeAliasBackward0", &ForwardRules.View,      &BackwardRules.Reshape,   SavedOperands.None, "Reshape"),
-        Op(OpCode.Transpose, "TransposeBackward0",    &ForwardRules.Transpose, &BackwardRules.Transpose, SavedOperands.None, "Transpose"),
-        new(OpCode.Concat, "CatBackward0", null, &ForwardRules.Concat, null, &BackwardRules.Concat,
+        Op(OpCode.Reshape,   "ReshapeAliasBackward0", &ForwardRules.View,      &BackwardRules.Reshape, &GraphBackwardRules.Reshape,   SavedOperands.None, "Reshape"),
+        Op(OpCode.Transpose, "TransposeBackward0",    &ForwardRules.Transpose, &BackwardRules.Transpose, &GraphBackwardRules.Transpose, SavedOperands.None, "Transpose"),
+        new(OpCode.Concat, "CatBackward0", null, &ForwardRules.Concat, null, &BackwardRules.Concat, &GraphBackwardRules.Concat,
             SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, "Concat"),
 
         // reductions
-        Op(OpCode.SumAll,     "SumBackward0",        &ForwardRules.SumAll,     &BackwardRules.SumAll,     SavedOperands.None, "ReduceSum"),
-        Op(OpCode.SumDim,     "SumBackward1",        &ForwardRules.SumDim,     &BackwardRules.SumDim,     SavedOperands.None, "ReduceSum"),
-        Op(OpCode.MeanAll,    "MeanBackward0",       &ForwardRules.MeanAll,    &BackwardRules.MeanAll,    SavedOperands.None, "ReduceMean"),
-        Op(OpCode.MeanDim,    "MeanBackward1",       &ForwardRules.MeanDim,    &BackwardRules.MeanDim,    SavedOperands.None, "ReduceMean"),
-        Op(OpCode.MaxAll,     "MaxBackward1",        &ForwardRules.MaxAll,     &BackwardRules.MaxAll,     SavedOperands.Input0 | SavedOperands.Output, "ReduceMax"),
-        Op(OpCode.MaxDim,     "AmaxBackward0",       &ForwardRules.MaxDim,     &BackwardRules.MaxDim,     SavedOperands.Input0 | SavedOperands.Output, "ReduceMax"),
-        Op(OpCode.Softmax,    "SoftmaxBackward0",    &ForwardRules.Softmax,    &BackwardRules.Softmax,    SavedOperands.Output, "Softmax"),
-        Op(OpCode.LogSoftmax, "LogSoftmaxBackward0", &ForwardRules.LogSoftmax, &BackwardRules.LogSoftmax, SavedOperands.Output, "LogSoftmax"),
+        Op(OpCode.SumAll,     "SumBackward0",        &ForwardRules.SumAll,     &BackwardRules.SumAll, &GraphBackwardRules.SumAll,     SavedOperands.None, "ReduceSum"),
+        Op(OpCode.SumDim,     "SumBackward1",        &ForwardRules.SumDim,     &BackwardRules.SumDim, &GraphBackwardRules.SumDim,     SavedOperands.None, "ReduceSum"),
+        Op(OpCode.MeanAll,    "MeanBackward0",       &ForwardRules.MeanAll,    &BackwardRules.MeanAll, &GraphBackwardRules.MeanAll,    SavedOperands.None, "ReduceMean"),
+        Op(OpCode.MeanDim,    "MeanBackward1",       &ForwardRules.MeanDim,    &BackwardRules.MeanDim, &GraphBackwardRules.MeanDim,    SavedOperands.None, "ReduceMean"),
+        Op(OpCode.MaxAll,     "MaxBackward1",        &ForwardRules.MaxAll,     &BackwardRules.MaxAll, &GraphBackwardRules.MaxAll,     SavedOperands.Input0 | SavedOperands.Output, "ReduceMax"),
+        Op(OpCode.MaxDim,     "AmaxBackward0",       &ForwardRules.MaxDim,     &BackwardRules.MaxDim, &GraphBackwardRules.MaxDim,     SavedOperands.Input0 | SavedOperands.Output, "ReduceMax"),
+        Op(OpCode.Softmax,    "SoftmaxBackward0",    &ForwardRules.Softmax,    &BackwardRules.Softmax, &GraphBackwardRules.Softmax,    SavedOperands.Output, "Softmax"),
+        Op(OpCode.LogSoftmax, "LogSoftmaxBackward0", &ForwardRules.LogSoftmax, &BackwardRules.LogSoftmax, &GraphBackwardRules.LogSoftmax, SavedOperands.Output, "LogSoftmax"),
 
         // losses (ONNX has no inference form of these, except the two class losses, which opset 12 added)
-        Op(OpCode.MseLoss,      "MseLossBackward0", &ForwardRules.MseLoss,       &BackwardRules.MseLoss,      SavedOperands.Input0 | SavedOperands.Input1, null),
-        Op(OpCode.CrossEntropy, "NllLossBackward0", &ForwardRules.CrossEntropy,  &BackwardRules.CrossEntropy, SavedOperands.Saved | SavedOperands.Input1, "SoftmaxCrossEntropyLoss"), // log-probabilities, not the logits
+        Op(OpCode.MseLoss,      "MseLossBackward0", &ForwardRules.MseLoss,       &BackwardRules.MseLoss, &GraphBackwardRules.MseLoss,      SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.CrossEntropy, "NllLossBackward0", &ForwardRules.CrossEntropy,  &BackwardRules.CrossEntropy, &GraphBackwardRules.CrossEntropy, SavedOperands.Saved | SavedOperands.Input1, "SoftmaxCrossEntropyLoss"), // log-probabilities, not the logits
         // PyTorch 1.13 composes l1_loss from abs and mean/sum, and label-smoothed cross_entropy from nll_loss plus a
         // smoothing term, so their grad_fn names depend on those settings: one opcode each (Int0 holds the Reduction).
-        Op(OpCode.L1LossMean,   "MeanBackward0",    &ForwardRules.L1Loss,        &BackwardRules.L1Loss,       SavedOperands.Input0 | SavedOperands.Input1, null),
-        Op(OpCode.L1LossSum,    "SumBackward0",     &ForwardRules.L1Loss,        &BackwardRules.L1Loss,       SavedOperands.Input0 | SavedOperands.Input1, null),
-        Op(OpCode.L1LossNone,   "AbsBackward0",     &ForwardRules.L1Loss,        &BackwardRules.L1Loss,       SavedOperands.Input0 | SavedOperands.Input1, null),
-        Op(OpCode.SmoothL1Loss, "SmoothL1LossBackward0", &ForwardRules.SmoothL1Loss, &BackwardRules.SmoothL1Loss, SavedOperands.Input0 | SavedOperands.Input1, null),
-        Op(OpCode.HuberLoss,    "HuberLossBackward0",    &ForwardRules.HuberLoss,    &BackwardRules.HuberLoss,    SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.L1LossMean,   "MeanBackward0",    &ForwardRules.L1Loss,        &BackwardRules.L1Loss, &GraphBackwardRules.L1Loss,       SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.L1LossSum,    "SumBackward0",     &ForwardRules.L1Loss,        &BackwardRules.L1Loss, &GraphBackwardRules.L1Loss,       SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.L1LossNone,   "AbsBackward0",     &ForwardRules.L1Loss,        &BackwardRules.L1Loss, &GraphBackwardRules.L1Loss,       SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.SmoothL1Loss, "SmoothL1LossBackward0", &ForwardRules.SmoothL1Loss, &BackwardRules.SmoothL1Loss, &GraphBackwardRules.SmoothL1Loss, SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.HuberLoss,    "HuberLossBackward0",    &ForwardRules.HuberLoss,    &BackwardRules.HuberLoss, &GraphBackwardRules.HuberLoss,    SavedOperands.Input0 | SavedOperands.Input1, null),
         Op(OpCode.BinaryCrossEntropyWithLogits, "BinaryCrossEntropyWithLogitsBackward0", &ForwardRules.BinaryCrossEntropyWithLogits,
-            &BackwardRules.BinaryCrossEntropyWithLogits, SavedOperands.Input0 | SavedOperands.Input1, null),
-        Op(OpCode.NllLoss,      "NllLossBackward0", &ForwardRules.NllLoss,       &BackwardRules.NllLoss,      SavedOperands.Input0 | SavedOperands.Input1, "NegativeLogLikelihoodLoss"), // PyTorch's node saves self
-        Op(OpCode.CrossEntropySmoothed, "AddBackward0", &ForwardRules.CrossEntropy, &BackwardRules.CrossEntropy, SavedOperands.Saved | SavedOperands.Input1, "SoftmaxCrossEntropyLoss"),
+            &BackwardRules.BinaryCrossEntropyWithLogits, &GraphBackwardRules.BinaryCrossEntropyWithLogits, SavedOperands.Input0 | SavedOperands.Input1, null),
+        Op(OpCode.NllLoss,      "NllLossBackward0", &ForwardRules.NllLoss,       &BackwardRules.NllLoss, &GraphBackwardRules.NllLoss,      SavedOperands.Input0 | SavedOperands.Input1, "NegativeLogLikelihoodLoss"), // PyTorch's node saves self
+        Op(OpCode.CrossEntropySmoothed, "AddBackward0", &ForwardRules.CrossEntropy, &BackwardRules.CrossEntropy, &GraphBackwardRules.CrossEntropy, SavedOperands.Saved | SavedOperands.Input1, "SoftmaxCrossEntropyLoss"),
         // (the class losses' Input1, when set, is an Int32 target tensor read by forward and backward: index, issue 16)
 
         // dtypes (issue 16)
         NoGradient(OpCode.Cast, &ForwardRules.Cast, "Cast"),
 
         // views and shape ops (issue 16): copies, except the three views (forward View, values shared)
-        Op(OpCode.Slice,          "SliceBackward0",          &ForwardRules.Slice,   &BackwardRules.Slice,          SavedOperands.None, "Slice"),
-        Op(OpCode.Select,         "SelectBackward0",         &ForwardRules.Select,  &BackwardRules.Select,         SavedOperands.None, "Gather"),
-        Op(OpCode.Permute,        "PermuteBackward0",        &ForwardRules.Permute, &BackwardRules.Permute,        SavedOperands.None, "Transpose"),
-        Op(OpCode.Unsqueeze,      "UnsqueezeBackward0",      &ForwardRules.View,    &BackwardRules.Unsqueeze,      SavedOperands.None, "Unsqueeze"),
-        Op(OpCode.SqueezeAll,     "SqueezeBackward0",        &ForwardRules.View,    &BackwardRules.SqueezeAll,     SavedOperands.None, "Squeeze"),
-        Op(OpCode.SqueezeDim,     "SqueezeBackward1",        &ForwardRules.View,    &BackwardRules.SqueezeDim,     SavedOperands.None, "Squeeze"),
-        Op(OpCode.Expand,         "ExpandBackward0",         &ForwardRules.Expand,  &BackwardRules.Expand,         SavedOperands.None, "Expand"),
-        Op(OpCode.Repeat,         "RepeatBackward0",         &ForwardRules.Repeat,  &BackwardRules.Repeat,         SavedOperands.None, "Tile"),
-        new(OpCode.Stack, "StackBackward0", null, &ForwardRules.Stack, null, &BackwardRules.Stack,
+        Op(OpCode.Slice,          "SliceBackward0",          &ForwardRules.Slice,   &BackwardRules.Slice, &GraphBackwardRules.Slice,          SavedOperands.None, "Slice"),
+        Op(OpCode.Select,         "SelectBackward0",         &ForwardRules.Select,  &BackwardRules.Select, &GraphBackwardRules.Select,         SavedOperands.None, "Gather"),
+        Op(OpCode.Permute,        "PermuteBackward0",        &ForwardRules.Permute, &BackwardRules.Permute, &GraphBackwardRules.Permute,        SavedOperands.None, "Transpose"),
+        Op(OpCode.Unsqueeze,      "UnsqueezeBackward0",      &ForwardRules.View,    &BackwardRules.Unsqueeze, &GraphBackwardRules.Unsqueeze,      SavedOperands.None, "Unsqueeze"),
+        Op(OpCode.SqueezeAll,     "SqueezeBackward0",        &ForwardRules.View,    &BackwardRules.SqueezeAll, &GraphBackwardRules.SqueezeAll,     SavedOperands.None, "Squeeze"),
+        Op(OpCode.SqueezeDim,     "SqueezeBackward1",        &ForwardRules.View,    &BackwardRules.SqueezeDim, &GraphBackwardRules.SqueezeDim,     SavedOperands.None, "Squeeze"),
+        Op(OpCode.Expand,         "ExpandBackward0",         &ForwardRules.Expand,  &BackwardRules.Expand, &GraphBackwardRules.Expand,         SavedOperands.None, "Expand"),
+        Op(OpCode.Repeat,         "RepeatBackward0",         &ForwardRules.Repeat,  &BackwardRules.Repeat, &GraphBackwardRules.Repeat,         SavedOperands.None, "Tile"),
+        new(OpCode.Stack, "StackBackward0", null, &ForwardRules.Stack, null, &BackwardRules.Stack, &GraphBackwardRules.Stack,
             SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, null), // ONNX: Unsqueeze each, then Concat
-        Op(OpCode.Split,          "SplitBackward0",          &ForwardRules.Slice,   &BackwardRules.Split,          SavedOperands.None, "Split"),
-        Op(OpCode.SplitWithSizes, "SplitWithSizesBackward0", &ForwardRules.Slice,   &BackwardRules.SplitWithSizes, SavedOperands.None, "Split"),
+        Op(OpCode.Split,          "SplitBackward0",          &ForwardRules.Slice,   &BackwardRules.Split, &GraphBackwardRules.Split,          SavedOperands.None, "Split"),
+        Op(OpCode.SplitWithSizes, "SplitWithSizesBackward0", &ForwardRules.Slice,   &BackwardRules.SplitWithSizes, &GraphBackwardRules.SplitWithSizes, SavedOperands.None, "Split"),
         // reductions (issue 16). Amax is MaxDim and Amin is MinDim (torch.amax/amin: ties share g). The value-and-index
         // pairs are ReduceMax/ReduceMin for their values (ArgMax/ArgMin give the indices). ONNX has no variance, standard
         // deviation or general p-norm operator: ReduceL2 is the default p = 2 (ReduceL1 is p = 1).
-        Op(OpCode.MinAll,            "MinBackward1",        &ForwardRules.MinAll,            &BackwardRules.MinAll,            SavedOperands.Input0 | SavedOperands.Output, "ReduceMin"),
-        Op(OpCode.MinDim,            "AminBackward0",       &ForwardRules.MinDim,            &BackwardRules.MinDim,            SavedOperands.Input0 | SavedOperands.Output, "ReduceMin"),
-        Op(OpCode.MaxDimWithIndices, "MaxBackward0",        &ForwardRules.MaxDimWithIndices, &BackwardRules.MaxDimWithIndices, SavedOperands.Saved, "ReduceMax"),
-        Op(OpCode.MinDimWithIndices, "MinBackward0",        &ForwardRules.MinDimWithIndices, &BackwardRules.MinDimWithIndices, SavedOperands.Saved, "ReduceMin"),
+        Op(OpCode.MinAll,            "MinBackward1",        &ForwardRules.MinAll,            &BackwardRules.MinAll, &GraphBackwardRules.MinAll,            SavedOperands.Input0 | SavedOperands.Output, "ReduceMin"),
+        Op(OpCode.MinDim,            "AminBackward0",       &ForwardRules.MinDim,            &BackwardRules.MinDim, &GraphBackwardRules.MinDim,            SavedOperands.Input0 | SavedOperands.Output, "ReduceMin"),
+        Op(OpCode.MaxDimWithIndices, "MaxBackward0",        &ForwardRules.MaxDimWithIndices, &BackwardRules.MaxDimWithIndices, &GraphBackwardRules.MaxDimWithIndices, SavedOperands.Saved, "ReduceMax"),
+        Op(OpCode.MinDimWithIndices, "MinBackward0",        &ForwardRules.MinDimWithIndices, &BackwardRules.MinDimWithIndices, &GraphBackwardRules.MinDimWithIndices, SavedOperands.Saved, "ReduceMin"),
         NoGradient(OpCode.ArgMax, &ForwardRules.ArgMax, "ArgMax"),
         NoGradient(OpCode.ArgMin, &ForwardRules.ArgMin, "ArgMin"),
-        Op(OpCode.Var,               "VarBackward0",        &ForwardRules.Var,               &BackwardRules.Var,               SavedOperands.Input0, null),
-        Op(OpCode.Std,               "StdBackward0",        &ForwardRules.Std,               &BackwardRules.Std,               SavedOperands.Input0 | SavedOperands.Output, null),
-        Op(OpCode.Norm,              "NormBackward1",       &ForwardRules.Norm,              &BackwardRules.Norm,              SavedOperands.Input0 | SavedOperands.Output, "ReduceL2"),
-        Op(OpCode.LogSumExp,         "LogsumexpBackward0",  &ForwardRules.LogSumExp,         &BackwardRules.LogSumExp,         SavedOperands.Input0 | SavedOperands.Output, "ReduceLogSumExp"),
-        Op(OpCode.CumSum,            "CumsumBackward0",     &ForwardRules.CumSum,            &BackwardRules.CumSum,            SavedOperands.None, "CumSum"),
-        new(OpCode.ProdAll, "ProdBackward0", null, &ForwardRules.ProdAll, null, &BackwardRules.ProdAll, SavedOperands.Input0,
+        Op(OpCode.Var,               "VarBackward0",        &ForwardRules.Var,               &BackwardRules.Var, &GraphBackwardRules.Var,               SavedOperands.Input0, null),
+        Op(OpCode.Std,               "StdBackward0",        &ForwardRules.Std,               &BackwardRules.Std, &GraphBackwardRules.Std,               SavedOperands.Input0 | SavedOperands.Output, null),
+        Op(OpCode.Norm,              "NormBackward1",       &ForwardRules.Norm,              &BackwardRules.Norm, &GraphBackwardRules.Norm,              SavedOperands.Input0 | SavedOperands.Output, "ReduceL2"),
+        Op(OpCode.LogSumExp,         "LogsumexpBackward0",  &ForwardRules.LogSumExp,         &BackwardRules.LogSumExp, &GraphBackwardRules.LogSumExp,         SavedOperands.Input0 | SavedOperands.Output, "ReduceLogSumExp"),
+        Op(OpCode.CumSum,            "CumsumBackward0",     &ForwardRules.CumSum,            &BackwardRules.CumSum, &GraphBackwardRules.CumSum,            SavedOperands.None, "CumSum"),
+        new(OpCode.ProdAll, "ProdBackward0", null, &ForwardRules.ProdAll, null, &BackwardRules.ProdAll, &GraphBackwardRules.ProdAll, SavedOperands.Input0,
             new BackwardScratch(0, 0, input0s: 1), OpFusion.None, false, "ReduceProd"),                                  // the exclusive products
-        new(OpCode.ProdDim, "ProdBackward1", null, &ForwardRules.ProdDim, null, &BackwardRules.ProdDim, SavedOperands.Input0,
+        new(OpCode.ProdDim, "ProdBackward1", null, &ForwardRules.ProdDim, null, &BackwardRules.ProdDim, &GraphBackwardRules.ProdDim, SavedOperands.Input0,
             new BackwardScratch(0, 0, input0s: 1), OpFusion.None, false, "ReduceProd"),
         // math (issue 16). ONNX has no Log1p, Expm1, Rsqrt, Silu or Mish operator (Mish is opset 18's, Gelu opset 20's:
         // past the importer's opsets), so those rows name none; Hardtanh is ONNX's Clip.
-        Pointwise(OpCode.Sin,        "SinBackward0",        &ForwardRules.Sin,        &BackwardRules.Sin,        SavedOperands.Input0, "Sin"),
-        Pointwise(OpCode.Cos,        "CosBackward0",        &ForwardRules.Cos,        &BackwardRules.Cos,        SavedOperands.Input0, "Cos"),
-        Pointwise(OpCode.Log1p,      "Log1PBackward0",      &ForwardRules.Log1p,      &BackwardRules.Log1p,      SavedOperands.Input0, null),
-        Pointwise(OpCode.Expm1,      "Expm1Backward0",      &ForwardRules.Expm1,      &BackwardRules.Expm1,      SavedOperands.Output, null),
-        Pointwise(OpCode.Erf,        "ErfBackward0",        &ForwardRules.Erf,        &BackwardRules.Erf,        SavedOperands.Input0, "Erf"),
-        Pointwise(OpCode.Rsqrt,      "RsqrtBackward0",      &ForwardRules.Rsqrt,      &BackwardRules.Rsqrt,      SavedOperands.Output, null),
-        Pointwise(OpCode.Reciprocal, "ReciprocalBackward0", &ForwardRules.Reciprocal, &BackwardRules.Reciprocal, SavedOperands.Output, "Reciprocal"),
-        Pointwise(OpCode.Sign,       "SignBackward0",       &ForwardRules.Sign,       &BackwardRules.Sign,       SavedOperands.None,   "Sign"),
-        Pointwise(OpCode.Floor,      "FloorBackward0",      &ForwardRules.Floor,      &BackwardRules.Floor,      SavedOperands.None,   "Floor"),
-        Pointwise(OpCode.Round,      "RoundBackward0",      &ForwardRules.Round,      &BackwardRules.Round,      SavedOperands.None,   "Round"),
-        Pointwise(OpCode.Softplus,   "SoftplusBackward0",   &ForwardRules.Softplus,   &BackwardRules.Softplus,   SavedOperands.Input0, "Softplus"),
-        Pointwise(OpCode.Elu,        "EluBackward0",        &ForwardRules.Elu,        &BackwardRules.Elu,        SavedOperands.Input0, "Elu"),
-        Pointwise(OpCode.Gelu,       "GeluBackward0",       &ForwardRules.Gelu,       &BackwardRules.Gelu,       SavedOperands.Input0, null),
-        Pointwise(OpCode.GeluTanh,   "GeluBackward0",       &ForwardRules.GeluTanh,   &BackwardRules.GeluTanh,   SavedOperands.Input0, null),
-        Pointwise(OpCode.Silu,       "SiluBackward0",       &ForwardRules.Silu,       &BackwardRules.Silu,       SavedOperands.Input0, null),
-        Pointwise(OpCode.Mish,       "MishBackward0",       &ForwardRules.Mish,       &BackwardRules.Mish,       SavedOperands.Input0, null),
-        Pointwise(OpCode.Hardtanh,   "HardtanhBackward0",   &ForwardRules.Hardtanh,   &BackwardRules.Hardtanh,   SavedOperands.Input0, "Clip"),
-        Binary(OpCode.Minimum, "MinimumBackward0", &ForwardRules.Minimum, &BackwardRules.Minimum,
+        Pointwise(OpCode.Sin,        "SinBackward0",        &ForwardRules.Sin,        &BackwardRules.Sin, &GraphBackwardRules.Sin,        SavedOperands.Input0, "Sin"),
+        Pointwise(OpCode.Cos,        "CosBackward0",        &ForwardRules.Cos,        &BackwardRules.Cos, &GraphBackwardRules.Cos,        SavedOperands.Input0, "Cos"),
+        Pointwise(OpCode.Log1p,      "Log1PBackward0",      &ForwardRules.Log1p,      &BackwardRules.Log1p, &GraphBackwardRules.Log1p,      SavedOperands.Input0, null),
+        Pointwise(OpCode.Expm1,      "Expm1Backward0",      &ForwardRules.Expm1,      &BackwardRules.Expm1, &GraphBackwardRules.Expm1,      SavedOperands.Output, null),
+        Pointwise(OpCode.Erf,        "ErfBackward0",        &ForwardRules.Erf,        &BackwardRules.Erf, &GraphBackwardRules.Erf,        SavedOperands.Input0, "Erf"),
+        Pointwise(OpCode.Rsqrt,      "RsqrtBackward0",      &ForwardRules.Rsqrt,      &BackwardRules.Rsqrt, &GraphBackwardRules.Rsqrt,      SavedOperands.Output, null),
+        Pointwise(OpCode.Reciprocal, "ReciprocalBackward0", &ForwardRules.Reciprocal, &BackwardRules.Reciprocal, &GraphBackwardRules.Reciprocal, SavedOperands.Output, "Reciprocal"),
+        Pointwise(OpCode.Sign,       "SignBackward0",       &ForwardRules.Sign,       &BackwardRules.Sign, &GraphBackwardRules.Sign,       SavedOperands.None,   "Sign"),
+        Pointwise(OpCode.Floor,      "FloorBackward0",      &ForwardRules.Floor,      &BackwardRules.Floor, &GraphBackwardRules.Floor,      SavedOperands.None,   "Floor"),
+        Pointwise(OpCode.Round,      "RoundBackward0",      &ForwardRules.Round,      &BackwardRules.Round, &GraphBackwardRules.Round,      SavedOperands.None,   "Round"),
+        Pointwise(OpCode.Softplus,   "SoftplusBackward0",   &ForwardRules.Softplus,   &BackwardRules.Softplus, &GraphBackwardRules.Softplus,   SavedOperands.Input0, "Softplus"),
+        Pointwise(OpCode.Elu,        "EluBackward0",        &ForwardRules.Elu,        &BackwardRules.Elu, &GraphBackwardRules.Elu,        SavedOperands.Input0, "Elu"),
+        Pointwise(OpCode.Gelu,       "GeluBackward0",       &ForwardRules.Gelu,       &BackwardRules.Gelu, &GraphBackwardRules.Gelu,       SavedOperands.Input0, null),
+        Pointwise(OpCode.GeluTanh,   "GeluBackward0",       &ForwardRules.GeluTanh,   &BackwardRules.GeluTanh, &GraphBackwardRules.GeluTanh,   SavedOperands.Input0, null),
+        Pointwise(OpCode.Silu,       "SiluBackward0",       &ForwardRules.Silu,       &BackwardRules.Silu, &GraphBackwardRules.Silu,       SavedOperands.Input0, null),
+        Pointwise(OpCode.Mish,       "MishBackward0",       &ForwardRules.Mish,       &BackwardRules.Mish, &GraphBackwardRules.Mish,       SavedOperands.Input0, null),
+        Pointwise(OpCode.Hardtanh,   "HardtanhBackward0",   &ForwardRules.Hardtanh,   &BackwardRules.Hardtanh, &GraphBackwardRules.Hardtanh,   SavedOperands.Input0, "Clip"),
+        Binary(OpCode.Minimum, "MinimumBackward0", &ForwardRules.Minimum, &BackwardRules.Minimum, &GraphBackwardRules.Minimum,
             SavedOperands.Input0 | SavedOperands.Input1, new BackwardScratch(2, 0), "Min"),                          // each side's share of g
-        Binary(OpCode.Maximum, "MaximumBackward0", &ForwardRules.Maximum, &BackwardRules.Maximum,
+        Binary(OpCode.Maximum, "MaximumBackward0", &ForwardRules.Maximum, &BackwardRules.Maximum, &GraphBackwardRules.Maximum,
             SavedOperands.Input0 | SavedOperands.Input1, new BackwardScratch(2, 0), "Max"),
 
         // index (issue 16): backward of the index ops reads the index (Input1) and scatter-adds; Where is
         // (a, b, condition) so that the broadcast test of BackwardScratch looks at the two inputs that take gradients
-        Op(OpCode.IndexSelect, "IndexSelectBackward0", &ForwardRules.IndexSelect, &BackwardRules.IndexSelect, SavedOperands.Input1, "Gather"),
-        Op(OpCode.Gather,      "GatherBackward0",      &ForwardRules.Gather,      &BackwardRules.Gather,      SavedOperands.Input1, "GatherElements"),
-        Op(OpCode.ScatterAdd,  "ScatterAddBackward0",  &ForwardRules.ScatterAdd,  &BackwardRules.ScatterAdd,  SavedOperands.Input1, "ScatterElements"),
-        new(OpCode.MaskedFill, "MaskedFillBackward0", null, &ForwardRules.MaskedFill, null, &BackwardRules.MaskedFill,
+        Op(OpCode.IndexSelect, "IndexSelectBackward0", &ForwardRules.IndexSelect, &BackwardRules.IndexSelect, &GraphBackwardRules.IndexSelect, SavedOperands.Input1, "Gather"),
+        Op(OpCode.Gather,      "GatherBackward0",      &ForwardRules.Gather,      &BackwardRules.Gather, &GraphBackwardRules.Gather,      SavedOperands.Input1, "GatherElements"),
+        Op(OpCode.ScatterAdd,  "ScatterAddBackward0",  &ForwardRules.ScatterAdd,  &BackwardRules.ScatterAdd, &GraphBackwardRules.ScatterAdd,  SavedOperands.Input1, "ScatterElements"),
+        new(OpCode.MaskedFill, "MaskedFillBackward0", null, &ForwardRules.MaskedFill, null, &BackwardRules.MaskedFill, &GraphBackwardRules.MaskedFill,
             SavedOperands.Input1, new BackwardScratch(0, 1), OpFusion.None, false, null),               // g masked before reducing
-        new(OpCode.Where, "WhereBackward0", null, &ForwardRules.Where, null, &BackwardRules.Where,
+        new(OpCode.Where, "WhereBackward0", null, &ForwardRules.Where, null, &BackwardRules.Where, &GraphBackwardRules.Where,
             SavedOperands.Input2, new BackwardScratch(0, 2), OpFusion.None, false, "Where"),            // g masked for a, for b
-        new(OpCode.WhereScalar, "WhereBackward0", null, &ForwardRules.WhereScalar, null, &BackwardRules.Where,
+        new(OpCode.WhereScalar, "WhereBackward0", null, &ForwardRules.WhereScalar, null, &BackwardRules.Where, &GraphBackwardRules.Where,
             SavedOperands.Input2, new BackwardScratch(0, 1), OpFusion.None, false, "Where"),
         NoGradient(OpCode.Equal,              &ForwardRules.Equal,              "Equal"),
         NoGradient(OpCode.NotEqual,           &ForwardRules.NotEqual,           null), // ONNX: Not(Equal)
@@ -171,9 +171,9 @@ internal static unsafe class OpTable
         NoGradient(OpCode.LogicalOr,          &ForwardRules.LogicalOr,          "Or"),
         NoGradient(OpCode.LogicalXor,         &ForwardRules.LogicalXor,         "Xor"),
         // ONNX's SoftmaxCrossEntropyLoss takes class indices only
-        Op(OpCode.CrossEntropyProbabilities,    "DivBackward1", &ForwardRules.CrossEntropyProbabilities, &BackwardRules.CrossEntropyProbabilities,
+        Op(OpCode.CrossEntropyProbabilities,    "DivBackward1", &ForwardRules.CrossEntropyProbabilities, &BackwardRules.CrossEntropyProbabilities, &GraphBackwardRules.CrossEntropyProbabilities,
             SavedOperands.Saved | SavedOperands.Input1, null),
-        Op(OpCode.CrossEntropyProbabilitiesSum, "NegBackward0", &ForwardRules.CrossEntropyProbabilities, &BackwardRules.CrossEntropyProbabilities,
+        Op(OpCode.CrossEntropyProbabilitiesSum, "NegBackward0", &ForwardRules.CrossEntropyProbabilities, &BackwardRules.CrossEntropyProbabilities, &GraphBackwardRules.CrossEntropyProbabilities,
             SavedOperands.Saved | SavedOperands.Input1, null),
     ];
 
@@ -196,21 +196,24 @@ internal static unsafe class OpTable
 
     /// <summary>A broadcasting two-input elementwise op.</summary>
     private static OpInfo Binary(OpCode op, string gradFn, delegate*<Arena, in Instruction, void> forward,
-        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, BackwardReads reads, BackwardScratch scratch, string onnx) =>
-        new(op, gradFn, null, forward, null, backward, reads, scratch, OpFusion.None, false, onnx);
+        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, delegate*<Arena, in Instruction, Tensor, void> graphBackward,
+        BackwardReads reads, BackwardScratch scratch, string onnx) =>
+        new(op, gradFn, null, forward, null, backward, graphBackward, reads, scratch, OpFusion.None, false, onnx);
 
     /// <summary>A one-input elementwise op: its forward is its kernel, and a captured plan may chain it.</summary>
     private static OpInfo Pointwise(OpCode op, string gradFn, delegate*<float, float, ReadOnlySpan<float>, Span<float>, void> kernel,
-        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, SavedOperands reads, string? onnx) =>
-        new(op, gradFn, null, &ForwardRules.Pointwise, kernel, backward, reads, BackwardScratch.None, OpFusion.Elementwise, false, onnx);
+        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, delegate*<Arena, in Instruction, Tensor, void> graphBackward,
+        SavedOperands reads, string? onnx) =>
+        new(op, gradFn, null, &ForwardRules.Pointwise, kernel, backward, graphBackward, reads, BackwardScratch.None, OpFusion.Elementwise, false, onnx);
 
     /// <summary>An op with no derivative: its result is Int32 or Bool (or a Float32 made from them), so it never requires
     /// grad and the op is traced (for replays and pictures) but never recorded on the tape.</summary>
     private static OpInfo NoGradient(OpCode op, delegate*<Arena, in Instruction, void> forward, string? onnx) =>
-        new(op, null, null, forward, null, &BackwardRules.NotDifferentiable, SavedOperands.None, BackwardScratch.None, OpFusion.None, false, onnx);
+        new(op, null, null, forward, null, &BackwardRules.NotDifferentiable, null, SavedOperands.None, BackwardScratch.None, OpFusion.None, false, onnx);
 
     /// <summary>An op that runs alone and takes no scratch.</summary>
     private static OpInfo Op(OpCode op, string gradFn, delegate*<Arena, in Instruction, void> forward,
-        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, SavedOperands reads, string? onnx) =>
-        new(op, gradFn, null, forward, null, backward, reads, BackwardScratch.None, OpFusion.None, false, onnx);
+        delegate*<Arena, in Instruction, ReadOnlySpan<float>, void> backward, delegate*<Arena, in Instruction, Tensor, void> graphBackward,
+        SavedOperands reads, string? onnx) =>
+        new(op, gradFn, null, forward, null, backward, graphBackward, reads, BackwardScratch.None, OpFusion.None, false, onnx);
 }

@@ -110,7 +110,9 @@ public readonly partial struct Tensor : IEquatable<Tensor>
             Arena arena = Arena;
             if (!arena.IsLeaf(_slot) && !arena.RetainsGrad(_slot)) return null;
             int view = arena.GradientViewOf(_slot);
-            return view < 0 ? null : arena.Handle(view);
+            if (view < 0) return null;
+            // After Backward(createGraph: true), .grad is the differentiable tensor (same values as the buffer).
+            return arena.TryGraphGradient(_slot, out Tensor differentiable) ? differentiable : arena.Handle(view);
         }
     }
 
@@ -149,18 +151,39 @@ public readonly partial struct Tensor : IEquatable<Tensor>
 
     /// <summary>Sets <see cref="Grad"/> to null (PyTorch's <c>zero_grad(set_to_none=True)</c>); the next
     /// backward writes the gradient afresh. Frees nothing: the buffer is reused.</summary>
-    public void ZeroGrad() => Arena.ClearGradient(_slot);
+    public void ZeroGrad()
+    {
+        Arena arena = Arena;
+        arena.ClearGradient(_slot);
+        arena.ForgetGraphGradient(_slot);
+    }
+
+    /// <summary><c>register_hook(hook)</c>: <paramref name="hook"/> runs each time backward computes this tensor's
+    /// gradient, before it flows on (or into <see cref="Grad"/>), and may return a replacement. Hooks of one tensor run
+    /// in registration order. While a live tensor has a hook, backward computes gradients as tensors (as with
+    /// <c>createGraph</c>, under no-grad), which costs more than the fused pass.</summary>
+    /// <returns>A handle whose <see cref="RemovableHandle.Remove"/> unregisters the hook.</returns>
+    /// <exception cref="InvalidOperationException">The tensor does not require grad (PyTorch's message).</exception>
+    public RemovableHandle RegisterHook(GradientHook hook)
+    {
+        Arena arena = Arena;
+        if (!arena.RequiresGrad(_slot))
+            throw new InvalidOperationException("cannot register a hook on a tensor that doesn't require gradient");
+        return arena.AddHook(_slot, hook);
+    }
 
     /// <summary>Computes the gradient of this scalar w.r.t. every leaf that requires grad and adds it to their
     /// <see cref="Grad"/>. <paramref name="gradient"/> (same shape) is required for non-scalar tensors.</summary>
     /// <param name="gradient">d(something)/d(this); null means 1 for a one-element tensor.</param>
-    /// <param name="retainGraph">Keep the recorded graph for another backward pass.</param>
-    public void Backward(Tensor? gradient = null, bool retainGraph = false)
+    /// <param name="retainGraph">Keep the recorded graph for another backward pass; null means <paramref name="createGraph"/>.</param>
+    /// <param name="createGraph">Record the backward pass itself, so that the gradients left in <see cref="Grad"/> are
+    /// differentiable (higher-order derivatives). Without it backward runs the fused kernels and records nothing.</param>
+    public void Backward(Tensor? gradient = null, bool? retainGraph = null, bool createGraph = false)
     {
         Arena arena = Arena;
         ReadOnlySpan<Tensor> roots = new(in this);
-        if (gradient is Tensor g) arena.RunBackward(roots, new ReadOnlySpan<Tensor>(in g), retainGraph);
-        else arena.RunBackward(roots, default, retainGraph);
+        ReadOnlySpan<Tensor> seeds = gradient is Tensor g ? new ReadOnlySpan<Tensor>(in g) : default;
+        arena.Backward(roots, seeds, retainGraph ?? createGraph, createGraph);
     }
 
     /// <summary>PyTorch's refusal of requires_grad on an integer or boolean tensor.</summary>

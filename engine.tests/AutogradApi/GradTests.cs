@@ -1,0 +1,78 @@
+namespace ArenaGrad.Tests.AutogradApi;
+
+/// <summary><c>Autograd.Grad</c> (torch.autograd.grad) and backward with createGraph: results, what they leave alone,
+/// and PyTorch's errors.</summary>
+[TestFixture]
+public sealed class GradTests
+{
+    [Test]
+    public void Grad_ReturnsTheGradientAndLeavesDotGradAlone()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.FromData([1f, 2f, 3f], [3], requiresGrad: true);
+        Tensor y = (x * x * x).Sum();
+        Tensor g = Autograd.Grad(y, x);
+        Assert.That(g.ToArray(), Is.EqualTo(new[] { 3f, 12f, 27f }));
+        Assert.That(g.RequiresGrad, Is.False, "without createGraph the gradient is a plain tensor");
+        Assert.That(x.Grad.HasValue, Is.False, "autograd.grad never touches .grad");
+    }
+
+    [Test]
+    public void Grad_WithCreateGraph_CanBeDifferentiatedAgain_ToThirdOrder()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.FromData([1f, 2f, 3f], [3], requiresGrad: true);
+        Tensor y = (x * x * x).Sum();
+        Tensor g = Autograd.Grad(y, x, createGraph: true);           // 3x²
+        Assert.That(g.RequiresGrad, Is.True);
+        Tensor h = Autograd.Grad(g.Sum(), x, createGraph: true);     // 6x
+        Assert.That(h.ToArray(), Is.EqualTo(new[] { 6f, 12f, 18f }));
+        Tensor t = Autograd.Grad(h.Sum(), x);                        // 6
+        Assert.That(t.ToArray(), Is.EqualTo(new[] { 6f, 6f, 6f }));
+    }
+
+    [Test]
+    public void Backward_WithCreateGraph_LeavesADifferentiableGrad()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.FromData([1f, 2f], [2], requiresGrad: true);
+        (x * x * x).Sum().Backward(createGraph: true);
+        Tensor grad = x.Grad!.Value;
+        Assert.That(grad.ToArray(), Is.EqualTo(new[] { 3f, 12f }));
+        Assert.That(grad.RequiresGrad, Is.True);
+        x.ZeroGrad();
+        Assert.That(x.Grad.HasValue, Is.False);
+        grad.Sum().Backward();
+        Assert.That(x.Grad!.Value.ToArray(), Is.EqualTo(new[] { 6f, 12f }));
+    }
+
+    [Test]
+    public void Grad_UnusedInput_ThrowsPyTorchsMessage_UnlessAllowed()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.FromData([1f], [1], requiresGrad: true), z = arena.FromData([1f], [1], requiresGrad: true);
+        Tensor y = (x * 2f).Sum();
+        var error = Assert.Throws<InvalidOperationException>(() => Autograd.Grad([y], [x, z], retainGraph: true));
+        Assert.That(error!.Message, Is.EqualTo(
+            "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior."));
+        Tensor?[] grads = Autograd.Grad([y], [x, z], allowUnused: true);
+        Assert.That(grads[0]!.Value.ToArray(), Is.EqualTo(new[] { 2f }));
+        Assert.That(grads[1].HasValue, Is.False);
+    }
+
+    [Test]
+    public void Grad_Errors_ArePyTorchs()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.FromData([1f, 2f], [2], requiresGrad: true), c = arena.FromData([1f, 2f], [2]);
+        Tensor y = x * 3f;
+        Assert.That(Assert.Throws<InvalidOperationException>(() => Autograd.Grad(y, x))!.Message,
+            Is.EqualTo("grad can be implicitly created only for scalar outputs"));
+        Assert.That(Assert.Throws<InvalidOperationException>(() => Autograd.Grad(y.Sum(), c))!.Message,
+            Is.EqualTo("One of the differentiated Tensors does not require grad"));
+        Tensor s = y.Sum();
+        Autograd.Grad(s, x);
+        Assert.That(Assert.Throws<InvalidOperationException>(() => Autograd.Grad(s, x))!.Message,
+            Does.StartWith("Trying to backward through the graph a second time"));
+    }
+}

@@ -1,0 +1,196 @@
+using ArenaGrad.Capture;
+using ArenaGrad.Memory;
+using ArenaGrad.Tape;
+
+namespace ArenaGrad;
+
+public sealed unsafe partial class Arena
+{
+    // The backward pass whose gradients are tensors: each instruction's rule is its row's GraphBackward, which computes
+    // the input gradients with ordinary ops. With create_graph those ops are recorded, so the gradients can be
+    // differentiated again; without it (torch.autograd.grad, tensor hooks) they run under no-grad.
+
+    // Per pass: for each slot that existed when the pass began, the slot of the gradient tensor accumulated so far, or -1.
+    private NativeList<int> _graphGradient;
+    private bool _inGraphBackward;
+
+    // Leaves (and retained non-leaves) whose .grad a create_graph backward set to a differentiable tensor. The gradient
+    // buffer holds the same values, so .grad reads the buffer again once that tensor's scope has released it.
+    private NativeList<GraphGradientEntry> _graphGradients;
+
+    private readonly record struct GraphGradientEntry(int Slot, ulong Generation, int GradientSlot, ulong GradientGeneration);
+
+    /// <summary>backward(): the fused pass, unless the graph must be recorded (<paramref name="createGraph"/>) or a hook
+    /// must see the gradients as tensors.</summary>
+    internal void Backward(ReadOnlySpan<Tensor> roots, ReadOnlySpan<Tensor> gradients, bool retainGraph, bool createGraph)
+    {
+        if (createGraph || HasHooks) RunGraphBackward(roots, gradients, retainGraph, createGraph, default, default, allowUnused: false);
+        else RunBackward(roots, gradients, retainGraph);
+    }
+
+    /// <summary>One reverse pass from <paramref name="roots"/> whose gradients are tensors. With <paramref name="inputs"/>
+    /// empty it accumulates into .grad (backward with create_graph, or with hooks); otherwise it writes the gradient of
+    /// each input into <paramref name="results"/> and touches no .grad (torch.autograd.grad).</summary>
+    internal void RunGraphBackward(ReadOnlySpan<Tensor> roots, ReadOnlySpan<Tensor> gradients, bool retainGraph, bool createGraph,
+        ReadOnlySpan<Tensor> inputs, Span<Tensor?> results, bool allowUnused)
+    {
+        CheckUse();
+        ThrowIfCapturing(CaptureRefusal.Backward, inputs.Length == 0 ? "Backward()" : "Autograd.Grad()");
+        if (_inGraphBackward)
+            throw new InvalidOperationException("A backward pass is already running on this arena (a hook or custom function started another).");
+        int last = CheckRoots(roots, gradients);
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            int input = OwnSlot(inputs[k]);
+            if (!RequiresGrad(input)) throw new InvalidOperationException("One of the differentiated Tensors does not require grad");
+        }
+        if (results.Length < inputs.Length)
+            throw new ArgumentException($"Expected room for {inputs.Length} gradients, but the destination holds {results.Length}.", nameof(results));
+        _seedStart = _seedEnd = 0;
+        PlanBackward(roots, last); // freed graph and in-place changes, before anything is made
+
+        int slotsAtStart = _values.Count;
+        _graphGradient.Count = 0;
+        _graphGradient.AddRange(slotsAtStart);
+        _graphGradient.AsSpan().Fill(-1);
+        bool gradEnabled = IsGradEnabled;
+        IsGradEnabled = createGraph; // PyTorch runs backward in grad mode exactly when it builds a graph
+        _inGraphBackward = true;
+        int executed = 0;
+        long pass = BeginBackwardMarks(last);
+        try
+        {
+            for (int i = 0; i < roots.Length; i++)
+            {
+                int root = roots[i].Slot;
+                Tensor seed = gradients.Length == 0 ? OnesLike(root) : gradients[i];
+                AccumulateGraphGradient(root, seed);
+            }
+            for (int i = last; i >= 0; i--)
+            {
+                // A copy: the rule records ops, and the tape may move as it grows.
+                Instruction ins = _tape[i];
+                int gradient = _graphGradient[ins.Output];
+                if (gradient < 0) continue;
+                gradient = RunHooks(ins.Output, gradient);
+                OpTable.Of(ins.Op).GraphBackward(this, in ins, Handle(gradient));
+                _backwardRan[i] = new BackwardMark(pass, _generation[ins.Output]);
+                executed++;
+            }
+            if (inputs.Length == 0) AccumulateIntoGrad(slotsAtStart, createGraph);
+            else
+            {
+                for (int k = 0; k < inputs.Length; k++)
+                {
+                    int gradient = _graphGradient[inputs[k].Slot];
+                    if (gradient >= 0) gradient = RunHooks(inputs[k].Slot, gradient);
+                    if (gradient < 0 && !allowUnused)
+                        throw new InvalidOperationException(
+                            "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.");
+                    results[k] = gradient < 0 ? null : Handle(gradient);
+                }
+            }
+            if (!retainGraph)
+                for (int i = last; i >= 0; i--)
+                    if (_graphGradient[_tape[i].Output] >= 0) _tape[i].Freed = true;
+        }
+        finally
+        {
+            _inGraphBackward = false;
+            IsGradEnabled = gradEnabled;
+            LastBackwardInstructionCount = executed;
+        }
+    }
+
+    /// <summary>Adds <paramref name="contribution"/> (the input's shape) to the gradient tensor of <paramref name="slot"/>
+    /// in the running graph pass: a graph rule's only way to hand a gradient on.</summary>
+    internal void AccumulateGraphGradient(int slot, Tensor contribution)
+    {
+        int own = OwnSlot(contribution);
+        if (!ShapeOf(own).SequenceEqual(ShapeOf(slot)))
+            throw new InvalidOperationException(
+                $"Internal error: a graph backward rule gave a gradient of shape {ShapeMath.TorchSize(ShapeOf(own))} for a tensor of shape {ShapeMath.TorchSize(ShapeOf(slot))}.");
+        int existing = _graphGradient[slot];
+        _graphGradient[slot] = existing < 0 ? own : (Handle(existing) + contribution).Slot;
+    }
+
+    /// <summary>Whether the running graph pass should compute a gradient for <paramref name="slot"/> (-1: no such input).</summary>
+    internal bool NeedsGraphGradient(int slot) => slot >= 0 && RequiresGrad(slot);
+
+    private Tensor OnesLike(int slot)
+    {
+        int ones = NewSlot(ShapeOf(slot), requiresGrad: false);
+        Values(ones).Fill(1f);
+        return Handle(ones);
+    }
+
+    /// <summary>Backward with create_graph (or hooks): .grad of every leaf the pass reached, and of retained non-leaves,
+    /// gets the pass's gradient (added to what it held). The buffer takes the values; with <paramref name="createGraph"/>
+    /// .grad is the differentiable tensor while it lives.</summary>
+    private void AccumulateIntoGrad(int slotsAtStart, bool createGraph)
+    {
+        for (int slot = 0; slot < slotsAtStart; slot++)
+        {
+            int gradient = _graphGradient[slot];
+            if (gradient < 0 || !RequiresGrad(slot)) continue;
+            bool leaf = IsLeaf(slot);
+            if (!leaf && !RetainsGrad(slot)) continue;
+            gradient = RunHooks(slot, gradient);
+            Tensor total = Handle(gradient);
+            if (leaf && _gradientLive.Get(slot))
+                total = (TryGraphGradient(slot, out Tensor earlier) ? earlier : Handle(_gradientSlot[slot])) + total;
+            Values(total.Slot).CopyTo(GradientForWrite(slot, out _));
+            ForgetGraphGradient(slot);
+            if (createGraph)
+                _graphGradients.Add(new GraphGradientEntry(slot, _generation[slot], total.Slot, _generation[total.Slot]));
+        }
+    }
+
+    /// <summary>The differentiable .grad a create_graph backward left on <paramref name="slot"/>, while it lives.</summary>
+    internal bool TryGraphGradient(int slot, out Tensor gradient)
+    {
+        for (int i = _graphGradients.Count - 1; i >= 0; i--)
+        {
+            GraphGradientEntry entry = _graphGradients[i];
+            if (entry.Slot != slot || entry.Generation != _generation[slot]) continue;
+            if (entry.GradientSlot < _values.Count && _generation[entry.GradientSlot] == entry.GradientGeneration)
+            {
+                gradient = new Tensor(this, entry.GradientSlot, entry.GradientGeneration);
+                return true;
+            }
+        }
+        gradient = default;
+        return false;
+    }
+
+    /// <summary>Drops the differentiable .grad of <paramref name="slot"/> (zero_grad, or a backward that wrote the buffer);
+    /// also drops entries whose tensors are gone.</summary>
+    internal void ForgetGraphGradient(int slot)
+    {
+        if (_graphGradients.Count == 0) return;
+        int kept = 0;
+        for (int i = 0; i < _graphGradients.Count; i++)
+        {
+            GraphGradientEntry entry = _graphGradients[i];
+            bool stale = entry.Slot >= _values.Count || _generation[entry.Slot] != entry.Generation
+                || entry.GradientSlot >= _values.Count || _generation[entry.GradientSlot] != entry.GradientGeneration;
+            if (stale || entry.Slot == slot) continue;
+            _graphGradients[kept++] = entry;
+        }
+        _graphGradients.Count = kept;
+    }
+
+    /// <summary>After a fused backward: the leaves it may have written lose their differentiable .grad (the buffer now
+    /// holds newer values).</summary>
+    private void ForgetGraphGradientsReached()
+    {
+        int kept = 0;
+        for (int i = 0; i < _graphGradients.Count; i++)
+        {
+            GraphGradientEntry entry = _graphGradients[i];
+            if (entry.Slot < _values.Count && _backwardReached.Get(entry.Slot)) continue;
+            _graphGradients[kept++] = entry;
+        }
+        _graphGradients.Count = kept;
+    }
+}
