@@ -121,6 +121,9 @@ public sealed unsafe partial class Arena
                 "out-of-place operation inside the captured step.",
             CaptureRefusal.Nested =>
                 $"{what} inside a step being captured is refused: captures do not nest, and a replay's ops are not traced.",
+            CaptureRefusal.CustomFunction =>
+                $"{what} applies a custom autograd function while a step is being captured: its forward and backward are your code, " +
+                "which a replay does not run. Capture a step written with the engine's ops.",
             CaptureRefusal.Backward =>
                 $"{what} runs backward while a step is being captured: capture the forward, and let CaptureTraining run backward and " +
                 "the optimizer step.",

@@ -20,4 +20,7 @@ internal enum CaptureRefusal : byte
 
     /// <summary>Capturing or replaying a step inside a capture: captures do not nest.</summary>
     Nested,
+
+    /// <summary>Applying a custom autograd function: its forward and backward are user code that a replay cannot run.</summary>
+    CustomFunction,
 }

@@ -189,6 +189,7 @@ public sealed unsafe partial class Arena : IDisposable
         _producer.Free(); _versionOwner.Free(); _version.Free(); _dtype.Free(); _layouts.Free();
         _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _noGradView.Free(); _gradientLive.Free(); _backwardReached.Free();
         _tape.Free(); _operands.Free(); _openScopes.Free(); _trace.Free(); _backwardRan.Free();
+        _graphGradient.Free(); _graphGradients.Free(); _customEntries.Free();
         _floats.Free();
     }
 

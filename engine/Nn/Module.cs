@@ -19,7 +19,7 @@ namespace ArenaGrad.Nn;
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1716:Identifiers should not match keywords",
     Justification = "PyTorch's name (nn.Module), pinned by the API; only a Visual Basic keyword.")]
-public abstract class Module
+public abstract class Module : IHookOwner
 {
     private readonly List<NamedTensor> _ownParameters = [];
     private readonly List<(string Name, Module Module)> _children = [];
@@ -27,8 +27,57 @@ public abstract class Module
     private ReadOnlyCollection<Tensor>? _parameters;
     private bool _sealed;
 
-    /// <summary>The output of this module for <paramref name="input"/>.</summary>
+    /// <summary>The output of this module for <paramref name="input"/>. Runs no hooks: <see cref="Call"/> does.</summary>
     public abstract Tensor Forward(Tensor input);
+
+    // Forward hooks in registration order; null until the first registration, so a module without hooks is a plain call.
+    private List<(int Id, ForwardPreHook Hook)>? _forwardPreHooks;
+    private List<(int Id, ForwardHook Hook)>? _forwardHooks;
+    private int _nextHookId;
+
+    /// <summary><c>module(input)</c>: runs the forward pre-hooks, <see cref="Forward"/>, then the forward hooks, as
+    /// PyTorch's <c>__call__</c> does (TorchSharp's <c>call</c>). Containers such as <see cref="Sequential"/> call their
+    /// children this way, so hooks on an inner layer run when the whole model's <see cref="Forward"/> is called.</summary>
+    public Tensor Call(Tensor input)
+    {
+        if (_forwardPreHooks is null && _forwardHooks is null) return Forward(input);
+        if (_forwardPreHooks is not null)
+            foreach ((int _, ForwardPreHook hook) in _forwardPreHooks.ToArray()) // a hook may remove itself
+                if (hook(this, input) is Tensor replaced) input = replaced;
+        Tensor output = Forward(input);
+        if (_forwardHooks is not null)
+            foreach ((int _, ForwardHook hook) in _forwardHooks.ToArray())
+                hook(this, input, output);
+        return output;
+    }
+
+    /// <summary><c>register_forward_hook(hook)</c>: <paramref name="hook"/> runs after every <see cref="Call"/> of this
+    /// module, with its input and output, in registration order.</summary>
+    /// <returns>A handle whose <see cref="RemovableHandle.Remove"/> unregisters the hook.</returns>
+    public RemovableHandle RegisterForwardHook(ForwardHook hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        (_forwardHooks ??= []).Add((++_nextHookId, hook));
+        return new RemovableHandle(this, _nextHookId);
+    }
+
+    /// <summary><c>register_forward_pre_hook(hook)</c>: <paramref name="hook"/> runs before every <see cref="Call"/> of
+    /// this module and may replace its input.</summary>
+    /// <returns>A handle whose <see cref="RemovableHandle.Remove"/> unregisters the hook.</returns>
+    public RemovableHandle RegisterForwardPreHook(ForwardPreHook hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        (_forwardPreHooks ??= []).Add((++_nextHookId, hook));
+        return new RemovableHandle(this, _nextHookId);
+    }
+
+    void IHookOwner.RemoveHook(int id)
+    {
+        _forwardPreHooks?.RemoveAll(h => h.Id == id);
+        _forwardHooks?.RemoveAll(h => h.Id == id);
+        if (_forwardPreHooks is { Count: 0 }) _forwardPreHooks = null;
+        if (_forwardHooks is { Count: 0 }) _forwardHooks = null;
+    }
 
     /// <summary>Whether the module is in training mode (<c>module.training</c>); only <see cref="Dropout"/> acts on it here.</summary>
     public bool IsTraining { get; private set; } = true;

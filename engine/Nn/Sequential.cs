@@ -33,7 +33,7 @@ public class Sequential : Module, IReadOnlyList<Module>
     public override Tensor Forward(Tensor input)
     {
         Tensor x = input;
-        foreach (Module layer in _layers) x = layer.Forward(x);
+        foreach (Module layer in _layers) x = layer.Call(x); // Call, so the layers' forward hooks run
         return x;
     }
 

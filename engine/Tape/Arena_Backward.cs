@@ -32,6 +32,12 @@ public sealed unsafe partial class Arena
         _seedIsWritten = false;
         long scratchFloats = PlanBackward(roots, last);
         _seedStart = _seedEnd = 0;
+        if (_planReachesCustom)
+        {
+            // A custom function's backward is user code on tensors: the whole pass computes gradients as tensors.
+            RunGraphBackward(roots, gradients, retainGraph, createGraph: false, default, default, allowUnused: false);
+            return;
+        }
         FloatStackMark scratchMark = _floats.Mark;
         _backwardScratch = scratchFloats > 0 ? _floats.Allocate(scratchFloats) : null;
         _backwardScratchFloats = scratchFloats;
@@ -173,6 +179,7 @@ public sealed unsafe partial class Arena
     /// tensor, and returns the most scratch any of their rules needs.</summary>
     private long PlanBackward(ReadOnlySpan<Tensor> roots, int last)
     {
+        _planReachesCustom = false;
         _backwardReached.ClearAll();
         for (int i = 0; i < roots.Length; i++) _backwardReached.Set(roots[i].Slot, true);
         long scratch = 0;
@@ -183,6 +190,7 @@ public sealed unsafe partial class Arena
             if (ins.Freed) throw new InvalidOperationException(FreedGraphMessage);
             CheckSavedVersions(i);
             ref readonly OpInfo row = ref OpTable.Of(ins.Op);
+            _planReachesCustom |= ins.Op == OpCode.Custom;
             scratch = Math.Max(scratch, row.Scratch.Floats(LengthOf(ins.Output),
                 ins.Input0 >= 0 ? LengthOf(ins.Input0) : 0, ins.Input1 >= 0 ? LengthOf(ins.Input1) : 0));
             MarkReached(ins.Input0);
@@ -193,6 +201,9 @@ public sealed unsafe partial class Arena
         }
         return scratch;
     }
+
+    // Whether the last plan reached a custom function, whose backward exists only as a graph rule.
+    private bool _planReachesCustom;
 
     private void MarkReached(int input)
     {
@@ -235,6 +246,7 @@ public sealed unsafe partial class Arena
         CheckVersion(instructionIndex, instruction.Input2, instruction.Version2);
         CheckVersion(instructionIndex, instruction.Output, instruction.VersionOutput);
         CheckVersion(instructionIndex, instruction.Saved, instruction.VersionSaved);
+        if (instruction.Op == OpCode.Custom) CheckCustomSavedVersions(instructionIndex, instruction);
     }
 
     /// <summary>Refuses a saved tensor changed in place since it was recorded. The compare is inlined (five per

@@ -2,7 +2,7 @@ using System.Collections.Generic;
 
 namespace ArenaGrad;
 
-public sealed partial class Arena
+public sealed partial class Arena : IHookOwner
 {
     // Tensor hooks in registration order (PyTorch runs a tensor's hooks in that order, each on the previous one's
     // result). Null until the first registration: an arena without hooks pays one null test per backward.
@@ -21,6 +21,8 @@ public sealed partial class Arena
         _hooks.Add(new HookEntry(id, slot, _generation[slot], hook));
         return new RemovableHandle(this, id);
     }
+
+    void IHookOwner.RemoveHook(int id) => RemoveHook(id);
 
     internal void RemoveHook(int id)
     {

@@ -58,6 +58,7 @@ public sealed unsafe partial class Arena
     internal string GradFnNameOf(int index)
     {
         ref Instruction instruction = ref _tape[index];
+        if (instruction.Op == OpCode.Custom) return CustomGradFnName(instruction);
         return OpGradFnNames.Of(instruction.Op,
             instruction.Input0 >= 0 ? RankOf(instruction.Input0) : 0,
             instruction.Input1 >= 0 ? RankOf(instruction.Input1) : 0,

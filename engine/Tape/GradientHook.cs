@@ -7,18 +7,25 @@ namespace ArenaGrad;
 public delegate Tensor? GradientHook(Tensor grad);
 
 /// <summary>What <see cref="Tensor.RegisterHook"/> returns (PyTorch's <c>RemovableHandle</c>): <see cref="Remove"/>
-/// unregisters the hook.</summary>
+/// unregisters the hook. <see cref="Nn.Module.RegisterForwardHook"/> returns one too.</summary>
 public sealed class RemovableHandle
 {
-    private readonly Arena _arena;
+    private readonly IHookOwner _owner;
     private readonly int _id;
 
-    internal RemovableHandle(Arena arena, int id)
+    internal RemovableHandle(IHookOwner owner, int id)
     {
-        _arena = arena;
+        _owner = owner;
         _id = id;
     }
 
     /// <summary>Unregisters the hook; calling it again does nothing.</summary>
-    public void Remove() => _arena.RemoveHook(_id);
+    public void Remove() => _owner.RemoveHook(_id);
+}
+
+/// <summary>Whatever keeps hooks by id (an arena for tensor hooks, a module for its forward hooks).</summary>
+internal interface IHookOwner
+{
+    /// <summary>Unregisters hook <paramref name="id"/>; an unknown id is ignored.</summary>
+    void RemoveHook(int id);
 }

@@ -40,6 +40,9 @@ internal enum OpCode : byte
     // cross-entropy with class-probability targets (Int0 holds the Reduction): PyTorch's grad_fn is DivBackward1 for the
     // mean and NegBackward0 for the sum and none, so one opcode each
     CrossEntropyProbabilities, CrossEntropyProbabilitiesSum,
+    // a custom autograd function (issue 17): Int0 is its entry in the arena's custom-function table, which holds the
+    // function struct, its saved tensors and its name; the inputs are the operands
+    Custom,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>

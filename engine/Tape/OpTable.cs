@@ -175,6 +175,12 @@ internal static unsafe class OpTable
             SavedOperands.Saved | SavedOperands.Input1, null),
         Op(OpCode.CrossEntropyProbabilitiesSum, "NegBackward0", &ForwardRules.CrossEntropyProbabilities, &BackwardRules.CrossEntropyProbabilities, &GraphBackwardRules.CrossEntropyProbabilities,
             SavedOperands.Saved | SavedOperands.Input1, null),
+
+        // a custom autograd function: its forward ran the user's code once (replays refuse it), its backward is the user's
+        // code on tensors, so it only has the graph form (a pass that reaches it runs the graph pass); what it saved is
+        // version-checked from its table entry, and its grad_fn name is the function's type name plus "Backward"
+        new(OpCode.Custom, "CustomFunctionBackward", null, &ForwardRules.Custom, null, &BackwardRules.Custom, &GraphBackwardRules.Custom,
+            SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, null),
     ];
 
     static OpTable()
