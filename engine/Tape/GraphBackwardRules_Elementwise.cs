@@ -23,12 +23,14 @@ internal static partial class GraphBackwardRules
         if (Needs(arena, ins.Input0)) GiveReduced(arena, ins.Input0, g * T(arena, ins.Input1));
         if (Needs(arena, ins.Input1)) GiveReduced(arena, ins.Input1, g * T(arena, ins.Input0));
     }
-    // da = g/b, db = -g*((a/b)/b)
+    // da = g/b, db = -(g*y)/b. PyTorch writes db = -g*((a/b)/b); y = a/b is the same function of a and b (so the same
+    // second derivatives), and the row's Reads declare b and y for db, not a: a changed in place after the division
+    // must not change db (the version checks watch only what Reads names)
     public static void Divide(Arena arena, in Instruction ins, Tensor g)
     {
         Tensor b = T(arena, ins.Input1);
         if (Needs(arena, ins.Input0)) GiveReduced(arena, ins.Input0, g / b);
-        if (Needs(arena, ins.Input1)) GiveReduced(arena, ins.Input1, -g * (T(arena, ins.Input0) / b / b));
+        if (Needs(arena, ins.Input1)) GiveReduced(arena, ins.Input1, -(g * T(arena, ins.Output) / b));
     }
 
     // elementwise with a scalar s
@@ -56,11 +58,11 @@ internal static partial class GraphBackwardRules
     // dx = g*(1-y²)
     public static void Tanh(Arena arena, in Instruction ins, Tensor g) =>
         GiveReduced(arena, ins.Input0, g * (1f - T(arena, ins.Output).Square()));
-    // dx = g*(y*(1-y))
+    // dx = g*y*(1-y), in the fused kernel's order
     public static void Sigmoid(Arena arena, in Instruction ins, Tensor g)
     {
         Tensor y = T(arena, ins.Output);
-        GiveReduced(arena, ins.Input0, g * (y * (1f - y)));
+        GiveReduced(arena, ins.Input0, g * y * (1f - y));
     }
     // dx = y<=0 ? 0 : g
     public static void Relu(Arena arena, in Instruction ins, Tensor g) =>
