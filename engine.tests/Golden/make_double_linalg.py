@@ -77,3 +77,6 @@ linear("linear_1d_bias_one_tanh", [4], 3, [1], "tanh")
 linear("linear_3d_bias_scalar_tanh", [2, 3, 4], 3, [], "tanh")
 # A frozen weight: only x and b take gradients, and the first gradient of x still depends on x through tanh.
 linear("linear_2d_frozen_weight_tanh", [5, 4], 3, [3], "tanh", frozen_weight=True)
+# No input features: x and w are empty, y = b in every row (the rule's reshapes take explicit row counts, since -1 is
+# ambiguous for an empty tensor).
+linear("linear_2d_zero_in_features_tanh", [3, 0], 2, [2], "tanh")
