@@ -19,15 +19,17 @@ internal static partial class GraphBackwardRules
             Give(arena, ins.Input1, SumToShape(TransposeLast(a2).MatMul(g2), b2.Shape).Reshape(b.Shape));
     }
 
-    // dx = g@w, dw = gᵀ@x over every row of the batch, db = Σ rows of g
+    // dx = g@w, dw = gᵀ@x over every row of the batch, db = g as [rows, out] summed to b's shape (b may be any shape
+    // that expands to [rows, out], as addmm's bias)
     public static void Linear(Arena arena, in Instruction ins, Tensor g)
     {
         Tensor x = T(arena, ins.Input0), w = T(arena, ins.Input1);
-        int outFeatures = w.Shape[0], inFeatures = w.Shape[1];
+        int outFeatures = w.Shape[0], inFeatures = w.Shape[1], rowCount = Functional.LinearRows(x.Shape);
         if (Needs(arena, ins.Input0)) Give(arena, ins.Input0, g.MatMul(w));
-        Tensor rows = g.Reshape(-1, outFeatures);
-        if (Needs(arena, ins.Input1)) Give(arena, ins.Input1, rows.Transpose(0, 1).MatMul(x.Reshape(-1, inFeatures)));
-        if (Needs(arena, ins.Input2)) Give(arena, ins.Input2, rows.Sum(0));
+        // Explicit row counts, not -1: a -1 is ambiguous for an empty tensor.
+        Tensor rows = g.Reshape(rowCount, outFeatures);
+        if (Needs(arena, ins.Input1)) Give(arena, ins.Input1, rows.Transpose(0, 1).MatMul(x.Reshape(rowCount, inFeatures)));
+        GiveReduced(arena, ins.Input2, rows);
     }
 
     /// <summary>The transpose of the last two dims.</summary>
