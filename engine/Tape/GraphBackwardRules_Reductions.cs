@@ -27,6 +27,7 @@ internal static partial class GraphBackwardRules
     /// <summary>A per-slice gradient of a reduction along Int0 (kept dim when Int1 is 1) broadcast back over the slice.</summary>
     private static Tensor AlongAxis(Arena arena, in Instruction ins, Tensor g) =>
         (ins.Int1 != 0 ? g : g.Unsqueeze(ins.Int0)).Expand(arena.ShapeOf(ins.Input0));
+
     // ties (or NaNs) share g evenly: dx = mask ? g/count : 0, mask = x == y, or x is NaN when y is
     // (evenly_distribute_backward)
     public static void MaxAll(Arena arena, in Instruction ins, Tensor g) => EvenlyDistribute(arena, ins, g);
@@ -116,7 +117,7 @@ internal static partial class GraphBackwardRules
         Tensor flip = arena.FromData(reversed);
         Give(arena, ins.Input0, g.IndexSelect(ins.Int0, flip).CumSum(ins.Int0).IndexSelect(ins.Int0, flip));
     }
-    // dx = g*Π(others) (prod_safe_zeros_backward); under no-grad two zeros or more give 0 (prod_backward)
+    // dx = g*Π(others) (prod_safe_zeros_backward); two zeros or more: 0, a constant (prod_backward)
     public static void ProdAll(Arena arena, in Instruction ins, Tensor g)
     {
         if (!Needs(arena, ins.Input0)) return;
@@ -127,9 +128,9 @@ internal static partial class GraphBackwardRules
             return;
         }
         int n = arena.LengthOf(ins.Input0);
-        // PyTorch returns zeros here only when no graph is built; with create_graph the products of the others
-        // (0 unless an infinity or NaN meets the zeros) keep the second derivatives, which two zeros do not zero.
-        if (!arena.IsGradEnabled && Kernels.Reductions.CountZeros(arena.Values(ins.Input0)) >= 2)
+        // Two zeros or more: PyTorch 1.13's prod_backward returns zeros_like(x), a constant even under create_graph,
+        // so the second derivatives through it are 0 too (the true cross terms between two zeros are not).
+        if (Kernels.Reductions.CountZeros(arena.Values(ins.Input0)) >= 2)
         {
             Give(arena, ins.Input0, arena.Zeros(shape));
             return;
