@@ -35,7 +35,10 @@ public unsafe class OpTableTests
         if (row.GradFnName is null)
             Assert.That((nint)row.Backward, Is.EqualTo((nint)(delegate*<Arena, in Instruction, ReadOnlySpan<float>, void>)&BackwardRules.NotDifferentiable),
                 "a row without a grad_fn name is an op without a derivative, and only such a row has no name");
+        else if (op == OpCode.Custom) Assert.That(row.GradFnName, Is.EqualTo("CustomFunctionBackward"), "a custom function is named by its type");
         else Assert.That(row.GradFnName, Does.Match("^[A-Z][A-Za-z0-9]*Backward[0-9]$"), "grad_fn name, as PyTorch prints it");
+        Assert.That(row.GraphBackward != null, Is.EqualTo(row.GradFnName is not null),
+            "an op with a derivative has it written with ops too (createGraph), and only such an op");
         Assert.That(row.Forward != null, Is.True, "forward");
         Assert.That(row.Backward != null, Is.True, "backward rule");
         Assert.That(row.UnaryKernel != null, Is.EqualTo(row.Fusion == OpFusion.Elementwise),
@@ -79,6 +82,6 @@ public unsafe class OpTableTests
     }
 
     [Test]
-    public void OnlyConcatAndStack_KeepTheirInputsInTheOperandBuffer() =>
-        Assert.That(Opcodes().Where(op => OpTable.Of(op).OperandsAreInputs), Is.EqualTo(new[] { OpCode.Concat, OpCode.Stack }));
+    public void OnlyConcatStackAndCustom_KeepTheirInputsInTheOperandBuffer() =>
+        Assert.That(Opcodes().Where(op => OpTable.Of(op).OperandsAreInputs), Is.EqualTo(new[] { OpCode.Concat, OpCode.Stack, OpCode.Custom }));
 }
