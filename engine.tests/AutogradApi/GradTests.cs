@@ -75,4 +75,31 @@ public sealed class GradTests
         Assert.That(Assert.Throws<InvalidOperationException>(() => Autograd.Grad(s, x))!.Message,
             Does.StartWith("Trying to backward through the graph a second time"));
     }
+
+    [Test]
+    public void AnomalyMode_ChecksTheGraphPassToo()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.FromData([-1f, 4f], [2], requiresGrad: true);
+        Tensor y = x.Sqrt().Sum();
+        using (arena.DetectAnomaly())
+        {
+            var error = Assert.Throws<GradientAnomalyException>(() => Autograd.Grad(y, x, createGraph: true));
+            Assert.That(error!.Message, Does.StartWith("Function 'SqrtBackward0' returned nan values in its 0th output."));
+        }
+    }
+
+    [Test]
+    public void GradIntoASpan_AndSeveralOutputsWithGradOutputs_AsPyTorch()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.FromData([1f, 2f], [2], requiresGrad: true), w = arena.FromData([3f, -1f], [2], requiresGrad: true);
+        Tensor a = x * w, b = (x * x).Sum();
+        Span<Tensor?> results = new Tensor?[2];
+        Autograd.Grad([a, b], [x, w], results, [arena.FromData([1f, 10f], [2]), arena.FromData([2f], [])]);
+        Assert.That(results[0]!.Value.ToArray(), Is.EqualTo(new[] { 3f + 4f, -10f + 8f }), "w * v + 2 * 2x");
+        Assert.That(results[1]!.Value.ToArray(), Is.EqualTo(new[] { 1f, 20f }), "x * v");
+        Assert.That(Assert.Throws<ArgumentException>(() => Autograd.Grad([a], [x], [arena.Ones([3])]))!.Message,
+            Is.EqualTo("Mismatch in shape: grad_output[0] has a shape of torch.Size([3]) and output[0] has a shape of torch.Size([2])."));
+    }
 }

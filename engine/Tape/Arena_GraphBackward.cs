@@ -73,7 +73,9 @@ public sealed unsafe partial class Arena
                 int gradient = _graphGradient[ins.Output];
                 if (gradient < 0) continue;
                 gradient = RunHooks(ins.Output, gradient);
-                OpTable.Of(ins.Op).GraphBackward(this, in ins, Handle(gradient));
+                _graphGradient[ins.Output] = gradient;
+                if (_detectAnomaly) RunGraphRuleDetectingAnomaly(i, ins, gradient);
+                else OpTable.Of(ins.Op).GraphBackward(this, in ins, Handle(gradient));
                 _backwardRan[i] = new BackwardMark(pass, _generation[ins.Output]);
                 executed++;
             }
@@ -192,5 +194,24 @@ public sealed unsafe partial class Arena
             _graphGradients[kept++] = entry;
         }
         _graphGradients.Count = kept;
+    }
+
+    /// <summary>Anomaly mode on the graph pass: runs the rule, then refuses the first input gradient it made NaN or infinite
+    /// (one that was already so is not blamed on it), with the same exception as the fused pass.</summary>
+    private void RunGraphRuleDetectingAnomaly(int index, in Instruction ins, int gradient)
+    {
+        int[] inputs = InputSlotsOf(ins);
+        var before = new int[inputs.Length];
+        for (int k = 0; k < inputs.Length; k++) before[k] = inputs[k] < 0 ? -1 : _graphGradient[inputs[k]];
+        OpTable.Of(ins.Op).GraphBackward(this, in ins, Handle(gradient));
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            int slot = inputs[k];
+            if (slot < 0 || _graphGradient[slot] < 0 || _graphGradient[slot] == before[k]) continue;
+            if (before[k] >= 0 && !AllFinite(Values(before[k]))) continue;
+            ReadOnlySpan<float> values = Values(_graphGradient[slot]);
+            if (AllFinite(values)) continue;
+            throw new GradientAnomalyException(GradFnNameOf(index), TorchOutputIndex(ins, k, index), ContainsNaN(values), ForwardCallSiteOf(index));
+        }
     }
 }
