@@ -17,6 +17,15 @@ Workloads (the same as perf/ArenaGrad.Benchmarks):
                              (y * g).sum().backward() (NN and TN products), grads set to None
   frozen_extractor_wW /      W5: extractor Linear 64-W, ReLU, Linear W-W, ReLU (frozen, or trainable) and a trainable
   all_trainable_wW               head Linear W-8; batch 32, MSE, backward, SGD; W5 = frozen / all-trainable time
+  gradient_penalty_tanh /    WGAN-GP critic step: nn.Sequential MLP 4-64-64-1 (tanh, or ReLU), batch 64; alpha ~ U(0, 1)
+  gradient_penalty_relu      per row, x = alpha * real + (1 - alpha) * fake, requires_grad_(); the input gradient from
+                             torch.autograd.grad(create_graph=True), penalty 10 * mean((|grad|_2 - 1)^2) with the norm
+                             as sqrt(sum(g^2, 1) + 1e-12); loss = mean D(fake) - mean D(real) + penalty, backward,
+                             Adam(lr=1e-4, betas=(0.5, 0.9)), zero_grad() first
+  pinn_training_step         tools/ArenaGrad.Pinn's step at its defaults: MLP 1-32-32-1 tanh u(t) at 64 points of
+                             [0, 5] (fed as 2t/5 - 1); u', u'' from two autograd.grad(create_graph=True) calls; loss =
+                             mean(((u'' + 0.4 u' + 4 u) / 4)^2) + (u(0) - 1)^2 + (u'(0) / 2)^2; backward, Adam(lr=1e-2),
+                             CosineAnnealingLR(T_max=3000) step, zero_grad() first
 
 Each workload is warmed up, then timed call by call with time.perf_counter_ns over many repetitions; the
 median is reported. If BenchmarkDotNet's CSV reports exist (BenchmarkDotNet.Artifacts/results/*-report.csv,
@@ -62,6 +71,9 @@ BDN_NAMES = {
     "all_trainable_w128": "AllTrainableStep/128",
     "frozen_extractor_w512": "FrozenExtractorStep/512",
     "all_trainable_w512": "AllTrainableStep/512",
+    "gradient_penalty_tanh": "GradientPenaltyCriticStepTanh",
+    "gradient_penalty_relu": "GradientPenaltyCriticStepRelu",
+    "pinn_training_step": "PinnTrainingStep",
 }
 
 
@@ -207,6 +219,61 @@ def make_extractor_step(width, frozen):
     return mse_training_step(model, torch.optim.SGD(head.parameters() if frozen else model.parameters(), lr=1e-3))
 
 
+def make_gradient_penalty_step(activation):
+    """GradientPenaltyBenchmarks: one WGAN-GP critic step, the penalty's input gradient with create_graph=True."""
+    critic = torch.nn.Sequential(torch.nn.Linear(4, 64), activation(), torch.nn.Linear(64, 64), activation(),
+                                 torch.nn.Linear(64, 1))
+    optimizer = torch.optim.Adam(critic.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    real = torch.randn(64, 4)
+    fake = torch.randn(64, 4) * 0.5
+    ones = torch.ones(64, 1)
+
+    def run():
+        optimizer.zero_grad(set_to_none=True)
+        alpha = torch.rand(64, 1)
+        mixed = (alpha * (real - fake) + fake).requires_grad_()
+        gradient, = torch.autograd.grad(critic(mixed), mixed, ones, create_graph=True)
+        norm = (gradient.square().sum(1) + 1e-12).sqrt()
+        penalty = (norm - 1).square().mean()
+        loss = critic(fake).mean() - critic(real).mean() + penalty * 10
+        loss.backward()
+        value = loss.item()
+        optimizer.step()
+        return value
+
+    return run
+
+
+def make_pinn_step():
+    """PinnBenchmarks: one physics-informed step of tools/ArenaGrad.Pinn at its defaults (m=1, c=0.4, k=4, u0=1, v0=0)."""
+    points, duration, mass, damping, stiffness, u0, v0 = 64, 5.0, 1.0, 0.4, 4.0, 1.0, 0.0
+    model = torch.nn.Sequential(torch.nn.Linear(1, 32), torch.nn.Tanh(), torch.nn.Linear(32, 32), torch.nn.Tanh(),
+                                torch.nn.Linear(32, 1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=3000)
+    times = torch.tensor([duration * i / (points - 1) for i in range(points)]).reshape(points, 1).requires_grad_()
+    ones = torch.ones(points, 1)
+    at_start = torch.zeros(points, 1)
+    at_start[0] = 1
+
+    def run():
+        optimizer.zero_grad(set_to_none=True)
+        u = model(times * (2 / duration) - 1)
+        du, = torch.autograd.grad(u, times, ones, create_graph=True)
+        ddu, = torch.autograd.grad(du, times, ones, create_graph=True)
+        residual = ddu * (mass / stiffness) + du * (damping / stiffness) + u
+        position_miss = (u * at_start).sum() - u0
+        velocity_miss = ((du * at_start).sum() - v0) * math.sqrt(mass / stiffness)
+        loss = residual.square().mean() + (position_miss.square() + velocity_miss.square())
+        loss.backward()
+        value = loss.item()
+        optimizer.step()
+        schedule.step()
+        return value
+
+    return run
+
+
 def make_linear_layer(layer, backward):
     in_features, out_features = (int(v) for v in layer.split("x"))
     x = torch.randn(32, in_features, requires_grad=True)
@@ -302,6 +369,9 @@ def main():
         ("all_trainable_w128", make_extractor_step(128, False), args.repetitions or 3000, 300, 1),
         ("frozen_extractor_w512", make_extractor_step(512, True), args.repetitions or 1000, 100, 1),
         ("all_trainable_w512", make_extractor_step(512, False), args.repetitions or 1000, 100, 1),
+        ("gradient_penalty_tanh", make_gradient_penalty_step(torch.nn.Tanh), args.repetitions or 2000, 200, 1),
+        ("gradient_penalty_relu", make_gradient_penalty_step(torch.nn.ReLU), args.repetitions or 2000, 200, 1),
+        ("pinn_training_step", make_pinn_step(), args.repetitions or 2000, 200, 1),
     ]
     capability = next((line.split(":", 1)[1].strip() for line in torch.__config__.show().splitlines()
                        if "CPU capability usage" in line), "n/a")
