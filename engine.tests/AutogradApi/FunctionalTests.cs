@@ -309,7 +309,7 @@ public sealed class FunctionalTests
         {
             Tensor loss = Functional.Linear(x, w, b).Tanh().Mean();
             ReadOnlySpan<Tensor> parameters = [w, b];
-            Autograd.Grad(new ReadOnlySpan<Tensor>(in loss), parameters, s_results);
+            Autograd.Grad(new ReadOnlySpan<Tensor>(in loss), parameters, default, s_results);
             if (!s_results[0].HasValue || !s_results[1].HasValue) throw new InvalidOperationException("no gradient");
         }
     }

@@ -96,10 +96,20 @@ public sealed class GradTests
         Tensor x = arena.FromData([1f, 2f], [2], requiresGrad: true), w = arena.FromData([3f, -1f], [2], requiresGrad: true);
         Tensor a = x * w, b = (x * x).Sum();
         Span<Tensor?> results = new Tensor?[2];
-        Autograd.Grad([a, b], [x, w], results, [arena.FromData([1f, 10f], [2]), arena.FromData([2f], [])]);
+        Autograd.Grad([a, b], [x, w], [arena.FromData([1f, 10f], [2]), arena.FromData([2f], [])], results);
         Assert.That(results[0]!.Value.ToArray(), Is.EqualTo(new[] { 3f + 4f, -10f + 8f }), "w * v + 2 * 2x");
         Assert.That(results[1]!.Value.ToArray(), Is.EqualTo(new[] { 1f, 20f }), "x * v");
         Assert.That(Assert.Throws<ArgumentException>(() => Autograd.Grad([a], [x], [arena.Ones([3])]))!.Message,
             Is.EqualTo("Mismatch in shape: grad_output[0] has a shape of torch.Size([3]) and output[0] has a shape of torch.Size([2])."));
+    }
+
+    [Test]
+    public void Grad_WithCollectionExpressions_PicksTheArrayOverload()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.FromData([1f, 2f], [2], requiresGrad: true);
+        Tensor y = (x * x).Sum();
+        Tensor?[] grads = Autograd.Grad([y], [x], [], createGraph: true);
+        Assert.That(grads[0]!.Value.ToArray(), Is.EqualTo(new[] { 2f, 4f }));
     }
 }

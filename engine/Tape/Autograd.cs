@@ -37,14 +37,22 @@ public static partial class Autograd
         bool? retainGraph = null, bool createGraph = false, bool allowUnused = false)
     {
         var results = new Tensor?[inputs.Length];
-        Grad(outputs, inputs, results, gradOutputs, retainGraph, createGraph, allowUnused);
+        Grad(outputs, inputs, gradOutputs, results, retainGraph, createGraph, allowUnused);
         return results;
     }
 
     /// <summary><see cref="Grad(ReadOnlySpan{Tensor}, ReadOnlySpan{Tensor}, ReadOnlySpan{Tensor}, bool?, bool, bool)"/>
-    /// into <paramref name="results"/> (at least one element per input): allocates no managed memory.</summary>
-    public static void Grad(ReadOnlySpan<Tensor> outputs, ReadOnlySpan<Tensor> inputs, Span<Tensor?> results,
-        ReadOnlySpan<Tensor> gradOutputs = default, bool? retainGraph = null, bool createGraph = false, bool allowUnused = false)
+    /// into <paramref name="results"/> (at least one element per input): allocates no managed memory. Pass
+    /// <c>default</c> for <paramref name="gradOutputs"/> when the outputs are scalars.</summary>
+    /// <param name="outputs">The tensors to differentiate.</param>
+    /// <param name="inputs">The tensors to differentiate with respect to.</param>
+    /// <param name="gradOutputs">One gradient per output, or empty (ones for one-element outputs).</param>
+    /// <param name="results">Receives one gradient per input (null for an unused one with <paramref name="allowUnused"/>).</param>
+    /// <param name="retainGraph">Keep the graph for another pass; null means <paramref name="createGraph"/>.</param>
+    /// <param name="createGraph">Record the pass, so the gradients can be differentiated again.</param>
+    /// <param name="allowUnused">Give null for an input the outputs do not depend on, instead of throwing.</param>
+    public static void Grad(ReadOnlySpan<Tensor> outputs, ReadOnlySpan<Tensor> inputs, ReadOnlySpan<Tensor> gradOutputs, Span<Tensor?> results,
+        bool? retainGraph = null, bool createGraph = false, bool allowUnused = false)
     {
         if (outputs.Length == 0) throw new ArgumentException("grad requires at least one output, but got none.", nameof(outputs));
         if (inputs.Length == 0) throw new ArgumentException("grad requires non-empty inputs.", nameof(inputs));
@@ -59,7 +67,7 @@ public static partial class Autograd
     public static Tensor Grad(Tensor output, Tensor input, bool createGraph = false, bool? retainGraph = null)
     {
         Span<Tensor?> result = [null];
-        Grad(new ReadOnlySpan<Tensor>(in output), new ReadOnlySpan<Tensor>(in input), result, default, retainGraph, createGraph);
+        Grad(new ReadOnlySpan<Tensor>(in output), new ReadOnlySpan<Tensor>(in input), default, result, retainGraph, createGraph);
         return result[0]!.Value;
     }
 }

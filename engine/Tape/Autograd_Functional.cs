@@ -182,7 +182,7 @@ public static partial class Autograd
         Span<Tensor?> result = [null];
         Tensor seed = gradOutput.GetValueOrDefault();
         ReadOnlySpan<Tensor> seeds = gradOutput.HasValue ? new ReadOnlySpan<Tensor>(in seed) : default;
-        Grad(new ReadOnlySpan<Tensor>(in output), new ReadOnlySpan<Tensor>(in input), result, seeds,
+        Grad(new ReadOnlySpan<Tensor>(in output), new ReadOnlySpan<Tensor>(in input), seeds, result,
             retainGraph || createGraph, createGraph, allowUnused: true);
         return result[0];
     }

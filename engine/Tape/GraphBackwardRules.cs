@@ -48,8 +48,4 @@ internal static partial class GraphBackwardRules
 
     // a custom function: its own Backward, on tensors (Autograd.Apply)
     public static void Custom(Arena arena, in Instruction ins, Tensor g) => arena.RunCustomBackward(ins, g);
-
-    /// <summary>A rule not written yet: refuses loudly rather than give a wrong gradient.</summary>
-    private static void NotWritten(Arena arena, in Instruction ins) =>
-        throw new NotSupportedException($"Internal error: the graph backward rule of {ins.Op} is not written.");
 }
