@@ -112,4 +112,21 @@ public sealed class GradTests
         Tensor?[] grads = Autograd.Grad([y], [x], [], createGraph: true);
         Assert.That(grads[0]!.Value.ToArray(), Is.EqualTo(new[] { 2f, 4f }));
     }
+
+    [Test]
+    public void Grad_ComputesOnlyWhatTheRequestedInputsNeed()
+    {
+        using var arena = new Arena(new ArenaOptions { Seed = 5 });
+        Tensor w = arena.Uniform([8, 4], -1f, 1f, requiresGrad: true), b = arena.Zeros([8], requiresGrad: true);
+        Tensor x = arena.Uniform([3, 4], -1f, 1f, requiresGrad: true);
+        Tensor y = Functional.Linear(x, w, b).Tanh().Sum();
+        int before = arena.TapeLength;
+        Tensor onlyX = Autograd.Grad(y, x, createGraph: true);
+        int forX = arena.TapeLength - before;
+        before = arena.TapeLength;
+        Tensor?[] all = Autograd.Grad([y], [x, w, b], createGraph: true);
+        int forAll = arena.TapeLength - before;
+        Assert.That(forX, Is.LessThan(forAll), "the weight and bias gradients are neither computed nor recorded for x alone");
+        Assert.That(onlyX.ToArray(), Is.EqualTo(all[0]!.Value.ToArray()));
+    }
 }

@@ -49,6 +49,7 @@ public sealed unsafe partial class Arena : IDisposable
     private BitColumn _noGradView;        // a view made under no-grad of a tensor that requires grad (in-place refused with grad on)
     private BitColumn _gradientLive;       // the gradient buffer holds a value (else .Grad is null)
     private BitColumn _backwardReached;    // scratch of PlanBackward: slots a gradient can reach
+    private BitColumn _graphNeeded;        // scratch of Autograd.Grad: slots on a path from the requested inputs
 
     private FloatStack _floats;
     private ulong _nextGeneration = 1;
@@ -187,7 +188,7 @@ public sealed unsafe partial class Arena : IDisposable
         _slotCapacity = 0;
         _values.Free(); _gradient.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
         _producer.Free(); _versionOwner.Free(); _version.Free(); _dtype.Free(); _layouts.Free();
-        _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _noGradView.Free(); _gradientLive.Free(); _backwardReached.Free();
+        _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _noGradView.Free(); _gradientLive.Free(); _backwardReached.Free(); _graphNeeded.Free();
         _tape.Free(); _operands.Free(); _openScopes.Free(); _trace.Free(); _backwardRan.Free();
         _graphGradient.Free(); _graphGradients.Free(); _customEntries.Free();
         _floats.Free();

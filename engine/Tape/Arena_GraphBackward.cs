@@ -50,6 +50,8 @@ public sealed unsafe partial class Arena
         PlanBackward(roots, last); // freed graph and in-place changes, before anything is made
 
         int slotsAtStart = _values.Count;
+        _graphRestricted = inputs.Length != 0;
+        if (_graphRestricted) MarkNeeded(inputs, last);
         _graphGradient.Count = 0;
         _graphGradient.AddRange(slotsAtStart);
         _graphGradient.AsSpan().Fill(-1);
@@ -71,7 +73,7 @@ public sealed unsafe partial class Arena
                 // A copy: the rule records ops, and the tape may move as it grows.
                 Instruction ins = _tape[i];
                 int gradient = _graphGradient[ins.Output];
-                if (gradient < 0) continue;
+                if (gradient < 0 || (_graphRestricted && !_graphNeeded.Get(ins.Output))) continue;
                 gradient = RunHooks(ins.Output, gradient);
                 _graphGradient[ins.Output] = gradient;
                 if (_detectAnomaly) RunGraphRuleDetectingAnomaly(i, ins, gradient);
@@ -116,8 +118,31 @@ public sealed unsafe partial class Arena
         _graphGradient[slot] = existing < 0 ? own : (Handle(existing) + contribution).Slot;
     }
 
-    /// <summary>Whether the running graph pass should compute a gradient for <paramref name="slot"/> (-1: no such input).</summary>
-    internal bool NeedsGraphGradient(int slot) => slot >= 0 && RequiresGrad(slot);
+    /// <summary>Whether the running graph pass should compute a gradient for <paramref name="slot"/> (-1: no such input):
+    /// it requires grad and, for Autograd.Grad, lies on a path from a requested input.</summary>
+    internal bool NeedsGraphGradient(int slot) => slot >= 0 && RequiresGrad(slot) && (!_graphRestricted || _graphNeeded.Get(slot));
+
+    // Autograd.Grad asks for some inputs only: gradients of everything else (the weights, when the input's gradient is
+    // asked for) are neither computed nor recorded, as in PyTorch.
+    private bool _graphRestricted;
+
+    /// <summary>Marks the requested inputs and every op result that depends on one (a forward sweep over the tape).</summary>
+    private void MarkNeeded(ReadOnlySpan<Tensor> inputs, int last)
+    {
+        _graphNeeded.ClearAll();
+        foreach (Tensor input in inputs) _graphNeeded.Set(input.Slot, true);
+        for (int i = 0; i <= last; i++)
+        {
+            ref Instruction ins = ref _tape[i];
+            bool needed = IsNeeded(ins.Input0) || IsNeeded(ins.Input1) || IsNeeded(ins.Input2);
+            if (!needed && OpTable.Of(ins.Op).OperandsAreInputs)
+                foreach (int operand in OperandsOf(ins))
+                    if (needed = IsNeeded(operand)) break;
+            if (needed) _graphNeeded.Set(ins.Output, true);
+        }
+    }
+
+    private bool IsNeeded(int slot) => slot >= 0 && _graphNeeded.Get(slot);
 
     private Tensor OnesLike(int slot)
     {

@@ -66,7 +66,7 @@ internal static partial class GraphBackwardRules
     }
     // dx = y<=0 ? 0 : g
     public static void Relu(Arena arena, in Instruction ins, Tensor g) =>
-        GiveReduced(arena, ins.Input0, Functional.Where(T(arena, ins.Output).Le(0f).LogicalNot(), g, 0f));
+        GiveReduced(arena, ins.Input0, g.MaskedFill(T(arena, ins.Output).Le(0f), 0f));
     // dx = g/(2y)
     public static void Sqrt(Arena arena, in Instruction ins, Tensor g) => GiveReduced(arena, ins.Input0, g / (2f * T(arena, ins.Output)));
     // dx = g*sign(x)

@@ -57,8 +57,8 @@ public class GradientPenaltyBenchmarks
             Tensor alpha = _arena.Rand([Batch, 1]);
             Tensor mixed = (alpha * (_real - _fake) + _fake).SetRequiresGrad();   // a leaf, as x̂.requires_grad_()
             Tensor score = critic.Forward(mixed);
-            Autograd.Grad(new ReadOnlySpan<Tensor>(in score), new ReadOnlySpan<Tensor>(in mixed), _inputGradient,
-                new ReadOnlySpan<Tensor>(in _ones), createGraph: true);
+            Autograd.Grad(new ReadOnlySpan<Tensor>(in score), new ReadOnlySpan<Tensor>(in mixed), new ReadOnlySpan<Tensor>(in _ones),
+                _inputGradient, createGraph: true);
             Tensor gradient = _inputGradient[0]!.Value;
             _inputGradient[0] = null;
             Tensor norm = (gradient.Square().Sum(1) + 1e-12f).Sqrt();

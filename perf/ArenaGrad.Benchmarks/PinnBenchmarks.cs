@@ -69,8 +69,8 @@ public class PinnBenchmarks
 
     private Tensor Derivative(Tensor f)
     {
-        Autograd.Grad(new ReadOnlySpan<Tensor>(in f), new ReadOnlySpan<Tensor>(in _times), _derivative,
-            new ReadOnlySpan<Tensor>(in _ones), createGraph: true);
+        Autograd.Grad(new ReadOnlySpan<Tensor>(in f), new ReadOnlySpan<Tensor>(in _times), new ReadOnlySpan<Tensor>(in _ones),
+            _derivative, createGraph: true);
         Tensor result = _derivative[0]!.Value;
         _derivative[0] = null;
         return result;

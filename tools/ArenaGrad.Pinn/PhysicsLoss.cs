@@ -6,7 +6,7 @@ namespace ArenaGrad.Pinn;
 /// <summary>
 /// The physics-informed loss of a network u(t) for m·u'' + c·u' + k·u = 0: the mean squared ODE residual at the
 /// collocation points plus the squared misses of the initial conditions. u' and u'' come from
-/// <see cref="Autograd.Grad(ReadOnlySpan{Tensor}, ReadOnlySpan{Tensor}, Span{Tensor?}, ReadOnlySpan{Tensor}, bool?, bool, bool)"/>
+/// <see cref="Autograd.Grad(ReadOnlySpan{Tensor}, ReadOnlySpan{Tensor}, ReadOnlySpan{Tensor}, Span{Tensor?}, bool?, bool, bool)"/>
 /// with createGraph, so the loss can be back-propagated to the weights through both derivatives.
 /// </summary>
 /// <remarks>
@@ -78,8 +78,8 @@ internal sealed class PhysicsLoss
     /// f_i depends on t_i alone. With createGraph it is itself differentiable (in t and in the weights).</summary>
     private Tensor Derivative(Tensor f, bool createGraph = true)
     {
-        Autograd.Grad(new ReadOnlySpan<Tensor>(in f), new ReadOnlySpan<Tensor>(in _times), _derivative,
-            new ReadOnlySpan<Tensor>(in _ones), retainGraph: true, createGraph: createGraph);
+        Autograd.Grad(new ReadOnlySpan<Tensor>(in f), new ReadOnlySpan<Tensor>(in _times), new ReadOnlySpan<Tensor>(in _ones),
+            _derivative, retainGraph: true, createGraph: createGraph);
         Tensor result = _derivative[0]!.Value;
         _derivative[0] = null;
         return result;
