@@ -129,4 +129,36 @@ public sealed class GradTests
         Assert.That(forX, Is.LessThan(forAll), "the weight and bias gradients are neither computed nor recorded for x alone");
         Assert.That(onlyX.ToArray(), Is.EqualTo(all[0]!.Value.ToArray()));
     }
+
+    [Test]
+    public void BackwardWithCreateGraph_RefusedUnderTheCapAtAnyStep_LeavesTheArenaAndGradAsTheyWere()
+    {
+        int failures = 0;
+        for (int nth = 1; ; nth++)
+        {
+            using var arena = new Arena();
+            Tensor x = arena.FromData([0.5f, -1f, 2f], [3], requiresGrad: true), w = arena.FromData([1.5f, 0.25f, -0.5f], [3], requiresGrad: true);
+            (x * w).Sum().Backward();                         // .grad already holds a value: the pass must add to it
+            Tensor y = (x * w).Tanh().Sum();
+            int tensors = arena.TensorCount, tape = arena.TapeLength;
+            float[] before = x.Grad!.Value.ToArray();
+            arena.FailAllocation(nth);
+            try
+            {
+                y.Backward(createGraph: true);
+            }
+            catch (ArenaCapacityException)
+            {
+                failures++;
+                arena.FailAllocation(0);
+                Assert.That((arena.TensorCount, arena.TapeLength), Is.EqualTo((tensors, tape)), $"allocation {nth}: everything made is undone");
+                Assert.That(x.Grad!.Value.ToArray(), Is.EqualTo(before), $"allocation {nth}: .grad untouched");
+                y.Backward(createGraph: true);                // and the graph is still there
+                continue;
+            }
+            arena.FailAllocation(0);
+            Assert.That(failures, Is.GreaterThan(3), "the pass was refused at several steps before it first completed");
+            return;
+        }
+    }
 }

@@ -22,7 +22,7 @@ public sealed class GradientPropertyTests
     [Test]
     public void Generator_CoversEveryOpAndTheShapeCases()
     {
-        var programs = PropertyRunner.Samples(Programs, PropertyRunner.Iterations(300)).ToList();
+        var programs = PropertyRunner.Samples(Programs, PropertyRunner.Iterations(500)).ToList();
         var ops = programs.SelectMany(p => p.Ops).ToHashSet();
         Assert.That(RandomProgramBuilder.AllOps.Except(ops), Is.Empty, "ops the generated programs never use");
         Assert.That(Enum.GetNames<ArenaGrad.Tape.OpCode>().Except(RandomProgramBuilder.AllOps), Is.Empty,

@@ -87,6 +87,8 @@ internal sealed class RandomProgramBuilder : IDisposable
         "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
         "EqualScalar", "NotEqualScalar", "LessScalar", "LessEqualScalar", "GreaterScalar", "GreaterEqualScalar",
         "LogicalNot", "LogicalAnd", "LogicalOr", "LogicalXor", "CrossEntropyProbabilities", "CrossEntropyProbabilitiesSum",
+        // custom functions (issue 17)
+        "Custom",
     ];
 
     /// <summary>index (issue 16): steps whose Int32 or Bool result has no derivative: comparisons and logical ops (each followed
@@ -242,6 +244,7 @@ internal sealed class RandomProgramBuilder : IDisposable
             case "Sqrt": return v.All(e => e > 0.2f) && Emit(op, t => t[a].Sqrt(), $"{A}.Sqrt()", [a]);
             case "Abs": return AwayFromZero(v) && Emit(op, t => t[a].Abs(), $"{A}.Abs()", [a]);
             case "Square": return Emit(op, t => t[a].Square(), $"{A}.Square()", [a]);
+            case "Custom": return Emit(op, t => Autograd.Apply(new ScaledCube(0.25f), t[a]), $"Autograd.Apply(new ScaledCube(0.25f), {A})", [a]);
             case "Pow":
             {
                 float[] exponents = [2f, 3f, -1f, 0.5f, 1.5f];
@@ -894,4 +897,17 @@ internal sealed class RandomProgramBuilder : IDisposable
 
     private static string F(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
     private static string B(bool value) => value ? "true" : "false";
+}
+
+/// <summary>The random programs' custom function: s·x³, with its derivative 3s·x² written with ops.</summary>
+internal readonly struct ScaledCube(float scale) : ICustomFunction
+{
+    public Tensor Forward(FunctionContext ctx, ReadOnlySpan<Tensor> inputs)
+    {
+        ctx.SaveForBackward(inputs[0]);
+        return inputs[0] * inputs[0] * inputs[0] * scale;
+    }
+
+    public void Backward(FunctionContext ctx, Tensor gradOutput, Span<Tensor?> gradInputs) =>
+        gradInputs[0] = gradOutput * (3f * scale) * ctx.SavedTensors[0].Square();
 }

@@ -36,6 +36,9 @@ public sealed partial class Arena
         }
         record &= IsGradEnabled;
         TrimCustomEntries();
+        // All or nothing: a forward or an output slot refused under the memory cap (or a forward that throws) leaves the
+        // arena as it was, tensors the forward made included.
+        using OpTransaction op = BeginOp();
         CustomFunctionStore<TFunction> store = StoreOf<TFunction>();
         int entryIndex = _customEntries.Add(new CustomEntry
         {
@@ -57,7 +60,7 @@ public sealed partial class Arena
             if (!record)
             {
                 DropCustomEntry(entryIndex);
-                return result;
+                return op.Commit(result);
             }
             int output = NewSlot(ShapeOf(result.Slot), requiresGrad: true);
             Values(result.Slot).CopyTo(Values(output));
@@ -69,7 +72,7 @@ public sealed partial class Arena
             ref CustomEntry entry = ref _customEntries[entryIndex];
             entry.TapeIndex = ProducerOf(output);
             entry.OutputGeneration = _generation[output];
-            return Handle(output);
+            return op.Commit(output);
         }
         catch
         {

@@ -56,6 +56,9 @@ public sealed unsafe partial class Arena
         _graphGradient.AddRange(slotsAtStart);
         _graphGradient.AsSpan().Fill(-1);
         bool gradEnabled = IsGradEnabled;
+        // All or nothing: everything the pass makes (tensors, recorded ops) is undone if any step fails (the memory cap, a
+        // hook or a custom backward that throws, anomaly mode), and .grad is written only after the last step that can.
+        using OpTransaction op = BeginOp();
         IsGradEnabled = createGraph; // PyTorch runs backward in grad mode exactly when it builds a graph
         _inGraphBackward = true;
         int executed = 0;
@@ -81,7 +84,7 @@ public sealed unsafe partial class Arena
                 _backwardRan[i] = new BackwardMark(pass, _generation[ins.Output]);
                 executed++;
             }
-            if (inputs.Length == 0) AccumulateIntoGrad(slotsAtStart, createGraph);
+            if (inputs.Length == 0) TotalGradients(slotsAtStart);
             else
             {
                 for (int k = 0; k < inputs.Length; k++)
@@ -94,6 +97,8 @@ public sealed unsafe partial class Arena
                     results[k] = gradient < 0 ? null : Handle(gradient);
                 }
             }
+            op.Commit();
+            if (inputs.Length == 0) WriteGradients(slotsAtStart, createGraph); // cannot fail
             if (!retainGraph)
                 for (int i = last; i >= 0; i--)
                     if (_graphGradient[_tape[i].Output] >= 0) _tape[i].Freed = true;
@@ -152,26 +157,40 @@ public sealed unsafe partial class Arena
     }
 
     /// <summary>Backward with create_graph (or hooks): .grad of every leaf the pass reached, and of retained non-leaves,
-    /// gets the pass's gradient (added to what it held). The buffer takes the values; with <paramref name="createGraph"/>
+    /// gets the pass's gradient (added to what it held). The buffer takes the values; with create_graph
     /// .grad is the differentiable tensor while it lives.</summary>
-    private void AccumulateIntoGrad(int slotsAtStart, bool createGraph)
+    /// <remarks>In two steps: first every total (hooks and additions: steps that can fail), then, after the pass has
+    /// committed, the writes, which cannot.</remarks>
+    private void TotalGradients(int slotsAtStart)
     {
         for (int slot = 0; slot < slotsAtStart; slot++)
         {
-            int gradient = _graphGradient[slot];
-            if (gradient < 0 || !RequiresGrad(slot)) continue;
-            bool leaf = IsLeaf(slot);
-            if (!leaf && !RetainsGrad(slot)) continue;
-            gradient = RunHooks(slot, gradient);
-            Tensor total = Handle(gradient);
-            if (leaf && _gradientLive.Get(slot))
-                total = (TryGraphGradient(slot, out Tensor earlier) ? earlier : Handle(_gradientSlot[slot])) + total;
-            Values(total.Slot).CopyTo(GradientForWrite(slot, out _));
-            ForgetGraphGradient(slot);
-            if (createGraph)
-                _graphGradients.Add(new GraphGradientEntry(slot, _generation[slot], total.Slot, _generation[total.Slot]));
+            if (!TakesGrad(slot)) continue;
+            int gradient = RunHooks(slot, _graphGradient[slot]);
+            if (IsLeaf(slot) && _gradientLive.Get(slot))
+                gradient = ((TryGraphGradient(slot, out Tensor earlier) ? earlier : Handle(_gradientSlot[slot])) + Handle(gradient)).Slot;
+            _graphGradient[slot] = gradient;
         }
     }
+
+    /// <summary>Writes the totals of <see cref="TotalGradients"/> into the gradient buffers (and, with
+    /// <paramref name="createGraph"/>, keeps each as the differentiable .grad).</summary>
+    private void WriteGradients(int slotsAtStart, bool createGraph)
+    {
+        for (int slot = 0; slot < slotsAtStart; slot++)
+        {
+            if (!TakesGrad(slot)) continue;
+            int total = _graphGradient[slot];
+            Values(total).CopyTo(GradientForWrite(slot, out _));
+            ForgetGraphGradient(slot);
+            if (createGraph) _graphGradients.Add(new GraphGradientEntry(slot, _generation[slot], total, _generation[total]));
+        }
+    }
+
+    /// <summary>Whether backward's .grad of <paramref name="slot"/> takes the pass's gradient: it got one, and it is a leaf
+    /// that requires grad or a non-leaf that retains its gradient.</summary>
+    private bool TakesGrad(int slot) =>
+        _graphGradient[slot] >= 0 && RequiresGrad(slot) && (IsLeaf(slot) || RetainsGrad(slot));
 
     /// <summary>The differentiable .grad a create_graph backward left on <paramref name="slot"/>, while it lives.</summary>
     internal bool TryGraphGradient(int slot, out Tensor gradient)
