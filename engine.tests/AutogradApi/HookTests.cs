@@ -87,4 +87,19 @@ public sealed class HookTests
         model.Call(x);
         Assert.That(log, Has.Count.EqualTo(2));
     }
+
+    [Test]
+    public void CapturedTrainingStep_RefusesToReplayWhileATensorHasAHook()
+    {
+        using var arena = new ArenaGrad.Arena(new ArenaOptions { Seed = 2 });
+        var model = new Linear(arena, 3, 2);
+        var optimizer = new ArenaGrad.Optim.Sgd(model.Parameters(), lr: 0.1f);
+        Tensor input = arena.FromData([1f, 2f, 3f], [1, 3]);
+        var step = arena.CaptureTraining(input, x => model.Forward(x).Square().Sum(), optimizer);
+        RemovableHandle handle = model.Parameters()[0].RegisterHook(g => g * 2f);
+        var error = Assert.Throws<InvalidOperationException>(() => step.Replay());
+        Assert.That(error!.Message, Does.StartWith("A captured training step runs the fused backward, which does not call tensor hooks"));
+        handle.Remove();
+        step.Replay();
+    }
 }

@@ -89,6 +89,7 @@ public sealed unsafe partial class Arena
             if (_producer[outputSlot] < tapeStart)
                 throw new InvalidOperationException(
                     "The captured loss was not computed by the step from tensors that require grad: there is nothing to train.");
+            ThrowIfHooked();
             RunBackward(new ReadOnlySpan<Tensor>(in output), default, retainGraph: false);
             optimizer.Step();
         }

@@ -97,6 +97,7 @@ public sealed class CapturedStep : IDisposable
         _optimizer.ZeroGrad();
         _plan.Run(arena);
         arena.RearmTape(_tapeStart, _tapeEnd);
+        arena.ThrowIfHooked();
         arena.RunBackward(new ReadOnlySpan<Tensor>(in _output), default, retainGraph: false);
         _optimizer.Step();
         return _output;

@@ -44,6 +44,16 @@ public sealed partial class Arena : IHookOwner
     }
 
 
+    /// <summary>Refuses a captured training step's backward while a tensor has a hook: replays run the fused pass, which
+    /// does not call hooks, and would skip them silently.</summary>
+    internal void ThrowIfHooked()
+    {
+        if (HasHooks)
+            throw new InvalidOperationException(
+                "A captured training step runs the fused backward, which does not call tensor hooks, and a tensor of this arena has one. " +
+                "Remove the hooks (RemovableHandle.Remove) before capturing or replaying the step, or train it eagerly.");
+    }
+
     /// <summary>Runs the hooks of <paramref name="slot"/> on its gradient tensor (the slot <paramref name="gradient"/>) in
     /// registration order; returns the slot of the gradient that goes on (a hook's replacement, or the same).</summary>
     private int RunHooks(int slot, int gradient)
