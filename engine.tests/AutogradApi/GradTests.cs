@@ -161,4 +161,19 @@ public sealed class GradTests
             return;
         }
     }
+
+    [Test]
+    public void ReluAndHardtanhGradients_DependOnTheirInput_AsPyTorchsThresholdBackward()
+    {
+        // torch: h = relu(x + b); g = grad(h.sum(), x, create_graph=True) requires grad (threshold_backward takes the
+        // result), and grad(g.sum(), b) is zeros; the same for hardtanh.
+        using var arena = new Arena();
+        Tensor x = arena.FromData([-1f, 0.5f, 2f], [3], requiresGrad: true), b = arena.FromData([0.25f], [1], requiresGrad: true);
+        foreach (Func<Tensor, Tensor> op in new Func<Tensor, Tensor>[] { t => t.Relu(), t => t.Hardtanh(-1f, 1f) })
+        {
+            Tensor g = Autograd.Grad(op(x + b).Sum(), x, createGraph: true);
+            Assert.That(g.RequiresGrad, Is.True);
+            Assert.That(Autograd.Grad(g.Sum(), b).ToArray(), Is.EqualTo(new[] { 0f }));
+        }
+    }
 }

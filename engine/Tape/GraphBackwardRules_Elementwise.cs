@@ -64,9 +64,14 @@ internal static partial class GraphBackwardRules
         Tensor y = T(arena, ins.Output);
         GiveReduced(arena, ins.Input0, g * y * (1f - y));
     }
-    // dx = y<=0 ? 0 : g
-    public static void Relu(Arena arena, in Instruction ins, Tensor g) =>
-        GiveReduced(arena, ins.Input0, g.MaskedFill(T(arena, ins.Output).Le(0f), 0f));
+    // dx = y<=0 ? 0 : g. PyTorch's threshold_backward(grad, result) takes y with a zero derivative, so the masked-out
+    // zeros are y*0 (y is exactly 0 there): the result depends on y, and whatever y depends on gets zeros, not None, when
+    // it is differentiated again
+    public static void Relu(Arena arena, in Instruction ins, Tensor g)
+    {
+        Tensor y = T(arena, ins.Output);
+        GiveReduced(arena, ins.Input0, Functional.Where(y.Le(0f), y * 0f, g));
+    }
     // dx = g/(2y)
     public static void Sqrt(Arena arena, in Instruction ins, Tensor g) => GiveReduced(arena, ins.Input0, g / (2f * T(arena, ins.Output)));
     // dx = g*sign(x)

@@ -111,13 +111,18 @@ internal static partial class GraphBackwardRules
         Give(arena, ins.Input0, g * (t + x * s * (1f - t.Square())));
     }
     // self: hardtanh_backward(grad, self, min, max) = (self <= min || self >= max) ? 0 : grad (NaN passes grad);
-    // hardtanh_backward's own derivative in self is zero, as Where's in its condition
+    // hardtanh_backward takes self with a zero derivative: with finite bounds the zeros outside are clamp(x)*0 (finite
+    // there, and read from x, which the row declares), so the result depends on x as PyTorch's does, and x's ancestors
+    // get zeros, not None, the next time
     public static void Hardtanh(Arena arena, in Instruction ins, Tensor g)
     {
         if (!Needs(arena, ins.Input0)) return;
         Tensor x = T(arena, ins.Input0);
         Tensor outside = x.Le(ins.Scalar0).LogicalOr(x.Ge(ins.Scalar1));
-        Give(arena, ins.Input0, Functional.Where(outside.LogicalNot(), g, 0f));
+        bool finiteBounds = float.IsFinite(ins.Scalar0) && float.IsFinite(ins.Scalar1);
+        Give(arena, ins.Input0, finiteBounds
+            ? Functional.Where(outside, x.Clamp(ins.Scalar0, ins.Scalar1) * 0f, g)
+            : Functional.Where(outside.LogicalNot(), g, 0f));
     }
     // self: where(self == other, grad/2, grad).masked_fill_(self > other, 0); other: ... .masked_fill_(self < other, 0)
     public static void Minimum(Arena arena, in Instruction ins, Tensor g) => MathShareBackward(arena, ins, g, maximum: false);
