@@ -194,6 +194,31 @@ public sealed class OpAllocationTests
         using (arena.Scope()) op(a, b).Sum().Backward();
     }
 
+    /// <summary>The graph rules too (issue 17): first gradients with createGraph, then the gradient of their sum, 0 B.</summary>
+    [TestCaseSource(nameof(Ops))]
+    public void DoubleBackwardInAScope_AllocatesNothingAndAddsNoNativeMemory(BinaryOp op)
+    {
+        using var arena = new Arena(new ArenaOptions { Seed = 11 });
+        Tensor a = arena.Uniform([4, 6], 0.5f, 1.5f, requiresGrad: true), b = arena.Uniform([4, 6], 0.5f, 1.5f, requiresGrad: true);
+        Tensor?[] results = new Tensor?[2];
+        Assert.That(() => DoubleBackward(arena, op, a, b, results), Allocates.Nothing & Allocates.NoNativeGrowth(arena));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void DoubleBackward(Arena arena, BinaryOp op, Tensor a, Tensor b, Tensor?[] results)
+    {
+        using (arena.Scope())
+        {
+            Tensor y = op(a, b).Sum();
+            if (!y.RequiresGrad) return;
+            Autograd.Grad(new ReadOnlySpan<Tensor>(in y), [a, b], default, results, createGraph: true, allowUnused: true);
+            Tensor? s = null;
+            foreach (Tensor? g in results)
+                if (g is Tensor t && t.RequiresGrad) s = s is Tensor sum ? sum + t.Sum() : t.Sum();
+            if (s is Tensor total) Autograd.Grad(new ReadOnlySpan<Tensor>(in total), [a, b], default, results, allowUnused: true);
+        }
+    }
+
     [TestCaseSource(nameof(Ops))]
     public void ForwardWithoutGradInAScope_AllocatesNothingAndAddsNoNativeMemory(BinaryOp op)
     {

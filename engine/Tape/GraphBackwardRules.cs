@@ -32,6 +32,16 @@ internal static partial class GraphBackwardRules
         Give(arena, slot, SumToShape(gradient, arena.ShapeOf(slot)));
     }
 
+    /// <summary>The shape of <paramref name="slot"/> copied into <paramref name="buffer"/> (a stackalloc of
+    /// <c>TensorLayout.MaxRank</c>): <c>ShapeOf</c> points into the arena's layout column, which the slots a rule makes
+    /// may move, and a copy on the stack allocates nothing.</summary>
+    private static Span<int> ShapeCopy(Arena arena, int slot, Span<int> buffer)
+    {
+        ReadOnlySpan<int> shape = arena.ShapeOf(slot);
+        shape.CopyTo(buffer);
+        return buffer[..shape.Length];
+    }
+
     /// <summary><paramref name="t"/> summed over the dims broadcasting added or stretched, to <paramref name="shape"/>.</summary>
     internal static Tensor SumToShape(Tensor t, ReadOnlySpan<int> shape)
     {

@@ -10,17 +10,17 @@ internal static partial class GraphBackwardRules
     public static void IndexSelect(Arena arena, in Instruction ins, Tensor g)
     {
         if (!Needs(arena, ins.Input0)) return;
-        int[] shape = arena.ShapeOf(ins.Input0).ToArray();
+        Span<int> shape = ShapeCopy(arena, ins.Input0, stackalloc int[Memory.TensorLayout.MaxRank]);
         if (shape.Length == 0)
         {
             Give(arena, ins.Input0, g); // a 0-d x: its one index is 0, and y is x
             return;
         }
         int dim = ins.Int0;
-        int[] along = new int[shape.Length];
-        along.AsSpan().Fill(1);
+        Span<int> along = stackalloc int[shape.Length], gShape = ShapeCopy(arena, g.Slot, stackalloc int[Memory.TensorLayout.MaxRank]);
+        along.Fill(1);
         along[dim] = arena.LengthOf(ins.Input1);
-        Tensor index = T(arena, ins.Input1).Reshape(along).Expand(g.Shape.ToArray());
+        Tensor index = T(arena, ins.Input1).Reshape(along).Expand(gShape);
         Give(arena, ins.Input0, arena.Zeros(shape).ScatterAdd(dim, index, g));
     }
 
@@ -28,7 +28,7 @@ internal static partial class GraphBackwardRules
     public static void Gather(Arena arena, in Instruction ins, Tensor g)
     {
         if (!Needs(arena, ins.Input0)) return;
-        int[] shape = arena.ShapeOf(ins.Input0).ToArray();
+        Span<int> shape = ShapeCopy(arena, ins.Input0, stackalloc int[Memory.TensorLayout.MaxRank]);
         Give(arena, ins.Input0, arena.Zeros(shape).ScatterAdd(ins.Int0, T(arena, ins.Input1), g));
     }
 
@@ -38,7 +38,7 @@ internal static partial class GraphBackwardRules
     {
         if (Needs(arena, ins.Input0)) Give(arena, ins.Input0, g);
         if (!Needs(arena, ins.Input2)) return;
-        int[] sourceShape = arena.ShapeOf(ins.Input2).ToArray();
+        Span<int> sourceShape = ShapeCopy(arena, ins.Input2, stackalloc int[Memory.TensorLayout.MaxRank]);
         if (arena.LengthOf(ins.Input1) == 0)
         {
             Give(arena, ins.Input2, arena.Zeros(sourceShape));
@@ -73,10 +73,11 @@ internal static partial class GraphBackwardRules
     /// position's coordinate along dim 0.</summary>
     private static Tensor IndexRowsOf(Arena arena, int slot)
     {
-        int[] shape = arena.ShapeOf(slot).ToArray();
-        int count = arena.LengthOf(slot), rowLength = count / shape[0];
-        var rows = new int[count];
-        for (int i = 0; i < count; i++) rows[i] = i / rowLength;
-        return arena.FromData(rows, shape);
+        Span<int> shape = ShapeCopy(arena, slot, stackalloc int[Memory.TensorLayout.MaxRank]);
+        Tensor rows = arena.Zeros(shape, DType.Int32);
+        int rowLength = arena.LengthOf(slot) / shape[0];
+        Span<int> values = arena.IntValues(rows.Slot); // tensor memory never moves
+        for (int i = 0; i < values.Length; i++) values[i] = i / rowLength;
+        return rows;
     }
 }

@@ -50,7 +50,7 @@ internal static partial class GraphBackwardRules
     public static void NllLoss(Arena arena, in Instruction ins, Tensor g)
     {
         if (!Needs(arena, ins.Input0)) return;
-        int[] shape = arena.ShapeOf(ins.Input0).ToArray();
+        Span<int> shape = ShapeCopy(arena, ins.Input0, stackalloc int[Memory.TensorLayout.MaxRank]);
         if (arena.LengthOf(ins.Input0) == 0)
         {
             Give(arena, ins.Input0, arena.Zeros(shape));
@@ -66,7 +66,7 @@ internal static partial class GraphBackwardRules
     public static void CrossEntropy(Arena arena, in Instruction ins, Tensor g)
     {
         if (!Needs(arena, ins.Input0)) return;
-        int[] shape = arena.ShapeOf(ins.Input0).ToArray();
+        Span<int> shape = ShapeCopy(arena, ins.Input0, stackalloc int[Memory.TensorLayout.MaxRank]);
         if (arena.LengthOf(ins.Input0) == 0)
         {
             Give(arena, ins.Input0, arena.Zeros(shape));
@@ -89,7 +89,7 @@ internal static partial class GraphBackwardRules
     {
         bool needX = Needs(arena, ins.Input0), needT = Needs(arena, ins.Input1);
         if (!needX && !needT) return;
-        int[] shape = arena.ShapeOf(ins.Input0).ToArray();
+        Span<int> shape = ShapeCopy(arena, ins.Input0, stackalloc int[Memory.TensorLayout.MaxRank]);
         if (arena.LengthOf(ins.Input0) == 0)
         {
             if (needX) Give(arena, ins.Input0, arena.Zeros(shape));
@@ -186,20 +186,26 @@ internal static partial class GraphBackwardRules
 
     /// <summary>The <see cref="ClassLossRows"/> of a NllLoss or CrossEntropy instruction whose input has the non-empty
     /// <paramref name="shape"/>; targets from its Int32 tensor (Input1) or its operand buffer.</summary>
-    private static ClassLossRows ClassLossRowsOf(Arena arena, in Instruction ins, Tensor g, int[] shape)
+    private static ClassLossRows ClassLossRowsOf(Arena arena, in Instruction ins, Tensor g, ReadOnlySpan<int> shape)
     {
-        // Copied: the spans point into arena storage, which the tensors made below may move.
-        int[] targets = ForwardRules.ClassTargets(arena, ins, check: false).ToArray();
+        int rowCount = ForwardRules.ClassTargets(arena, ins, check: false).Length;
+        Span<int> rowShape = stackalloc int[2];   // [N, 1] over an input [N, C], [1] over a [C]
+        rowShape[0] = rowCount;
+        rowShape[1] = 1;
+        if (shape.Length != 2) rowShape = rowShape[1..];
+        Tensor validRows = arena.Zeros(rowShape, DType.Bool), indexRows = arena.Zeros(rowShape, DType.Int32);
+        // The targets are read after the two tensors are made (making them may move the operand buffer's span); tensor
+        // memory never moves, so the rows are written in place.
+        ReadOnlySpan<int> targets = ForwardRules.ClassTargets(arena, ins, check: false);
+        Span<int> valid = arena.IntValues(validRows.Slot), index = arena.IntValues(indexRows.Slot);
         int ignoreIndex = ins.Int1, counted = 0;
-        var valid = new bool[targets.Length];
-        var index = new int[targets.Length];
         for (int n = 0; n < targets.Length; n++)
         {
-            valid[n] = targets[n] != ignoreIndex;
-            index[n] = valid[n] ? targets[n] : 0;
-            if (valid[n]) counted++;
+            bool kept = targets[n] != ignoreIndex;
+            valid[n] = kept ? 1 : 0;
+            index[n] = kept ? targets[n] : 0;
+            if (kept) counted++;
         }
-        int[] rowShape = shape.Length == 2 ? [targets.Length, 1] : [1];
         // When every row is ignored the weights are masked out: no division by 0 to put NaN into the double backward.
         Tensor weight = (Reduction)ins.Int0 switch
         {
@@ -207,6 +213,6 @@ internal static partial class GraphBackwardRules
             Reduction.Sum => g.Expand(rowShape),
             _ => g.Reshape(rowShape),
         };
-        return new ClassLossRows(weight, arena.FromData(valid, rowShape), arena.FromData(index, rowShape));
+        return new ClassLossRows(weight, validRows, indexRows);
     }
 }

@@ -102,7 +102,7 @@ internal static partial class GraphBackwardRules
     public static void CumSum(Arena arena, in Instruction ins, Tensor g)
     {
         if (!Needs(arena, ins.Input0)) return;
-        int[] shape = arena.ShapeOf(ins.Input0).ToArray(); // new slots may move the arena's shape column
+        Span<int> shape = ShapeCopy(arena, ins.Input0, stackalloc int[Memory.TensorLayout.MaxRank]);
         if (arena.LengthOf(ins.Input0) <= 1 || shape.Length == 0 || shape[ins.Int0] == 1)
         {
             Give(arena, ins.Input0, g);
@@ -112,16 +112,16 @@ internal static partial class GraphBackwardRules
         // index_select again, and the cumsum in between adds in PyTorch's order (a double per element, rounded once),
         // which is also the fused kernel's.
         int n = shape[ins.Int0];
-        var reversed = new int[n];
+        Tensor flip = arena.Zeros([n], DType.Int32);
+        Span<int> reversed = arena.IntValues(flip.Slot); // tensor memory never moves
         for (int i = 0; i < n; i++) reversed[i] = n - 1 - i;
-        Tensor flip = arena.FromData(reversed);
         Give(arena, ins.Input0, g.IndexSelect(ins.Int0, flip).CumSum(ins.Int0).IndexSelect(ins.Int0, flip));
     }
     // dx = g*Π(others) (prod_safe_zeros_backward); two zeros or more: 0, a constant (prod_backward)
     public static void ProdAll(Arena arena, in Instruction ins, Tensor g)
     {
         if (!Needs(arena, ins.Input0)) return;
-        int[] shape = arena.ShapeOf(ins.Input0).ToArray(); // new slots may move the arena's shape column
+        Span<int> shape = ShapeCopy(arena, ins.Input0, stackalloc int[Memory.TensorLayout.MaxRank]);
         if (shape.Length == 0)
         {
             Give(arena, ins.Input0, g);
@@ -146,7 +146,7 @@ internal static partial class GraphBackwardRules
     public static void ProdDim(Arena arena, in Instruction ins, Tensor g)
     {
         if (!Needs(arena, ins.Input0)) return;
-        int[] shape = arena.ShapeOf(ins.Input0).ToArray(); // new slots may move the arena's shape column
+        Span<int> shape = ShapeCopy(arena, ins.Input0, stackalloc int[Memory.TensorLayout.MaxRank]);
         if (shape.Length == 0)
         {
             Give(arena, ins.Input0, g);
@@ -193,7 +193,7 @@ internal static partial class GraphBackwardRules
     private static void SelectedIndices(Arena arena, in Instruction ins, Tensor g)
     {
         if (!Needs(arena, ins.Input0)) return;
-        int[] shape = arena.ShapeOf(ins.Input0).ToArray(); // new slots may move the arena's shape column
+        Span<int> shape = ShapeCopy(arena, ins.Input0, stackalloc int[Memory.TensorLayout.MaxRank]);
         if (shape.Length == 0)
         {
             Give(arena, ins.Input0, g); // a 0-d input is its own max, index 0
@@ -221,22 +221,25 @@ internal static partial class GraphBackwardRules
     /// No division, so zeros give the products of the others exactly, and every step is an op with a derivative.</summary>
     private static Tensor ProductsOfOthers(Arena arena, Tensor x, int axis)
     {
-        int[] shape = x.Shape.ToArray();
+        Span<int> shape = ShapeCopy(arena, x.Slot, stackalloc int[Memory.TensorLayout.MaxRank]);
         int n = shape[axis];
-        Tensor Ones(int length)
-        {
-            int[] ones = (int[])shape.Clone();
-            ones[axis] = length;
-            return arena.Ones(ones);
-        }
-        if (n == 1) return Ones(1);
-        Tensor before = Functional.Cat([Ones(1), x.Narrow(axis, 0, n - 1)], axis);
-        Tensor after = Functional.Cat([x.Narrow(axis, 1, n - 1), Ones(1)], axis);
+        if (n == 1) return OnesAlong(arena, shape, axis, 1);
+        Tensor before = Functional.Cat([OnesAlong(arena, shape, axis, 1), x.Narrow(axis, 0, n - 1)], axis);
+        Tensor after = Functional.Cat([x.Narrow(axis, 1, n - 1), OnesAlong(arena, shape, axis, 1)], axis);
         for (int s = 1; s < n; s *= 2)
         {
-            before = before * Functional.Cat([Ones(s), before.Narrow(axis, 0, n - s)], axis);
-            after = after * Functional.Cat([after.Narrow(axis, s, n - s), Ones(s)], axis);
+            before = before * Functional.Cat([OnesAlong(arena, shape, axis, s), before.Narrow(axis, 0, n - s)], axis);
+            after = after * Functional.Cat([after.Narrow(axis, s, n - s), OnesAlong(arena, shape, axis, s)], axis);
         }
         return before * after;
+    }
+
+    /// <summary>Ones of <paramref name="shape"/> with <paramref name="length"/> along <paramref name="axis"/>.</summary>
+    private static Tensor OnesAlong(Arena arena, ReadOnlySpan<int> shape, int axis, int length)
+    {
+        Span<int> ones = stackalloc int[shape.Length];
+        shape.CopyTo(ones);
+        ones[axis] = length;
+        return arena.Ones(ones);
     }
 }
