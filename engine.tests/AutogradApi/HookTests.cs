@@ -54,15 +54,20 @@ public sealed class HookTests
     private static Tensor? ChangesShape(Tensor grad) => grad.Sum();
 
     [Test]
-    public void Hooks_RunForAutogradGradToo()
+    public void Hooks_RunForAutogradGradToo_OncePerTensor()
     {
         using var arena = new Arena();
         Tensor x = arena.FromData([1f, 2f], [2], requiresGrad: true);
         Tensor h = x * x;
-        h.RegisterHook(g => g * 10f);
-        Tensor gx = Autograd.Grad(h.Sum(), x);
+        int calls = 0;
+        h.RegisterHook(g => { calls++; return g * 10f; });
+        Tensor gx = Autograd.Grad(h.Sum(), x, retainGraph: true);
         Assert.That(gx.ToArray(), Is.EqualTo(new[] { 20f, 40f }));
         Assert.That(x.Grad.HasValue, Is.False);
+        Tensor?[] both = Autograd.Grad([h.Sum()], [x, h]);      // h is an input and on the path to x
+        Assert.That(both[1]!.Value.ToArray(), Is.EqualTo(new[] { 10f, 10f }));
+        Assert.That(both[0]!.Value.ToArray(), Is.EqualTo(new[] { 20f, 40f }));
+        Assert.That(calls, Is.EqualTo(2), "once per pass");
     }
 
     [Test]

@@ -89,8 +89,9 @@ public sealed unsafe partial class Arena
             {
                 for (int k = 0; k < inputs.Length; k++)
                 {
-                    int gradient = _graphGradient[inputs[k].Slot];
-                    if (gradient >= 0) gradient = RunHooks(inputs[k].Slot, gradient);
+                    int slot = inputs[k].Slot, gradient = _graphGradient[slot];
+                    // A non-leaf input's hooks ran before its producer's rule, in the walk above.
+                    if (gradient >= 0 && (_producer[slot] < 0 || _producer[slot] > last)) gradient = RunHooks(slot, gradient);
                     if (gradient < 0 && !allowUnused)
                         throw new InvalidOperationException(
                             "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.");
