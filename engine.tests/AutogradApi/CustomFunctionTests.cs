@@ -41,6 +41,21 @@ public sealed class CustomFunctionTests
         }
     }
 
+    /// <summary>Applies another custom function inside its forward (which runs under no-grad, so the inner one records nothing).</summary>
+    private struct CubeTwice : ICustomFunction
+    {
+        public readonly Tensor Forward(FunctionContext ctx, ReadOnlySpan<Tensor> inputs)
+        {
+            ctx.SaveForBackward(inputs[0]);
+            Tensor inner = Autograd.Apply(new Cube(), inputs[0]);
+            ctx.SaveForBackward(inner);
+            return inner * 2f;
+        }
+
+        public readonly void Backward(FunctionContext ctx, Tensor gradOutput, Span<Tensor?> gradInputs) =>
+            gradInputs[0] = gradOutput * 6f * ctx.SavedTensors[0].Square();
+    }
+
     private struct WrongShape : ICustomFunction
     {
         public readonly Tensor Forward(FunctionContext ctx, ReadOnlySpan<Tensor> inputs) => inputs[0] * 2f;
@@ -137,5 +152,17 @@ public sealed class CustomFunctionTests
             Autograd.Apply(new ScaledProduct(2f), x, Autograd.Apply(new Cube(), x)).Sum().Backward();
             x.ZeroGrad();
         }
+    }
+
+    [Test]
+    public void ACustomFunctionInsideAnothersForward_KeepsTheOuterOnesEntry()
+    {
+        using var arena = new Arena();
+        Tensor x = arena.FromData([1f, -2f], [2], requiresGrad: true);
+        Tensor y = Autograd.Apply(new CubeTwice(), x);
+        Assert.That(y.GradFn, Is.EqualTo("CubeTwiceBackward"));
+        Assert.That(y.ToArray(), Is.EqualTo(new[] { 2f, -16f }));
+        y.Sum().Backward();
+        Assert.That(x.Grad!.Value.ToArray(), Is.EqualTo(new[] { 6f, 24f }));
     }
 }

@@ -110,7 +110,8 @@ public sealed partial class Arena
         {
             int last = _customEntries.Count - 1;
             CustomEntry entry = _customEntries[last];
-            bool live = entry.TapeIndex >= 0 && entry.TapeIndex < _tape.Count && _tape[entry.TapeIndex].Op == OpCode.Custom
+            if (entry.TapeIndex < 0) return; // its forward is running (a custom function applied inside another's forward)
+            bool live = entry.TapeIndex < _tape.Count && _tape[entry.TapeIndex].Op == OpCode.Custom
                 && _tape[entry.TapeIndex].Int0 == last && _generation[_tape[entry.TapeIndex].Output] == entry.OutputGeneration;
             if (live) return;
             DropCustomEntry(last);
