@@ -321,14 +321,14 @@ public sealed unsafe partial class Arena : IDisposable
     internal int NewSlotOfValidShape(ReadOnlySpan<int> shape, int length, bool requiresGrad, nint sharedValues, int versionOwner,
         bool gradientView)
     {
+        int slot = _values.Count;
+        int count = requiresGrad && gradientView ? slot + 2 : slot + 1;
+        if (count > _slotCapacity) return NewSlotAfterGrowing(shape, length, requiresGrad, sharedValues, versionOwner, gradientView, count);
         long rounded = RoundUp(length);
         long valueFloats = sharedValues == 0 ? rounded : 0;
         long gradientFloats = requiresGrad ? rounded : 0;
         // The only step that can fail on a full arena comes first, so a refusal changes nothing.
         float* block = valueFloats + gradientFloats > 0 ? _floats.Allocate(valueFloats + gradientFloats) : null;
-        int slot = _values.Count;
-        int count = requiresGrad && gradientView ? slot + 2 : slot + 1;
-        if (count > _slotCapacity) GrowSlots(count);
         WriteSlot(slot, shape, length, sharedValues != 0 ? (float*)sharedValues : block);
         if (versionOwner >= 0) _versionOwner[slot] = versionOwner;
         if (requiresGrad)
@@ -347,11 +347,35 @@ public sealed unsafe partial class Arena : IDisposable
         return slot;
     }
 
+    /// <summary><see cref="NewSlotOfValidShape"/> when the table must grow first. <paramref name="shape"/> may be a row
+    /// of the layout column (<c>ShapeOf</c> another tensor, as same-shape ops pass it), which growing moves and frees, so
+    /// it is copied to the stack before. Growing changes no slot, so a capacity refusal after it still changes nothing.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int NewSlotAfterGrowing(ReadOnlySpan<int> shape, int length, bool requiresGrad, nint sharedValues, int versionOwner,
+        bool gradientView, int count)
+    {
+        Span<int> copy = stackalloc int[TensorLayout.MaxRank];
+        shape.CopyTo(copy);
+        GrowSlots(count);
+        return NewSlotOfValidShape(copy[..shape.Length], length, requiresGrad, sharedValues, versionOwner, gradientView);
+    }
+
+    /// <summary><see cref="AddSlot"/> when the table must grow first: the shape (AddGradientView passes a row of the
+    /// layout column) is copied to the stack before growing moves it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int AddSlotAfterGrowing(ReadOnlySpan<int> shape, int length, float* values)
+    {
+        Span<int> copy = stackalloc int[TensorLayout.MaxRank];
+        shape.CopyTo(copy);
+        GrowSlots(_values.Count + 1);
+        return AddSlot(copy[..shape.Length], length, values);
+    }
+
     /// <summary>Appends one slot (a leaf of its own values; no gradient).</summary>
     private int AddSlot(ReadOnlySpan<int> shape, int length, float* values)
     {
         int slot = _values.Count;
-        if (slot + 1 > _slotCapacity) GrowSlots(slot + 1);
+        if (slot + 1 > _slotCapacity) return AddSlotAfterGrowing(shape, length, values);
         WriteSlot(slot, shape, length, values);
         SetSlotCount(slot + 1);
         return slot;
