@@ -68,7 +68,7 @@ public sealed unsafe partial class Arena
             for (int i = 0; i < roots.Length; i++)
             {
                 int root = roots[i].Slot;
-                Tensor seed = gradients.Length == 0 ? OnesLike(root) : gradients[i];
+                Tensor seed = gradients.Length == 0 ? Ones(ShapeOf(root)) : gradients[i];
                 AccumulateGraphGradient(root, seed);
             }
             for (int i = last; i >= 0; i--)
@@ -150,13 +150,6 @@ public sealed unsafe partial class Arena
 
     private bool IsNeeded(int slot) => slot >= 0 && _graphNeeded.Get(slot);
 
-    private Tensor OnesLike(int slot)
-    {
-        int ones = NewSlot(ShapeOf(slot), requiresGrad: false);
-        Values(ones).Fill(1f);
-        return Handle(ones);
-    }
-
     /// <summary>Backward with create_graph (or hooks): .grad of every leaf the pass reached, and of retained non-leaves,
     /// gets the pass's gradient (added to what it held). The buffer takes the values; with create_graph
     /// .grad is the differentiable tensor while it lives.</summary>
@@ -178,12 +171,12 @@ public sealed unsafe partial class Arena
     /// <paramref name="createGraph"/>, keeps each as the differentiable .grad).</summary>
     private void WriteGradients(int slotsAtStart, bool createGraph)
     {
+        if (_graphGradients.Count != 0) DropGraphGradients(-1, GraphGradientDrop.TakenThisPass); // their .grad is replaced below
         for (int slot = 0; slot < slotsAtStart; slot++)
         {
             if (!TakesGrad(slot)) continue;
             int total = _graphGradient[slot];
             Values(total).CopyTo(GradientForWrite(slot, out _));
-            ForgetGraphGradient(slot);
             if (createGraph) _graphGradients.Add(new GraphGradientEntry(slot, _generation[slot], total, _generation[total]));
         }
     }
@@ -210,32 +203,35 @@ public sealed unsafe partial class Arena
         return false;
     }
 
-    /// <summary>Drops the differentiable .grad of <paramref name="slot"/> (zero_grad, or a backward that wrote the buffer);
-    /// also drops entries whose tensors are gone.</summary>
+    /// <summary>Drops the differentiable .grad of <paramref name="slot"/> (zero_grad), and entries whose tensors are gone.</summary>
     internal void ForgetGraphGradient(int slot)
     {
-        if (_graphGradients.Count == 0) return;
+        if (_graphGradients.Count != 0) DropGraphGradients(slot, GraphGradientDrop.Slot);
+    }
+
+    /// <summary>After a fused backward: the leaves it may have written lose their differentiable .grad (the buffer now
+    /// holds newer values).</summary>
+    private void ForgetGraphGradientsReached() => DropGraphGradients(-1, GraphGradientDrop.Reached);
+
+    private enum GraphGradientDrop : byte { Slot, Reached, TakenThisPass }
+
+    /// <summary>Removes the entries of <paramref name="slot"/>, of the slots the last plan reached, or of the slots this
+    /// graph pass gives a .grad (by <paramref name="which"/>), and every stale entry, in one pass.</summary>
+    private void DropGraphGradients(int slot, GraphGradientDrop which)
+    {
         int kept = 0;
         for (int i = 0; i < _graphGradients.Count; i++)
         {
             GraphGradientEntry entry = _graphGradients[i];
             bool stale = entry.Slot >= _values.Count || _generation[entry.Slot] != entry.Generation
                 || entry.GradientSlot >= _values.Count || _generation[entry.GradientSlot] != entry.GradientGeneration;
-            if (stale || entry.Slot == slot) continue;
-            _graphGradients[kept++] = entry;
-        }
-        _graphGradients.Count = kept;
-    }
-
-    /// <summary>After a fused backward: the leaves it may have written lose their differentiable .grad (the buffer now
-    /// holds newer values).</summary>
-    private void ForgetGraphGradientsReached()
-    {
-        int kept = 0;
-        for (int i = 0; i < _graphGradients.Count; i++)
-        {
-            GraphGradientEntry entry = _graphGradients[i];
-            if (entry.Slot < _values.Count && _backwardReached.Get(entry.Slot)) continue;
+            bool drop = which switch
+            {
+                GraphGradientDrop.Slot => entry.Slot == slot,
+                GraphGradientDrop.Reached => _backwardReached.Get(entry.Slot),
+                _ => entry.Slot < _graphGradient.Count && TakesGrad(entry.Slot),
+            };
+            if (stale || drop) continue;
             _graphGradients[kept++] = entry;
         }
         _graphGradients.Count = kept;
