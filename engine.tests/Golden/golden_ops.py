@@ -39,6 +39,22 @@ ROOT = os.path.join(HERE, "ops")
 _DTYPES = {torch.float32: "float32", torch.int32: "int32", torch.bool: "bool"}
 
 
+def t(values):
+    """A float32 tensor of the given values."""
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def away_from_zero(*shape, low=0.3):
+    """randn values with |v| >= low: no kink at 0, no tiny denominators."""
+    v = torch.randn(*shape)
+    return torch.where(v.abs() < low, torch.sign(v + 1e-6) * (low + v.abs()), v)
+
+
+def positive(*shape, low=0.4, high=2.5):
+    """Uniform values in [low, high)."""
+    return torch.rand(*shape) * (high - low) + low
+
+
 def _values(t):
     t = t.detach()
     if t.dtype == torch.bool:

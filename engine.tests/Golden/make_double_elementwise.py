@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import golden_ops  # noqa: E402
-from golden_ops import Case  # noqa: E402
+from golden_ops import Case, away_from_zero, positive, t  # noqa: E402
 
 # abs's second derivative is sgn's, a ZeroTensor (no storage) that tolist() refuses: write it as the zeros it is
 _values = golden_ops._values
@@ -28,18 +28,7 @@ torch.manual_seed(1701)
 FAMILY = "elementwise"
 
 
-def t(values):
-    return torch.tensor(values, dtype=torch.float32)
 
-
-def away_from_zero(*shape, low=0.3):
-    """randn values with |v| >= low: no kink at 0, no tiny denominators."""
-    v = torch.randn(*shape)
-    return torch.where(v.abs() < low, torch.sign(v + 1e-6) * (low + v.abs()), v)
-
-
-def positive(*shape, low=0.4, high=2.5):
-    return torch.rand(*shape) * (high - low) + low
 
 
 def case(name):

@@ -17,24 +17,14 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_ops import Case  # noqa: E402
+from golden_ops import Case, away_from_zero, positive, t  # noqa: E402
 
 torch.manual_seed(1702)
 FAMILY = "math"
 SUM = ({"dim": None}, torch.sum)
 
 
-def t(values):
-    return torch.tensor(values, dtype=torch.float32)
 
-
-def away_from_zero(*shape, low=0.3):
-    v = torch.randn(*shape)
-    return torch.where(v.abs() < low, torch.sign(v + 1e-6) * (low + v.abs()), v)
-
-
-def positive(*shape, low=0.4, high=2.5):
-    return torch.rand(*shape) * (high - low) + low
 
 
 def case(name):
