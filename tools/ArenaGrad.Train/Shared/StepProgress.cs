@@ -11,7 +11,7 @@ namespace ArenaGrad.Tools;
 /// </summary>
 /// <remarks>
 /// The loop asks <see cref="IsDue"/> after every step (a timestamp or counter comparison, no allocation) and calls
-/// <see cref="Report"/> only when it says so, outside any window the caller measures. The bar is refreshed from the
+/// <see cref="Report(int, string, double)"/> only when it says so, outside any window the caller measures. The bar is refreshed from the
 /// loop's own thread (auto-refresh off), so no render thread competes with training for the cores or allocates
 /// while a step runs.
 /// </remarks>
@@ -63,16 +63,20 @@ internal sealed class StepProgress
             });
     }
 
-    /// <summary>Whether the loop should call <see cref="Report"/> after <paramref name="done"/> steps.</summary>
+    /// <summary>Whether the loop should call <see cref="Report(int, string, double)"/> after <paramref name="done"/> steps.</summary>
     public bool IsDue(int done) =>
         done >= _total || (_context is null ? done >= _nextStep : Stopwatch.GetTimestamp() >= _nextTimestamp);
 
     /// <summary>Shows the step count, the latest loss and the rate; allocates (strings, rendering), so call it between steps.</summary>
-    public void Report(int done, float loss, double perSecond)
+    public void Report(int done, float loss, double perSecond) => Report(done, "loss " + FormatLoss(loss), perSecond);
+
+    /// <summary>Shows the step count, <paramref name="measure"/> (for example "mean return 123.4") and the rate; call it
+    /// between steps.</summary>
+    public void Report(int done, string measure, double perSecond)
     {
         int width = _total.ToString(CultureInfo.InvariantCulture).Length;
         string line = string.Create(CultureInfo.InvariantCulture,
-            $"{_unit.TrimEnd('s')} {done.ToString(CultureInfo.InvariantCulture).PadLeft(width)}/{_total}  loss {FormatLoss(loss)}  {perSecond,7:N0} {_unit}/s");
+            $"{_unit.TrimEnd('s')} {done.ToString(CultureInfo.InvariantCulture).PadLeft(width)}/{_total}  {measure}  {perSecond,7:N0} {_unit}/s");
         if (_context is not null && _task is not null)
         {
             _task.Description = Markup.Escape(line);

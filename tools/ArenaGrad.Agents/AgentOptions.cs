@@ -1,0 +1,39 @@
+using System;
+using System.Globalization;
+
+namespace ArenaGrad.Agents;
+
+/// <summary>What every agent run takes from the command line; the defaults are what a run with no arguments does.</summary>
+internal sealed record AgentOptions
+{
+    /// <summary>Seeds the arena (initial weights, action sampling, minibatch order) and the environments (env i uses
+    /// seed + i, as gym's vector environments do).</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Environment steps to run, counted over all environments (CleanRL's <c>total_timesteps</c>).</summary>
+    public int TotalSteps { get; init; }
+
+    /// <summary>Environments stepped side by side.</summary>
+    public int Envs { get; init; }
+
+    /// <summary>Folder for the learning curve and the policy files (created if missing).</summary>
+    public string OutputDirectory { get; init; } = "out";
+
+    /// <summary>When set, a JSON summary (the fields perf/pytorch/ppo_compare.py reads) is written there.</summary>
+    public string? JsonPath { get; init; }
+
+    /// <summary>No progress display: the header and the final table only.</summary>
+    public bool Quiet { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
+    public void Validate()
+    {
+        if (TotalSteps <= 0) throw Bad("--total-steps", "a positive integer", TotalSteps);
+        if (Envs <= 0) throw Bad("--envs", "a positive integer", Envs);
+        if (string.IsNullOrWhiteSpace(OutputDirectory)) throw new ArgumentException("--out expects a folder path, but got an empty string.");
+        if (JsonPath is not null && string.IsNullOrWhiteSpace(JsonPath)) throw new ArgumentException("--json expects a file path, but got an empty string.");
+    }
+
+    internal static ArgumentException Bad(string option, string expected, IFormattable got) =>
+        new($"{option} expects {expected}, but got {got.ToString(null, CultureInfo.InvariantCulture)}.");
+}

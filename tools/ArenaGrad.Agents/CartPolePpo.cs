@@ -1,0 +1,176 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using ArenaGrad.Distributions;
+using ArenaGrad.Environments;
+using ArenaGrad.Nn;
+using ArenaGrad.Optim;
+using ArenaGrad.Rl;
+
+namespace ArenaGrad.Agents;
+
+/// <summary>
+/// PPO on CartPole-v1 as CleanRL's <c>ppo.py</c> runs it (../shared/rl/cartpole.md, section 2): a rollout of
+/// <see cref="PpoSettings.RolloutSteps"/> vector steps with a Categorical policy, GAE, then epochs of shuffled minibatches
+/// with the clipped surrogate, the clipped value loss and the entropy bonus, global gradient-norm clipping and Adam.
+/// </summary>
+/// <remarks>
+/// Everything persistent (networks, Adam's moments, the rollout buffer, the inference input) is made in the constructor,
+/// outside any scope; each policy step and each minibatch runs in its own <c>arena.Scope()</c>, so an iteration allocates
+/// no managed memory and the arena's footprint is flat after the first iteration.
+/// </remarks>
+internal sealed class CartPolePpo : IAgentTrainer, IDisposable
+{
+    /// <summary>Mean return of the last 20 episodes that counts as solved (CartPole-v1's threshold).</summary>
+    public const double SolvedReturn = 475;
+
+    private readonly PpoSettings _settings;
+    private readonly CartPoleVector _envs;
+    private readonly ActorCritic _agent;
+    private readonly Adam _optimizer;
+    private readonly IReadOnlyList<Tensor> _parameters;
+    private readonly RolloutBuffer _buffer;
+    private readonly Tensor _observation;       // [envs, 4]: the policy's input for one vector step
+    private float[] _nextObservations, _stepObservations;
+    private readonly int[] _actions;
+    private readonly float[] _logProbs, _values, _rewards;
+    private readonly bool[] _terminated, _truncated, _dones, _nextDones;
+
+    /// <summary>Builds the arena, the environments, the agent, Adam and the rollout buffer for <paramref name="options"/>.</summary>
+    public CartPolePpo(AgentOptions options, PpoSettings? settings = null)
+    {
+        _settings = settings ?? new PpoSettings();
+        options.Validate();
+        _settings.Validate(options.Envs);
+        int envs = options.Envs, batch = _settings.RolloutSteps * envs;
+        Iterations = options.TotalSteps / batch;
+        if (Iterations == 0)
+            throw new ArgumentException(
+                $"--total-steps expects at least one rollout of {_settings.RolloutSteps} steps × {envs} envs = {batch} steps, but got {options.TotalSteps}.");
+        Seed = options.Seed;
+        Arena = new Arena(new ArenaOptions { Seed = options.Seed });
+        _envs = new CartPoleVector(envs, options.Seed);
+        _agent = new ActorCritic(Arena, CartPoleVector.ObservationSize, CartPoleVector.ActionCount, _settings.Hidden);
+        _parameters = _agent.Parameters();
+        _optimizer = new Adam(_parameters, (float)_settings.LearningRate, eps: _settings.AdamEps);
+        _buffer = new RolloutBuffer(Arena, _settings.RolloutSteps, envs, CartPoleVector.ObservationSize);
+        _observation = Arena.Zeros([envs, CartPoleVector.ObservationSize]);
+        _nextObservations = new float[envs * CartPoleVector.ObservationSize];
+        _stepObservations = new float[_nextObservations.Length];
+        _actions = new int[envs];
+        _logProbs = new float[envs];
+        _values = new float[envs];
+        _rewards = new float[envs];
+        _terminated = new bool[envs];
+        _truncated = new bool[envs];
+        _dones = new bool[envs];
+        _nextDones = new bool[envs];
+        Window = new ReturnWindow(20, SolvedReturn);
+    }
+
+    /// <inheritdoc />
+    public string Description => string.Create(CultureInfo.InvariantCulture,
+        $"PPO on CartPole-v1, {_envs.Envs} envs × {_settings.RolloutSteps} steps, {_settings.Epochs} epochs of " +
+        $"{_settings.Minibatches} minibatches, actor and critic 4-{_settings.Hidden}-{_settings.Hidden} tanh, Adam " +
+        $"{_settings.LearningRate}{(_settings.AnnealLearningRate ? " annealed" : "")}, {Iterations} iterations, seed {Seed}");
+
+    /// <inheritdoc />
+    public string Environment => "CartPole-v1";
+
+    /// <summary>The run's seed.</summary>
+    public ulong Seed { get; }
+
+    /// <inheritdoc />
+    public Arena Arena { get; }
+
+    /// <inheritdoc />
+    public int Iterations { get; }
+
+    /// <inheritdoc />
+    public long GlobalStep { get; private set; }
+
+    /// <inheritdoc />
+    public long TotalSteps => (long)Iterations * _buffer.BatchSize;
+
+    /// <inheritdoc />
+    public ReturnWindow Window { get; }
+
+    /// <inheritdoc />
+    public int ObservationSize => CartPoleVector.ObservationSize;
+
+    /// <inheritdoc />
+    public Module Policy => _agent.Actor;
+
+    /// <summary>The agent (critic and actor).</summary>
+    public ActorCritic Agent => _agent;
+
+    /// <summary>The last minibatch's losses and diagnostics, as CleanRL logs them.</summary>
+    public PpoDiagnostics LastDiagnostics { get; private set; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<NamedTensor> StateDict() => _agent.StateDict();
+
+    /// <inheritdoc />
+    public void Start()
+    {
+        _envs.Reset(_nextObservations);
+        Array.Clear(_nextDones);
+    }
+
+    /// <inheritdoc />
+    public void RunIteration(int iteration)
+    {
+        if (_settings.AnnealLearningRate)
+            _optimizer.LearningRate = (float)((1.0 - (iteration - 1.0) / Iterations) * _settings.LearningRate);
+        for (int t = 0; t < _settings.RolloutSteps; t++) RolloutStep();
+        using (Arena.Scope())
+        using (Arena.NoGrad())
+        {
+            _observation.CopyFrom(_nextObservations);
+            _buffer.ComputeReturnsAndAdvantages(_agent.Critic.Forward(_observation), _nextDones, _settings.Gamma, _settings.GaeLambda);
+        }
+        for (int epoch = 0; epoch < _settings.Epochs; epoch++)
+            foreach (Tensor index in _buffer.Minibatches(_settings.Minibatches))
+                Update(index, epoch == _settings.Epochs - 1);
+        _buffer.Reset();
+    }
+
+    /// <summary>One vector step: store the observation and done flags, act, step the environments.</summary>
+    private void RolloutStep()
+    {
+        (_stepObservations, _nextObservations) = (_nextObservations, _stepObservations);
+        Array.Copy(_nextDones, _dones, _dones.Length);
+        using (Arena.Scope())
+        using (Arena.NoGrad())
+        {
+            _observation.CopyFrom(_stepObservations);
+            var policy = new Categorical(_agent.Actor.Forward(_observation));
+            Tensor action = policy.Sample();
+            policy.LogProb(action).CopyTo(_logProbs);
+            _agent.Critic.Forward(_observation).CopyTo(_values);
+            action.CopyTo(_actions);
+        }
+        GlobalStep += _envs.Envs;
+        _envs.Step(_actions, _nextObservations, _rewards, _terminated, _truncated);
+        for (int e = 0; e < _nextDones.Length; e++) _nextDones[e] = _terminated[e] | _truncated[e];
+        _buffer.Add(_stepObservations, _actions, _logProbs, _rewards, _dones, _values);
+        foreach (FinishedEpisode episode in _envs.FinishedEpisodes) Window.Add(episode.Return, GlobalStep);
+    }
+
+    /// <summary>One gradient step on the minibatch <paramref name="index"/> picks (ppo.py's inner loop).</summary>
+    private void Update(Tensor index, bool recordDiagnostics)
+    {
+        _optimizer.ZeroGrad();
+        using (Arena.Scope())
+        {
+            PpoLoss loss = PpoLoss.Compute(_agent, _buffer, index, _settings);
+            loss.Total.Backward();
+            if (recordDiagnostics) LastDiagnostics = loss.Diagnostics();
+        }
+        Functional.ClipGradNorm(_parameters, _settings.MaxGradNorm);
+        _optimizer.Step();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Arena.Dispose();
+}
