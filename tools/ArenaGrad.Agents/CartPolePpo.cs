@@ -48,7 +48,7 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
             throw new ArgumentException(
                 $"--total-steps expects at least one rollout of {_settings.RolloutSteps} steps × {envs} envs = {batch} steps, but got {options.TotalSteps}.");
         Seed = options.Seed;
-        Arena = new Arena(new ArenaOptions { Seed = options.Seed });
+        Arena = new Arena(options.ArenaOptions());
         _envs = new CartPoleVector(envs, options.Seed);
         _agent = new ActorCritic(Arena, CartPoleVector.ObservationSize, CartPoleVector.ActionCount, _settings.Hidden);
         _parameters = _agent.Parameters();

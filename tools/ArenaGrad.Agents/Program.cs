@@ -30,7 +30,8 @@ internal static class Program
         var output = new Option<string>("--out", "-o") { Description = "Folder for the learning curve (PNG) and the policy (safetensors, ONNX)", DefaultValueFactory = _ => d.OutputDirectory };
         var json = new Option<string?>("--json") { Description = "Also write a JSON summary here (what perf/ppo-throughput.sh compares)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress bar: the header and the final table only" };
-        var command = new Command(name, description) { seed, totalSteps, envs, output, json, quiet };
+        var deterministic = new Option<bool>("--deterministic") { Description = "Same bits on every instruction set even on CPUs without FMA (the default where the CPU has FMA)" };
+        var command = new Command(name, description) { seed, totalSteps, envs, output, json, quiet, deterministic };
         command.SetAction(parsed =>
         {
             var options = new AgentOptions
@@ -41,6 +42,7 @@ internal static class Program
                 OutputDirectory = parsed.GetValue(output) ?? d.OutputDirectory,
                 JsonPath = parsed.GetValue(json),
                 Quiet = parsed.GetValue(quiet),
+                Deterministic = parsed.GetValue(deterministic),
             };
             IAgentTrainer trainer;
             try
