@@ -25,6 +25,9 @@ internal sealed record AgentResult(string Environment, ulong Seed, long Steps, d
     /// <summary>Environment steps per second of wall time.</summary>
     public double StepsPerSecond => Steps / WallSeconds;
 
+    /// <summary>Seconds spent in <see cref="IAgentTrainer.WarmUp"/> before the clock started (mostly JIT compilation).</summary>
+    public double WarmUpSeconds { get; init; }
+
     /// <summary>0 when the run finished with finite weights, 1 when training diverged.</summary>
     public int ExitCode { get; init; }
 }

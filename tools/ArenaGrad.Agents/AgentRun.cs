@@ -31,6 +31,9 @@ internal static class AgentRun
         var curveMeans = new double[iterations];
         // The first iterations compile code and grow the arena's blocks; bytes are counted after them.
         var meter = new StepMeter(Math.Min(5, iterations / 2));
+        long warmUpStart = Stopwatch.GetTimestamp();
+        trainer.WarmUp();
+        double warmUpSeconds = Stopwatch.GetElapsedTime(warmUpStart).TotalSeconds;
         int collections = GC.CollectionCount(0);
         long start = Stopwatch.GetTimestamp();
         trainer.Start();
@@ -86,7 +89,7 @@ internal static class AgentRun
         var result = new AgentResult(trainer.Environment, options.Seed, trainer.GlobalStep, wallSeconds, window.SolvedStep,
             window.Episodes, window.Mean, curveSteps, curveMeans, bytesPerIteration, iterations - Math.Min(5, iterations / 2),
             collections, Digest(trainer, curveSteps, curveMeans), files)
-        { ExitCode = finite ? 0 : 1 };
+        { ExitCode = finite ? 0 : 1, WarmUpSeconds = warmUpSeconds };
         if (options.JsonPath is string json)
         {
             WriteJson(json, result);
@@ -151,6 +154,7 @@ internal static class AgentRun
         writer.WriteNumber("seed", result.Seed);
         writer.WriteNumber("steps", result.Steps);
         writer.WriteNumber("wallSeconds", result.WallSeconds);
+        writer.WriteNumber("warmUpSeconds", result.WarmUpSeconds);
         writer.WriteNumber("stepsPerSecond", result.StepsPerSecond);
         if (result.SolvedStep is long solved) writer.WriteNumber("solvedStep", solved);
         else writer.WriteNull("solvedStep");
@@ -173,6 +177,7 @@ internal static class AgentRun
         Row("environment steps", result.Steps.ToString("N0", c));
         Row("steps per second", result.StepsPerSecond.ToString("N0", c));
         Row("wall time", result.WallSeconds.ToString("0.00", c) + " s");
+        Row("start-up before the clock (JIT of one throwaway iteration)", result.WarmUpSeconds.ToString("0.00", c) + " s");
         Row(string.Create(c, $"solved (mean of last {window.Capacity} returns ≥ {window.Target:0.###}) at step"),
             result.SolvedStep is long solved ? solved.ToString("N0", c) : "not solved");
         Row("episodes", result.Episodes.ToString("N0", c));

@@ -24,6 +24,7 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
     /// <summary>Mean return of the last 20 episodes that counts as solved (CartPole-v1's threshold).</summary>
     public const double SolvedReturn = 475;
 
+    private readonly AgentOptions _options;
     private readonly PpoSettings _settings;
     private readonly CartPoleVector _envs;
     private readonly ActorCritic _agent;
@@ -40,6 +41,7 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
     public CartPolePpo(AgentOptions options, PpoSettings? settings = null)
     {
         _settings = settings ?? new PpoSettings();
+        _options = options;
         options.Validate();
         _settings.Validate(options.Envs);
         int envs = options.Envs, batch = _settings.RolloutSteps * envs;
@@ -109,6 +111,14 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
 
     /// <inheritdoc />
     public IReadOnlyList<NamedTensor> StateDict() => _agent.StateDict();
+
+    /// <inheritdoc />
+    public void WarmUp()
+    {
+        using var copy = new CartPolePpo(_options with { TotalSteps = _buffer.BatchSize, Seed = _options.Seed + 1 }, _settings);
+        copy.Start();
+        copy.RunIteration(1);
+    }
 
     /// <inheritdoc />
     public void Start()

@@ -38,6 +38,11 @@ internal interface IAgentTrainer : IDisposable
     /// <summary>The arena holding the networks and the rollout storage.</summary>
     Arena Arena { get; }
 
+    /// <summary>Runs one iteration of a throwaway copy (its own arena and environments, so this run's state and bits are
+    /// untouched), so that the JIT has compiled every method of an iteration before the clock starts: the compile is
+    /// start-up, as Python's imports are for the PyTorch twin.</summary>
+    void WarmUp();
+
     /// <summary>Resets the environments: the start of the timed run.</summary>
     void Start();
 
