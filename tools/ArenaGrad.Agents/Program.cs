@@ -16,6 +16,9 @@ internal static class Program
             Command("cartpole", "PPO on CartPole-v1 with CleanRL's defaults (4 envs × 128 steps, 4 epochs of 4 minibatches, " +
                 "Adam 2.5e-4 annealed); solved when the last 20 episodes average 475 or more.", 500_000, 4,
                 static options => new CartPolePpo(options)),
+            Command("pendulum", "SAC on Pendulum-v1 as CleanRL's sac_continuous_action.py (actor and two Q networks 64-64 ReLU, " +
+                "batch 256, 800 random steps, auto-tuned entropy); solved when the last 20 episodes average -250 or more.",
+                PendulumSac.DefaultTotalSteps, 1, static options => new PendulumSac(options)),
         };
         return root.Parse(args).Invoke();
     }
