@@ -41,6 +41,7 @@ internal sealed class PendulumSac : IAgentTrainer
 
     private const int ActionSize = 1;
 
+    private readonly AgentOptions _options;
     private readonly SacSettings _settings;
     private readonly PendulumVector _envs;
     private readonly SacNetworks _networks;
@@ -62,6 +63,7 @@ internal sealed class PendulumSac : IAgentTrainer
     public PendulumSac(AgentOptions options, SacSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _options = options;
         _settings = settings ?? new SacSettings();
         options.Validate();
         _settings.Validate();
@@ -71,7 +73,7 @@ internal sealed class PendulumSac : IAgentTrainer
             throw new ArgumentException(
                 $"--total-steps expects at least one iteration of {_settings.StepsPerIteration} steps × {envs} envs = {perIteration} steps, but got {options.TotalSteps}.");
         Seed = options.Seed;
-        Arena = new Arena(new ArenaOptions { Seed = options.Seed });
+        Arena = new Arena(options.ArenaOptions());
         _envs = new PendulumVector(envs, options.Seed);
         _networks = new SacNetworks(Arena, PendulumVector.ObservationSize, ActionSize, _settings.Hidden);
         _actorParameters = _networks.Actor.Parameters();
@@ -146,6 +148,18 @@ internal sealed class PendulumSac : IAgentTrainer
 
     /// <inheritdoc />
     public void Start() => _envs.Reset(_observations);
+
+    /// <inheritdoc />
+    /// <remarks>The copy starts learning halfway through its one iteration, so the critic and actor updates are compiled
+    /// too, and keeps a replay buffer of one iteration.</remarks>
+    public void WarmUp()
+    {
+        int steps = _settings.StepsPerIteration * _options.Envs;
+        using var copy = new PendulumSac(_options with { TotalSteps = steps, Seed = _options.Seed + 1 },
+            _settings with { LearningStarts = _settings.StepsPerIteration / 2, BufferSize = steps });
+        copy.Start();
+        copy.RunIteration(1);
+    }
 
     /// <inheritdoc />
     public void RunIteration(int iteration)
