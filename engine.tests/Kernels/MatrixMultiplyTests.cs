@@ -125,7 +125,7 @@ public class MatrixMultiplyTests
         float[] assigned = (float[])c0.Clone(), accumulated = (float[])c0.Clone();
         MatrixMultiply.Gemm(a, b, assigned, m, k, n, transposeA, transposeB, accumulate: false);
         MatrixMultiply.Gemm(a, b, accumulated, m, k, n, transposeA, transposeB, accumulate: true);
-        bool packed = m >= 4 && n >= 4 && (long)m * n * k >= 8 * 1024;
+        bool packed = MatrixMultiply.UsesPackedGemm(m, k, n);
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++)

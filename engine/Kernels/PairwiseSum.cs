@@ -46,6 +46,11 @@ internal static unsafe class PairwiseSum
     internal static float Sum<TSrc>(TSrc src, nuint n)
         where TSrc : IElementSource
     {
+        if (n <= 16)
+        {
+            return n == 0 ? 0f : TailOnly(src, n);
+        }
+
         // Leaf sums waiting for a partner, one 16-lane value per level. Vector512 stores the 16 lanes on
         // every width; only the joins (one per leaf) use it, the leaf loops use the widest fast vector.
         Span<Vector512<float>> pending = stackalloc Vector512<float>[Levels];
@@ -79,6 +84,27 @@ internal static unsafe class PairwiseSum
         Vector256<float> half = s.GetLower() + s.GetUpper();
         Vector128<float> quarter = half.GetLower() + half.GetUpper();
         return (quarter.GetElement(0) + quarter.GetElement(2)) + (quarter.GetElement(1) + quarter.GetElement(3));
+    }
+
+    /// <summary><see cref="Sum{TSrc}"/> of 1 to 16 elements, which are one zero-padded tail leaf: the same lane
+    /// additions in scalars (the zeros included, so a −0 total comes out as the vector path gives it), without the
+    /// level stack. Softmax and log-sum-exp over a few classes call this once per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float TailOnly<TSrc>(TSrc src, nuint n)
+        where TSrc : IElementSource
+    {
+        Span<float> t = stackalloc float[16];
+        t.Clear();
+        for (nuint i = 0; i < n; i++)
+        {
+            t[(int)i] = src.At(i);
+        }
+
+        // Lanes j and j + 8, then j and j + 4, then (0 + 2) + (1 + 3): Sum's 512 → 256 → 128 → scalar steps.
+        float h0 = t[0] + t[8], h1 = t[1] + t[9], h2 = t[2] + t[10], h3 = t[3] + t[11];
+        float h4 = t[4] + t[12], h5 = t[5] + t[13], h6 = t[6] + t[14], h7 = t[7] + t[15];
+        float q0 = h0 + h4, q1 = h1 + h5, q2 = h2 + h6, q3 = h3 + h7;
+        return (q0 + q2) + (q1 + q3);
     }
 
     /// <summary>result[c] = Σ_d row_d[c] (or += when <paramref name="accumulate"/>) for c in [0, result.Length),
@@ -192,15 +218,11 @@ internal static unsafe class PairwiseSum
     [MethodImpl(Kernel.Compile)] // not inlined into its callers: without this the first calls would run tier-0 code
     private static Vector512<float> Combine(ReadOnlySpan<Vector512<float>> pending, uint leaves)
     {
-        Vector512<float> s = default;
-        bool started = false;
-        for (int level = 0; level < Levels; level++)
+        // Only the set bits of the count hold a sum: visit those, lowest level first.
+        Vector512<float> s = pending[BitOperations.TrailingZeroCount(leaves)];
+        for (uint rest = leaves & (leaves - 1); rest != 0; rest &= rest - 1)
         {
-            if ((leaves & (1u << level)) != 0)
-            {
-                s = started ? pending[level] + s : pending[level];
-                started = true;
-            }
+            s = pending[BitOperations.TrailingZeroCount(rest)] + s;
         }
 
         return s;
