@@ -54,6 +54,11 @@ internal readonly unsafe struct GemmProblem
 
     private void RunWith<TMultiplyAdd>() where TMultiplyAdd : IMultiplyAdd
     {
+        if (ThinGemm.Applies(K, N, transposedB: ColumnB != 1))
+        {
+            ThinGemm.Run<TMultiplyAdd>(this); // the same bits as the packed kernels, without packing a thin side
+            return;
+        }
         if (Vector512.IsHardwareAccelerated) RunKernel<MicroKernel512<TMultiplyAdd>>();
         else if (Vector256.IsHardwareAccelerated) RunKernel<MicroKernel256<TMultiplyAdd>>();
         else if (Vector128.IsHardwareAccelerated) RunKernel<MicroKernel128<TMultiplyAdd>>();
