@@ -49,6 +49,7 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
     // Captured mode only (null otherwise).
     private readonly CapturedStep? _inference;  // _observation -> V(s) [envs, 1]; also rewrites _policy's tensors
     private readonly Categorical _policy;       // the distribution the inference plan computes, read after each replay
+    private readonly Tensor _logits;            // the actor's raw output in that plan, for the NaN check eager mode makes
     private readonly ClippedOptimizer? _clipped;
     private CapturedStep? _update;              // minibatch index -> PPO loss, with backward, clip and Adam's step
     private PpoLoss _updateLoss;                // the captured update's loss terms, for the diagnostics
@@ -87,23 +88,38 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
         if (options.Captured)
         {
             _clipped = new ClippedOptimizer(_optimizer, _settings.MaxGradNorm);
-            (_inference, _policy) = CaptureInference();
+            (_inference, _policy, _logits) = CaptureInference();
         }
     }
 
     /// <summary>Captures actor, Categorical and critic on <see cref="_observation"/> in the root (no scope is open
     /// here), so the plan lasts the run. The capture runs them once on zeros: no random draw, nothing learned.</summary>
-    private (CapturedStep Step, Categorical Policy) CaptureInference()
+    private (CapturedStep Step, Categorical Policy, Tensor Logits) CaptureInference()
     {
         Categorical policy = default;
+        Tensor logits = default;
         CapturedStep step;
         using (Arena.NoGrad())
             step = Arena.Capture(_observation, observation =>
             {
-                policy = new Categorical(_agent.Actor.Forward(observation));
+                logits = _agent.Actor.Forward(observation);
+                policy = new Categorical(logits);
                 return _agent.Critic.Forward(observation);
             });
-        return (step, policy);
+        return (step, policy, logits);
+    }
+
+    /// <summary>The check Categorical's constructor makes in eager mode (NaN in the normalized logits), which a replay
+    /// skips: the constructor reads the values on the host without being refused, so it checked only the capture's
+    /// values. On NaN, the constructor runs again eagerly on this step's logits and throws eager mode's exception.</summary>
+    private void ThrowIfPolicyIsNaN()
+    {
+        foreach (float value in _policy.Logits.AsSpanUnsafely())
+            if (float.IsNaN(value))
+            {
+                _ = new Categorical(_logits);
+                throw new InvalidOperationException("The policy's normalized logits hold NaN."); // not reached: the constructor throws
+            }
     }
 
     /// <inheritdoc />
@@ -204,6 +220,7 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
             else
             {
                 Tensor values = _inference.Replay(); // rewrites _policy's logits and probabilities too
+                ThrowIfPolicyIsNaN();
                 Tensor action = _policy.Sample();
                 _policy.LogProb(action).CopyTo(_logProbs);
                 values.CopyTo(_values);

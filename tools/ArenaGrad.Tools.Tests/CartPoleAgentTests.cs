@@ -128,6 +128,22 @@ public sealed class CartPoleAgentTests
     }
 
     [Test]
+    public void Captured_NaNPolicy_ThrowsEagerModesCategoricalError()
+    {
+        // A replay skips the NaN check Categorical's constructor makes; the captured rollout makes it after the replay.
+        string Failure(bool captured)
+        {
+            using var ppo = new CartPolePpo(new AgentOptions { Seed = 4, TotalSteps = 512, Envs = 4, Captured = captured });
+            Init.Constant(ppo.Agent.Actor.Parameters()[0], float.NaN);
+            ppo.Start();
+            return Assert.Throws<ArgumentException>(() => ppo.RunIteration(1))!.Message;
+        }
+        string eager = Failure(captured: false);
+        Assert.That(eager, Does.Contain("IndependentConstraint(Real(), 1)"));
+        Assert.That(Failure(captured: true), Is.EqualTo(eager));
+    }
+
+    [Test]
     public void Options_OutOfRange_AreRefusedWithWhatWasExpected()
     {
         var ok = new AgentOptions { TotalSteps = 512, Envs = 4 };
