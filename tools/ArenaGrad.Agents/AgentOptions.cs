@@ -32,6 +32,11 @@ internal sealed record AgentOptions
         ? new ArenaOptions { Seed = Seed, Deterministic = true }
         : new ArenaOptions { Seed = Seed };
 
+    /// <summary>Runs the fixed-shape steps as captured plans (<see cref="Arena.Capture"/> and
+    /// <see cref="Arena.CaptureTraining"/>) instead of op by op: same algorithm and, as replays are bitwise eager,
+    /// the same learning curve. Only the CartPole PPO trainer has a captured variant.</summary>
+    public bool Captured { get; init; }
+
     /// <summary>No progress display: the header and the final table only.</summary>
     public bool Quiet { get; init; }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using ArenaGrad.Capture;
 using ArenaGrad.Distributions;
 using ArenaGrad.Environments;
 using ArenaGrad.Nn;
@@ -18,6 +19,14 @@ namespace ArenaGrad.Agents;
 /// Everything persistent (networks, Adam's moments, the rollout buffer, the inference input) is made in the constructor,
 /// outside any scope; each policy step and each minibatch runs in its own <c>arena.Scope()</c>, so an iteration allocates
 /// no managed memory and the arena's footprint is flat after the first iteration.
+/// <para>With <see cref="AgentOptions.Captured"/> the two fixed-shape steps are captured plans, made once per run and
+/// living in the arena's root (as long as the networks): the policy's inference (actor, its Categorical normalization
+/// and critic on the persistent observation tensor) is captured in the constructor and replayed every vector step,
+/// while sampling (which draws random numbers, refused in a capture) and the log-probability of the sampled action
+/// stay eager on the captured Categorical's tensors; the minibatch update is captured by the first update of the run
+/// (so its one eager execution is that update) with <see cref="ClippedOptimizer"/> doing the gradient-norm clip and
+/// Adam's step, and replayed on the buffer's reused index tensor for every later minibatch. Replays are bitwise eager,
+/// so the learning curve is eager mode's.</para>
 /// </remarks>
 internal sealed class CartPolePpo : IAgentTrainer, IDisposable
 {
@@ -36,6 +45,14 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
     private readonly int[] _actions;
     private readonly float[] _logProbs, _values, _rewards;
     private readonly bool[] _terminated, _truncated, _dones, _nextDones;
+
+    // Captured mode only (null otherwise).
+    private readonly CapturedStep? _inference;  // _observation -> V(s) [envs, 1]; also rewrites _policy's tensors
+    private readonly Categorical _policy;       // the distribution the inference plan computes, read after each replay
+    private readonly Tensor _logits;            // the actor's raw output in that plan, for the NaN check eager mode makes
+    private readonly ClippedOptimizer? _clipped;
+    private CapturedStep? _update;              // minibatch index -> PPO loss, with backward, clip and Adam's step
+    private PpoLoss _updateLoss;                // the captured update's loss terms, for the diagnostics
 
     /// <summary>Builds the arena, the environments, the agent, Adam and the rollout buffer for <paramref name="options"/>.</summary>
     public CartPolePpo(AgentOptions options, PpoSettings? settings = null)
@@ -68,13 +85,49 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
         _dones = new bool[envs];
         _nextDones = new bool[envs];
         Window = new ReturnWindow(20, SolvedReturn);
+        if (options.Captured)
+        {
+            _clipped = new ClippedOptimizer(_optimizer, _settings.MaxGradNorm);
+            (_inference, _policy, _logits) = CaptureInference();
+        }
+    }
+
+    /// <summary>Captures actor, Categorical and critic on <see cref="_observation"/> in the root (no scope is open
+    /// here), so the plan lasts the run. The capture runs them once on zeros: no random draw, nothing learned.</summary>
+    private (CapturedStep Step, Categorical Policy, Tensor Logits) CaptureInference()
+    {
+        Categorical policy = default;
+        Tensor logits = default;
+        CapturedStep step;
+        using (Arena.NoGrad())
+            step = Arena.Capture(_observation, observation =>
+            {
+                logits = _agent.Actor.Forward(observation);
+                policy = new Categorical(logits);
+                return _agent.Critic.Forward(observation);
+            });
+        return (step, policy, logits);
+    }
+
+    /// <summary>The check Categorical's constructor makes in eager mode (NaN in the normalized logits), which a replay
+    /// skips: the constructor reads the values on the host without being refused, so it checked only the capture's
+    /// values. On NaN, the constructor runs again eagerly on this step's logits and throws eager mode's exception.</summary>
+    private void ThrowIfPolicyIsNaN()
+    {
+        foreach (float value in _policy.Logits.AsSpanUnsafely())
+            if (float.IsNaN(value))
+            {
+                _ = new Categorical(_logits);
+                throw new InvalidOperationException("The policy's normalized logits hold NaN."); // not reached: the constructor throws
+            }
     }
 
     /// <inheritdoc />
     public string Description => string.Create(CultureInfo.InvariantCulture,
         $"PPO on CartPole-v1, {_envs.Envs} envs × {_settings.RolloutSteps} steps, {_settings.Epochs} epochs of " +
         $"{_settings.Minibatches} minibatches, actor and critic 4-{_settings.Hidden}-{_settings.Hidden} tanh, Adam " +
-        $"{_settings.LearningRate}{(_settings.AnnealLearningRate ? " annealed" : "")}, {Iterations} iterations, seed {Seed}");
+        $"{_settings.LearningRate}{(_settings.AnnealLearningRate ? " annealed" : "")}, {Iterations} iterations, seed {Seed}" +
+        $"{(_inference is null ? "" : ", captured steps")}");
 
     /// <inheritdoc />
     public string Environment => "CartPole-v1";
@@ -137,11 +190,13 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
         using (Arena.NoGrad())
         {
             _observation.CopyFrom(_nextObservations);
-            _buffer.ComputeReturnsAndAdvantages(_agent.Critic.Forward(_observation), _nextDones, _settings.Gamma, _settings.GaeLambda);
+            Tensor lastValues = _inference is null ? _agent.Critic.Forward(_observation) : _inference.Replay();
+            _buffer.ComputeReturnsAndAdvantages(lastValues, _nextDones, _settings.Gamma, _settings.GaeLambda);
         }
         for (int epoch = 0; epoch < _settings.Epochs; epoch++)
             foreach (Tensor index in _buffer.Minibatches(_settings.Minibatches))
-                Update(index, epoch == _settings.Epochs - 1);
+                if (_clipped is null) Update(index, epoch == _settings.Epochs - 1);
+                else CapturedUpdate(index, epoch == _settings.Epochs - 1);
         _buffer.Reset();
     }
 
@@ -154,11 +209,23 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
         using (Arena.NoGrad())
         {
             _observation.CopyFrom(_stepObservations);
-            var policy = new Categorical(_agent.Actor.Forward(_observation));
-            Tensor action = policy.Sample();
-            policy.LogProb(action).CopyTo(_logProbs);
-            _agent.Critic.Forward(_observation).CopyTo(_values);
-            action.CopyTo(_actions);
+            if (_inference is null)
+            {
+                var policy = new Categorical(_agent.Actor.Forward(_observation));
+                Tensor action = policy.Sample();
+                policy.LogProb(action).CopyTo(_logProbs);
+                _agent.Critic.Forward(_observation).CopyTo(_values);
+                action.CopyTo(_actions);
+            }
+            else
+            {
+                Tensor values = _inference.Replay(); // rewrites _policy's logits and probabilities too
+                ThrowIfPolicyIsNaN();
+                Tensor action = _policy.Sample();
+                _policy.LogProb(action).CopyTo(_logProbs);
+                values.CopyTo(_values);
+                action.CopyTo(_actions);
+            }
         }
         GlobalStep += _envs.Envs;
         _envs.Step(_actions, _nextObservations, _rewards, _terminated, _truncated);
@@ -179,6 +246,34 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
         }
         Functional.ClipGradNorm(_parameters, _settings.MaxGradNorm);
         _optimizer.Step();
+    }
+
+    /// <summary><see cref="Update"/> as a captured step: the run's first minibatch captures it (running it once, eagerly:
+    /// that is the first update), every later one replays it. The plan lives in the root, as long as the run.</summary>
+    private void CapturedUpdate(Tensor index, bool recordDiagnostics)
+    {
+        if (_update is null) (_update, _updateLoss) = CaptureUpdate(index);
+        else
+        {
+            // RolloutBuffer.Minibatches writes every minibatch into one index tensor per count; the plan reads that one.
+            if (!index.Equals(_update.Input))
+                throw new InvalidOperationException("The minibatch index tensor is not the one the update was captured with.");
+            _update.Replay();
+        }
+        if (recordDiagnostics)
+            using (Arena.Scope())
+                LastDiagnostics = _updateLoss.Diagnostics();
+    }
+
+    private (CapturedStep Step, PpoLoss Loss) CaptureUpdate(Tensor index)
+    {
+        PpoLoss loss = default;
+        CapturedStep step = Arena.CaptureTraining(index, minibatch =>
+        {
+            loss = PpoLoss.Compute(_agent, _buffer, minibatch, _settings);
+            return loss.Total;
+        }, _clipped!);
+        return (step, loss);
     }
 
     /// <inheritdoc />

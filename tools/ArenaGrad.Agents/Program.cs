@@ -15,7 +15,7 @@ internal static class Program
         {
             Command("cartpole", "PPO on CartPole-v1 with CleanRL's defaults (4 envs × 128 steps, 4 epochs of 4 minibatches, " +
                 "Adam 2.5e-4 annealed); solved when the last 20 episodes average 475 or more.", 500_000, 4,
-                static options => new CartPolePpo(options)),
+                static options => new CartPolePpo(options), capturable: true),
             Command("pendulum", "SAC on Pendulum-v1 as CleanRL's sac_continuous_action.py (actor and two Q networks 64-64 ReLU, " +
                 "batch 256, 800 random steps, auto-tuned entropy); solved when the last 20 episodes average -250 or more.",
                 PendulumSac.DefaultTotalSteps, 1, static options => new PendulumSac(options)),
@@ -24,7 +24,7 @@ internal static class Program
     }
 
     private static Command Command(string name, string description, int defaultSteps, int defaultEnvs,
-        Func<AgentOptions, IAgentTrainer> make)
+        Func<AgentOptions, IAgentTrainer> make, bool capturable = false)
     {
         var d = new AgentOptions();
         var seed = new Option<ulong>("--seed", "-s") { Description = "Seed of the weights, the sampling and the environments (env i uses seed + i)", DefaultValueFactory = _ => d.Seed };
@@ -34,7 +34,9 @@ internal static class Program
         var json = new Option<string?>("--json") { Description = "Also write a JSON summary here (what perf/ppo-throughput.sh compares)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress bar: the header and the final table only" };
         var deterministic = new Option<bool>("--deterministic") { Description = "Same bits on every instruction set even on CPUs without FMA (the default where the CPU has FMA)" };
+        var captured = new Option<bool>("--captured") { Description = "Replay the policy's inference and the minibatch update as captured steps (same learning curve, less dispatch)" };
         var command = new Command(name, description) { seed, totalSteps, envs, output, json, quiet, deterministic };
+        if (capturable) command.Options.Add(captured);
         command.SetAction(parsed =>
         {
             var options = new AgentOptions
@@ -46,6 +48,7 @@ internal static class Program
                 JsonPath = parsed.GetValue(json),
                 Quiet = parsed.GetValue(quiet),
                 Deterministic = parsed.GetValue(deterministic),
+                Captured = capturable && parsed.GetValue(captured),
             };
             IAgentTrainer trainer;
             try

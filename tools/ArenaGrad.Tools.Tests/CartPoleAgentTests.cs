@@ -102,6 +102,48 @@ public sealed class CartPoleAgentTests
     }
 
     [Test]
+    public void Captured_TwentyIterations_GiveEagerModesDigestAndAllocateNothing()
+    {
+        using var folder = new TempFolder();
+        using var console = new TestConsole();
+        AgentResult eager, captured;
+        using (var ppo = new CartPolePpo(DigestOptions(folder.Path)))
+            eager = AgentRun.Run(ppo, DigestOptions(folder.Path), console.Console, "cartpole");
+        AgentOptions options = DigestOptions(folder.Path) with { Captured = true };
+        using (var ppo = new CartPolePpo(options))
+        {
+            captured = AgentRun.Run(ppo, options, console.Console, "cartpole");
+            // The last epoch's diagnostics come from the replayed loss terms, so they must be live values, not the capture's.
+            Assert.That(ppo.LastDiagnostics.Entropy, Is.GreaterThan(0f).And.LessThanOrEqualTo(MathF.Log(2f)));
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(console.Text, Does.Contain("captured steps"), "the header says which mode ran");
+            Assert.That(captured.CurveMeanReturns, Is.EqualTo(eager.CurveMeanReturns), "mean return after every iteration");
+            Assert.That(captured.Digest, Is.EqualTo(eager.Digest), "curve and final weights, bit for bit");
+            Assert.That(captured.Digest, Is.EqualTo(DigestOfTwentyIterations), "the committed eager digest");
+            Assert.That(captured.ManagedBytesPerIteration, Is.Zero, "managed bytes per iteration after warm-up");
+            Assert.That(captured.GcCollections, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void Captured_NaNPolicy_ThrowsEagerModesCategoricalError()
+    {
+        // A replay skips the NaN check Categorical's constructor makes; the captured rollout makes it after the replay.
+        string Failure(bool captured)
+        {
+            using var ppo = new CartPolePpo(new AgentOptions { Seed = 4, TotalSteps = 512, Envs = 4, Captured = captured });
+            Init.Constant(ppo.Agent.Actor.Parameters()[0], float.NaN);
+            ppo.Start();
+            return Assert.Throws<ArgumentException>(() => ppo.RunIteration(1))!.Message;
+        }
+        string eager = Failure(captured: false);
+        Assert.That(eager, Does.Contain("IndependentConstraint(Real(), 1)"));
+        Assert.That(Failure(captured: true), Is.EqualTo(eager));
+    }
+
+    [Test]
     public void Options_OutOfRange_AreRefusedWithWhatWasExpected()
     {
         var ok = new AgentOptions { TotalSteps = 512, Envs = 4 };
