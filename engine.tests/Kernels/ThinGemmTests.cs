@@ -10,6 +10,7 @@ public sealed unsafe class ThinGemmTests
     private static readonly (int M, int K, int N)[] Shapes =
     [
         (128, 4, 64), (64, 128, 4), (128, 2, 64), (2, 128, 8), (7, 3, 5), (13, 8, 37), (33, 256, 1), (5, 1, 3), (9, 200, 8), (1, 8, 70),
+        (61, 100, 7), (48, 9, 3), (17, 256, 2), (200, 30, 5),
     ];
 
     [Test]

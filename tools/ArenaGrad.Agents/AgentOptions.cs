@@ -40,6 +40,20 @@ internal sealed record AgentOptions
     /// <summary>No progress display: the header and the final table only.</summary>
     public bool Quiet { get; init; }
 
+    /// <summary>Whole iterations of <paramref name="stepsPerEnv"/> vector steps of <see cref="Envs"/> environments that
+    /// fit in <see cref="TotalSteps"/>; throws when not even one does.</summary>
+    /// <param name="stepsPerEnv">Vector steps per iteration.</param>
+    /// <param name="iteration">What an iteration is called in the message ("rollout", "iteration").</param>
+    public int IterationsOf(int stepsPerEnv, string iteration)
+    {
+        int perIteration = stepsPerEnv * Envs;
+        int iterations = TotalSteps / perIteration;
+        if (iterations == 0)
+            throw new ArgumentException(
+                $"--total-steps expects at least one {iteration} of {stepsPerEnv} steps × {Envs} envs = {perIteration} steps, but got {TotalSteps}.");
+        return iterations;
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
     public void Validate()
     {

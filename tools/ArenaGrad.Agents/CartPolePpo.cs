@@ -61,11 +61,8 @@ internal sealed class CartPolePpo : IAgentTrainer, IDisposable
         _options = options;
         options.Validate();
         _settings.Validate(options.Envs);
-        int envs = options.Envs, batch = _settings.RolloutSteps * envs;
-        Iterations = options.TotalSteps / batch;
-        if (Iterations == 0)
-            throw new ArgumentException(
-                $"--total-steps expects at least one rollout of {_settings.RolloutSteps} steps × {envs} envs = {batch} steps, but got {options.TotalSteps}.");
+        int envs = options.Envs;
+        Iterations = options.IterationsOf(_settings.RolloutSteps, "rollout");
         Seed = options.Seed;
         Arena = new Arena(options.ArenaOptions());
         _envs = new CartPoleVector(envs, options.Seed);

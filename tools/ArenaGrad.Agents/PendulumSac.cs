@@ -67,11 +67,8 @@ internal sealed class PendulumSac : IAgentTrainer
         _settings = settings ?? new SacSettings();
         options.Validate();
         _settings.Validate();
-        int envs = options.Envs, perIteration = _settings.StepsPerIteration * envs;
-        Iterations = options.TotalSteps / perIteration;
-        if (Iterations == 0)
-            throw new ArgumentException(
-                $"--total-steps expects at least one iteration of {_settings.StepsPerIteration} steps × {envs} envs = {perIteration} steps, but got {options.TotalSteps}.");
+        int envs = options.Envs;
+        Iterations = options.IterationsOf(_settings.StepsPerIteration, "iteration");
         Seed = options.Seed;
         Arena = new Arena(options.ArenaOptions());
         _envs = new PendulumVector(envs, options.Seed);
@@ -89,7 +86,7 @@ internal sealed class PendulumSac : IAgentTrainer
         _alphaOptimizer = new Adam([_networks.LogAlpha], (float)_settings.QLearningRate);
         _targetEntropy = -ActionSize; // −dim(A), as CleanRL's -torch.prod(torch.Tensor(action_space.shape))
         _alpha = MathF.Exp(_networks.LogAlpha.Item());
-        int capacity = (int)Math.Min(_settings.BufferSize, (long)Iterations * perIteration);
+        int capacity = (int)Math.Min(_settings.BufferSize, (long)Iterations * _settings.StepsPerIteration * envs);
         _buffer = new ReplayBuffer(Arena, capacity, PendulumVector.ObservationSize, ActionSize, _settings.BatchSize);
         _observation = Arena.Zeros([envs, PendulumVector.ObservationSize]);
         _observations = new float[envs * PendulumVector.ObservationSize];

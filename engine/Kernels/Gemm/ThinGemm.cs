@@ -49,6 +49,17 @@ internal static unsafe class ThinGemm
             b = gathered;
             ldb = n;
         }
+        if (problem.RowA == 1 && n < 8)
+        {
+            // A narrow C over a transposed A (a weight gradient of a layer with few inputs): op(a)'s columns are
+            // contiguous, so vectors run down C's columns instead, several columns and vectors at a time.
+            int row = 0;
+            if (widestLanes >= 16) row = DownColumns<Lanes512, Vector512<float>, TMultiplyAdd>(problem, b, ldb, row);
+            if (widestLanes >= 8) row = DownColumns<Lanes256, Vector256<float>, TMultiplyAdd>(problem, b, ldb, row);
+            if (widestLanes >= 4) row = DownColumns<Lanes128, Vector128<float>, TMultiplyAdd>(problem, b, ldb, row);
+            DownColumns<ScalarLanes, float, TMultiplyAdd>(problem, b, ldb, row);
+            return;
+        }
         int done = 0;
         if (widestLanes >= 16) done = Columns<Lanes512, Vector512<float>, TMultiplyAdd>(problem, b, ldb, done);
         if (widestLanes >= 8) done = Columns<Lanes256, Vector256<float>, TMultiplyAdd>(problem, b, ldb, done);
@@ -106,6 +117,52 @@ internal static unsafe class ThinGemm
             }
         }
         return end;
+    }
+
+    /// <summary>Rows from <paramref name="start"/> that fill whole TV vectors, every column, for a transposed A (op(a)'s
+    /// column p is contiguous): each vector holds one column of C over TV.Count rows, two vectors and up to four columns
+    /// at a time (eight independent chains). Returns the first row left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int DownColumns<TLanes, TV, TMultiplyAdd>(in GemmProblem problem, float* b, nint ldb, int start)
+        where TLanes : ILanes<TV>
+        where TV : struct
+        where TMultiplyAdd : IMultiplyAdd
+    {
+        int width = TLanes.Count, end = start + (problem.M - start) / width * width;
+        if (end == start) return start;
+        int k = problem.K, n = problem.N;
+        nint columnA = problem.ColumnA, rowC = problem.RowC;
+        bool overwrite = !problem.Accumulate;
+        float* sums = stackalloc float[16];
+        for (int i = start; i < end; i += width)
+        {
+            for (int j = 0; j < n; j += 4)
+            {
+                int columns = Math.Min(4, n - j);
+                TV s0 = default, s1 = default, s2 = default, s3 = default;
+                for (int p = 0; p < k; p++)
+                {
+                    TV ap = TLanes.Load(problem.A + p * columnA + i);
+                    float* bp = b + p * ldb + j;
+                    s0 = MultiplyAdd<TV, TMultiplyAdd>(ap, TLanes.Create(bp[0]), s0);
+                    if (columns > 1) s1 = MultiplyAdd<TV, TMultiplyAdd>(ap, TLanes.Create(bp[1]), s1);
+                    if (columns > 2) s2 = MultiplyAdd<TV, TMultiplyAdd>(ap, TLanes.Create(bp[2]), s2);
+                    if (columns > 3) s3 = MultiplyAdd<TV, TMultiplyAdd>(ap, TLanes.Create(bp[3]), s3);
+                }
+                // Column c of C over rows i .. i + width: scattered with the same one add per element as Merge.
+                TLanes.Store(s0, sums);
+                MergeColumn(problem.C + i * rowC + j, rowC, sums, width, overwrite);
+                if (columns > 1) { TLanes.Store(s1, sums); MergeColumn(problem.C + i * rowC + j + 1, rowC, sums, width, overwrite); }
+                if (columns > 2) { TLanes.Store(s2, sums); MergeColumn(problem.C + i * rowC + j + 2, rowC, sums, width, overwrite); }
+                if (columns > 3) { TLanes.Store(s3, sums); MergeColumn(problem.C + i * rowC + j + 3, rowC, sums, width, overwrite); }
+            }
+        }
+        return end;
+    }
+
+    private static void MergeColumn(float* c, nint rowC, float* sums, int count, bool overwrite)
+    {
+        for (int r = 0; r < count; r++, c += rowC) *c = overwrite ? sums[r] : *c + sums[r];
     }
 
     /// <summary>C = sum, or C + sum: the micro-kernels' one merge per element.</summary>
