@@ -53,6 +53,56 @@ internal static unsafe class DotRows
         }
     }
 
+    /// <summary>Dots shallower than one 16-lane block (k &lt; 16) that fit a transposed copy of w on the stack.</summary>
+    internal static bool IsShallow(int k, int n) => k < 16 && k * n <= MaxShallowFloats;
+
+    private const int MaxShallowFloats = 4096;
+
+    /// <summary>c[i, j] (= | +=) x_i · w_j for every row x_i of the [m, k] matrix <paramref name="x"/> and row w_j of the
+    /// [n, k] matrix <paramref name="w"/>, when <see cref="IsShallow"/>: a first layer on a few observations. With no whole
+    /// 16-lane block, <see cref="Multiply"/>'s dot is +0, then + x[p]·w[p] in index order (each product rounded, then
+    /// added), so vectors can run along j instead, over a transposed copy of w, with those very operations: the same
+    /// bits without a horizontal join per output. <paramref name="widestLanes"/> (16, 8, 4 or 1) caps the vector width;
+    /// tests call each.</summary>
+    [MethodImpl(Kernel.Compile)]
+    internal static void MultiplyShallow(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> c, int m, int k, int n,
+        bool accumulate, int widestLanes)
+    {
+        float* transposed = stackalloc float[k * n]; // wᵀ: [k, n], so a run of outputs j reads contiguous floats
+        fixed (float* xp = x, wp = w, cp = c)
+        {
+            for (int j = 0; j < n; j++)
+                for (int p = 0; p < k; p++)
+                    transposed[p * n + j] = wp[j * k + p];
+            int done = 0;
+            if (widestLanes >= 16) done = ShallowColumns<Lanes512, Vector512<float>>(xp, transposed, cp, m, k, n, accumulate, done);
+            if (widestLanes >= 8) done = ShallowColumns<Lanes256, Vector256<float>>(xp, transposed, cp, m, k, n, accumulate, done);
+            if (widestLanes >= 4) done = ShallowColumns<Lanes128, Vector128<float>>(xp, transposed, cp, m, k, n, accumulate, done);
+            ShallowColumns<ScalarLanes, float>(xp, transposed, cp, m, k, n, accumulate, done);
+        }
+    }
+
+    /// <summary>The outputs from <paramref name="start"/> that fill whole TV vectors, of every row; returns the first left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ShallowColumns<TLanes, TV>(float* x, float* wt, float* c, int m, int k, int n, bool accumulate, int start)
+        where TLanes : ILanes<TV>
+        where TV : struct
+    {
+        int width = TLanes.Count, end = start + (n - start) / width * width;
+        for (int i = 0; i < m; i++)
+        {
+            float* xi = x + i * k, ci = c + i * n;
+            for (int j = start; j < end; j += width)
+            {
+                TV total = TLanes.Create(0f); // the joined lanes of no block: +0
+                for (int p = 0; p < k; p++)
+                    total = TLanes.Add(total, TLanes.Multiply(TLanes.Create(xi[p]), TLanes.Load(wt + p * n + j)));
+                TLanes.Store(accumulate ? TLanes.Add(TLanes.Load(ci + j), total) : total, ci + j);
+            }
+        }
+        return end;
+    }
+
     /// <summary>y[0..4) (= | +=) totals: one add per lane, as a scalar add would.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector128<float> totals, ref float y, bool accumulate)

@@ -65,6 +65,12 @@ internal static unsafe class MatrixMultiply
         if (transposeB && !transposeA)
         {
             // c[i,:] (= | +=) b · a[i,:]: a batch-1 Linear is one such matrix-vector product.
+            if (DotRows.IsShallow(k, n))
+            {
+                DotRows.MultiplyShallow(a, b, c, m, k, n, accumulate,
+                    Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : Vector128.IsHardwareAccelerated ? 4 : 1);
+                return;
+            }
             for (int i = 0; i < m; i++)
                 DotRows.Multiply(a.Slice(i * k, k), b, c.Slice(i * n, n), accumulate);
             return;
