@@ -85,13 +85,7 @@ public class ManyAgentsBenchmarks
         _agentArena = _pool.Rent();
         _agentArena.BorrowAll(_parameters);
 
-        _options = new SessionOptions
-        {
-            IntraOpNumThreads = 1,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
+        _options = OnnxRuntimeSetup.SingleThreadedOptions();
         _session = new InferenceSession(_modelPath, _options);
         _runOptions = new RunOptions();
         string inputName = _session.InputNames[0], outputName = _session.OutputNames[0];

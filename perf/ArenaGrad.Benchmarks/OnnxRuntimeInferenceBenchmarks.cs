@@ -48,13 +48,7 @@ public class OnnxRuntimeInferenceBenchmarks
         _modelPath = Path.Combine(Path.GetTempPath(), $"arenagrad-w1-{Environment.ProcessId}.onnx");
         Onnx.Save(_model, _x, _modelPath);
 
-        _options = new SessionOptions
-        {
-            IntraOpNumThreads = 1,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
+        _options = OnnxRuntimeSetup.SingleThreadedOptions();
         _session = new InferenceSession(_modelPath, _options);
         _runOptions = new RunOptions();
         _input = OrtValue.CreateTensorValueFromMemory(_inputData, [1, InFeatures]);
