@@ -29,8 +29,9 @@ internal static class AgentRun
         int iterations = trainer.Iterations;
         var curveSteps = new long[iterations];
         var curveMeans = new double[iterations];
-        // The first iterations compile code and grow the arena's blocks; bytes are counted after them.
-        var meter = new StepMeter(Math.Min(5, iterations / 2));
+        // The first iterations grow the arena's blocks and tables; bytes are counted after them.
+        int warmUpIterations = Math.Min(5, iterations / 2);
+        var meter = new StepMeter(warmUpIterations);
         long warmUpStart = Stopwatch.GetTimestamp();
         trainer.WarmUp();
         double warmUpSeconds = Stopwatch.GetElapsedTime(warmUpStart).TotalSeconds;
@@ -87,7 +88,7 @@ internal static class AgentRun
 
         ReturnWindow window = trainer.Window;
         var result = new AgentResult(trainer.Environment, options.Seed, trainer.GlobalStep, wallSeconds, window.SolvedStep,
-            window.Episodes, window.Mean, curveSteps, curveMeans, bytesPerIteration, iterations - Math.Min(5, iterations / 2),
+            window.Episodes, window.Mean, curveSteps, curveMeans, bytesPerIteration, iterations - warmUpIterations,
             collections, Digest(trainer, curveSteps, curveMeans), files)
         { ExitCode = finite ? 0 : 1, WarmUpSeconds = warmUpSeconds };
         if (options.JsonPath is string json)

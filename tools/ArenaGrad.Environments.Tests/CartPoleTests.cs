@@ -244,16 +244,12 @@ public sealed class CartPoleTests
         Assert.That(env.Vector.GetState(0).ToArray(), Is.Not.EqualTo(first), "a second reset draws new states");
     }
 
-    private static IEnumerable<TestCaseData> GeneratorCases() =>
-        Reference.Root.GetProperty("generator").EnumerateArray()
-            .Select(g => new TestCaseData(g.GetProperty("seed").GetString()!).SetArgDisplayNames("seed " + g.GetProperty("seed").GetString()));
-
     /// <summary>The first three resets of each env against make_reference.py's own splitmix64 + xoshiro256** (written
     /// from the authors' C code): env e is seeded with seed + e, wrapping past 2^64.</summary>
-    [TestCaseSource(nameof(GeneratorCases))]
+    [TestCaseSource(typeof(Reference), nameof(Reference.GeneratorCases))]
     public void Reset_FirstResets_MatchTheReferenceGenerator(string seed)
     {
-        JsonElement g = Reference.Root.GetProperty("generator").EnumerateArray().Single(x => x.GetProperty("seed").GetString() == seed);
+        JsonElement g = Reference.Generator(seed);
         int envs = g.GetProperty("envs").GetInt32();
         var expected = g.GetProperty("cartpole").EnumerateArray().Select(Reference.Rows).ToArray();
         var vector = new CartPoleVector(envs, ulong.Parse(seed, System.Globalization.CultureInfo.InvariantCulture));

@@ -176,14 +176,10 @@ public sealed class PendulumTests
         Assert.That(thetas.Max(), Is.GreaterThan(3.1));
     }
 
-    private static IEnumerable<TestCaseData> GeneratorCases() =>
-        Reference.Root.GetProperty("generator").EnumerateArray()
-            .Select(g => new TestCaseData(g.GetProperty("seed").GetString()!).SetArgDisplayNames("seed " + g.GetProperty("seed").GetString()));
-
-    [TestCaseSource(nameof(GeneratorCases))]
+    [TestCaseSource(typeof(Reference), nameof(Reference.GeneratorCases))]
     public void Reset_FirstResets_MatchTheReferenceGenerator(string seed)
     {
-        JsonElement g = Reference.Root.GetProperty("generator").EnumerateArray().Single(x => x.GetProperty("seed").GetString() == seed);
+        JsonElement g = Reference.Generator(seed);
         int envs = g.GetProperty("envs").GetInt32();
         var expected = g.GetProperty("pendulum").EnumerateArray().Select(Reference.Rows).ToArray();
         var vector = new PendulumVector(envs, ulong.Parse(seed, System.Globalization.CultureInfo.InvariantCulture));

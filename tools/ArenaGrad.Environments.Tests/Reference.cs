@@ -18,6 +18,15 @@ internal static class Reference
     public static JsonElement Case(string section, string name) =>
         Root.GetProperty(section).EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
 
+    /// <summary>The seeds of the "generator" section, as NUnit test case data named "seed S".</summary>
+    public static IEnumerable<TestCaseData> GeneratorCases() =>
+        Root.GetProperty("generator").EnumerateArray()
+            .Select(g => new TestCaseData(g.GetProperty("seed").GetString()!).SetArgDisplayNames("seed " + g.GetProperty("seed").GetString()));
+
+    /// <summary>The "generator" entry for <paramref name="seed"/>: its env count and each environment's first resets.</summary>
+    public static JsonElement Generator(string seed) =>
+        Root.GetProperty("generator").EnumerateArray().Single(g => g.GetProperty("seed").GetString() == seed);
+
     public static double[] Doubles(JsonElement array) => array.EnumerateArray().Select(v => v.GetDouble()).ToArray();
 
     public static double[][] Rows(JsonElement array) => array.EnumerateArray().Select(Doubles).ToArray();
