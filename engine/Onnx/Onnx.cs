@@ -78,6 +78,14 @@ public static class Onnx
         return OnnxImporter.Import(arena, model);
     }
 
+    private static void RunOnce(Module model, Tensor sampleInput)
+    {
+        Arena arena = sampleInput.Arena;
+        using (arena.NoGrad())
+        using (arena.Scope())
+            model.Forward(sampleInput);
+    }
+
     /// <summary>Throws unless <paramref name="arena"/> has no open scope, as module and optimizer constructors do.</summary>
     private static void ThrowIfScopeOpen(Arena arena)
     {
@@ -88,7 +96,8 @@ public static class Onnx
     /// <summary>Writes <paramref name="model"/>'s inference graph to <paramref name="path"/> as an ONNX model (opset 17),
     /// with a dynamic batch axis (dimension 0 of input and output is named <c>batch</c>) and the parameters as
     /// initializers named as in <see cref="Module.StateDict"/>. Graph input <c>input</c>, output <c>output</c>.</summary>
-    /// <param name="model">A <see cref="Sequential"/> (or <see cref="Mlp"/>) of <see cref="Linear"/>, <see cref="Relu"/>,
+    /// <param name="model">A module that <see cref="Load(Arena, string)"/> made (written back as it was read, with the
+    /// parameters' current values: fine-tune an imported model and save it), or a <see cref="Sequential"/> (or <see cref="Mlp"/>) of <see cref="Linear"/>, <see cref="Relu"/>,
     /// <see cref="Tanh"/>, <see cref="Sigmoid"/>, <see cref="LeakyRelu"/>, <see cref="Softmax"/>, <see cref="Flatten"/>,
     /// <see cref="Dropout"/> (written as nothing: inference) and nested Sequentials, or one such layer.</param>
     /// <param name="sampleInput">An input of the shape the model takes (any batch size): it is run through the model
@@ -99,7 +108,13 @@ public static class Onnx
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(path);
-        ModelProto proto = OnnxExporter.Export(model, sampleInput);
+        ModelProto proto;
+        if (model is OnnxModule imported)
+        {
+            RunOnce(imported, sampleInput); // the sample must fit the graph, as it must for an exported tree
+            proto = imported.ToModelProto();
+        }
+        else proto = OnnxExporter.Export(model, sampleInput);
         using FileStream stream = File.Create(path);
         proto.WriteTo(stream);
     }

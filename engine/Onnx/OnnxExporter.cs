@@ -118,7 +118,7 @@ internal sealed class OnnxExporter
             }
             default:
                 throw new NotSupportedException(
-                    $"Onnx.Save cannot write a {module.GetType().Name}: supported are Sequential (and Mlp), Linear, Relu, Tanh, Sigmoid, LeakyRelu, Softmax, Flatten and Dropout.");
+                    $"Onnx.Save cannot write a {module.GetType().Name}: supported are Sequential (and Mlp), Linear, Relu, Tanh, Sigmoid, LeakyRelu, Softmax, Flatten and Dropout, or a module Onnx.Load made, saved on its own.");
         }
     }
 

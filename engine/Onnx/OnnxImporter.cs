@@ -101,7 +101,7 @@ internal static class OnnxImporter
             for (int k = 0; k < inputs.Length; k++) inputSlots[k] = inputs[k].Length == 0 ? -1 : values[inputs[k]].Slot;
             nodes[i] = make(inputSlots, values[outName].Slot);
         }
-        var module = new OnnxModule(nodes, tensors, values[inputName].Slot, output.Slot, parameters, inputName, outputName, opset);
+        var module = new OnnxModule(nodes, tensors, values[inputName].Slot, output.Slot, parameters, inputName, outputName, opset, model);
         op.Commit();
         return module;
     }

@@ -1,5 +1,8 @@
+using System.Buffers.Binary;
 using System.Collections.Generic;
+using ArenaGrad.IO.OnnxFormat;
 using ArenaGrad.Nn;
+using Google.Protobuf;
 
 namespace ArenaGrad.IO;
 
@@ -13,10 +16,16 @@ public sealed class OnnxModule : Module
     private readonly OnnxNode[] _nodes;
     private readonly Tensor[] _values;
     private readonly int _inputSlot, _outputSlot;
+    // The file as loaded, with the parameters' data left out: Onnx.Save writes it back with their current values, so
+    // every operator, attribute and name it read survives fine-tuning unchanged.
+    private readonly ModelProto _template;
+    private readonly (string Name, Tensor Value)[] _initializers;
 
     internal OnnxModule(OnnxNode[] nodes, Tensor[] values, int inputSlot, int outputSlot,
-        List<(string Name, Tensor Value)> parameters, string inputName, string outputName, int opsetVersion)
+        List<(string Name, Tensor Value)> parameters, string inputName, string outputName, int opsetVersion, ModelProto source)
     {
+        _initializers = parameters.ToArray();
+        _template = WithoutParameterData(source, parameters);
         _nodes = nodes;
         _values = values;
         _inputSlot = inputSlot;
@@ -49,6 +58,38 @@ public sealed class OnnxModule : Module
         for (int i = 0; i < nodes.Length; i++)
             values[nodes[i].Output] = nodes[i].Run(values);
         return values[_outputSlot];
+    }
+
+    /// <summary>The loaded model with every parameter initializer holding its current value, as float32 raw data.</summary>
+    internal ModelProto ToModelProto()
+    {
+        ModelProto model = _template.Clone();
+        var byName = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
+        foreach (TensorProto initializer in model.Graph.Initializer) byName[initializer.Name] = initializer;
+        foreach ((string name, Tensor value) in _initializers)
+        {
+            TensorProto tensor = byName[name];
+            tensor.DataType = (int)TensorProto.Types.DataType.Float;
+            ReadOnlySpan<float> data = value.AsSpanUnsafely();
+            var bytes = new byte[data.Length * 4];
+            for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), data[i]);
+            tensor.RawData = UnsafeByteOperations.UnsafeWrap(bytes);
+        }
+        return model;
+    }
+
+    private static ModelProto WithoutParameterData(ModelProto source, List<(string Name, Tensor Value)> parameters)
+    {
+        ModelProto template = source.Clone();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((string name, _) in parameters) names.Add(name);
+        foreach (TensorProto initializer in template.Graph.Initializer)
+            if (names.Contains(initializer.Name))
+            {
+                initializer.RawData = ByteString.Empty;
+                initializer.FloatData.Clear();
+            }
+        return template;
     }
 
     /// <inheritdoc/>
