@@ -26,6 +26,15 @@ Workloads (the same as perf/ArenaGrad.Benchmarks):
                              [0, 5] (fed as 2t/5 - 1); u', u'' from two autograd.grad(create_graph=True) calls; loss =
                              mean(((u'' + 0.4 u' + 4 u) / 4)^2) + (u(0) - 1)^2 + (u'(0) / 2)^2; backward, Adam(lr=1e-2),
                              CosineAnnealingLR(T_max=3000) step, zero_grad() first
+  gru_cell_step_hN /         Issue 18's recurrent latency: one nn.GRUCell / nn.LSTMCell step, input and hidden size N,
+  lstm_cell_step_hN          batch 1, state carried from call to call, under torch.no_grad()
+  gru_training_batch32       nn.GRU(32, 64) over a [64, 32, 32] sequence (seq 64, batch 32), MSE of the output sequence
+                             against a fixed target, backward, Adam(lr=1e-3) step, zero_grad() first
+  nature_cnn_forward_batch1  the Nature DQN trunk (conv 32@8x8/4, ReLU, 64@4x4/2, ReLU, 64@3x3/1, ReLU, flatten,
+                             linear 3136-512, ReLU) on a [1, 4, 84, 84] input under torch.no_grad()
+  nature_cnn_training_batch32 the same trunk on [32, 4, 84, 84], (y * g).sum().backward(), grads set to None
+  entity_encoder_batch32     one nn.TransformerEncoderLayer(d_model 64, 4 heads, dim_feedforward 256, dropout 0,
+                             batch_first) over [32, 16, 64] entities, (y * g).sum().backward(), grads set to None
 
 Each workload is warmed up, then timed call by call with time.perf_counter_ns over many repetitions; the
 median is reported. If BenchmarkDotNet's CSV reports exist (BenchmarkDotNet.Artifacts/results/*-report.csv,
@@ -74,6 +83,14 @@ BDN_NAMES = {
     "gradient_penalty_tanh": "GradientPenaltyCriticStepTanh",
     "gradient_penalty_relu": "GradientPenaltyCriticStepRelu",
     "pinn_training_step": "PinnTrainingStep",
+    "gru_cell_step_h32": "GruCellStep/32",
+    "gru_cell_step_h64": "GruCellStep/64",
+    "lstm_cell_step_h32": "LstmCellStep/32",
+    "lstm_cell_step_h64": "LstmCellStep/64",
+    "gru_training_batch32": "GruTrainingBatch32",
+    "nature_cnn_forward_batch1": "NatureCnnForwardBatch1",
+    "nature_cnn_training_batch32": "NatureCnnTrainingBatch32",
+    "entity_encoder_batch32": "EntityEncoderTrainingBatch32",
 }
 
 
@@ -274,6 +291,77 @@ def make_pinn_step():
     return run
 
 
+def make_cell_step(kind, size):
+    """LayerBenchmarks.GruCellStep / LstmCellStep: one step at batch 1 with the state carried, no grad."""
+    cell = (torch.nn.GRUCell if kind == "gru" else torch.nn.LSTMCell)(size, size)
+    x = torch.randn(1, size)
+    state = [torch.zeros(1, size)] if kind == "gru" else [(torch.zeros(1, size), torch.zeros(1, size))]
+
+    def run():
+        with torch.no_grad():
+            state[0] = cell(x, state[0])
+
+    return run
+
+
+def make_gru_training():
+    """LayerBenchmarks.GruTrainingBatch32: GRU(32, 64), seq 64, batch 32, MSE, backward, Adam."""
+    gru = torch.nn.GRU(32, 64)
+    optimizer = torch.optim.Adam(gru.parameters(), lr=1e-3)
+    x = torch.randn(64, 32, 32)
+    target = torch.randn(64, 32, 64) * 0.5
+
+    def run():
+        optimizer.zero_grad(set_to_none=True)
+        output, _ = gru(x)
+        loss = F.mse_loss(output, target)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return run
+
+
+def nature_cnn():
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(4, 32, 8, stride=4), torch.nn.ReLU(), torch.nn.Conv2d(32, 64, 4, stride=2), torch.nn.ReLU(),
+        torch.nn.Conv2d(64, 64, 3, stride=1), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(3136, 512),
+        torch.nn.ReLU())
+
+
+def make_nature_cnn(batch, backward):
+    """LayerBenchmarks.NatureCnnForwardBatch1 / NatureCnnTrainingBatch32."""
+    model = nature_cnn()
+    x = torch.rand(batch, 4, 84, 84)
+    g = torch.randn(batch, 512)
+
+    def run():
+        if not backward:
+            with torch.no_grad():
+                return model(x)[0, 0].item()
+        (model(x) * g).sum().backward()
+        for p in model.parameters():
+            p.grad = None
+        return 0.0
+
+    return run
+
+
+def make_entity_encoder():
+    """LayerBenchmarks.EntityEncoderTrainingBatch32: TransformerEncoderLayer(64, 4, 256, dropout 0), [32, 16, 64]."""
+    layer = torch.nn.TransformerEncoderLayer(64, 4, dim_feedforward=256, dropout=0.0, batch_first=True)
+    x = torch.randn(32, 16, 64)
+    g = torch.randn(32, 16, 64)
+
+    def run():
+        (layer(x) * g).sum().backward()
+        for p in layer.parameters():
+            p.grad = None
+        return 0.0
+
+    return run
+
+
 def make_linear_layer(layer, backward):
     in_features, out_features = (int(v) for v in layer.split("x"))
     x = torch.randn(32, in_features, requires_grad=True)
@@ -372,6 +460,12 @@ def main():
         ("gradient_penalty_tanh", make_gradient_penalty_step(torch.nn.Tanh), args.repetitions or 2000, 200, 1),
         ("gradient_penalty_relu", make_gradient_penalty_step(torch.nn.ReLU), args.repetitions or 2000, 200, 1),
         ("pinn_training_step", make_pinn_step(), args.repetitions or 2000, 200, 1),
+        *[(f"{kind}_cell_step_h{size}", make_cell_step(kind, size), args.repetitions or 20000, 2000, 1)
+          for kind in ("gru", "lstm") for size in (32, 64)],
+        ("gru_training_batch32", make_gru_training(), args.repetitions or 100, 10, 1),
+        ("nature_cnn_forward_batch1", make_nature_cnn(1, False), args.repetitions or 1000, 100, 1),
+        ("nature_cnn_training_batch32", make_nature_cnn(32, True), args.repetitions or 40, 5, 1),
+        ("entity_encoder_batch32", make_entity_encoder(), args.repetitions or 1000, 100, 1),
     ]
     capability = next((line.split(":", 1)[1].strip() for line in torch.__config__.show().splitlines()
                        if "CPU capability usage" in line), "n/a")
