@@ -330,7 +330,7 @@ public static partial class Functional
 
     /// <summary><c>F.adaptive_avg_pool2d</c>: every plane of x [N, C, H, W] or [C, H, W] averaged into
     /// <paramref name="outputSize"/>, output (i, j) over rows [⌊iH/OH⌋, ⌈(i+1)H/OH⌉) and the same for columns.
-    /// grad_fn AdaptiveAvgPool2DBackward0.</summary>
+    /// grad_fn AdaptiveAvgPool2DBackward0; a 1×1 output is the mean over H and W, as PyTorch computes it (MeanBackward1).</summary>
     /// <exception cref="ArgumentException">A rank other than 3 or 4, an empty non-batch dim, or a negative output size.</exception>
     public static Tensor AdaptiveAvgPool2d(Tensor input, (int H, int W) outputSize)
     {
@@ -347,6 +347,12 @@ public static partial class Functional
         if (outputSize.H < 0 || outputSize.W < 0)
             throw new ArgumentException($"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but received " +
                 $"{{{outputSize.H}, {outputSize.W}}}", nameof(outputSize));
+        if (outputSize == (1, 1))
+        {
+            // PyTorch computes a 1×1 output as the mean over H and W (grad_fn MeanBackward1)
+            using OpTransaction mean = arena.BeginOp();
+            return mean.Commit(input.Mean(-1, keepDim: true).Mean(-2, keepDim: true));
+        }
         Span<int> outShape = stackalloc int[shape.Length];
         shape.CopyTo(outShape);
         outShape[^2] = outputSize.H;
