@@ -139,14 +139,17 @@ public static partial class Functional
         (int ph, int pw) = padding ?? (0, 0);
         (int sh, int sw) = stride ?? (1, 1);
         int rank = input.Rank;
-        if (rank is not (3 or 4))
+        if (rank < 3) // PyTorch reads dim 2 first
+            throw new ArgumentOutOfRangeException(nameof(input), $"Dimension out of range (expected to be in range of [{-Math.Max(rank, 1)}, {Math.Max(rank, 1) - 1}], but got 2)");
+        if (rank > 4)
             throw new ArgumentException($"Input Error: Only 3D or 4D input Tensors are supported (got {rank}D)", nameof(input));
         CheckWindow(kernelSize.H, kernelSize.W, sh, sw, ph, pw, dh, dw);
         ReadOnlySpan<int> shape = input.Shape;
         int height = shape[^2], width = shape[^1];
         var geometry = new ConvGeometry(shape[^3], height, width, kernelSize.H, kernelSize.W, sh, sw, ph, pw, dh, dw);
         if (geometry.OutH < 1 || geometry.OutW < 1)
-            throw new ArgumentException($"Given input with spatial size ({height}, {width}), kernel_size=({kernelSize.H}, {kernelSize.W}), " +
+            // PyTorch 1.13 prints the input height twice
+            throw new ArgumentException($"Given input with spatial size ({height}, {height}), kernel_size=({kernelSize.H}, {kernelSize.W}), " +
                 $"dilation=({dh}, {dw}), padding=({ph}, {pw}), calculated shape of the array of sliding blocks as ({geometry.OutH}, {geometry.OutW}), " +
                 "but its components must be at least one.", nameof(input));
         return Im2ColCore(input, kernelSize.H, kernelSize.W, sh, sw, ph, pw, dh, dw);
@@ -278,21 +281,23 @@ public static partial class Functional
         int xs = input.Slot;
         arena.RequireFloat(xs);
         ReadOnlySpan<int> shape = arena.ShapeOf(xs);
+        if (code == OpCode.AvgPool2d && shape.Length < 3) // avg_pool2d reads dim -3 first
+            throw new ArgumentOutOfRangeException(nameof(input),
+                $"Dimension out of range (expected to be in range of [{-Math.Max(shape.Length, 1)}, {Math.Max(shape.Length, 1) - 1}], but got -3)");
         if (shape.Length is not (3 or 4))
-            throw new ArgumentException(code == OpCode.MaxPool2d
-                ? "non-empty 3D or 4D (batch mode) tensor expected for input"
-                : $"Dimension out of range (expected to be in range of [{-Math.Max(shape.Length, 1)}, {Math.Max(shape.Length, 1) - 1}], but got -3)", nameof(input));
-        if (kernel.H <= 0 || kernel.W <= 0)
-            throw new ArgumentException($"kernel size should be greater than zero, but got kH: {kernel.H} kW: {kernel.W}");
+            throw new ArgumentException("non-empty 3D or 4D (batch mode) tensor expected for input", nameof(input));
+        // PyTorch's order: the output size's checks (stride, padding), then pool2d_shape_check's (kernel, stride, dims, size)
         int height = shape[^2], width = shape[^1];
         int outH = PoolOutputSize(height, kernel.H, stride.H, padding.H), outW = PoolOutputSize(width, kernel.W, stride.W, padding.W);
+        if (kernel.H <= 0 || kernel.W <= 0)
+            throw new ArgumentException($"kernel size should be greater than zero, but got kH: {kernel.H} kW: {kernel.W}");
         if (stride.H < 0 || stride.W < 0)
             throw new ArgumentException($"stride should be greater than zero, but got dH: {stride.H} dW: {stride.W}");
+        if (shape[^3] == 0 || height == 0 || width == 0)
+            throw new ArgumentException($"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:{ShapeMath.Format(shape)}", nameof(input));
         if (outH < 1 || outW < 1)
             throw new ArgumentException($"Given input size: ({shape[^3]}x{height}x{width}). Calculated output size: ({shape[^3]}x{Math.Max(outH, 0)}x{Math.Max(outW, 0)}). " +
                 "Output size is too small", nameof(input));
-        if (arena.LengthOf(xs) == 0)
-            throw new ArgumentException($"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:{ShapeMath.Format(shape)}", nameof(input));
         Span<int> outShape = stackalloc int[shape.Length];
         shape.CopyTo(outShape);
         outShape[^2] = outH;
@@ -325,7 +330,7 @@ public static partial class Functional
         if (pad > kernel / 2)
             throw new ArgumentException($"pad should be at most half of kernel size, but got pad={pad} and kernel_size={kernel}");
         if (stride < 0) return 0;
-        return (int)((size + 2L * pad - (kernel - 1) - 1) / stride + 1);
+        return (int)(ConvGeometry.FloorDivide(size + 2L * pad - (kernel - 1) - 1, stride) + 1);
     }
 
     /// <summary><c>F.adaptive_avg_pool2d</c>: every plane of x [N, C, H, W] or [C, H, W] averaged into

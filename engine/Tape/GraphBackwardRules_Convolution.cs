@@ -57,7 +57,10 @@ internal static partial class GraphBackwardRules
         Tensor x = T(arena, ins.Input0), indices = T(arena, ins.Saved);
         int inPlane = x.Shape[^1] * x.Shape[^2], outPlane = g.Shape[^1] * g.Shape[^2];
         int planes = inPlane == 0 ? 0 : x.Count / inPlane;
-        Tensor dx = arena.Zeros([planes, inPlane]).ScatterAdd(1, indices.Reshape(planes, outPlane), g.Reshape(planes, outPlane));
+        Span<int> planeShape = stackalloc int[2];
+        planeShape[0] = planes;
+        planeShape[1] = inPlane;
+        Tensor dx = arena.Zeros(planeShape).ScatterAdd(1, indices.Reshape(planes, outPlane), g.Reshape(planes, outPlane));
         Give(arena, ins.Input0, dx.Reshape(ShapeCopy(arena, x.Slot, stackalloc int[TensorLayout.MaxRank])));
     }
 
@@ -88,7 +91,10 @@ internal static partial class GraphBackwardRules
     /// <summary>P [out, size] with P[i, j] = 1/|window i| for j in adaptive window i.</summary>
     private static Tensor AveragingMatrix(Arena arena, int outSize, int size)
     {
-        Tensor p = arena.Zeros([outSize, size]);
+        Span<int> shape = stackalloc int[2];
+        shape[0] = outSize;
+        shape[1] = size;
+        Tensor p = arena.Zeros(shape);
         Span<float> values = arena.Values(p.Slot);
         for (int i = 0; i < outSize; i++)
         {

@@ -21,7 +21,10 @@ internal readonly struct ConvGeometry
 
     /// <summary>Window positions along one dim (may be ≤ 0 when the kernel does not fit: the caller refuses that).</summary>
     public static int OutputSize(int size, int kernel, int stride, int pad, int dilation) =>
-        (int)((size + 2L * pad - (long)dilation * (kernel - 1) - 1) / stride + 1);
+        (int)(FloorDivide(size + 2L * pad - (long)dilation * (kernel - 1) - 1, stride) + 1);
+
+    /// <summary>a / b rounded toward −∞ (PyTorch's div_rtn; C# rounds toward 0), for b &gt; 0.</summary>
+    public static long FloorDivide(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
     /// <summary>Elements of one input plane stack [C, H, W].</summary>
     public int InputLength => Channels * Height * Width;
