@@ -16,7 +16,8 @@ internal static partial class BackwardRules
         int batch = arena.ShapeOf(x)[0], outChannels = arena.ShapeOf(w)[0];
         int rows = geometry.Rows, positions = geometry.Positions, groupRows = rows / groups, groupOut = outChannels / groups;
         bool pointwise = ForwardRules.IsPointwise(in geometry);
-        bool needX = arena.RequiresGrad(x), needW = arena.RequiresGrad(w);
+        // W takes a gradient only if it required one when the op ran (the columns were saved then), as in PyTorch
+        bool needX = arena.RequiresGrad(x), needW = arena.RequiresGrad(w) && (pointwise || ins.Int0 == 1);
         Span<float> dx = default, dw = default;
         bool fresh;
         if (needX)
