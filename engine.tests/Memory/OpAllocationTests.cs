@@ -152,6 +152,14 @@ public sealed class OpAllocationTests
         ("NllLossTensorTargets", (a, _) => Functional.NllLoss(a.LogSoftmax(1), a.Arena.FromData(Targets4, Shape4))),
         ("CrossEntropyTensorTargets", (a, _) => Functional.CrossEntropy(a, a.Arena.FromData(Targets4, Shape4), labelSmoothing: 0.2f)),
         ("Custom", (a, b) => Autograd.Apply(new ScaledProduct(0.5f), a, b)),
+        // convolution and pooling (issue 18)
+        ("Convolution", (a, b) => Functional.Conv2d(a.Reshape(1, 1, 4, 6), b.Reshape(2, 1, 3, 4), b.Sum(1).Narrow(0, 0, 2), 1, 1)),
+        ("Conv1dGroupsUnbatched", (a, b) => Functional.Conv1d(a.Reshape(4, 6), b.Reshape(4, 2, 3), null, 2, 1, 1, 2)),
+        ("Im2Col", (a, b) => Functional.Unfold(a.Reshape(1, 1, 4, 6), 2) * b.Sum()),
+        ("Col2Im", (a, b) => Functional.Fold(a.Reshape(1, 4, 6), (3, 4), (2, 2)) * b.Sum()),
+        ("MaxPool2d", (a, b) => Functional.MaxPool2d((a * b).Reshape(1, 1, 4, 6), 3, 1, 1)),
+        ("AvgPool2d", (a, b) => Functional.AvgPool2d((a * b).Reshape(2, 2, 6), 2)),
+        ("AdaptiveAvgPool2d", (a, b) => Functional.AdaptiveAvgPool2d((a * b).Reshape(1, 4, 6), (3, 4))),
     ];
 
     /// <summary>A custom function for the Custom case: 0 B per Apply and per backward once the arena has seen its type.</summary>

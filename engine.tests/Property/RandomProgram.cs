@@ -89,6 +89,8 @@ internal sealed class RandomProgramBuilder : IDisposable
         "LogicalNot", "LogicalAnd", "LogicalOr", "LogicalXor", "CrossEntropyProbabilities", "CrossEntropyProbabilitiesSum",
         // custom functions (issue 17)
         "Custom",
+        // convolution and pooling (issue 18)
+        "Convolution", "Im2Col", "Col2Im", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     ];
 
     /// <summary>index (issue 16): steps whose Int32 or Bool result has no derivative: comparisons and logical ops (each followed
@@ -270,6 +272,8 @@ internal sealed class RandomProgramBuilder : IDisposable
                 float min = bounds[lo], max = bounds[hi];
                 return Emit(op, t => t[a].Clamp(min, max), $"{A}.Clamp({F(min)}, {F(max)})", [a]);
             }
+            case "Convolution": case "Im2Col": case "Col2Im": case "MaxPool2d": case "AvgPool2d": case "AdaptiveAvgPool2d":
+                return Windowed(op, a, v);
             case "MatMul": return MatMul(a, shape);
             case "Linear": return Linear(a, shape);
             case "Reshape":
@@ -759,6 +763,43 @@ internal sealed class RandomProgramBuilder : IDisposable
         };
         int b = FreshInput(other);
         return Emit("MatMul", t => t[a].MatMul(t[b]), $"{_program.Entries[a].Name}.MatMul({_program.Entries[b].Name})", [a, b]);
+    }
+
+    /// <summary>issue 18: the window ops over the value as one row of an image ([1, 1, 1, n] or [1, 1, n]); max pooling
+    /// takes pairs only when no pair is within 0.05 of a tie.</summary>
+    private bool Windowed(string op, int a, float[] v)
+    {
+        int n = v.Length;
+        if (n == 0) return false;
+        string A = _program.Entries[a].Name;
+        int k = Math.Min(2, n);
+        switch (op)
+        {
+            case "Convolution":
+            {
+                int w = FreshInput([2, 1, 1, k]);
+                return Emit(op, t => Functional.Conv2d(t[a].Reshape(1, 1, 1, n), t[w], null, 1),
+                    $"Functional.Conv2d({A}.Reshape(1, 1, 1, {n}), {_program.Entries[w].Name}, null, 1)", [a, w]);
+            }
+            case "Im2Col":
+                return Emit(op, t => Functional.Unfold(t[a].Reshape(1, 1, 1, n), (1, k)), $"Functional.Unfold({A}.Reshape(1, 1, 1, {n}), (1, {k}))", [a]);
+            case "Col2Im":
+                return Emit(op, t => Functional.Fold(t[a].Reshape(1, 1, n), (1, n), (1, 1)), $"Functional.Fold({A}.Reshape(1, 1, {n}), (1, {n}), (1, 1))", [a]);
+            case "MaxPool2d":
+            {
+                bool pairs = n >= 2 && Enumerable.Range(0, n / 2).All(i => MathF.Abs(v[2 * i] - v[2 * i + 1]) > 0.05f);
+                int width = pairs ? 2 : 1;
+                return Emit(op, t => Functional.MaxPool2d(t[a].Reshape(1, 1, n), (1, width)), $"Functional.MaxPool2d({A}.Reshape(1, 1, {n}), (1, {width}))", [a]);
+            }
+            case "AvgPool2d":
+                return Emit(op, t => Functional.AvgPool2d(t[a].Reshape(1, 1, n), (1, k), (1, 1)), $"Functional.AvgPool2d({A}.Reshape(1, 1, {n}), (1, {k}), (1, 1))", [a]);
+            default:
+            {
+                int outW = Math.Max(1, (n + 1) / 2);
+                return Emit(op, t => Functional.AdaptiveAvgPool2d(t[a].Reshape(1, 1, n), (1, outW)),
+                    $"Functional.AdaptiveAvgPool2d({A}.Reshape(1, 1, {n}), (1, {outW}))", [a]);
+            }
+        }
     }
 
     private bool Linear(int a, int[] shape)

@@ -116,6 +116,17 @@ public sealed class OpAtomicityTests
         yield return Case("BackwardBroadcastDivide", (a, _) => Backward2(a, (x, y) => (x / y).Mean(), [4, 1], [2, 1, 3]));
         yield return Case("BackwardMatMulLinear", (a, _) => Backward2(a, (x, w) => Functional.Linear(x.MatMul(w.Transpose(0, 1)), w).Sum(), [2, 3], [3, 3]));
         yield return Case("BackwardMseLoss", (a, _) => Backward2(a, (x, y) => Functional.MseLoss(x, y), [3, 5], [3, 5]));
+        // convolution and pooling (issue 18)
+        yield return Case("Conv2d", (a, g) => { var x = M(a, g, 2, 2, 4, 5); var w = M(a, g, 4, 1, 3, 2); var b = M(a, g, 4); return () => V(Functional.Conv2d(x, w, b, (2, 1), (1, 0), (1, 2), 2)); });
+        yield return Case("Conv2dUnbatched", (a, g) => { var x = M(a, g, 2, 4, 5); var w = M(a, g, 3, 2, 2, 2); return () => V(Functional.Conv2d(x, w, null, 1, 1)); });
+        yield return Case("Conv1d", (a, g) => { var x = M(a, g, 2, 3, 7); var w = M(a, g, 2, 3, 3); var b = M(a, g, 2); return () => V(Functional.Conv1d(x, w, b, 2, 1, 2)); });
+        yield return Case("Unfold", (a, g) => { var x = M(a, g, 1, 2, 4, 4); return () => V(Functional.Unfold(x, 2, 1, 1, 2)); });
+        yield return Case("Fold", (a, g) => { var x = M(a, g, 1, 8, 9); return () => V(Functional.Fold(x, (4, 4), (2, 2))); });
+        yield return Case("MaxPool2d", (a, g) => { var x = M(a, g, 1, 2, 5, 5); return () => V(Functional.MaxPool2d(x, 3, 2, 1)); });
+        yield return Case("AvgPool2d", (a, g) => { var x = M(a, g, 2, 5, 5); return () => V(Functional.AvgPool2d(x, 3, 2, 1)); });
+        yield return Case("AdaptiveAvgPool2d", (a, g) => { var x = M(a, g, 1, 2, 5, 7); return () => V(Functional.AdaptiveAvgPool2d(x, (3, 4))); });
+        yield return Case("AdaptiveAvgPool2dGlobal", (a, g) => { var x = M(a, g, 1, 2, 5, 7); return () => V(Functional.AdaptiveAvgPool2d(x, (1, 1))); });
+        yield return Case("BackwardConv2dPool", (a, _) => Backward2(a, (x, w) => Functional.MaxPool2d(Functional.Conv2d(x.Reshape(1, 1, 2, 2), w.Reshape(3, 1, 1, 1)), 1).Sum(), [2, 2], [1, 3]));
         yield return Case("BackwardCrossEntropy", (a, _) => Backward(a, x => Functional.CrossEntropy(x.Softmax(1) * 3f, [2, 0, 1]), 3, 4));
         yield return Case("BackwardCatReshapeMax", (a, _) => Backward2(a, (x, y) => Functional.Cat([x, y], 1).Reshape(-1).Max(0) + x.Max(), [2, 2], [2, 3]));
         yield return Case("BackwardWithGradientAndRetain", (a, _) =>

@@ -43,6 +43,10 @@ internal enum OpCode : byte
     // a custom autograd function (issue 17): Int0 is its entry in the arena's custom-function table, which holds the
     // function struct, its saved tensors and its name; the inputs are the operands
     Custom,
+    // convolution and pooling (issue 18): window attributes in the operand buffer as integers (see
+    // ForwardRules_Convolution.cs); Convolution saves the unfolded images, MaxPool2d the Int32 index of each output's
+    // element; Im2Col and Col2Im are F.unfold and F.fold, each other's adjoints, which the convolution's graph rule uses
+    Convolution, Im2Col, Col2Im, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>

@@ -181,6 +181,20 @@ internal static unsafe class OpTable
         // version-checked from its table entry, and its grad_fn name is the function's type name plus "Backward"
         new(OpCode.Custom, "CustomFunctionBackward", null, &ForwardRules.Custom, null, &BackwardRules.Custom, &GraphBackwardRules.Custom,
             SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, null),
+
+        // convolution and pooling: the convolution reads the saved unfolded images for W's gradient and W for x's; fold's
+        // backward unfolds into scratch of its input's size when the gradient already holds a value. ONNX operators: none yet
+        // (Conv, MaxPool, AveragePool, GlobalAveragePool come with the importer's support; OpTableOnnxTests checks the column)
+        new(OpCode.Convolution, "ConvolutionBackward0", null, &ForwardRules.Convolution, null, &BackwardRules.Convolution, &GraphBackwardRules.Convolution,
+            new BackwardReads(SavedOperands.Saved, SavedOperands.Input1, SavedOperands.Input0), BackwardScratch.None, OpFusion.None, false, null),
+        Op(OpCode.Im2Col, "Im2ColBackward0", &ForwardRules.Im2ColOp, &BackwardRules.Im2ColOp, &GraphBackwardRules.Im2ColOp, SavedOperands.None, null),
+        new(OpCode.Col2Im, "Col2ImBackward0", null, &ForwardRules.Col2ImOp, null, &BackwardRules.Col2ImOp, &GraphBackwardRules.Col2ImOp,
+            SavedOperands.None, new BackwardScratch(0, 0, 1), OpFusion.None, false, null),
+        Op(OpCode.MaxPool2d, "MaxPool2DWithIndicesBackward0", &ForwardRules.MaxPool2d, &BackwardRules.MaxPool2d, &GraphBackwardRules.MaxPool2d,
+            SavedOperands.Saved, null),
+        Op(OpCode.AvgPool2d, "AvgPool2DBackward0", &ForwardRules.AvgPool2d, &BackwardRules.AvgPool2d, &GraphBackwardRules.AvgPool2d, SavedOperands.None, null),
+        Op(OpCode.AdaptiveAvgPool2d, "AdaptiveAvgPool2DBackward0", &ForwardRules.AdaptiveAvgPool2d, &BackwardRules.AdaptiveAvgPool2d,
+            &GraphBackwardRules.AdaptiveAvgPool2d, SavedOperands.None, null),
     ];
 
     static OpTable()

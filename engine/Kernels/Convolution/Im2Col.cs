@@ -1,0 +1,100 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace ArenaGrad.Kernels.Convolution;
+
+/// <summary>F.unfold and F.fold on one image: the [C·kH·kW, OH·OW] matrix of sliding windows (row (c·kH + i)·kW + j,
+/// column oh·OW + ow holds x[c, oh·sH − pH + i·dH, ow·sW − pW + j·dW], 0 outside), and its adjoint, which adds each
+/// column entry back to the input element it came from. Plain copies and adds, so every instruction set gives the same
+/// bits; the convolution's arithmetic is in the GEMM.</summary>
+/// <remarks>The loops index with refs: every index is inside the image by construction (the valid output range of each
+/// kernel column is computed once per row, the valid rows per line), and span bounds checks in the strided inner loop
+/// cost more than the copy itself.</remarks>
+internal static class Im2Col
+{
+    /// <summary>cols = unfold(x) for one image x [C, H, W].</summary>
+    [MethodImpl(Kernel.Compile)]
+    public static void Unfold(ReadOnlySpan<float> x, Span<float> cols, in ConvGeometry g)
+    {
+        int height = g.Height, width = g.Width, outH = g.OutH, outW = g.OutW, kernelH = g.KernelH, kernelW = g.KernelW;
+        int strideH = g.StrideH, strideW = g.StrideW, padH = g.PadH, dilationH = g.DilationH, plane = height * width;
+        int positions = outH * outW;
+        if (cols.Length < g.Rows * positions || x.Length < g.Channels * plane)
+            throw new ArgumentException("Internal error: unfold buffers smaller than the geometry.");
+        ref float source = ref MemoryMarshal.GetReference(x);
+        ref float target = ref MemoryMarshal.GetReference(cols);
+        int row = 0;
+        for (int c = 0; c < g.Channels; c++)
+            for (int i = 0; i < kernelH; i++)
+                for (int j = 0; j < kernelW; j++, row++)
+                {
+                    int colOffset = j * g.DilationW - g.PadW;
+                    ValidRange(colOffset, strideW, width, outW, out int owStart, out int owEnd);
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        ref float line = ref Unsafe.Add(ref target, row * positions + oh * outW);
+                        int ih = oh * strideH - padH + i * dilationH;
+                        if ((uint)ih >= (uint)height || owStart >= owEnd)
+                        {
+                            Clear(ref line, outW);
+                            continue;
+                        }
+                        Clear(ref line, owStart);
+                        Clear(ref Unsafe.Add(ref line, owEnd), outW - owEnd);
+                        ref float from = ref Unsafe.Add(ref source, c * plane + ih * width + owStart * strideW + colOffset);
+                        int count = owEnd - owStart;
+                        ref float to = ref Unsafe.Add(ref line, owStart);
+                        if (strideW == 1)
+                            MemoryMarshal.CreateReadOnlySpan(ref from, count).CopyTo(MemoryMarshal.CreateSpan(ref to, count));
+                        else
+                            for (int k = 0, s = 0; k < count; k++, s += strideW) Unsafe.Add(ref to, k) = Unsafe.Add(ref from, s);
+                    }
+                }
+    }
+
+    /// <summary>x += fold(cols) for one image x [C, H, W]: the adjoint of <see cref="Unfold"/>.</summary>
+    [MethodImpl(Kernel.Compile)]
+    public static void FoldAdd(ReadOnlySpan<float> cols, Span<float> x, in ConvGeometry g)
+    {
+        int height = g.Height, width = g.Width, outH = g.OutH, outW = g.OutW, kernelH = g.KernelH, kernelW = g.KernelW;
+        int strideH = g.StrideH, strideW = g.StrideW, padH = g.PadH, dilationH = g.DilationH, plane = height * width;
+        int positions = outH * outW;
+        if (cols.Length < g.Rows * positions || x.Length < g.Channels * plane)
+            throw new ArgumentException("Internal error: fold buffers smaller than the geometry.");
+        ref float source = ref MemoryMarshal.GetReference(cols);
+        ref float target = ref MemoryMarshal.GetReference(x);
+        int row = 0;
+        for (int c = 0; c < g.Channels; c++)
+            for (int i = 0; i < kernelH; i++)
+                for (int j = 0; j < kernelW; j++, row++)
+                {
+                    int colOffset = j * g.DilationW - g.PadW;
+                    ValidRange(colOffset, strideW, width, outW, out int owStart, out int owEnd);
+                    int count = owEnd - owStart;
+                    if (count <= 0) continue;
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        int ih = oh * strideH - padH + i * dilationH;
+                        if ((uint)ih >= (uint)height) continue;
+                        ref float from = ref Unsafe.Add(ref source, row * positions + oh * outW + owStart);
+                        ref float to = ref Unsafe.Add(ref target, c * plane + ih * width + owStart * strideW + colOffset);
+                        for (int k = 0, s = 0; k < count; k++, s += strideW) Unsafe.Add(ref to, s) += Unsafe.Add(ref from, k);
+                    }
+                }
+    }
+
+    private static void Clear(ref float start, int count)
+    {
+        if (count > 0) MemoryMarshal.CreateSpan(ref start, count).Clear();
+    }
+
+    /// <summary>The output positions [start, end) whose input index position·stride + offset lies in [0, size).</summary>
+    private static void ValidRange(int offset, int stride, int size, int outSize, out int start, out int end)
+    {
+        // smallest ow with ow·s + offset ≥ 0, and smallest ow with ow·s + offset ≥ size
+        start = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+        end = size - offset <= 0 ? 0 : (size - offset + stride - 1) / stride;
+        start = Math.Min(start, outSize);
+        end = Math.Clamp(end, start, outSize);
+    }
+}
