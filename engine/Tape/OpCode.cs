@@ -43,6 +43,9 @@ internal enum OpCode : byte
     // a custom autograd function (issue 17): Int0 is its entry in the arena's custom-function table, which holds the
     // function struct, its saved tensors and its name; the inputs are the operands
     Custom,
+    // normalization (issue 18): F.layer_norm over the trailing dims (Int0 elements per row, Int1 normalized dims, eps in
+    // Scalar0); Input1 and Input2 the optional weight and bias; Saved holds each row's mean and rstd ([rows, 2])
+    LayerNorm,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>

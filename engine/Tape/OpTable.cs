@@ -181,6 +181,10 @@ internal static unsafe class OpTable
         // version-checked from its table entry, and its grad_fn name is the function's type name plus "Backward"
         new(OpCode.Custom, "CustomFunctionBackward", null, &ForwardRules.Custom, null, &BackwardRules.Custom, &GraphBackwardRules.Custom,
             SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, null),
+
+        // normalization (issue 18): backward reads x and the saved mean and rstd always, the weight for dx
+        new(OpCode.LayerNorm, "NativeLayerNormBackward0", null, &ForwardRules.LayerNorm, null, &BackwardRules.LayerNorm, &GraphBackwardRules.LayerNorm,
+            new BackwardReads(SavedOperands.Input0 | SavedOperands.Saved, SavedOperands.Input1, 0), BackwardScratch.None, OpFusion.None, false, "LayerNormalization"),
     ];
 
     static OpTable()
