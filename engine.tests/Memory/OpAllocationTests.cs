@@ -152,6 +152,10 @@ public sealed class OpAllocationTests
         ("NllLossTensorTargets", (a, _) => Functional.NllLoss(a.LogSoftmax(1), a.Arena.FromData(Targets4, Shape4))),
         ("CrossEntropyTensorTargets", (a, _) => Functional.CrossEntropy(a, a.Arena.FromData(Targets4, Shape4), labelSmoothing: 0.2f)),
         ("Custom", (a, b) => Autograd.Apply(new ScaledProduct(0.5f), a, b)),
+        // normalization and attention (issue 18): the normalized shape is read from the input (a span, no array)
+        ("LayerNorm", (a, b) => Functional.LayerNorm(a, a.Shape[1..], b.Sum(0), b.Mean(0))),
+        ("LayerNormTwoDims", (a, b) => Functional.LayerNorm(a * b, a.Shape)),
+        ("ScaledDotProductAttention", (a, b) => Functional.ScaledDotProductAttention(a, b, a * b, isCausal: true)),
     ];
 
     /// <summary>A custom function for the Custom case: 0 B per Apply and per backward once the arena has seen its type.</summary>

@@ -10,7 +10,8 @@ public static partial class Functional
     /// the last <c>normalizedShape.Length</c> dims of x, whose sizes must be <paramref name="normalizedShape"/>;
     /// weight and bias (optional, each of shape <paramref name="normalizedShape"/>) scale and shift elementwise.</summary>
     /// <remarks>One fused op: one pass per row for the mean and variance, one for the result, one fused backward.
-    /// Backward reads x, the weight and the mean and 1/√(var + eps) saved here.</remarks>
+    /// Backward reads x, the weight and each row's mean and 1/√(var + eps) saved here. The mean is kept as x[0] plus an
+    /// offset, so a row whose mean is large against its spread keeps its precision (better than PyTorch 1.13's float mean).</remarks>
     /// <exception cref="ArgumentException">An empty <paramref name="normalizedShape"/>, an input whose trailing sizes
     /// differ from it, or a weight or bias of another shape (PyTorch's messages).</exception>
     public static Tensor LayerNorm(Tensor input, ReadOnlySpan<int> normalizedShape, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
@@ -43,8 +44,8 @@ public static partial class Functional
         bool record = arena.IsGradEnabled && (arena.RequiresGrad(x) || (w >= 0 && arena.RequiresGrad(w)) || (b >= 0 && arena.RequiresGrad(b)));
         Span<int> statsShape = stackalloc int[2];
         statsShape[0] = rows;
-        statsShape[1] = 2;
-        using OpTransaction op = arena.BeginOp(); // the result and the saved mean and rstd (one request), then the tape entry
+        statsShape[1] = 3;
+        using OpTransaction op = arena.BeginOp(); // the result and the saved statistics (one request), then the tape entry
         int saved = -1;
         int y = record ? arena.NewSlotWithSaved(shape, statsShape, out saved) : arena.NewSlot(shape, requiresGrad: false);
         var instruction = new Instruction(OpCode.LayerNorm, y, x, w, b) { Int0 = (int)n, Int1 = normalizedShape.Length, Scalar0 = eps, Saved = saved };

@@ -2,10 +2,10 @@ using ArenaGrad.Kernels;
 
 namespace ArenaGrad.Tape;
 
-// LayerNorm (issue 18): one fused pass per row from g, x, the weight and the saved mean and rstd.
+// LayerNorm (issue 18): one fused pass per row from g, x, the weight and the saved statistics.
 internal static unsafe partial class BackwardRules
 {
-    // x̂ = (x-mean)·rstd, ĝ = g·w: dx += rstd(ĝ - mean(ĝ) - x̂·mean(ĝx̂)), dw += Σ_rows g·x̂, db += Σ_rows g
+    // x̂ = ((x-shift)-offset)·rstd, ĝ = g·w: dx += rstd(ĝ - mean(ĝ) - x̂·mean(ĝx̂)), dw += Σ_rows g·x̂, db += Σ_rows g
     public static void LayerNorm(Arena arena, in Instruction ins, ReadOnlySpan<float> g)
     {
         int n = ins.Int0;

@@ -2,7 +2,7 @@ using ArenaGrad.Kernels;
 
 namespace ArenaGrad.Tape;
 
-// LayerNorm (issue 18): rows of Int0 elements, eps in Scalar0; the mean and rstd go to Saved when backward needs them.
+// LayerNorm (issue 18): rows of Int0 elements, eps in Scalar0; each row's shift, mean offset and rstd go to Saved when backward needs them.
 internal static unsafe partial class ForwardRules
 {
     /// <summary>y = (x − mean)/√(var + eps)·weight + bias over each row of the normalized dims (F.layer_norm).</summary>

@@ -14,10 +14,20 @@ internal static partial class GraphBackwardRules
         Span<int> xShape = ShapeCopy(arena, x, stackalloc int[Memory.TensorLayout.MaxRank]);
         Span<int> normalized = xShape[(xShape.Length - ins.Int1)..];
         int rows = n == 0 ? 0 : arena.LengthOf(x) / n;
+        if (rows == 0)
+        {
+            // nothing to normalize: every gradient is empty or zero
+            if (wantX) Give(arena, x, T(arena, x) * 0f);
+            if (wantW) Give(arena, w, T(arena, w) * 0f);
+            if (wantB) Give(arena, b, T(arena, b) * 0f);
+            return;
+        }
         Tensor g2 = g.Reshape(rows, n);
         if (wantB) Give(arena, b, g2.Sum(0).Reshape(normalized));
         Tensor x2 = T(arena, x).Reshape(rows, n);
-        Tensor centered = x2 - x2.Mean(1, keepDim: true);
+        // centred from the first element as the kernel is (x - x[0] is exact), so a large mean keeps its precision
+        Tensor shifted = x2 - x2.Narrow(1, 0, 1);
+        Tensor centered = shifted - shifted.Mean(1, keepDim: true);
         Tensor rstd = (centered.Square().Mean(1, keepDim: true) + ins.Scalar0).Rsqrt();
         Tensor xhat = centered * rstd;
         if (wantW) Give(arena, w, (g2 * xhat).Sum(0).Reshape(normalized));

@@ -44,7 +44,7 @@ internal enum OpCode : byte
     // function struct, its saved tensors and its name; the inputs are the operands
     Custom,
     // normalization (issue 18): F.layer_norm over the trailing dims (Int0 elements per row, Int1 normalized dims, eps in
-    // Scalar0); Input1 and Input2 the optional weight and bias; Saved holds each row's mean and rstd ([rows, 2])
+    // Scalar0); Input1 and Input2 the optional weight and bias; Saved holds each row's shift x[0], mean offset and rstd ([rows, 3])
     LayerNorm,
 }
 

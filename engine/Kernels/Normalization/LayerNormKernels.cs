@@ -17,8 +17,10 @@ internal static unsafe class LayerNormKernels
     internal const int Spread = 16;
 
     /// <summary>y = (x − mean)·rstd [·weight] [+ bias] for each of <paramref name="rows"/> rows of <paramref name="n"/>;
-    /// writes mean and rstd = 1/√(var + eps) (biased variance) per row into <paramref name="stats"/> ([rows, 2]) unless
-    /// it is null. Null weight or bias: none.</summary>
+    /// writes each row's statistics into <paramref name="stats"/> ([rows, 3]: the shift x[0], the mean's offset from it,
+    /// and rstd = 1/√(var + eps), biased variance) unless it is null. Null weight or bias: none.</summary>
+    /// <remarks>x − mean is computed as (x − shift) − offset: x − x[0] is exact for values near each other, so a row
+    /// whose mean is large against its spread keeps its precision (a float mean of 1000 alone is off by up to 3e-5).</remarks>
     public static void Forward(float* x, float* weight, float* bias, float* y, float* stats, int rows, int n, float eps)
     {
         if (Vector512.IsHardwareAccelerated) Forward<Vector512<float>, Lanes512>(x, weight, bias, y, stats, rows, n, eps);
@@ -29,7 +31,7 @@ internal static unsafe class LayerNormKernels
 
     /// <summary>The fused backward over rows: with ĝ = g·weight (g without a weight) and x̂ = (x − mean)·rstd,
     /// dx += rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), dweight += Σ_rows g·x̂, dbias += Σ_rows g. Null dx, dweight or dbias:
-    /// that gradient is not wanted. <paramref name="stats"/> holds the forward's mean and rstd per row.</summary>
+    /// that gradient is not wanted. <paramref name="stats"/> holds the forward's shift, offset and rstd per row.</summary>
     public static void Backward(float* g, float* x, float* weight, float* stats, float* dx, float* dweight, float* dbias, int rows, int n)
     {
         if (Vector512.IsHardwareAccelerated) Backward<Vector512<float>, Lanes512>(g, x, weight, stats, dx, dweight, dbias, rows, n);
@@ -45,24 +47,25 @@ internal static unsafe class LayerNormKernels
         for (int r = 0; r < rows; r++)
         {
             float* row = x + (long)r * n, output = y + (long)r * n;
-            Moments<TV, TL>(row, n, eps, out float mean, out float rstd);
+            Moments<TV, TL>(row, n, eps, out float shift, out float offset, out float rstd);
             if (stats != null)
             {
-                stats[2L * r] = mean;
-                stats[2L * r + 1] = rstd;
+                stats[3L * r] = shift;
+                stats[3L * r + 1] = offset;
+                stats[3L * r + 2] = rstd;
             }
-            TV meanV = TL.Create(mean), rstdV = TL.Create(rstd);
+            TV shiftV = TL.Create(shift), offsetV = TL.Create(offset), rstdV = TL.Create(rstd);
             int i = 0;
             for (; i + TL.Count <= n; i += TL.Count)
             {
-                TV v = TL.Multiply(TL.Subtract(TL.Load(row + i), meanV), rstdV);
+                TV v = TL.Multiply(TL.Subtract(TL.Subtract(TL.Load(row + i), shiftV), offsetV), rstdV);
                 if (weight != null) v = TL.Multiply(v, TL.Load(weight + i));
                 if (bias != null) v = TL.Add(v, TL.Load(bias + i));
                 TL.Store(v, output + i);
             }
             for (; i < n; i++)
             {
-                float v = (row[i] - mean) * rstd;
+                float v = ((row[i] - shift) - offset) * rstd;
                 if (weight != null) v *= weight[i];
                 if (bias != null) v += bias[i];
                 output[i] = v;
@@ -77,20 +80,20 @@ internal static unsafe class LayerNormKernels
         for (int r = 0; r < rows; r++)
         {
             float* gRow = g + (long)r * n, xRow = x + (long)r * n;
-            float mean = stats[2L * r], rstd = stats[2L * r + 1];
+            float shift = stats[3L * r], offset = stats[3L * r + 1], rstd = stats[3L * r + 2];
             if (dx != null)
             {
                 // Σĝ and Σĝ·x̂, spread over the same 16 accumulators as the forward's moments
-                RowSums<TV, TL>(gRow, xRow, weight, mean, rstd, n, out float sumG, out float sumGX);
+                RowSums<TV, TL>(gRow, xRow, weight, shift, offset, rstd, n, out float sumG, out float sumGX);
                 float meanG = sumG / n, meanGX = sumGX / n;
                 float* dxRow = dx + (long)r * n;
-                TV meanV = TL.Create(mean), rstdV = TL.Create(rstd), meanGV = TL.Create(meanG), meanGXV = TL.Create(meanGX);
+                TV shiftV = TL.Create(shift), offsetV = TL.Create(offset), rstdV = TL.Create(rstd), meanGV = TL.Create(meanG), meanGXV = TL.Create(meanGX);
                 int i = 0;
                 for (; i + TL.Count <= n; i += TL.Count)
                 {
                     TV gv = TL.Load(gRow + i);
                     if (weight != null) gv = TL.Multiply(gv, TL.Load(weight + i));
-                    TV xhat = TL.Multiply(TL.Subtract(TL.Load(xRow + i), meanV), rstdV);
+                    TV xhat = TL.Multiply(TL.Subtract(TL.Subtract(TL.Load(xRow + i), shiftV), offsetV), rstdV);
                     TV d = TL.Multiply(rstdV, TL.Subtract(TL.Subtract(gv, meanGV), TL.Multiply(xhat, meanGXV)));
                     TL.Store(TL.Add(TL.Load(dxRow + i), d), dxRow + i);
                 }
@@ -98,40 +101,41 @@ internal static unsafe class LayerNormKernels
                 {
                     float gv = gRow[i];
                     if (weight != null) gv *= weight[i];
-                    float xhat = (xRow[i] - mean) * rstd;
+                    float xhat = ((xRow[i] - shift) - offset) * rstd;
                     dxRow[i] += rstd * ((gv - meanG) - xhat * meanGX);
                 }
             }
             if (dweight != null || dbias != null)
             {
-                TV meanV = TL.Create(mean), rstdV = TL.Create(rstd);
+                TV shiftV = TL.Create(shift), offsetV = TL.Create(offset), rstdV = TL.Create(rstd);
                 int i = 0;
                 for (; i + TL.Count <= n; i += TL.Count)
                 {
                     TV gv = TL.Load(gRow + i);
                     if (dweight != null)
                     {
-                        TV xhat = TL.Multiply(TL.Subtract(TL.Load(xRow + i), meanV), rstdV);
+                        TV xhat = TL.Multiply(TL.Subtract(TL.Subtract(TL.Load(xRow + i), shiftV), offsetV), rstdV);
                         TL.Store(TL.Add(TL.Load(dweight + i), TL.Multiply(gv, xhat)), dweight + i);
                     }
                     if (dbias != null) TL.Store(TL.Add(TL.Load(dbias + i), gv), dbias + i);
                 }
                 for (; i < n; i++)
                 {
-                    if (dweight != null) dweight[i] += gRow[i] * ((xRow[i] - mean) * rstd);
+                    if (dweight != null) dweight[i] += gRow[i] * (((xRow[i] - shift) - offset) * rstd);
                     if (dbias != null) dbias[i] += gRow[i];
                 }
             }
         }
     }
 
-    /// <summary>A row's mean and rstd = 1/√(var + eps) in one pass: sums of d = x − x[0] and d² (shifting by the first
-    /// element keeps E[d²] − E[d]² from cancelling when the mean is large against the spread), finished in double.</summary>
+    /// <summary>A row's mean, as shift = x[0] plus offset, and rstd = 1/√(var + eps), in one pass: sums of d = x − x[0]
+    /// and d² (shifting by the first element keeps E[d²] − E[d]² from cancelling when the mean is large against the
+    /// spread), finished in double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Moments<TV, TL>(float* x, int n, float eps, out float mean, out float rstd)
+    private static void Moments<TV, TL>(float* x, int n, float eps, out float shift, out float offset, out float rstd)
         where TV : unmanaged where TL : ILanes<TV>
     {
-        float shift = n > 0 ? x[0] : 0f;
+        shift = n > 0 ? x[0] : 0f;
         int groups = Spread / TL.Count;
         TV* s1 = stackalloc TV[groups];
         TV* s2 = stackalloc TV[groups];
@@ -155,19 +159,19 @@ internal static unsafe class LayerNormKernels
         double sum1 = Combine<TV, TL>(s1) + (double)tail1, sum2 = Combine<TV, TL>(s2) + (double)tail2;
         double m = n > 0 ? sum1 / n : double.NaN;
         double variance = n > 0 ? Math.Max(sum2 / n - m * m, 0.0) : double.NaN;
-        mean = (float)(shift + m);
+        offset = (float)m;
         rstd = 1f / MathF.Sqrt((float)variance + eps);
     }
 
-    /// <summary>Σĝ and Σĝ·x̂ over a row (ĝ = g·weight, x̂ = (x − mean)·rstd), spread as <see cref="Moments"/>.</summary>
+    /// <summary>Σĝ and Σĝ·x̂ over a row (ĝ = g·weight, x̂ = ((x − shift) − offset)·rstd), spread as the moments are.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowSums<TV, TL>(float* g, float* x, float* weight, float mean, float rstd, int n, out float sumG, out float sumGX)
+    private static void RowSums<TV, TL>(float* g, float* x, float* weight, float shift, float offset, float rstd, int n, out float sumG, out float sumGX)
         where TV : unmanaged where TL : ILanes<TV>
     {
         int groups = Spread / TL.Count;
         TV* s1 = stackalloc TV[groups];
         TV* s2 = stackalloc TV[groups];
-        TV zero = TL.Create(0f), meanV = TL.Create(mean), rstdV = TL.Create(rstd);
+        TV zero = TL.Create(0f), shiftV = TL.Create(shift), offsetV = TL.Create(offset), rstdV = TL.Create(rstd);
         for (int k = 0; k < groups; k++) { s1[k] = zero; s2[k] = zero; }
         int whole = n - n % Spread;
         for (int i = 0; i < whole; i += Spread)
@@ -176,7 +180,7 @@ internal static unsafe class LayerNormKernels
                 int at = i + k * TL.Count;
                 TV gv = TL.Load(g + at);
                 if (weight != null) gv = TL.Multiply(gv, TL.Load(weight + at));
-                TV xhat = TL.Multiply(TL.Subtract(TL.Load(x + at), meanV), rstdV);
+                TV xhat = TL.Multiply(TL.Subtract(TL.Subtract(TL.Load(x + at), shiftV), offsetV), rstdV);
                 s1[k] = TL.Add(s1[k], gv);
                 s2[k] = TL.Add(s2[k], TL.Multiply(gv, xhat));
             }
@@ -186,7 +190,7 @@ internal static unsafe class LayerNormKernels
             float gv = g[i];
             if (weight != null) gv *= weight[i];
             tail1 += gv;
-            tail2 += gv * ((x[i] - mean) * rstd);
+            tail2 += gv * (((x[i] - shift) - offset) * rstd);
         }
         sumG = (float)(Combine<TV, TL>(s1) + (double)tail1);
         sumGX = (float)(Combine<TV, TL>(s2) + (double)tail2);
