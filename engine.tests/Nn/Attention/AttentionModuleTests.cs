@@ -161,6 +161,47 @@ public sealed class AttentionModuleTests
     }
 
     [Test]
+    public void GradCheck_AttentionAgainstFiniteDifferences()
+    {
+        var random = new Random(12);
+        using var arena = new Arena(new ArenaOptions { Seed = 12 });
+        Tensor R(params int[] shape) =>
+            arena.FromData(Enumerable.Range(0, shape.Aggregate(1, (p, s) => p * s)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), shape, true);
+        Tensor mask = arena.FromData([true, false, true, true, true, false], [2, 3]);
+        GradCheckResult sdpa = Autograd.GradCheck(t => Functional.ScaledDotProductAttention(t[0], t[1], t[2], mask).Square().Sum(),
+            [R(2, 2, 4), R(2, 3, 4), R(2, 3, 3)], epsilon: 1e-2f, absoluteTolerance: 3e-3, relativeTolerance: 3e-2);
+        Assert.That(sdpa.Passed, Is.True, sdpa.ToString());
+        var mha = new MultiheadAttention(arena, 4, 2);
+        Tensor padding = arena.FromData([false, false, true, false, false, false], [2, 3]);
+        GradCheckResult attention = Autograd.GradCheck(t =>
+        {
+            (Tensor o, Tensor? w) = mha.Forward(t[0], t[1], t[1], padding);
+            return o.Square().Sum() + (w!.Value * t[0].Sum()).Sum();
+        }, [R(2, 2, 4), R(2, 3, 4)], epsilon: 1e-2f, absoluteTolerance: 3e-3, relativeTolerance: 3e-2);
+        Assert.That(attention.Passed, Is.True, attention.ToString());
+    }
+
+    [Test]
+    public void DoubleBackward_ThroughTheEncoder_MatchesFiniteDifferencesOfTheGradient()
+    {
+        // d/dε of <∂L/∂x (x + εv), u> against the graph rules' second derivative: every op of the layer has one
+        using var arena = new Arena(new ArenaOptions { Seed = 13 });
+        var layer = new TransformerEncoderLayer(arena, 4, 2, 8, dropout: 0f);
+        Tensor x = arena.Randn([1, 3, 4], requiresGrad: true), u = arena.Randn([1, 3, 4]), v = arena.Randn([1, 3, 4]);
+        Tensor g = Autograd.Grad(layer.Forward(x).Square().Sum(), x, createGraph: true);
+        Tensor second = Autograd.Grad((g * u).Sum(), x);
+        double analytic = (second * v).Sum().Item();
+        double Directional(float eps)
+        {
+            Tensor shifted = (x.Detach() + v * eps).Detach();
+            shifted.SetRequiresGrad();
+            return (Autograd.Grad(layer.Forward(shifted).Square().Sum(), shifted) * u).Sum().Item();
+        }
+        double numeric = (Directional(1e-2f) - Directional(-1e-2f)) / 2e-2;
+        Assert.That(analytic, Is.EqualTo(numeric).Within(2e-2 * Math.Max(1, Math.Abs(numeric))));
+    }
+
+    [Test]
     public void RequiresGradFalse_RecordsNothing_ZeroGradClears()
     {
         using var arena = new Arena(new ArenaOptions { Seed = 8 });

@@ -45,7 +45,8 @@ public static class LayerGolden
             using (parameter.Value.Arena.NoGrad()) parameter.Value.CopyFrom(Floats(value));
             count++;
         }
-        Assert.That(count, Is.EqualTo(stored.EnumerateObject().Count()), "the same parameters as PyTorch's named_parameters()");
+        Assert.That(module.NamedParameters().Select(p => p.Name), Is.EqualTo(stored.EnumerateObject().Select(p => p.Name)),
+            "the same parameters as PyTorch's named_parameters(), in its order");
     }
 
     /// <summary>Asserts |actual − expected| ≤ abs + rel·|expected| elementwise (NaN matches NaN), and the shape.</summary>
