@@ -44,10 +44,13 @@ internal static unsafe class LayerNormKernels
     internal static void Forward<TV, TL>(float* x, float* weight, float* bias, float* y, float* stats, int rows, int n, float eps)
         where TV : unmanaged where TL : ILanes<TV>
     {
+        // the accumulators, taken once (a stackalloc inside the row loop would grow the stack every row)
+        TV* accumulators = stackalloc TV[2 * (Spread / TL.Count)];
+        float* lanes = stackalloc float[Spread];
         for (int r = 0; r < rows; r++)
         {
             float* row = x + (long)r * n, output = y + (long)r * n;
-            Moments<TV, TL>(row, n, eps, out float shift, out float offset, out float rstd);
+            Moments<TV, TL>(row, n, eps, accumulators, lanes, out float shift, out float offset, out float rstd);
             if (stats != null)
             {
                 stats[3L * r] = shift;
@@ -77,6 +80,8 @@ internal static unsafe class LayerNormKernels
     internal static void Backward<TV, TL>(float* g, float* x, float* weight, float* stats, float* dx, float* dweight, float* dbias, int rows, int n)
         where TV : unmanaged where TL : ILanes<TV>
     {
+        TV* accumulators = stackalloc TV[2 * (Spread / TL.Count)];
+        float* lanes = stackalloc float[Spread];
         for (int r = 0; r < rows; r++)
         {
             float* gRow = g + (long)r * n, xRow = x + (long)r * n;
@@ -84,7 +89,7 @@ internal static unsafe class LayerNormKernels
             if (dx != null)
             {
                 // Σĝ and Σĝ·x̂, spread over the same 16 accumulators as the forward's moments
-                RowSums<TV, TL>(gRow, xRow, weight, shift, offset, rstd, n, out float sumG, out float sumGX);
+                RowSums<TV, TL>(gRow, xRow, weight, shift, offset, rstd, n, accumulators, lanes, out float sumG, out float sumGX);
                 float meanG = sumG / n, meanGX = sumGX / n;
                 float* dxRow = dx + (long)r * n;
                 TV shiftV = TL.Create(shift), offsetV = TL.Create(offset), rstdV = TL.Create(rstd), meanGV = TL.Create(meanG), meanGXV = TL.Create(meanGX);
@@ -132,13 +137,12 @@ internal static unsafe class LayerNormKernels
     /// and d² (shifting by the first element keeps E[d²] − E[d]² from cancelling when the mean is large against the
     /// spread), finished in double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Moments<TV, TL>(float* x, int n, float eps, out float shift, out float offset, out float rstd)
+    private static void Moments<TV, TL>(float* x, int n, float eps, TV* accumulators, float* lanes, out float shift, out float offset, out float rstd)
         where TV : unmanaged where TL : ILanes<TV>
     {
         shift = n > 0 ? x[0] : 0f;
         int groups = Spread / TL.Count;
-        TV* s1 = stackalloc TV[groups];
-        TV* s2 = stackalloc TV[groups];
+        TV* s1 = accumulators, s2 = accumulators + groups;
         TV zero = TL.Create(0f), shiftV = TL.Create(shift);
         for (int k = 0; k < groups; k++) { s1[k] = zero; s2[k] = zero; }
         int whole = n - n % Spread;
@@ -156,7 +160,7 @@ internal static unsafe class LayerNormKernels
             tail1 += d;
             tail2 += d * d;
         }
-        double sum1 = Combine<TV, TL>(s1) + (double)tail1, sum2 = Combine<TV, TL>(s2) + (double)tail2;
+        double sum1 = Combine<TV, TL>(s1, lanes) + (double)tail1, sum2 = Combine<TV, TL>(s2, lanes) + (double)tail2;
         double m = n > 0 ? sum1 / n : double.NaN;
         double variance = n > 0 ? Math.Max(sum2 / n - m * m, 0.0) : double.NaN;
         offset = (float)m;
@@ -165,12 +169,12 @@ internal static unsafe class LayerNormKernels
 
     /// <summary>Σĝ and Σĝ·x̂ over a row (ĝ = g·weight, x̂ = ((x − shift) − offset)·rstd), spread as the moments are.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowSums<TV, TL>(float* g, float* x, float* weight, float shift, float offset, float rstd, int n, out float sumG, out float sumGX)
+    private static void RowSums<TV, TL>(float* g, float* x, float* weight, float shift, float offset, float rstd, int n,
+        TV* accumulators, float* lanes, out float sumG, out float sumGX)
         where TV : unmanaged where TL : ILanes<TV>
     {
         int groups = Spread / TL.Count;
-        TV* s1 = stackalloc TV[groups];
-        TV* s2 = stackalloc TV[groups];
+        TV* s1 = accumulators, s2 = accumulators + groups;
         TV zero = TL.Create(0f), shiftV = TL.Create(shift), offsetV = TL.Create(offset), rstdV = TL.Create(rstd);
         for (int k = 0; k < groups; k++) { s1[k] = zero; s2[k] = zero; }
         int whole = n - n % Spread;
@@ -192,15 +196,14 @@ internal static unsafe class LayerNormKernels
             tail1 += gv;
             tail2 += gv * (((x[i] - shift) - offset) * rstd);
         }
-        sumG = (float)(Combine<TV, TL>(s1) + (double)tail1);
-        sumGX = (float)(Combine<TV, TL>(s2) + (double)tail2);
+        sumG = (float)(Combine<TV, TL>(s1, lanes) + (double)tail1);
+        sumGX = (float)(Combine<TV, TL>(s2, lanes) + (double)tail2);
     }
 
     /// <summary>The 16 accumulators' total, added in one fixed tree (8 pairs, 4, 2, 1) whatever the width.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Combine<TV, TL>(TV* accumulators) where TV : unmanaged where TL : ILanes<TV>
+    private static double Combine<TV, TL>(TV* accumulators, float* lanes) where TV : unmanaged where TL : ILanes<TV>
     {
-        float* lanes = stackalloc float[Spread];
         int groups = Spread / TL.Count;
         for (int k = 0; k < groups; k++) TL.Store(accumulators[k], lanes + k * TL.Count);
         for (int width = Spread / 2; width >= 1; width /= 2)
