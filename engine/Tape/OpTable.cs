@@ -184,7 +184,7 @@ internal static unsafe class OpTable
 
         // normalization (issue 18): backward reads x and the saved mean and rstd always, the weight for dx
         new(OpCode.LayerNorm, "NativeLayerNormBackward0", null, &ForwardRules.LayerNorm, null, &BackwardRules.LayerNorm, &GraphBackwardRules.LayerNorm,
-            new BackwardReads(SavedOperands.Input0 | SavedOperands.Saved, SavedOperands.Input1, 0), BackwardScratch.None, OpFusion.None, false, "LayerNormalization"),
+            new BackwardReads(SavedOperands.Input0 | SavedOperands.Saved, SavedOperands.Input1, 0), BackwardScratch.None, OpFusion.None, false, null), // ONNX LayerNormalization is opset 17: the importer does not read it yet
     ];
 
     static OpTable()
