@@ -85,6 +85,34 @@ public sealed class AttentionModuleTests
     }
 
     [Test]
+    public void EncoderLayer_BadMask_ThrowsPyTorchsMessage_AndRollsBackWhatPreNormMade()
+    {
+        using var arena = new Arena(new ArenaOptions { Seed = 3 });
+        var layer = new TransformerEncoderLayer(arena, 8, 2, 16, normFirst: true);
+        Tensor src = arena.Randn([2, 3, 8], requiresGrad: true), mask = arena.Zeros([3, 4]);
+        ArenaStatistics before = arena.Statistics;
+        var thrown = Assert.Throws<ArgumentException>(() => layer.Forward(src, mask));
+        Assert.That(thrown!.Message, Does.StartWith("The shape of the 2D attn_mask is torch.Size([3, 4]), but should be (3, 3)."));
+        ArenaStatistics after = arena.Statistics;
+        Assert.That((after.TensorCount, after.TapeLength, after.BytesInUse), Is.EqualTo((before.TensorCount, before.TapeLength, before.BytesInUse)),
+            "norm1's output and the projections made before the check are rolled back");
+    }
+
+    [Test]
+    public void EncoderLayer_LoadsPyTorchsStateDict_AndGivesItsOutput()
+    {
+        using var arena = new Arena();
+        JsonElement golden = Load("tel").GetProperty("cases")[0];
+        JsonElement options = golden.GetProperty("options");
+        var layer = new TransformerEncoderLayer(arena, options.GetProperty("d_model").GetInt32(), options.GetProperty("nhead").GetInt32(),
+            options.GetProperty("dim_feedforward").GetInt32(), 0f);
+        var state = golden.GetProperty("params").EnumerateObject().ToDictionary(p => p.Name, p => Make(arena, p.Value));
+        layer.LoadStateDict(state);
+        Tensor y = layer.Forward(Make(arena, golden.GetProperty("inputs").GetProperty("src")));
+        Near(y, golden.GetProperty("outputs").GetProperty("output"), 1e-4, 1e-4, "output");
+    }
+
+    [Test]
     public void MultiheadAttention_IndivisibleHeads_ThrowsPyTorchsMessage()
     {
         using var arena = new Arena();
