@@ -160,6 +160,10 @@ public sealed class OpAllocationTests
         ("MaxPool2d", (a, b) => Functional.MaxPool2d((a * b).Reshape(1, 1, 4, 6), 3, 1, 1)),
         ("AvgPool2d", (a, b) => Functional.AvgPool2d((a * b).Reshape(2, 2, 6), 2)),
         ("AdaptiveAvgPool2d", (a, b) => Functional.AdaptiveAvgPool2d((a * b).Reshape(1, 4, 6), (3, 4))),
+        // normalization and attention (issue 18): the normalized shape is read from the input (a span, no array)
+        ("LayerNorm", (a, b) => Functional.LayerNorm(a, a.Shape[1..], b.Sum(0), b.Mean(0))),
+        ("LayerNormTwoDims", (a, b) => Functional.LayerNorm(a * b, a.Shape)),
+        ("ScaledDotProductAttention", (a, b) => Functional.ScaledDotProductAttention(a, b, a * b, isCausal: true)),
     ];
 
     /// <summary>A custom function for the Custom case: 0 B per Apply and per backward once the arena has seen its type.</summary>

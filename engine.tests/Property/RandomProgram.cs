@@ -91,6 +91,8 @@ internal sealed class RandomProgramBuilder : IDisposable
         "Custom",
         // convolution and pooling (issue 18)
         "Convolution", "Im2Col", "Col2Im", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+        // normalization (issue 18)
+        "LayerNorm",
     ];
 
     /// <summary>index (issue 16): steps whose Int32 or Bool result has no derivative: comparisons and logical ops (each followed
@@ -329,6 +331,20 @@ internal sealed class RandomProgramBuilder : IDisposable
                 int outer = shape[..dim].Aggregate(1, (p, q) => p * q), inner = shape[(dim + 1)..].Aggregate(1, (p, q) => p * q);
                 if (shape[dim] == 0 || !UniqueMaxima(v, outer, shape[dim], inner)) return false;
                 return Emit(op, t => t[a].Max(dim, keep), $"{A}.Max({dim}, keepDim: {B(keep)})", [a]);
+            }
+            case "LayerNorm":
+            {
+                // over the last dim; rows whose spread is small would make 1/σ (and the finite differences) blow up
+                if (rank == 0 || shape[^1] < 2 || !nonEmpty) return false;
+                int n = shape[^1];
+                for (int r = 0; r < v.Length / n; r++)
+                {
+                    double mean = 0, variance = 0;
+                    for (int i = 0; i < n; i++) mean += v[r * n + i] / (double)n;
+                    for (int i = 0; i < n; i++) variance += (v[r * n + i] - mean) * (v[r * n + i] - mean) / n;
+                    if (variance < 0.05) return false;
+                }
+                return Emit(op, t => Functional.LayerNorm(t[a], t[a].Shape[^1..]), $"Functional.LayerNorm({A}, [{n}])", [a]);
             }
             case "Softmax": case "LogSoftmax":
             {

@@ -293,6 +293,23 @@ public sealed class ErrorAuditTests
             "Given input with spatial size (2, 2), kernel_size=(3, 3), dilation=(1, 1), padding=(0, 0), calculated shape of the array of sliding blocks as (0, 1), but its components must be at least one."),
         new("fold block count", (a, t) => Functional.Fold(a.Ones([1, 4, 8]), (4, 4), (2, 2)), Arg,
             "Given output_size=(4, 4), kernel_size=(2, 2), dilation=(1, 1), padding=(0, 0), stride=(1, 1), expected size of input's dimension 2 to match the calculated number of sliding blocks 3 * 3 = 9, but got input.size(2)=8."),
+        // normalization and attention (issue 18)
+        new("layer_norm shape", (a, t) => Functional.LayerNorm(t, [4]), Arg, "Given normalized_shape=[4], expected input with shape [*, 4], but got input of size[2, 3]"),
+        new("layer_norm longer shape", (a, t) => Functional.LayerNorm(t, [1, 2, 3]), Arg, "Given normalized_shape=[1, 2, 3], expected input with shape [*, 1, 2, 3], but got input of size[2, 3]"),
+        new("layer_norm empty shape", (a, t) => Functional.LayerNorm(t, []), Arg,
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got normalized_shape = []"),
+        new("layer_norm bias shape", (a, t) => Functional.LayerNorm(t, [3], a.Ones([3]), a.Ones([2, 3])), Arg,
+            "Expected bias to be of same shape as normalized_shape, but got bias of shape [2, 3] and normalized_shape = [3]"),
+        new("layer_norm int input", (a, t) => Functional.LayerNorm(a.FromData([1, 2, 3], [3]), [3]), Arg, "expected scalar type Float32 but found Int32"),
+        new("layer_norm released weight", (a, t) => Functional.LayerNorm(t, [3], Released(a)), State, "This tensor (slot"),
+        new("sdpa causal with mask", (a, t) => Functional.ScaledDotProductAttention(t, t, t, a.Ones([2, 2]), isCausal: true), Arg,
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"),
+        new("sdpa vector query", (a, t) => Functional.ScaledDotProductAttention(a.Ones([3]), t, t), Arg,
+            "Dimension out of range (expected to be in range of [-1, 0], but got -2)"),
+        new("sdpa int mask", (a, t) => Functional.ScaledDotProductAttention(t, t, t, a.FromData([1, 0, 1, 1], [2, 2])), Arg,
+            "Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: int and  query.dtype: float instead."),
+        new("sdpa key width", (a, t) => Functional.ScaledDotProductAttention(t, a.Ones([2, 4]), t), Arg,
+            "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x2)"),
     ];
 
     [TestCaseSource(nameof(Calls))]

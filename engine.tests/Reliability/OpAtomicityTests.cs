@@ -140,6 +140,21 @@ public sealed class OpAtomicityTests
                 return V(x.Grad!.Value);
             };
         });
+        // normalization and attention (issue 18)
+        yield return Case("LayerNorm", (a, g) => { var x = M(a, g, 3, 4); var w = M(a, g, 4); var b = M(a, g, 4); return () => V(Functional.LayerNorm(x, [4], w, b)); });
+        yield return Case("LayerNormNoAffine", (a, g) => { var x = M(a, g, 2, 3, 4); return () => V(Functional.LayerNorm(x, [3, 4])); });
+        yield return Case("BackwardLayerNorm", (a, _) => Backward2(a, (x, w) => (Functional.LayerNorm(x, [3], w, w * 0.5f) * x).Sum(), [4, 3], [3]));
+        yield return Case("ScaledDotProductAttention", (a, g) => { var q = M(a, g, 2, 3, 4); var k = M(a, g, 2, 5, 4); var v = M(a, g, 2, 5, 2);
+            var mask = a.FromData([true, false, true, true, false, true, true, true, false, true, true, false, true, true, true], [3, 5]);
+            return () => V(Functional.ScaledDotProductAttention(q, k, v, mask)); });
+        yield return Case("ScaledDotProductAttentionCausal", (a, g) => { var q = M(a, g, 4, 3); return () => V(Functional.ScaledDotProductAttention(q, q, q, isCausal: true)); });
+        yield return Case("BackwardScaledDotProductAttention", (a, _) => Backward2(a, (q, k) => Functional.ScaledDotProductAttention(q, k, k * 2f, k.Sum(1).Unsqueeze(0)).Sum(), [3, 4], [5, 4]));
+        yield return Case("MultiheadAttention", (a, g) => { var mha = new ArenaGrad.Nn.MultiheadAttention(a, 4, 2); var x = M(a, g, 2, 3, 4);
+            var pad = a.FromData([false, false, true, false, true, false], [2, 3]);
+            return () => { var (o, w) = mha.Forward(x, x, x, pad); return [.. V(o), .. V(w!.Value)]; }; });
+        yield return Case("TransformerEncoderLayer", (a, g) => { var layer = new ArenaGrad.Nn.TransformerEncoderLayer(a, 4, 2, 8, dropout: 0f); var x = M(a, g, 2, 3, 4);
+            return () => V(layer.Forward(x)); });
+        yield return Case("LayerNormModule", (a, g) => () => { var ln = new ArenaGrad.Nn.LayerNorm(a, [3, 2]); return [.. ln.Parameters().SelectMany(p => V(p))]; });
     }
 
     /// <summary>Two parameters with gradients; the op makes the optimizer (its state) and takes two steps.</summary>

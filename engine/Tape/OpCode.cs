@@ -47,6 +47,9 @@ internal enum OpCode : byte
     // ForwardRules_Convolution.cs); Convolution saves the unfolded images, MaxPool2d the Int32 index of each output's
     // element; Im2Col and Col2Im are F.unfold and F.fold, each other's adjoints, which the convolution's graph rule uses
     Convolution, Im2Col, Col2Im, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
+    // normalization (issue 18): F.layer_norm over the trailing dims (Int0 elements per row, Int1 normalized dims, eps in
+    // Scalar0); Input1 and Input2 the optional weight and bias; Saved holds each row's shift x[0], mean offset and rstd ([rows, 3])
+    LayerNorm,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>

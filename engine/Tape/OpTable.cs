@@ -195,6 +195,9 @@ internal static unsafe class OpTable
         Op(OpCode.AvgPool2d, "AvgPool2DBackward0", &ForwardRules.AvgPool2d, &BackwardRules.AvgPool2d, &GraphBackwardRules.AvgPool2d, SavedOperands.None, null),
         Op(OpCode.AdaptiveAvgPool2d, "AdaptiveAvgPool2DBackward0", &ForwardRules.AdaptiveAvgPool2d, &BackwardRules.AdaptiveAvgPool2d,
             &GraphBackwardRules.AdaptiveAvgPool2d, SavedOperands.None, null),
+        // normalization (issue 18): backward reads x and the saved mean and rstd always, the weight for dx
+        new(OpCode.LayerNorm, "NativeLayerNormBackward0", null, &ForwardRules.LayerNorm, null, &BackwardRules.LayerNorm, &GraphBackwardRules.LayerNorm,
+            new BackwardReads(SavedOperands.Input0 | SavedOperands.Saved, SavedOperands.Input1, 0), BackwardScratch.None, OpFusion.None, false, null), // ONNX LayerNormalization is opset 17: the importer does not read it yet
     ];
 
     static OpTable()
