@@ -43,6 +43,9 @@ internal enum OpCode : byte
     // a custom autograd function (issue 17): Int0 is its entry in the arena's custom-function table, which holds the
     // function struct, its saved tensors and its name; the inputs are the operands
     Custom,
+    // fused recurrent cells (issue 18): (gi, gh, state) with gi, gh [B, G·H] the input and hidden projections; Saved holds
+    // the gate activations backward reads. GRU: h' from (gi, gh, h); LSTM: c' from (gi, gh, c), then h' from (gi, gh, c')
+    GruCell, LstmCellState, LstmCellOutput,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>
