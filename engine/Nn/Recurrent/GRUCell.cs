@@ -63,7 +63,7 @@ public sealed class GRUCell : Module
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
     public override Tensor Forward(Tensor input)
     {
-        RecurrentChecks.CheckCellInputRank(input, nameof(GRUCell));
+        RecurrentChecks.CheckCellInput(input, nameof(GRUCell), InputSize);
         Arena arena = input.Arena;
         using OpTransaction op = arena.BeginOp();
         Tensor zeros = input.Rank == 2 ? arena.Zeros([input.Shape[0], HiddenSize]) : arena.Zeros([HiddenSize]);

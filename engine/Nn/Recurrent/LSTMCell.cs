@@ -64,7 +64,7 @@ public sealed class LSTMCell : Module
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
     public (Tensor H, Tensor C) ForwardWithZeroState(Tensor input)
     {
-        RecurrentChecks.CheckCellInputRank(input, nameof(LSTMCell));
+        RecurrentChecks.CheckCellInput(input, nameof(LSTMCell), InputSize);
         Arena arena = input.Arena;
         using OpTransaction op = arena.BeginOp();
         Tensor zeros = input.Rank == 2 ? arena.Zeros([input.Shape[0], HiddenSize]) : arena.Zeros([HiddenSize]);

@@ -33,6 +33,16 @@ internal static class RecurrentChecks
             throw new ArgumentException($"{cell}: Expected input to be 1-D or 2-D but received {rank}-D tensor", nameof(input));
     }
 
+    /// <summary>The cells' input checks when PyTorch makes the zero state itself (hx=None): the rank, then ATen's input size
+    /// check, before anything is made.</summary>
+    public static void CheckCellInput(Tensor input, string cell, int inputSize)
+    {
+        CheckCellInputRank(input, cell);
+        int size = input.Shape[^1];
+        if (size != inputSize)
+            throw new ArgumentException($"input has inconsistent input_size: got {size} expected {inputSize}", nameof(input));
+    }
+
     /// <summary>RNNBase.forward's checks, in its order: the state's rank against the input's, then check_input (rank,
     /// input size), then check_hidden_size for each state (labelled "hidden" for GRU, "hidden[0]" and
     /// "hidden[1]" for LSTM). Returns the batch size and the sequence length.</summary>
