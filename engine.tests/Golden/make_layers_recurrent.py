@@ -226,3 +226,31 @@ write("state_dict.json", {"safetensors": have_st, "state": {k: tensor_entry(v) f
                           "cn": tensor_entry(cn), "repr": repr(lstm2)})
 print("ok", len(cells), len(seqs))
 print(json.dumps(errors, indent=1))
+
+
+# second derivatives through the cells (the fused ops' graph rules): P = Σ v·∂L/∂(x, h[, c]) with L = Σ w·out, and the
+# gradient of P with respect to the input, the states and every parameter
+def double_case(kind, seed):
+    torch.manual_seed(seed)
+    m = (torch.nn.GRUCell if kind == "gru" else torch.nn.LSTMCell)(3, 4)
+    x = torch.randn(2, 3, requires_grad=True)
+    h = torch.randn(2, 4, requires_grad=True)
+    c = torch.randn(2, 4, requires_grad=True)
+    w = torch.randn(2, 4)
+    if kind == "gru":
+        inputs = [x, h]
+        loss = (m(x, h) * w).sum()
+    else:
+        inputs = [x, h, c]
+        hy, cy = m(x, (h, c))
+        loss = (hy * w).sum() + (cy * w.flip(0)).sum()
+    vs = [torch.randn_like(t) for t in inputs]
+    first = torch.autograd.grad(loss, inputs, create_graph=True)
+    penalty = sum((g * v).sum() for g, v in zip(first, vs))
+    penalty.backward()
+    return {"kind": kind, "params": params(m), "x": tensor_entry(x), "h": tensor_entry(h), "c": tensor_entry(c),
+            "w": tensor_entry(w), "v": [tensor_entry(v) for v in vs], "penalty": float(penalty),
+            "input_grads": [tensor_entry(t.grad) for t in inputs], "param_grads": grads(m)}
+
+
+write("double.json", {"cases": [double_case("gru", 300), double_case("lstm", 301)]})

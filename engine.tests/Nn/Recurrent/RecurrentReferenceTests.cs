@@ -161,4 +161,37 @@ public sealed class RecurrentReferenceTests
         Assert.That(exception!.Message, Does.StartWith(expected));
         Assert.That(arena.Statistics, Is.EqualTo(before), "the arena as it was");
     }
+
+    /// <summary>Second derivatives through the cells against PyTorch: P = Σ v·∂L/∂(x, h[, c]) taken with createGraph (the
+    /// fused ops' graph rules), then the gradient of P for the input, the states and every parameter.</summary>
+    [TestCase(0)]
+    [TestCase(1)]
+    public void Cell_DoubleBackward_MatchesPyTorch(int index)
+    {
+        JsonElement c = Cases("double.json")[index];
+        bool gru = c.GetProperty("kind").GetString() == "gru";
+        using var arena = new Arena();
+        Module module = gru ? new GRUCell(arena, 3, 4) : new LSTMCell(arena, 3, 4);
+        module.LoadStateDict(StateDict(arena, c.GetProperty("params")));
+        Tensor x = Load(arena, c.GetProperty("x"), true), h = Load(arena, c.GetProperty("h"), true), cs = Load(arena, c.GetProperty("c"), true);
+        Tensor w = Load(arena, c.GetProperty("w"));
+        JsonElement[] v = [.. c.GetProperty("v").EnumerateArray()];
+        Tensor[] inputs = gru ? [x, h] : [x, h, cs];
+        Tensor loss;
+        if (gru) loss = (((GRUCell)module).Forward(x, h) * w).Sum();
+        else
+        {
+            (Tensor hy, Tensor cy) = ((LSTMCell)module).Forward(x, (h, cs));
+            Tensor flipped = arena.FromData([.. Data(c.GetProperty("w")).Skip(4), .. Data(c.GetProperty("w")).Take(4)], [2, 4]);
+            loss = (hy * w).Sum() + (cy * flipped).Sum();
+        }
+        Tensor?[] first = Autograd.Grad([loss], inputs, createGraph: true);
+        Tensor penalty = (first[0]!.Value * Load(arena, v[0])).Sum();
+        for (int i = 1; i < inputs.Length; i++) penalty = penalty + (first[i]!.Value * Load(arena, v[i])).Sum();
+        Assert.That(penalty.Item(), Is.EqualTo(c.GetProperty("penalty").GetSingle()).Within(1e-4));
+        penalty.Backward();
+        JsonElement[] expected = [.. c.GetProperty("input_grads").EnumerateArray()];
+        for (int i = 0; i < inputs.Length; i++) AssertClose(inputs[i].Grad!.Value, expected[i], $"input {i}.grad");
+        AssertParameterGrads(module, c.GetProperty("param_grads"));
+    }
 }
