@@ -89,7 +89,23 @@ internal sealed class RandomProgramBuilder : IDisposable
         "LogicalNot", "LogicalAnd", "LogicalOr", "LogicalXor", "CrossEntropyProbabilities", "CrossEntropyProbabilitiesSum",
         // custom functions (issue 17)
         "Custom",
+        // recurrent cells (issue 18)
+        "GruCell", "LstmCellState", "LstmCellOutput",
     ];
+
+    /// <summary>recurrent (issue 18): one fused cell op on gates made from x (flattened to one row of H = numel): gi and gh
+    /// are x scaled per gate block, the state 0.8·x; the result takes x's shape.</summary>
+    internal static Tensor RecurrentStep(string op, Tensor x)
+    {
+        int[] shape = x.Shape.ToArray();
+        int hidden = x.Count;
+        Tensor row = x.Reshape(1, -1);
+        bool gru = op == "GruCell";
+        Tensor gi = gru ? Functional.Cat([row, row * 0.5f, row * -0.7f], 1) : Functional.Cat([row, row * 0.5f, row * -0.7f, row * 0.9f], 1);
+        Tensor gh = gru ? Functional.Cat([row * 0.3f, row * -0.4f, row * 0.6f], 1) : Functional.Cat([row * 0.3f, row * -0.4f, row * 0.6f, row * -0.2f], 1);
+        ArenaGrad.Tape.OpCode code = Enum.Parse<ArenaGrad.Tape.OpCode>(op);
+        return Functional.RecurrentGates(code, gi, gh, row * 0.8f, hidden, op == "LstmCellOutput" ? 2 : 3).Reshape(shape);
+    }
 
     /// <summary>index (issue 16): steps whose Int32 or Bool result has no derivative: comparisons and logical ops (each followed
     /// at once by its conversion to float) and the index and mask constants.</summary>
@@ -245,6 +261,8 @@ internal sealed class RandomProgramBuilder : IDisposable
             case "Abs": return AwayFromZero(v) && Emit(op, t => t[a].Abs(), $"{A}.Abs()", [a]);
             case "Square": return Emit(op, t => t[a].Square(), $"{A}.Square()", [a]);
             case "Custom": return Emit(op, t => Autograd.Apply(new ScaledCube(0.25f), t[a]), $"Autograd.Apply(new ScaledCube(0.25f), {A})", [a]);
+            case "GruCell": case "LstmCellState": case "LstmCellOutput":
+                return nonEmpty && v.All(e => MathF.Abs(e) < 5f) && Emit(op, t => RecurrentStep(op, t[a]), $"RecurrentStep(\"{op}\", {A})", [a]);
             case "Pow":
             {
                 float[] exponents = [2f, 3f, -1f, 0.5f, 1.5f];
