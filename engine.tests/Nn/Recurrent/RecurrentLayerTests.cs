@@ -243,6 +243,30 @@ public sealed class RecurrentLayerTests
         }
     }
 
+    /// <summary>The per-frame step as a captured plan: the plan reads the state tensor afresh on every replay, so copying
+    /// its result back into the state carries it; the same bits as Step, and 0 B per frame.</summary>
+    [Test]
+    public void CapturedPerFrameStep_CarriesTheStateLikeStep_BitForBit_AtZeroBytes()
+    {
+        using var arena = new Arena(new ArenaOptions { Seed = 6 });
+        var cell = new GRUCell(arena, 4, 16);
+        Tensor observation = arena.Zeros([1, 4]), state = arena.Zeros([1, 16]), reference = arena.Zeros([1, 16]);
+        float[] frame = new float[4];
+        using (arena.NoGrad())
+        {
+            using CapturedStep step = arena.Capture(observation, o => cell.Forward(o, state));
+            for (int i = 0; i < 100; i++)
+            {
+                frame[i % 4] = MathF.Sin(0.1f * i);
+                observation.CopyFrom(frame);
+                state.CopyFrom(step.Run(observation));
+                cell.Step(observation, reference);
+            }
+            Assert.That(state.ToArray().Select(BitConverter.SingleToInt32Bits), Is.EqualTo(reference.ToArray().Select(BitConverter.SingleToInt32Bits)));
+            Assert.That(() => { state.CopyFrom(step.Run(observation)); }, Allocates.Nothing & Allocates.NoNativeGrowth(arena));
+        }
+    }
+
     [Test]
     public void GradFnNames_AreThoseOfPyTorchsFusedCells()
     {
