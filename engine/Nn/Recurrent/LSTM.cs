@@ -5,7 +5,7 @@ namespace ArenaGrad.Nn;
 /// <summary><c>nn.LSTM</c>: a stack of L LSTM layers over a sequence, each step as
 /// <see cref="LSTMCell"/> (gates i, f, g, o), for input [T, B, I] ([B, T, I] with batchFirst) or [T, I] (unbatched).</summary>
 /// <remarks><para>Each layer projects the whole sequence at once (one Linear over [T·B, I]), then steps: gh = Linear(h,
-/// W_hh, b_hh) and one fused gate op per step. Training is truncated BPTT inside one scope: run
+/// W_hh, b_hh) and two fused gate ops per step (c', then h'). Training is truncated BPTT inside one scope: run
 /// <c>Forward(input, state)</c> over a chunk, backward, step the optimizer, and carry (h_n, c_n) into the next chunk's
 /// scope as a copy made outside it (a tensor made before the scope, updated with <c>CopyFrom</c>): the copy has no
 /// graph, so backward stops there (<c>Detach()</c> also cuts the graph, but its values live in the scope that is released).</para>

@@ -51,7 +51,7 @@ internal static class RecurrentChecks
     {
         int rank = input.Rank;
         bool batched = rank == 3;
-        if (h0 is Tensor h && (c0 is null || c0 is Tensor))
+        if (h0 is Tensor h)
         {
             int hr = h.Rank, cr = c0?.Rank ?? hr;
             int want = batched ? 3 : 2;
