@@ -164,6 +164,10 @@ public sealed class OpAllocationTests
         ("LayerNorm", (a, b) => Functional.LayerNorm(a, a.Shape[1..], b.Sum(0), b.Mean(0))),
         ("LayerNormTwoDims", (a, b) => Functional.LayerNorm(a * b, a.Shape)),
         ("ScaledDotProductAttention", (a, b) => Functional.ScaledDotProductAttention(a, b, a * b, isCausal: true)),
+        // recurrent (issue 18): the fused gate ops on [4, 6] projections (H = 2) and on [4, 12] ones (H = 3)
+        ("GruCell", (a, b) => Functional.RecurrentGates(ArenaGrad.Tape.OpCode.GruCell, a, b, a.Narrow(1, 0, 2), 2, 3)),
+        ("LstmCellState", (a, b) => Functional.RecurrentGates(ArenaGrad.Tape.OpCode.LstmCellState, Functional.Cat([a, b], 1), Functional.Cat([b, a], 1), b.Narrow(1, 0, 3), 3, 3)),
+        ("LstmCellOutput", (a, b) => Functional.RecurrentGates(ArenaGrad.Tape.OpCode.LstmCellOutput, Functional.Cat([a, b], 1), Functional.Cat([b, a], 1), b.Narrow(1, 0, 3), 3, 2)),
     ];
 
     /// <summary>A custom function for the Custom case: 0 B per Apply and per backward once the arena has seen its type.</summary>

@@ -93,7 +93,39 @@ internal sealed class RandomProgramBuilder : IDisposable
         "Convolution", "Im2Col", "Col2Im", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
         // normalization (issue 18)
         "LayerNorm",
+        // recurrent cells (issue 18)
+        "GruCell", "LstmCellState", "LstmCellOutput",
     ];
+
+    /// <summary>recurrent (issue 18): one fused cell op on gates made from x (flattened to one row of H = numel): gi and gh
+    /// are x scaled per gate block, the state 0.8·x; the result takes x's shape.</summary>
+    internal static Tensor RecurrentStep(string op, Tensor x)
+    {
+        int[] shape = x.Shape.ToArray();
+        int hidden = x.Count;
+        using OpTransaction step = x.Arena.BeginOp(); // one step of the program: all or nothing under a cap, as an op is
+        Tensor row = x.Reshape(1, -1);
+        bool gru = op == "GruCell";
+        Tensor gi = gru ? Functional.Cat([row, row * 0.5f, row * -0.7f], 1) : Functional.Cat([row, row * 0.5f, row * -0.7f, row * 0.9f], 1);
+        Tensor gh = gru ? Functional.Cat([row * 0.3f, row * -0.4f, row * 0.6f], 1) : Functional.Cat([row * 0.3f, row * -0.4f, row * 0.6f, row * -0.2f], 1);
+        ArenaGrad.Tape.OpCode code = Enum.Parse<ArenaGrad.Tape.OpCode>(op);
+        return step.Commit(Functional.RecurrentGates(code, gi, gh, row * 0.8f, hidden, op == "LstmCellOutput" ? 2 : 3).Reshape(shape));
+    }
+
+    /// <summary>A step built from more than one op (a reshape and the op under test) run as one: all or nothing under a
+    /// cap, as a single op is (CapacityPropertyTests checks every step that way).</summary>
+    internal static Tensor Atomic(Tensor anchor, Func<Tensor> step)
+    {
+        using OpTransaction op = anchor.Arena.BeginOp();
+        return op.Commit(step());
+    }
+
+    /// <summary>LayerNorm over the last dim of x + ramp, as one step: all or nothing under a cap, as an op is.</summary>
+    internal static Tensor RampedLayerNorm(Tensor x, float[] ramp)
+    {
+        using OpTransaction step = x.Arena.BeginOp();
+        return step.Commit(Functional.LayerNorm(x + x.Arena.FromData(ramp, [ramp.Length]), x.Shape[^1..]));
+    }
 
     /// <summary>index (issue 16): steps whose Int32 or Bool result has no derivative: comparisons and logical ops (each followed
     /// at once by its conversion to float) and the index and mask constants.</summary>
@@ -249,6 +281,8 @@ internal sealed class RandomProgramBuilder : IDisposable
             case "Abs": return AwayFromZero(v) && Emit(op, t => t[a].Abs(), $"{A}.Abs()", [a]);
             case "Square": return Emit(op, t => t[a].Square(), $"{A}.Square()", [a]);
             case "Custom": return Emit(op, t => Autograd.Apply(new ScaledCube(0.25f), t[a]), $"Autograd.Apply(new ScaledCube(0.25f), {A})", [a]);
+            case "GruCell": case "LstmCellState": case "LstmCellOutput":
+                return nonEmpty && v.All(e => MathF.Abs(e) < 5f) && Emit(op, t => RecurrentStep(op, t[a]), $"RecurrentStep(\"{op}\", {A})", [a]);
             case "Pow":
             {
                 float[] exponents = [2f, 3f, -1f, 0.5f, 1.5f];
@@ -334,17 +368,20 @@ internal sealed class RandomProgramBuilder : IDisposable
             }
             case "LayerNorm":
             {
-                // over the last dim; rows whose spread is small would make 1/σ (and the finite differences) blow up
+                // over the last dim of x + ramp: the ramp (0 .. 1.5 along the row) gives almost every row a spread, so the op is
+                // picked as often as the others; rows whose spread is still small would make 1/σ (and the finite differences) blow up
                 if (rank == 0 || shape[^1] < 2 || !nonEmpty) return false;
                 int n = shape[^1];
+                float[] ramp = Enumerable.Range(0, n).Select(i => 1.5f * i / (n - 1)).ToArray();
                 for (int r = 0; r < v.Length / n; r++)
                 {
                     double mean = 0, variance = 0;
-                    for (int i = 0; i < n; i++) mean += v[r * n + i] / (double)n;
-                    for (int i = 0; i < n; i++) variance += (v[r * n + i] - mean) * (v[r * n + i] - mean) / n;
+                    for (int i = 0; i < n; i++) mean += (v[r * n + i] + ramp[i]) / (double)n;
+                    for (int i = 0; i < n; i++) variance += Math.Pow(v[r * n + i] + ramp[i] - mean, 2) / n;
                     if (variance < 0.05) return false;
                 }
-                return Emit(op, t => Functional.LayerNorm(t[a], t[a].Shape[^1..]), $"Functional.LayerNorm({A}, [{n}])", [a]);
+                return Emit(op, t => RampedLayerNorm(t[a], ramp),
+                    $"Functional.LayerNorm({A} + arena.FromData([{string.Join(", ", ramp.Select(x => x.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f"))}], [{n}]), [{n}])", [a]);
             }
             case "Softmax": case "LogSoftmax":
             {
@@ -794,26 +831,24 @@ internal sealed class RandomProgramBuilder : IDisposable
             case "Convolution":
             {
                 int w = FreshInput([2, 1, 1, k]);
-                return Emit(op, t => Functional.Conv2d(t[a].Reshape(1, 1, 1, n), t[w], null, 1),
-                    $"Functional.Conv2d({A}.Reshape(1, 1, 1, {n}), {_program.Entries[w].Name}, null, 1)", [a, w]);
+                return Emit(op, t => Atomic(t[a], () => Functional.Conv2d(t[a].Reshape(1, 1, 1, n), t[w], null, 1)), $"Functional.Conv2d({A}.Reshape(1, 1, 1, {n}), {_program.Entries[w].Name}, null, 1)", [a, w]);
             }
             case "Im2Col":
-                return Emit(op, t => Functional.Unfold(t[a].Reshape(1, 1, 1, n), (1, k)), $"Functional.Unfold({A}.Reshape(1, 1, 1, {n}), (1, {k}))", [a]);
+                return Emit(op, t => Atomic(t[a], () => Functional.Unfold(t[a].Reshape(1, 1, 1, n), (1, k))), $"Functional.Unfold({A}.Reshape(1, 1, 1, {n}), (1, {k}))", [a]);
             case "Col2Im":
-                return Emit(op, t => Functional.Fold(t[a].Reshape(1, 1, n), (1, n), (1, 1)), $"Functional.Fold({A}.Reshape(1, 1, {n}), (1, {n}), (1, 1))", [a]);
+                return Emit(op, t => Atomic(t[a], () => Functional.Fold(t[a].Reshape(1, 1, n), (1, n), (1, 1))), $"Functional.Fold({A}.Reshape(1, 1, {n}), (1, {n}), (1, 1))", [a]);
             case "MaxPool2d":
             {
                 bool pairs = n >= 2 && Enumerable.Range(0, n / 2).All(i => MathF.Abs(v[2 * i] - v[2 * i + 1]) > 0.05f);
                 int width = pairs ? 2 : 1;
-                return Emit(op, t => Functional.MaxPool2d(t[a].Reshape(1, 1, n), (1, width)), $"Functional.MaxPool2d({A}.Reshape(1, 1, {n}), (1, {width}))", [a]);
+                return Emit(op, t => Atomic(t[a], () => Functional.MaxPool2d(t[a].Reshape(1, 1, n), (1, width))), $"Functional.MaxPool2d({A}.Reshape(1, 1, {n}), (1, {width}))", [a]);
             }
             case "AvgPool2d":
-                return Emit(op, t => Functional.AvgPool2d(t[a].Reshape(1, 1, n), (1, k), (1, 1)), $"Functional.AvgPool2d({A}.Reshape(1, 1, {n}), (1, {k}), (1, 1))", [a]);
+                return Emit(op, t => Atomic(t[a], () => Functional.AvgPool2d(t[a].Reshape(1, 1, n), (1, k), (1, 1))), $"Functional.AvgPool2d({A}.Reshape(1, 1, {n}), (1, {k}), (1, 1))", [a]);
             default:
             {
                 int outW = Math.Max(1, (n + 1) / 2);
-                return Emit(op, t => Functional.AdaptiveAvgPool2d(t[a].Reshape(1, 1, n), (1, outW)),
-                    $"Functional.AdaptiveAvgPool2d({A}.Reshape(1, 1, {n}), (1, {outW}))", [a]);
+                return Emit(op, t => Atomic(t[a], () => Functional.AdaptiveAvgPool2d(t[a].Reshape(1, 1, n), (1, outW))), $"Functional.AdaptiveAvgPool2d({A}.Reshape(1, 1, {n}), (1, {outW}))", [a]);
             }
         }
     }

@@ -310,6 +310,19 @@ public sealed class ErrorAuditTests
             "Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: int and  query.dtype: float instead."),
         new("sdpa key width", (a, t) => Functional.ScaledDotProductAttention(t, a.Ones([2, 4]), t), Arg,
             "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x2)"),
+        // recurrent cells (issue 18): t is a [2, 3] input; PyTorch's ATen messages
+        new("gru_cell input size", (a, t) => Functional.GruCell(t, a.Zeros([2, 4]), a.Ones([12, 4]), a.Ones([12, 4])), Arg,
+            "input has inconsistent input_size: got 3 expected 4"),
+        new("gru_cell hidden batch", (a, t) => Functional.GruCell(t, a.Zeros([1, 4]), a.Ones([12, 3]), a.Ones([12, 4])), Arg,
+            "Input batch size 2 doesn't match hidden0 batch size 1"),
+        new("gru_cell 3-D input", (a, t) => Functional.GruCell(t.Unsqueeze(0), a.Zeros([1, 4]), a.Ones([12, 3]), a.Ones([12, 4])), Arg,
+            "Expected input to be 2-D but received 3-D tensor"),
+        new("gru_cell weight shapes", (a, t) => Functional.GruCell(t, a.Zeros([2, 4]), a.Ones([12, 3]), a.Ones([8, 4])), Arg,
+            "The cell's weights must be [3·hidden_size, input_size] and [3·hidden_size, hidden_size], but got [12, 3] and [8, 4]."),
+        new("lstm_cell hidden size", (a, t) => Functional.LstmCell(t, (a.Zeros([2, 5]), a.Zeros([2, 4])), a.Ones([16, 3]), a.Ones([16, 4])), Arg,
+            "hidden0 has inconsistent hidden_size: got 5, expected 4"),
+        new("lstm_cell cell batch", (a, t) => Functional.LstmCell(t, (a.Zeros([2, 4]), a.Zeros([3, 4])), a.Ones([16, 3]), a.Ones([16, 4])), Arg,
+            "Input batch size 2 doesn't match hidden0 batch size 3"),
     ];
 
     [TestCaseSource(nameof(Calls))]

@@ -99,6 +99,13 @@ public sealed class OpAtomicityTests
         yield return Case("NnLinear", (a, g) => () => { var layer = new ArenaGrad.Nn.Linear(a, 3, 2); return [.. V(layer.Weight), .. V(layer.Bias!.Value)]; });
         yield return Case("Mlp", (a, g) => () => { var mlp = new ArenaGrad.Nn.Mlp(a, [2, 4, 3]); return [.. mlp.Parameters().SelectMany(p => V(p))]; });
         yield return Case("DropoutForward", (a, g) => { var x = M(a, g, 4, 5); var dropout = new ArenaGrad.Nn.Dropout(0.3f); return () => V(dropout.Forward(x)); });
+        // recurrent layers (issue 18): parameters made whole or not at all; cells and sequences over every float allocation
+        yield return Case("NnGRU", (a, g) => () => { var gru = new ArenaGrad.Nn.GRU(a, 3, 4, numLayers: 2); return [.. gru.Parameters().SelectMany(p => V(p))]; });
+        yield return Case("NnLSTMCell", (a, g) => () => { var cell = new ArenaGrad.Nn.LSTMCell(a, 3, 4); return [.. cell.Parameters().SelectMany(p => V(p))]; });
+        yield return Case("GRUCellForward", (a, g) => { var cell = new ArenaGrad.Nn.GRUCell(a, 3, 4); var x = M(a, g, 2, 3); var h = M(a, g, 2, 4); return () => V(cell.Forward(x, h)); });
+        yield return Case("LSTMCellForward", (a, g) => { var cell = new ArenaGrad.Nn.LSTMCell(a, 3, 4); var x = M(a, g, 3); return () => { var (h, c) = cell.ForwardWithZeroState(x); return [.. V(h), .. V(c)]; }; });
+        yield return Case("GRUForward", (a, g) => { var gru = new ArenaGrad.Nn.GRU(a, 3, 4, numLayers: 2, batchFirst: true); var x = M(a, g, 2, 5, 3); return () => { var (o, hn) = gru.Forward(x); return [.. V(o), .. V(hn)]; }; });
+        yield return Case("LSTMForward", (a, g) => { var lstm = new ArenaGrad.Nn.LSTM(a, 3, 4, numLayers: 2); var x = M(a, g, 5, 3); var h = M(a, g, 2, 4); var c = M(a, g, 2, 4); return () => { var (o, (hn, cn)) = lstm.Forward(x, (h, c)); return [.. V(o), .. V(hn), .. V(cn)]; }; });
         yield return Case("SgdMomentumStep", (a, g) => OptimizerStep(a, ps => new ArenaGrad.Optim.Sgd(ps, 0.1f, momentum: 0.9f)));
         yield return Case("AdamStep", (a, g) => OptimizerStep(a, ps => new ArenaGrad.Optim.Adam(ps, 0.1f)));
         yield return Case("AdamWAmsgradStep", (a, g) => OptimizerStep(a, ps => new ArenaGrad.Optim.AdamW(ps, 0.1f, amsgrad: true)));
@@ -129,6 +136,8 @@ public sealed class OpAtomicityTests
         yield return Case("BackwardConv2dPool", (a, _) => Backward2(a, (x, w) => Functional.MaxPool2d(Functional.Conv2d(x.Reshape(1, 1, 2, 2), w.Reshape(3, 1, 1, 1)), 1).Sum(), [2, 2], [1, 3]));
         yield return Case("BackwardCrossEntropy", (a, _) => Backward(a, x => Functional.CrossEntropy(x.Softmax(1) * 3f, [2, 0, 1]), 3, 4));
         yield return Case("BackwardCatReshapeMax", (a, _) => Backward2(a, (x, y) => Functional.Cat([x, y], 1).Reshape(-1).Max(0) + x.Max(), [2, 2], [2, 3]));
+        yield return Case("BackwardGruSequence", (a, _) => Backward2(a, (x, h) => Functional.GruCell(Functional.GruCell(x, h, x.Repeat(3, 1), h.Repeat(3, 1) * 0.1f), h, x.Repeat(3, 1), h.Repeat(3, 1)).Sum(), [3, 3], [3, 3]));
+        yield return Case("BackwardLstmCell", (a, _) => Backward2(a, (x, h) => { var (hy, cy) = Functional.LstmCell(x, (h, h * 0.5f), x.Repeat(4, 1) * 0.1f, h.Repeat(4, 1)); return (hy * cy).Sum(); }, [3, 3], [3, 3]));
         yield return Case("BackwardWithGradientAndRetain", (a, _) =>
         {
             var x = M(a, true, 2, 3);

@@ -50,6 +50,9 @@ internal enum OpCode : byte
     // normalization (issue 18): F.layer_norm over the trailing dims (Int0 elements per row, Int1 normalized dims, eps in
     // Scalar0); Input1 and Input2 the optional weight and bias; Saved holds each row's shift x[0], mean offset and rstd ([rows, 3])
     LayerNorm,
+    // fused recurrent cells (issue 18): (gi, gh, state) with gi, gh [B, G·H] the input and hidden projections; Saved holds
+    // the gate activations backward reads. GRU: h' from (gi, gh, h); LSTM: c' from (gi, gh, c), then h' from (gi, gh, c')
+    GruCell, LstmCellState, LstmCellOutput,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>

@@ -198,6 +198,16 @@ internal static unsafe class OpTable
         // normalization (issue 18): backward reads x and the saved mean and rstd always, the weight for dx
         new(OpCode.LayerNorm, "NativeLayerNormBackward0", null, &ForwardRules.LayerNorm, null, &BackwardRules.LayerNorm, &GraphBackwardRules.LayerNorm,
             new BackwardReads(SavedOperands.Input0 | SavedOperands.Saved, SavedOperands.Input1, 0), BackwardScratch.None, OpFusion.None, false, null), // ONNX LayerNormalization is opset 17: the importer does not read it yet
+        // fused recurrent cells (issue 18): named as PyTorch CUDA's fused cells (_thnn_fused_gru_cell / _lstm_cell; the CPU
+        // composes them from ops). Both LSTM halves carry the LSTM node's name, since PyTorch's one node gives h' and c'.
+        // ONNX's GRU and LSTM operators are whole sequences, not cells: the rows name none.
+        new(OpCode.GruCell, "ThnnFusedGruCellBackward0", null, &ForwardRules.GruCell, null, &BackwardRules.GruCell, &GraphBackwardRules.GruCell,
+            new BackwardReads(SavedOperands.Saved, SavedOperands.Input1 | SavedOperands.Input2, SavedOperands.Input1 | SavedOperands.Input2), // r, z, n; gh_n and h for dgi, dgh
+            BackwardScratch.None, OpFusion.None, false, null),
+        new(OpCode.LstmCellState, "ThnnFusedLstmCellBackward0", null, &ForwardRules.LstmCellState, null, &BackwardRules.LstmCellState, &GraphBackwardRules.LstmCellState,
+            new BackwardReads(SavedOperands.Saved, SavedOperands.Input2, SavedOperands.Input2), BackwardScratch.None, OpFusion.None, false, null), // i, f, g; c for df
+        Op(OpCode.LstmCellOutput, "ThnnFusedLstmCellBackward0", &ForwardRules.LstmCellOutput, &BackwardRules.LstmCellOutput, &GraphBackwardRules.LstmCellOutput,
+            SavedOperands.Saved, null),
     ];
 
     static OpTable()

@@ -1,0 +1,90 @@
+namespace ArenaGrad.Nn;
+
+/// <summary><c>nn.GRUCell</c>: one GRU step, r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
+/// n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h, for x [B, I] or [I] (unbatched) and h [B, H] or [H].
+/// The gate nonlinearities and the update are one fused op (grad_fn ThnnFusedGruCellBackward0).</summary>
+/// <remarks>Per frame, keep the state in one tensor made outside any scope and call <see cref="Step"/>: it computes the next
+/// state under no-grad in a scope of its own and writes it into that tensor, allocating nothing.</remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1707:Identifiers should not contain underscores", Justification = "PyTorch's names.")]
+public sealed class GRUCell : Module
+{
+    /// <summary>Makes <c>weight_ih</c> [3H, I], <c>weight_hh</c> [3H, H], <c>bias_ih</c> and <c>bias_hh</c> [3H] in
+    /// <paramref name="arena"/>, outside any scope, each U(−1/√H, 1/√H) from the arena's generator in that order (PyTorch's).</summary>
+    /// <exception cref="InvalidOperationException">An arena scope is open.</exception>
+    /// <exception cref="ArgumentException">A size PyTorch refuses.</exception>
+    public GRUCell(Arena arena, int inputSize, int hiddenSize, bool bias = true)
+    {
+        ThrowIfScopeOpen(arena, nameof(GRUCell));
+        RecurrentChecks.CheckSizes(inputSize, hiddenSize, 1);
+        using OpTransaction op = arena.BeginOp(); // every parameter or none
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        float k = RecurrentChecks.Bound(hiddenSize);
+        WeightIh = RegisterParameter("weight_ih", arena.Uniform([3 * hiddenSize, inputSize], -k, k, requiresGrad: true));
+        WeightHh = RegisterParameter("weight_hh", arena.Uniform([3 * hiddenSize, hiddenSize], -k, k, requiresGrad: true));
+        if (bias)
+        {
+            BiasIh = RegisterParameter("bias_ih", arena.Uniform([3 * hiddenSize], -k, k, requiresGrad: true));
+            BiasHh = RegisterParameter("bias_hh", arena.Uniform([3 * hiddenSize], -k, k, requiresGrad: true));
+        }
+        op.Commit();
+    }
+
+    /// <summary>I, the input's last dim.</summary>
+    public int InputSize { get; }
+
+    /// <summary>H, the state's size.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>[W_ir; W_iz; W_in], shape [3H, I] (<c>weight_ih</c>).</summary>
+    public Tensor WeightIh { get; }
+
+    /// <summary>[W_hr; W_hz; W_hn], shape [3H, H] (<c>weight_hh</c>).</summary>
+    public Tensor WeightHh { get; }
+
+    /// <summary>[b_ir; b_iz; b_in], shape [3H] (<c>bias_ih</c>), or null without bias.</summary>
+    public Tensor? BiasIh { get; }
+
+    /// <summary>[b_hr; b_hz; b_hn], shape [3H] (<c>bias_hh</c>), or null without bias.</summary>
+    public Tensor? BiasHh { get; }
+
+    /// <summary>h' from <paramref name="input"/> [B, I] and <paramref name="hidden"/> [B, H] (or [I] and [H]).</summary>
+    /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
+    public Tensor Forward(Tensor input, Tensor hidden)
+    {
+        RecurrentChecks.CheckCellInputRank(input, nameof(GRUCell));
+        if (input.Rank == 2) return Functional.GruCell(input, hidden, WeightIh, WeightHh, BiasIh, BiasHh);
+        Arena arena = input.Arena;
+        using OpTransaction op = arena.BeginOp();
+        return op.Commit(Functional.GruCell(input.Unsqueeze(0), hidden.Unsqueeze(0), WeightIh, WeightHh, BiasIh, BiasHh).Squeeze(0));
+    }
+
+    /// <summary>h' from <paramref name="input"/> and a zero state (PyTorch's hx=None).</summary>
+    /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
+    public override Tensor Forward(Tensor input)
+    {
+        RecurrentChecks.CheckCellInput(input, nameof(GRUCell), InputSize);
+        Arena arena = input.Arena;
+        using OpTransaction op = arena.BeginOp();
+        Tensor zeros = input.Rank == 2 ? arena.Zeros([input.Shape[0], HiddenSize]) : arena.Zeros([HiddenSize]);
+        return op.Commit(Forward(input, zeros));
+    }
+
+    /// <summary>One frame: <paramref name="state"/> = GRUCell(<paramref name="input"/>, <paramref name="state"/>), computed
+    /// under no-grad in a scope of its own and written into <paramref name="state"/> in place; returns
+    /// <paramref name="state"/>. Allocates nothing (managed or in the arena) once warm.</summary>
+    /// <remarks>Make the state once, outside any scope (<c>arena.Zeros([batch, hiddenSize])</c>, or [hiddenSize]);
+    /// training goes through <see cref="Forward(Tensor, Tensor)"/>.</remarks>
+    /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
+    public Tensor Step(Tensor input, Tensor state)
+    {
+        Arena arena = state.Arena;
+        using (arena.Scope())
+        using (arena.NoGrad())
+            state.CopyFrom(Forward(input, state));
+        return state;
+    }
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() => RecurrentChecks.CellRepr(InputSize, HiddenSize, BiasIh is not null);
+}

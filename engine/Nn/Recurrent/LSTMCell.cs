@@ -1,0 +1,99 @@
+namespace ArenaGrad.Nn;
+
+/// <summary><c>nn.LSTMCell</c>: one LSTM step, gates = W_ih x + b_ih + W_hh h + b_hh split into i, f, g, o;
+/// c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'), for x [B, I] or [I] (unbatched) and h, c [B, H] or [H]. c' and h' are
+/// two fused ops (grad_fn ThnnFusedLstmCellBackward0).</summary>
+/// <remarks>Per frame, keep (h, c) in two tensors made outside any scope and call <see cref="Step"/>.</remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1707:Identifiers should not contain underscores", Justification = "PyTorch's names.")]
+public sealed class LSTMCell : Module
+{
+    /// <summary>Makes <c>weight_ih</c> [4H, I], <c>weight_hh</c> [4H, H], <c>bias_ih</c> and <c>bias_hh</c> [4H] in
+    /// <paramref name="arena"/>, outside any scope, each U(−1/√H, 1/√H) from the arena's generator in that order (PyTorch's).</summary>
+    /// <exception cref="InvalidOperationException">An arena scope is open.</exception>
+    /// <exception cref="ArgumentException">A size PyTorch refuses.</exception>
+    public LSTMCell(Arena arena, int inputSize, int hiddenSize, bool bias = true)
+    {
+        ThrowIfScopeOpen(arena, nameof(LSTMCell));
+        RecurrentChecks.CheckSizes(inputSize, hiddenSize, 1);
+        using OpTransaction op = arena.BeginOp(); // every parameter or none
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        float k = RecurrentChecks.Bound(hiddenSize);
+        WeightIh = RegisterParameter("weight_ih", arena.Uniform([4 * hiddenSize, inputSize], -k, k, requiresGrad: true));
+        WeightHh = RegisterParameter("weight_hh", arena.Uniform([4 * hiddenSize, hiddenSize], -k, k, requiresGrad: true));
+        if (bias)
+        {
+            BiasIh = RegisterParameter("bias_ih", arena.Uniform([4 * hiddenSize], -k, k, requiresGrad: true));
+            BiasHh = RegisterParameter("bias_hh", arena.Uniform([4 * hiddenSize], -k, k, requiresGrad: true));
+        }
+        op.Commit();
+    }
+
+    /// <summary>I, the input's last dim.</summary>
+    public int InputSize { get; }
+
+    /// <summary>H, the state's size.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>[W_ii; W_if; W_ig; W_io], shape [4H, I] (<c>weight_ih</c>).</summary>
+    public Tensor WeightIh { get; }
+
+    /// <summary>[W_hi; W_hf; W_hg; W_ho], shape [4H, H] (<c>weight_hh</c>).</summary>
+    public Tensor WeightHh { get; }
+
+    /// <summary>Shape [4H] (<c>bias_ih</c>), or null without bias.</summary>
+    public Tensor? BiasIh { get; }
+
+    /// <summary>Shape [4H] (<c>bias_hh</c>), or null without bias.</summary>
+    public Tensor? BiasHh { get; }
+
+    /// <summary>(h', c') from <paramref name="input"/> [B, I] and <paramref name="state"/> ([B, H], [B, H]) (or unbatched).</summary>
+    /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
+    public (Tensor H, Tensor C) Forward(Tensor input, (Tensor H, Tensor C) state)
+    {
+        RecurrentChecks.CheckCellInputRank(input, nameof(LSTMCell));
+        if (input.Rank == 2) return Functional.LstmCell(input, state, WeightIh, WeightHh, BiasIh, BiasHh);
+        using OpTransaction op = input.Arena.BeginOp();
+        (Tensor h, Tensor c) = Functional.LstmCell(input.Unsqueeze(0), (state.H.Unsqueeze(0), state.C.Unsqueeze(0)), WeightIh, WeightHh, BiasIh, BiasHh);
+        (Tensor H, Tensor C) result = (h.Squeeze(0), c.Squeeze(0));
+        op.Commit();
+        return result;
+    }
+
+    /// <summary>(h', c') from <paramref name="input"/> and zero states (PyTorch's hx=None).</summary>
+    /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
+    public (Tensor H, Tensor C) ForwardWithZeroState(Tensor input)
+    {
+        RecurrentChecks.CheckCellInput(input, nameof(LSTMCell), InputSize);
+        Arena arena = input.Arena;
+        using OpTransaction op = arena.BeginOp();
+        Tensor zeros = input.Rank == 2 ? arena.Zeros([input.Shape[0], HiddenSize]) : arena.Zeros([HiddenSize]);
+        (Tensor H, Tensor C) result = Forward(input, (zeros, zeros));
+        op.Commit();
+        return result;
+    }
+
+    /// <summary>h' from <paramref name="input"/> and zero states (<c>Module.Forward</c>; c' is dropped).</summary>
+    /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
+    public override Tensor Forward(Tensor input) => ForwardWithZeroState(input).H;
+
+    /// <summary>One frame: (h, c) = LSTMCell(<paramref name="input"/>, (h, c)), computed under no-grad in a scope of its own
+    /// and written into <paramref name="state"/>'s two tensors in place; returns <paramref name="state"/>. Allocates nothing
+    /// once warm.</summary>
+    /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
+    public (Tensor H, Tensor C) Step(Tensor input, (Tensor H, Tensor C) state)
+    {
+        Arena arena = input.Arena;
+        using (arena.Scope())
+        using (arena.NoGrad())
+        {
+            (Tensor h, Tensor c) = Forward(input, state);
+            state.H.CopyFrom(h);
+            state.C.CopyFrom(c);
+        }
+        return state;
+    }
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() => RecurrentChecks.CellRepr(InputSize, HiddenSize, BiasIh is not null);
+}
