@@ -43,6 +43,12 @@ internal enum OpCode : byte
     // a custom autograd function (issue 17): Int0 is its entry in the arena's custom-function table, which holds the
     // function struct, its saved tensors and its name; the inputs are the operands
     Custom,
+    // normalization and embeddings (issue 18). BatchNorm: Input0 x [N, C, ...], Input1 weight and Input2 bias ([C] or -1),
+    // Saved the [2, C] mean and 1/sqrt(var + eps) backward uses, Int0 1 for batch statistics (training), Scalar0 eps,
+    // Scalar1 momentum, operands the running_mean, running_var and num_batches_tracked slots (-1 where absent), which the
+    // forward updates in training (so replays update them too). Embedding: Input0 the weight [num, dim], Input1 the Int32
+    // index, Int0 the padding index (-1 for none), whose row gets no gradient.
+    BatchNorm, Embedding,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>

@@ -181,6 +181,13 @@ internal static unsafe class OpTable
         // version-checked from its table entry, and its grad_fn name is the function's type name plus "Backward"
         new(OpCode.Custom, "CustomFunctionBackward", null, &ForwardRules.Custom, null, &BackwardRules.Custom, &GraphBackwardRules.Custom,
             SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, null),
+
+        // normalization and embeddings (issue 18): batch norm's backward reads x, the weight and the saved statistics (not
+        // the running buffers, which the forward may update again); embedding's reads the index only
+        Op(OpCode.BatchNorm, "NativeBatchNormBackward0", &ForwardRules.BatchNorm, &BackwardRules.BatchNorm, &GraphBackwardRules.BatchNorm,
+            SavedOperands.Input0 | SavedOperands.Input1 | SavedOperands.Saved, "BatchNormalization"),
+        Op(OpCode.Embedding, "EmbeddingBackward0", &ForwardRules.Embedding, &BackwardRules.Embedding, &GraphBackwardRules.Embedding,
+            SavedOperands.Input1, "Gather"),
     ];
 
     static OpTable()
