@@ -152,7 +152,13 @@ public sealed class OpAllocationTests
         ("NllLossTensorTargets", (a, _) => Functional.NllLoss(a.LogSoftmax(1), a.Arena.FromData(Targets4, Shape4))),
         ("CrossEntropyTensorTargets", (a, _) => Functional.CrossEntropy(a, a.Arena.FromData(Targets4, Shape4), labelSmoothing: 0.2f)),
         ("Custom", (a, b) => Autograd.Apply(new ScaledProduct(0.5f), a, b)),
+        // normalization and embeddings (issue 18)
+        ("BatchNorm", (a, b) => Functional.BatchNorm(a, null, null, b.Sum(0), b.Mean(0), training: true) * b),
+        ("BatchNormEval", (a, b) => Functional.BatchNorm(a, b.Mean(0), b.Sum(0), b.Sum(0), null) * b),
+        ("Embedding", (a, b) => Functional.Embedding(a.Arena.FromData(Index4, Shape22), a, paddingIdx: 2) * 2f),
     ];
+
+    private static readonly int[] Index4 = [3, 0, 2, 2], Shape22 = [2, 2];
 
     /// <summary>A custom function for the Custom case: 0 B per Apply and per backward once the arena has seen its type.</summary>
     private readonly struct ScaledProduct(float scale) : ICustomFunction

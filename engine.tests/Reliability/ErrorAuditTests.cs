@@ -264,6 +264,21 @@ public sealed class ErrorAuditTests
         new("cross_entropy probability shape", (a, t) => Functional.CrossEntropy(t, a.Ones([2, 4])), Arg,
             "0D or 1D target tensor expected, multi-target not supported"),
         new("nll_loss bool targets", (a, t) => Functional.NllLoss(t, a.FromData([true, false], [2])), Arg, "expected scalar type Int32 but found Bool"),
+        // normalization and embeddings (issue 18)
+        new("batch_norm running_mean size", (a, t) => Functional.BatchNorm(t, a.Zeros([2]), a.Ones([3]), training: true), Arg, "running_mean should contain 3 elements not 2"),
+        new("batch_norm weight size", (a, t) => Functional.BatchNorm(t, null, null, a.Ones([4]), training: true), Arg, "weight should contain 3 elements not 4"),
+        new("batch_norm bias size", (a, t) => Functional.BatchNorm(t, null, null, null, a.Ones([2]), training: true), Arg, "bias should contain 3 elements not 2"),
+        new("batch_norm eval without stats", (a, t) => Functional.BatchNorm(t, null, null), Arg, "running_mean must be defined in evaluation mode"),
+        new("batch_norm one value per channel", (a, t) => Functional.BatchNorm(t.Narrow(0, 0, 1), null, null, training: true), Arg,
+            "Expected more than 1 value per channel when training, got input size torch.Size([1, 3])"),
+        new("batch_norm 1-D input", (a, t) => Functional.BatchNorm(a.Ones([3]), null, null, training: true), Arg, "batch_norm expects an input of shape [N, C, ...]"),
+        new("batch_norm int input", (a, t) => Functional.BatchNorm(a.FromData([1, 2, 3, 4], [2, 2]), null, null, training: true), Arg, "Float32"),
+        new("batch_norm int counter", (a, t) => Functional.BatchNorm(t, a.Zeros([3]), a.Ones([3]), null, null, true, 0.1f, 1e-5f, a.Zeros([1])), Arg, "Int32"),
+        new("embedding index out of range", (a, t) => Functional.Embedding(a.FromData([0, 2], [2]), t), Range, "index out of range in self"),
+        new("embedding negative index", (a, t) => Functional.Embedding(a.FromData([-1], [1]), t), Range, "index out of range in self"),
+        new("embedding float index", (a, t) => Functional.Embedding(a.Ones([2]), t), Arg, "Expected tensor for argument #1 'indices'"),
+        new("embedding padding index", (a, t) => Functional.Embedding(a.FromData([0], [1]), t, paddingIdx: 2), Range, "Padding_idx must be within num_embeddings"),
+        new("embedding 1-D weight", (a, t) => Functional.Embedding(a.FromData([0], [1]), a.Ones([3])), Arg, "'weight' must be 2-D"),
     ];
 
     [TestCaseSource(nameof(Calls))]
