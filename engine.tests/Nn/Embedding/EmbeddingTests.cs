@@ -83,6 +83,17 @@ public sealed class EmbeddingTests
     }
 
     [Test]
+    public void GradCheck_PassesForTheWeight_WithRepeats()
+    {
+        // no padding index: its row's values are used but get no gradient by design, which gradcheck would report
+        using var arena = new Arena(new ArenaOptions { Seed = 12 });
+        Tensor index = arena.FromData([2, 0, 2, 1, 3, 2], [2, 3]), u = arena.Randn([2, 3, 2]);
+        GradCheckResult result = Autograd.GradCheck(v => (Functional.Embedding(index, v[0]).Tanh() * u).Sum(),
+            [arena.Randn([4, 2], requiresGrad: true)]);
+        Assert.That(result.Passed, Is.True, result.ToString());
+    }
+
+    [Test]
     public void SecondDerivative_ThroughTheGraphRule_MatchesTheProductRule()
     {
         // y = emb(i, w)·w.sum(): d/dw of sum(dy/dw · v) is non-zero only through the graph rule's scatter_add being recorded.

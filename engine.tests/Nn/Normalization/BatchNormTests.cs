@@ -173,6 +173,43 @@ public sealed class BatchNormTests
     }
 
     [Test]
+    public void CapturedTrainingStep_MatchesEagerSteps_WeightsAndRunningStatistics()
+    {
+        using var arena = new Arena(new ArenaOptions { Seed = 5 });
+        Sequential Make() => new(new Linear(arena, 3, 4), new BatchNorm1d(arena, 4), new Tanh(), new Linear(arena, 4, 1));
+        Sequential captured = Make(), eager = Make();
+        eager.LoadStateDict(captured.StateDict().ToDictionary(e => e.Name, e => e.Value));
+        var capturedSgd = new ArenaGrad.Optim.Sgd(captured.Parameters(), 0.1f);
+        var eagerSgd = new ArenaGrad.Optim.Sgd(eager.Parameters(), 0.1f);
+        Tensor[] batches = [arena.Randn([6, 3]), arena.Randn([6, 3]), arena.Randn([6, 3])];
+        float EagerStep(Tensor batch)
+        {
+            using (arena.Scope())
+            {
+                eagerSgd.ZeroGrad();
+                Tensor l = eager.Forward(batch).Square().Mean();
+                float value = l.ToArray()[0];
+                l.Backward();
+                eagerSgd.Step();
+                return value;
+            }
+        }
+        using (arena.Scope())
+        {
+            // capturing runs one step eagerly (forward, backward, Step), as the eager twin's first step
+            using var step = arena.CaptureTraining(batches[0], x => captured.Forward(x).Square().Mean(), capturedSgd);
+            Assert.That(step.Output.ToArray()[0], Is.EqualTo(EagerStep(batches[0])), "the captured step");
+            for (int i = 0; i < batches.Length; i++)
+                Assert.That(step.Run(batches[i]).ToArray()[0], Is.EqualTo(EagerStep(batches[i])), $"replay {i}");
+        }
+        foreach ((NamedTensor a, NamedTensor b) in captured.StateDict().Zip(eager.StateDict()))
+            if (a.Value.DType == DType.Int32) Assert.That(a.Value.ToIntArray(), Is.EqualTo(b.Value.ToIntArray()), a.Name);
+            else Assert.That(a.Value.ToArray(), Is.EqualTo(b.Value.ToArray()), a.Name);
+        Assert.That(captured.StateDict().Single(e => e.Name == "1.num_batches_tracked").Value.ToIntArray(), Is.EqualTo(new[] { 4 }),
+            "the capture's own forward counts, as an eager first step would");
+    }
+
+    [Test]
     public void NoGrad_RecordsNothing_AndStillUpdatesTheRunningStatistics()
     {
         using var arena = new Arena();
