@@ -127,3 +127,38 @@ public sealed class StateDictTests
         Assert.That(() => module.Late(arena), Throws.InvalidOperationException.With.Message.Contains("Cannot register 'late'"));
     }
 }
+
+/// <summary>The README's example for batch norm, embeddings and buffers, as written there.</summary>
+public sealed class NormReadmeExampleTests
+{
+    [Test]
+    public void ReadmeExample_Runs()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"arenagrad-norm-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using var arena = new Arena(new ArenaOptions { Seed = 1 });
+            var tokens = new ArenaGrad.Nn.Embedding(arena, numEmbeddings: 100, embeddingDim: 16, paddingIdx: 0);
+            var model = new Sequential(new Linear(arena, 16, 32), new BatchNorm1d(arena, 32), new Relu(), new Linear(arena, 32, 4));
+            Assert.That(model[1].ToString(), Is.EqualTo("BatchNorm1d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"));
+            using (arena.Scope())
+            {
+                Tensor ids = arena.FromData([3, 0, 7, 7], [4]);
+                Tensor features = tokens.Forward(ids);
+                Tensor loss = model.Forward(features).Square().Mean();
+                loss.Backward();
+                Assert.That(tokens.Weight.Grad!.Value.ToArray().Take(16), Has.All.EqualTo(0f), "the padding row");
+            }
+            model.Eval();
+            Assert.That(model.StateDict().Select(e => e.Name), Is.EqualTo(new[]
+                { "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked", "3.weight", "3.bias" }));
+            Safetensors.Save(path, model.StateDict());
+            model.LoadStateDict(Safetensors.Load(arena, path));
+            Assert.That(((BatchNorm1d)model[1]).NumBatchesTracked!.Value.ToIntArray(), Is.EqualTo(new[] { 1 }));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
