@@ -30,6 +30,8 @@ public abstract class Module : IHookOwner
     private ReadOnlyCollection<NamedTensor>? _namedBuffers;
     private ReadOnlyCollection<Tensor>? _buffers;
     private ReadOnlyCollection<NamedTensor>? _stateDict;
+    private readonly List<string> _ownZeroIfMissing = [];
+    private HashSet<string>? _zeroIfMissing; // full names of buffers a state dict may leave out (set to 0 then)
     private bool _sealed;
 
     /// <summary>The output of this module for <paramref name="input"/>. Runs no hooks: <see cref="Call"/> does.</summary>
@@ -144,7 +146,10 @@ public abstract class Module : IHookOwner
         foreach (NamedTensor parameter in named)
         {
             known.Add(parameter.Name);
-            if (!state.TryGetValue(parameter.Name, out Tensor source)) missing.Add(parameter.Name);
+            if (!state.TryGetValue(parameter.Name, out Tensor source))
+            {
+                if (!_zeroIfMissing!.Contains(parameter.Name)) missing.Add(parameter.Name);
+            }
             else if (!source.Shape.SequenceEqual(parameter.Value.Shape))
                 mismatches.Add($"size mismatch for {parameter.Name}: copying a param with shape {ShapeMath.TorchSize(source.Shape)} " +
                     $"from checkpoint, the shape in current model is {ShapeMath.TorchSize(parameter.Value.Shape)}.");
@@ -163,7 +168,20 @@ public abstract class Module : IHookOwner
         }
 
         foreach (NamedTensor parameter in named)
-            CopyInto(parameter.Value, state[parameter.Name]);
+        {
+            if (state.TryGetValue(parameter.Name, out Tensor source)) CopyInto(parameter.Value, source);
+            else ZeroInto(parameter.Value);
+        }
+    }
+
+    /// <summary>A buffer the state dict left out that PyTorch fills with 0 (<c>num_batches_tracked</c> of a state dict without
+    /// version metadata, as one read from a safetensors file).</summary>
+    private static void ZeroInto(Tensor buffer)
+    {
+        Arena arena = buffer.Arena;
+        arena.ThrowIfReadOnly(buffer.Slot, "loaded into");
+        arena.Values(buffer.Slot).Clear(); // 0 has the same bits in Float32 and Int32
+        arena.BumpVersion(buffer.Slot);
     }
 
     private static string QuotedList(List<string> names) => string.Join(", ", names.Select(n => $"\"{n}\""));
@@ -293,6 +311,16 @@ public abstract class Module : IHookOwner
         return buffer;
     }
 
+    /// <summary><see cref="RegisterBuffer"/> for a buffer that <see cref="LoadStateDict"/> sets to 0 when the state dict
+    /// leaves it out instead of reporting it missing, as PyTorch's batch norm does for <c>num_batches_tracked</c> in a state
+    /// dict without version metadata (every plain dictionary, such as one read from a safetensors file).</summary>
+    private protected Tensor? RegisterBufferZeroIfMissing(string name, Tensor? buffer)
+    {
+        Tensor? registered = RegisterBuffer(name, buffer);
+        _ownZeroIfMissing.Add(name);
+        return registered;
+    }
+
     /// <summary>Adds a child module named <paramref name="name"/> (<c>add_module</c>); its parameters are listed as
     /// <c>name.weight</c> and so on. Returns it.</summary>
     /// <exception cref="ArgumentException">The name is empty, contains a dot, or is taken.</exception>
@@ -336,7 +364,9 @@ public abstract class Module : IHookOwner
         var parameters = new List<NamedTensor>();
         var buffers = new List<NamedTensor>();
         var state = new List<NamedTensor>();
-        Collect("", parameters, buffers, state, new HashSet<Tensor>(), new HashSet<Tensor>(), new HashSet<Tensor>());
+        var zeroIfMissing = new HashSet<string>(StringComparer.Ordinal);
+        Collect("", parameters, buffers, state, zeroIfMissing, new HashSet<Tensor>(), new HashSet<Tensor>(), new HashSet<Tensor>());
+        _zeroIfMissing = zeroIfMissing;
         _namedParameters = new ReadOnlyCollection<NamedTensor>(parameters.ToArray());
         _parameters = new ReadOnlyCollection<Tensor>(parameters.Select(p => p.Value).ToArray());
         _namedBuffers = new ReadOnlyCollection<NamedTensor>(buffers.ToArray());
@@ -347,7 +377,7 @@ public abstract class Module : IHookOwner
     // named_parameters() and named_buffers() walk the tree twice (own, then children); state_dict() once, each module
     // giving its parameters, then its buffers, then its children. The three orders are collected in one walk.
     private void Collect(string prefix, List<NamedTensor> parameters, List<NamedTensor> buffers, List<NamedTensor> state,
-        HashSet<Tensor> seenParameters, HashSet<Tensor> seenBuffers, HashSet<Tensor> seenState)
+        HashSet<string> zeroIfMissing, HashSet<Tensor> seenParameters, HashSet<Tensor> seenBuffers, HashSet<Tensor> seenState)
     {
         _sealed = true;
         foreach (NamedTensor parameter in _ownParameters)
@@ -355,6 +385,7 @@ public abstract class Module : IHookOwner
             if (seenParameters.Add(parameter.Value)) parameters.Add(new NamedTensor(prefix + parameter.Name, parameter.Value));
             if (seenState.Add(parameter.Value)) state.Add(new NamedTensor(prefix + parameter.Name, parameter.Value));
         }
+        foreach (string name in _ownZeroIfMissing) zeroIfMissing.Add(prefix + name);
         foreach ((string name, Tensor? buffer) in _ownBuffers)
         {
             if (buffer is not Tensor tensor) continue;
@@ -362,7 +393,7 @@ public abstract class Module : IHookOwner
             if (seenState.Add(tensor)) state.Add(new NamedTensor(prefix + name, tensor));
         }
         foreach ((string name, Module child) in _children)
-            child.Collect(prefix + name + ".", parameters, buffers, state, seenParameters, seenBuffers, seenState);
+            child.Collect(prefix + name + ".", parameters, buffers, state, zeroIfMissing, seenParameters, seenBuffers, seenState);
     }
 
     /// <summary>The name PyTorch prints for this module (<c>Linear</c>, <c>ReLU</c>); the class name by default.</summary>

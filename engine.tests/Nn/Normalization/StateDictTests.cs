@@ -90,6 +90,11 @@ public sealed class StateDictTests
             Does.StartWith(errors.GetProperty("buffer_size_mismatch").GetString()!));
         Assert.That(model.StateDict().Single(e => e.Name == "1.running_var").Value.ToArray(), Is.EqualTo(new[] { 1f, 1f, 1f, 1f }), "nothing copied");
         Assert.That(model.StateDict().Single(e => e.Name == "1.num_batches_tracked").Value.ToIntArray(), Is.EqualTo(new[] { 0 }));
+        // no num_batches_tracked (PyTorch's plain-dict load fills 0): loads, the counter set to 0
+        var withoutCounters = state.Where(e => !e.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)).ToDictionary();
+        model.LoadStateDict(withoutCounters);
+        Assert.That(model.StateDict().Single(e => e.Name == "4.num_batches_tracked").Value.ToIntArray(), Is.EqualTo(new[] { 0 }));
+        Assert.That(model.StateDict().Single(e => e.Name == "1.running_var").Value.ToArray(), Is.EqualTo(state["1.running_var"].ToArray()));
         // a Float32 counter (a checkpoint converted to float) loads into the Int32 buffer as copy_ converts
         var floatCounter = new Dictionary<string, Tensor>(state) { ["1.num_batches_tracked"] = arena.Full([], 7f) };
         model.LoadStateDict(floatCounter);

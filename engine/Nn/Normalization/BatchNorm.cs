@@ -6,7 +6,8 @@ namespace ArenaGrad.Nn;
 /// normalize and the running ones move by <see cref="Momentum"/> (the counter adds 1); in <see cref="Module.Eval"/> mode the
 /// running statistics normalize. Without tracking, batch statistics are used in both modes.</summary>
 /// <remarks><c>num_batches_tracked</c> is int64 in PyTorch; here it is an Int32 0-d tensor, which counts up to 2^31 − 1
-/// batches and then stays there. Safetensors saves it as I64 and loads I64 or I32, so checkpoints move both ways.</remarks>
+/// batches and then stays there. Safetensors saves it as I64 and loads I64 or I32, so checkpoints move both ways. A state
+/// dict without it loads and sets it to 0, as PyTorch does for a state dict without version metadata.</remarks>
 public abstract class BatchNormBase : Module
 {
     /// <summary>Makes the parameters and buffers in <paramref name="arena"/>, outside any scope.</summary>
@@ -29,7 +30,8 @@ public abstract class BatchNormBase : Module
         {
             RunningMean = RegisterBuffer("running_mean", arena.Zeros([numFeatures]));
             RunningVar = RegisterBuffer("running_var", arena.Ones([numFeatures]));
-            NumBatchesTracked = RegisterBuffer("num_batches_tracked", arena.Zeros([], DType.Int32));
+            // PyTorch fills a missing num_batches_tracked with 0 when the state dict has no version metadata (a plain dict)
+            NumBatchesTracked = RegisterBufferZeroIfMissing("num_batches_tracked", arena.Zeros([], DType.Int32));
         }
         else
         {
