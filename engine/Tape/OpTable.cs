@@ -183,9 +183,10 @@ internal static unsafe class OpTable
             SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, null),
 
         // normalization and embeddings (issue 18): batch norm's backward reads x, the weight and the saved statistics (not
-        // the running buffers, which the forward may update again); embedding's reads the index only
+        // the running buffers, which the forward may update again); embedding's reads the index only. BatchNormalization
+        // joins the ONNX column when the importer reads it (OpTableOnnxTests holds the column to what import reads).
         Op(OpCode.BatchNorm, "NativeBatchNormBackward0", &ForwardRules.BatchNorm, &BackwardRules.BatchNorm, &GraphBackwardRules.BatchNorm,
-            SavedOperands.Input0 | SavedOperands.Input1 | SavedOperands.Saved, "BatchNormalization"),
+            SavedOperands.Input0 | SavedOperands.Input1 | SavedOperands.Saved, null),
         Op(OpCode.Embedding, "EmbeddingBackward0", &ForwardRules.Embedding, &BackwardRules.Embedding, &GraphBackwardRules.Embedding,
             SavedOperands.Input1, "Gather"),
     ];
