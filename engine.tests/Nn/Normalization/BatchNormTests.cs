@@ -210,6 +210,22 @@ public sealed class BatchNormTests
     }
 
     [Test]
+    public void NegativeSizes_ThrowTorchsMessage_AndMakeNoTensor()
+    {
+        using var arena = new Arena();
+        int tensors = arena.TensorCount;
+        Assert.That(Assert.Throws<ArgumentException>(() => new BatchNorm1d(arena, -1))!.Message,
+            Does.StartWith("Trying to create tensor with negative dimension -1: [-1]"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new ArenaGrad.Nn.Embedding(arena, -2, 3))!.Message,
+            Does.StartWith("Trying to create tensor with negative dimension -2: [-2, 3]"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new ArenaGrad.Nn.Embedding(arena, 2, -3))!.Message,
+            Does.StartWith("Trying to create tensor with negative dimension -3: [2, -3]"));
+        Assert.That(arena.TensorCount, Is.EqualTo(tensors));
+        using (arena.Scope())
+            Assert.Throws<InvalidOperationException>(() => new BatchNorm2d(arena, 2), "modules are made outside scopes");
+    }
+
+    [Test]
     public void NoGrad_RecordsNothing_AndStillUpdatesTheRunningStatistics()
     {
         using var arena = new Arena();
