@@ -191,5 +191,5 @@ except Exception as e:
 
 with open(os.path.join(OUT, "norm.json"), "w") as f:
     json.dump({"torch": torch.__version__, "batchnorm": batchnorm, "embedding": embedding, "sequential": sequential,
-               "errors": errors}, f, indent=0)
+               "errors": errors}, f, separators=(",", ":"))
 print("wrote", len(batchnorm), "batchnorm and", len(embedding), "embedding cases;", errors)
