@@ -54,9 +54,16 @@ public sealed class SafetensorsMutationTests
     {
         yield return new TestCaseData("mlp.safetensors").SetArgDisplayNames("mlp");
         yield return new TestCaseData("f16-bf16").SetArgDisplayNames("f16-bf16");
+        yield return new TestCaseData("bn_state.safetensors").SetArgDisplayNames("pytorch-batchnorm-i64");
     }
 
-    private static byte[] Original(string which) => which == "mlp.safetensors" ? MlpFile() : HalfFile();
+    private static byte[] Original(string which) => which switch
+    {
+        "mlp.safetensors" => MlpFile(),
+        // PyTorch's state_dict of Linear and BatchNorm layers (issue 18): F32 and I64 (num_batches_tracked) entries
+        "bn_state.safetensors" => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Golden", "layers", "norm", "bn_state.safetensors")),
+        _ => HalfFile(),
+    };
 
     [TestCaseSource(nameof(Files))]
     public void EveryTruncation_IsRefusedWithInvalidDataException(string which)

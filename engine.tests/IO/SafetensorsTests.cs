@@ -176,6 +176,32 @@ public sealed class SafetensorsTests
     }
 
     [Test]
+    public void Load_I64AndI32_BecomeInt32Tensors_AndInt32SavesAsI64()
+    {
+        long[] wide = [0, -5, int.MaxValue, int.MinValue, 600];
+        byte[] data = new byte[wide.Length * 8 + 3 * 4 + 4];
+        for (int i = 0; i < wide.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(8 * i), wide[i]);
+        for (int i = 0; i < 3; i++) BinaryPrimitives.WriteInt32LittleEndian(data.AsSpan(40 + 4 * i), 10 * i - 7);
+        BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(52), 2.5f);
+        byte[] file = File("{\"l\":{\"dtype\":\"I64\",\"shape\":[5],\"data_offsets\":[0,40]},\"i\":{\"dtype\":\"I32\",\"shape\":[3,1],\"data_offsets\":[40,52]}," +
+                           "\"f\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[52,56]}}", data);
+        using var arena = new Arena();
+        IReadOnlyDictionary<string, Tensor> t = Safetensors.Load(arena, file);
+        Assert.That(t["l"].DType, Is.EqualTo(DType.Int32));
+        Assert.That(t["l"].ToIntArray(), Is.EqualTo(wide.Select(v => (int)v).ToArray()));
+        Assert.That(t["i"].DType, Is.EqualTo(DType.Int32));
+        Assert.That(t["i"].ToIntArray(), Is.EqualTo(new[] { -7, 3, 13 }));
+        Assert.That(t["i"].Shape.ToArray(), Is.EqualTo(new[] { 3, 1 }));
+        Assert.That(t["f"].ToArray(), Is.EqualTo(new[] { 2.5f }));
+        using var stream = new MemoryStream();
+        Safetensors.Save(stream, t.Select(e => new NamedTensor(e.Key, e.Value)));
+        IReadOnlyDictionary<string, Tensor> back = Safetensors.Load(arena, stream.ToArray());
+        Assert.That(back["l"].ToIntArray(), Is.EqualTo(t["l"].ToIntArray()));
+        Assert.That(back["i"].ToIntArray(), Is.EqualTo(t["i"].ToIntArray()));
+        Assert.That(Encoding.UTF8.GetString(stream.ToArray()), Does.Contain("\"i\":{\"dtype\":\"I64\",\"shape\":[3,1],\"data_offsets\":[40,64]}"));
+    }
+
+    [Test]
     public void Load_InScope_ReleasesTensorsWithTheScope()
     {
         using var arena = new Arena();
@@ -226,6 +252,15 @@ public sealed class SafetensorsTests
             "the tensor name 'x' appears twice");
         yield return Case("MissingOffsets", File("{\"x\":{\"dtype\":\"F32\",\"shape\":[2]}}", eight), "tensor 'x' lacks data_offsets");
         yield return Case("MetadataNotStrings", File("{\"__metadata__\":{\"a\":1}," + Good[1..], eight), "the metadata value of 'a' is not a string");
+        // I64 (issue 18): 8 bytes per element, values within Int32
+        yield return Case("I64ShapeBytesDisagree", File(Good.Replace("F32", "I64"), eight), "tensor 'x' (I64, shape [2]) needs 16 bytes, but its data_offsets [0, 8] span 8");
+        byte[] tooBig = new byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(tooBig.AsSpan(8), 1L << 31);
+        yield return Case("I64OutOfInt32Range", File(Good.Replace("F32", "I64").Replace("[0,8]", "[0,16]"), tooBig),
+            "tensor 'x' (I64) holds 2147483648 at element 1, outside the Int32 range");
+        byte[] tooSmall = new byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(tooSmall, int.MinValue - 1L);
+        yield return Case("I64BelowInt32Range", File(Good.Replace("F32", "I64").Replace("[0,8]", "[0,16]"), tooSmall), "holds -2147483649 at element 0");
         yield return Case("InvalidUtf8", File(Good, eight).Select((b, i) => i == 10 ? (byte)0xFF : b).ToArray(), "the header is not valid JSON");
     }
 

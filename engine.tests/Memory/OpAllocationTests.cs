@@ -168,7 +168,13 @@ public sealed class OpAllocationTests
         ("GruCell", (a, b) => Functional.RecurrentGates(ArenaGrad.Tape.OpCode.GruCell, a, b, a.Narrow(1, 0, 2), 2, 3)),
         ("LstmCellState", (a, b) => Functional.RecurrentGates(ArenaGrad.Tape.OpCode.LstmCellState, Functional.Cat([a, b], 1), Functional.Cat([b, a], 1), b.Narrow(1, 0, 3), 3, 3)),
         ("LstmCellOutput", (a, b) => Functional.RecurrentGates(ArenaGrad.Tape.OpCode.LstmCellOutput, Functional.Cat([a, b], 1), Functional.Cat([b, a], 1), b.Narrow(1, 0, 3), 3, 2)),
+        // normalization and embeddings (issue 18)
+        ("BatchNorm", (a, b) => Functional.BatchNorm(a, null, null, b.Sum(0), b.Mean(0), training: true) * b),
+        ("BatchNormEval", (a, b) => Functional.BatchNorm(a, b.Mean(0), b.Sum(0), b.Sum(0), null) * b),
+        ("Embedding", (a, b) => Functional.Embedding(a.Arena.FromData(Index4, Shape22), a, paddingIdx: 2) * 2f),
     ];
+
+    private static readonly int[] Index4 = [3, 0, 2, 2], Shape22 = [2, 2];
 
     /// <summary>A custom function for the Custom case: 0 B per Apply and per backward once the arena has seen its type.</summary>
     private readonly struct ScaledProduct(float scale) : ICustomFunction

@@ -95,6 +95,8 @@ internal sealed class RandomProgramBuilder : IDisposable
         "LayerNorm",
         // recurrent cells (issue 18)
         "GruCell", "LstmCellState", "LstmCellOutput",
+        // batch normalization and embedding (issue 18)
+        "BatchNorm", "Embedding",
     ];
 
     /// <summary>recurrent (issue 18): one fused cell op on gates made from x (flattened to one row of H = numel): gi and gh
@@ -118,6 +120,16 @@ internal sealed class RandomProgramBuilder : IDisposable
     {
         using OpTransaction op = anchor.Arena.BeginOp();
         return op.Commit(step());
+    }
+
+    /// <summary>Training-mode BatchNorm of x + ramp as one column [n, 1] (batch statistics, no running ones), reshaped back,
+    /// as one step.</summary>
+    internal static Tensor RampedBatchNorm(Tensor x, float[] ramp)
+    {
+        using OpTransaction step = x.Arena.BeginOp();
+        int[] shape = x.Shape.ToArray();
+        Tensor column = (x.Reshape(-1) + x.Arena.FromData(ramp, [ramp.Length])).Reshape(-1, 1);
+        return step.Commit(Functional.BatchNorm(column, null, null, training: true).Reshape(shape));
     }
 
     /// <summary>LayerNorm over the last dim of x + ramp, as one step: all or nothing under a cap, as an op is.</summary>
@@ -687,6 +699,31 @@ internal sealed class RandomProgramBuilder : IDisposable
             // index (issue 16): index and mask tensors are constants the builder draws, each made by a step of its own (one
             // allocation per step, as the capacity property wants); comparisons keep a margin between the values they compare
             // (and logical ops between values and 0), so finite differences never flip them
+            case "BatchNorm":
+            {
+                // training-mode batch statistics over x + ramp as a column [n, 1] (the ramp gives the batch a spread; a
+                // small one would make 1/σ and the finite differences blow up)
+                int n = v.Length;
+                if (n < 2) return false;
+                float[] ramp = Enumerable.Range(0, n).Select(i => 1.5f * i / (n - 1)).ToArray();
+                double mean = 0, variance = 0;
+                for (int i = 0; i < n; i++) mean += (v[i] + ramp[i]) / n;
+                for (int i = 0; i < n; i++) variance += Math.Pow(v[i] + ramp[i] - mean, 2) / n;
+                if (variance < 0.05) return false;
+                return Emit(op, t => RampedBatchNorm(t[a], ramp), $"RampedBatchNorm({A}, [{string.Join(", ", ramp.Select(r => r.ToString("R", CultureInfo.InvariantCulture) + "f"))}])", [a]);
+            }
+            case "Embedding":
+            {
+                // rows of x as the table [rows, last dim]; a drawn index tensor picks rows (repeats allowed)
+                if (rank == 0 || v.Length == 0) return false;
+                int rows = v.Length / shape[^1];
+                int[] index = Enumerable.Range(0, 1 + Pick(4)).Select(_ => Pick(rows)).ToArray();
+                int i = Constant(a, index, [index.Length], boolean: false);
+                if (i < 0) return _program.BuildError is not null;
+                int last = shape[^1];
+                return DropUnless(Emit(op, t => Atomic(t[a], () => Functional.Embedding(t[i], t[a].Reshape(-1, last))),
+                    $"Functional.Embedding({_program.Entries[i].Name}, {A}.Reshape(-1, {last}))", [a, i]), i);
+            }
             case "IndexSelect":
             {
                 int dim = rank == 0 ? 0 : Pick(rank);

@@ -323,6 +323,21 @@ public sealed class ErrorAuditTests
             "hidden0 has inconsistent hidden_size: got 5, expected 4"),
         new("lstm_cell cell batch", (a, t) => Functional.LstmCell(t, (a.Zeros([2, 4]), a.Zeros([3, 4])), a.Ones([16, 3]), a.Ones([16, 4])), Arg,
             "Input batch size 2 doesn't match hidden0 batch size 3"),
+        // normalization and embeddings (issue 18)
+        new("batch_norm running_mean size", (a, t) => Functional.BatchNorm(t, a.Zeros([2]), a.Ones([3]), training: true), Arg, "running_mean should contain 3 elements not 2"),
+        new("batch_norm weight size", (a, t) => Functional.BatchNorm(t, null, null, a.Ones([4]), training: true), Arg, "weight should contain 3 elements not 4"),
+        new("batch_norm bias size", (a, t) => Functional.BatchNorm(t, null, null, null, a.Ones([2]), training: true), Arg, "bias should contain 3 elements not 2"),
+        new("batch_norm eval without stats", (a, t) => Functional.BatchNorm(t, null, null), Arg, "running_mean must be defined in evaluation mode"),
+        new("batch_norm one value per channel", (a, t) => Functional.BatchNorm(t.Narrow(0, 0, 1), null, null, training: true), Arg,
+            "Expected more than 1 value per channel when training, got input size torch.Size([1, 3])"),
+        new("batch_norm 1-D input", (a, t) => Functional.BatchNorm(a.Ones([3]), null, null, training: true), Arg, "batch_norm expects an input of shape [N, C, ...]"),
+        new("batch_norm int input", (a, t) => Functional.BatchNorm(a.FromData([1, 2, 3, 4], [2, 2]), null, null, training: true), Arg, "expected scalar type Float32 but found Int32"),
+        new("batch_norm int counter", (a, t) => Functional.BatchNorm(t, a.Zeros([3]), a.Ones([3]), null, null, true, 0.1f, 1e-5f, a.Zeros([1])), Arg, "expected scalar type Int32 but found Float32"),
+        new("embedding index out of range", (a, t) => Functional.Embedding(a.FromData([0, 2], [2]), t), Range, "index out of range in self"),
+        new("embedding negative index", (a, t) => Functional.Embedding(a.FromData([-1], [1]), t), Range, "index out of range in self"),
+        new("embedding float index", (a, t) => Functional.Embedding(a.Ones([2]), t), Arg, "Expected tensor for argument #1 'indices'"),
+        new("embedding padding index", (a, t) => Functional.Embedding(a.FromData([0], [1]), t, paddingIdx: 2), Range, "Padding_idx must be within num_embeddings"),
+        new("embedding 1-D weight", (a, t) => Functional.Embedding(a.FromData([0], [1]), a.Ones([3])), Arg, "'weight' must be 2-D"),
     ];
 
     [TestCaseSource(nameof(Calls))]

@@ -164,6 +164,26 @@ public sealed class OpAtomicityTests
         yield return Case("TransformerEncoderLayer", (a, g) => { var layer = new ArenaGrad.Nn.TransformerEncoderLayer(a, 4, 2, 8, dropout: 0f); var x = M(a, g, 2, 3, 4);
             return () => V(layer.Forward(x)); });
         yield return Case("LayerNormModule", (a, g) => () => { var ln = new ArenaGrad.Nn.LayerNorm(a, [3, 2]); return [.. ln.Parameters().SelectMany(p => V(p))]; });
+        // normalization and embeddings (issue 18): the running statistics move only when the op completes
+        yield return Case("BatchNormTraining", (a, g) =>
+        {
+            var x = M(a, g, 4, 3, 2); var w = M(a, g, 3); var b = M(a, g, 3); var mean = M(a, false, 3); var variance = M(a, false, 3);
+            return () => [.. V(Functional.BatchNorm(x, mean, variance, w, b, training: true)), .. V(mean), .. V(variance)];
+        });
+        yield return Case("BatchNormEval", (a, g) =>
+        {
+            var x = M(a, g, 4, 3); var w = M(a, g, 3); var mean = M(a, false, 3); var variance = M(a, false, 3);
+            return () => V(Functional.BatchNorm(x, mean, variance, w, null));
+        });
+        yield return Case("BatchNorm2dModule", (a, g) => () =>
+        {
+            var layer = new ArenaGrad.Nn.BatchNorm2d(a, 3);
+            return [.. layer.StateDict().SelectMany(e => e.Value.DType == DType.Int32 ? e.Value.ToIntArray().Select(v => (float)v) : V(e.Value))];
+        });
+        yield return Case("Embedding", (a, g) => { var w = M(a, g, 5, 3); var i = a.FromData([4, 0, 4, 2], [2, 2]); return () => V(Functional.Embedding(i, w, 0)); });
+        yield return Case("EmbeddingModule", (a, g) => () => V(new ArenaGrad.Nn.Embedding(a, 6, 2, paddingIdx: -1).Weight));
+        yield return Case("BackwardBatchNorm", (a, _) => Backward(a, x => (Functional.BatchNorm(x, null, null, training: true) * x).Sum(), 3, 2, 2));
+        yield return Case("BackwardEmbedding", (a, _) => Backward(a, w => (Functional.Embedding(a.FromData([1, 1, 0], [3]), w, 1) * w.Sum()).Sum(), 2, 3));
     }
 
     /// <summary>Two parameters with gradients; the op makes the optimizer (its state) and takes two steps.</summary>

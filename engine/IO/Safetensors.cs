@@ -20,7 +20,7 @@ namespace ArenaGrad.IO;
 /// <para>Loading validates everything before it trusts anything, in the order of the reference implementation:
 /// header size against the file size, the JSON, each dtype, shape and byte count (checked arithmetic), then the
 /// offsets (in range, contiguous). Only then is arena memory taken, in one request, and each tensor's bytes are
-/// read straight into it (F16 and BF16 are widened to float in place). A malformed file raises
+/// read straight into it (F16 and BF16 are widened to float in place; I64 and I32 become Int32 tensors). A malformed file raises
 /// <see cref="InvalidDataException"/> saying what is wrong, and the arena is left as it was (also when a file
 /// changes while it is read, or the arena's cap is reached).</para>
 /// </remarks>
@@ -32,11 +32,13 @@ public static unsafe class Safetensors
     /// <summary>The key of the metadata map in the header.</summary>
     public const string MetadataKey = "__metadata__";
 
-    /// <summary>Loads every tensor of the file at <paramref name="path"/> into <paramref name="arena"/> (as float32
-    /// leaves that do not require grad, made in the innermost open scope, or for the arena's life outside any scope).</summary>
+    /// <summary>Loads every tensor of the file at <paramref name="path"/> into <paramref name="arena"/> (as leaves that do
+    /// not require grad, made in the innermost open scope, or for the arena's life outside any scope): F32, F16 and BF16
+    /// as Float32 tensors, I64 and I32 as Int32 tensors (PyTorch's int64 buffers such as a batch norm's
+    /// <c>num_batches_tracked</c>; an I64 value outside the Int32 range is refused).</summary>
     /// <returns>The tensors by name, in the order of the header.</returns>
-    /// <exception cref="InvalidDataException">The file is not a valid safetensors file, or holds a dtype other than
-    /// F32, F16 and BF16; the message says what is wrong.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid safetensors file, holds a dtype other than
+    /// F32, F16, BF16, I64 and I32, or an I64 value outside [-2^31, 2^31 - 1]; the message says what is wrong.</exception>
     public static IReadOnlyDictionary<string, Tensor> Load(Arena arena, string path)
     {
         ArgumentNullException.ThrowIfNull(arena);
@@ -86,11 +88,13 @@ public static unsafe class Safetensors
         }
     }
 
-    /// <summary>Writes <paramref name="tensors"/> as F32 to <paramref name="path"/> (replaced as a whole: the file
-    /// is written beside it and then moved over it), with <paramref name="metadata"/> as <c>__metadata__</c>.
+    /// <summary>Writes <paramref name="tensors"/> to <paramref name="path"/> (replaced as a whole: the file
+    /// is written beside it and then moved over it), with <paramref name="metadata"/> as <c>__metadata__</c>. Float32
+    /// tensors are written as F32 and Int32 tensors as I64, PyTorch's integer dtype (a batch norm's
+    /// <c>num_batches_tracked</c> is int64 there), so the file loads into PyTorch's modules as they are.
     /// The header is padded with spaces so that the data starts 8-byte aligned; the tensors are stored in the
     /// order given, which is also the order of their offsets.</summary>
-    /// <exception cref="ArgumentException">Two tensors share a name, or a name is <c>__metadata__</c>.</exception>
+    /// <exception cref="ArgumentException">Two tensors share a name, a name is <c>__metadata__</c>, or a tensor is Bool.</exception>
     public static void Save(string path, IEnumerable<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -132,9 +136,9 @@ public static unsafe class Safetensors
             if (named.Name == MetadataKey) throw new ArgumentException($"'{MetadataKey}' is reserved for the metadata and cannot name a tensor.", nameof(tensors));
             if (!names.Add(named.Name)) throw new ArgumentException($"Two tensors are named '{named.Name}'.", nameof(tensors));
             _ = named.Value.Count; // a released or default handle throws here, before anything is written
-            if (named.Value.DType != DType.Float32)
+            if (named.Value.DType is not (DType.Float32 or DType.Int32))
                 throw new ArgumentException(
-                    $"Tensor '{named.Name}' is {named.Value.DType}; Safetensors.Save writes Float32 tensors only. Convert it with To(DType.Float32).",
+                    $"Tensor '{named.Name}' is {named.Value.DType}; Safetensors.Save writes Float32 and Int32 tensors only. Convert it with To(DType.Float32).",
                     nameof(tensors));
         }
 
@@ -155,9 +159,10 @@ public static unsafe class Safetensors
             long offset = 0;
             foreach (NamedTensor named in ordered)
             {
-                long bytes = (long)named.Value.Count * sizeof(float);
+                bool integer = named.Value.DType == DType.Int32;
+                long bytes = (long)named.Value.Count * (integer ? sizeof(long) : sizeof(float));
                 json.WriteStartObject(named.Name);
-                json.WriteString("dtype", "F32");
+                json.WriteString("dtype", integer ? "I64" : "F32");
                 json.WriteStartArray("shape");
                 foreach (int d in named.Value.Shape) json.WriteNumberValue(d);
                 json.WriteEndArray();
@@ -184,8 +189,23 @@ public static unsafe class Safetensors
         BinaryPrimitives.WriteUInt64LittleEndian(size, (ulong)header.Length);
         stream.Write(size);
         stream.Write(header);
-        // Straight from arena memory: no managed copy of the values.
-        foreach (NamedTensor named in ordered) stream.Write(MemoryMarshal.AsBytes((ReadOnlySpan<float>)named.Value.AsSpanUnsafely()));
+        // Straight from arena memory: no managed copy of the values. Int32 is widened to I64 a block at a time.
+        Span<long> wide = stackalloc long[256];
+        foreach (NamedTensor named in ordered)
+        {
+            if (named.Value.DType == DType.Float32)
+            {
+                stream.Write(MemoryMarshal.AsBytes((ReadOnlySpan<float>)named.Value.AsSpanUnsafely()));
+                continue;
+            }
+            ReadOnlySpan<int> ints = named.Value.Arena.IntValues(named.Value.Slot);
+            for (int start = 0; start < ints.Length; start += wide.Length)
+            {
+                int n = Math.Min(wide.Length, ints.Length - start);
+                for (int i = 0; i < n; i++) wide[i] = ints[start + i];
+                stream.Write(MemoryMarshal.AsBytes(wide[..n]));
+            }
+        }
         stream.Flush();
     }
 
@@ -259,7 +279,7 @@ public static unsafe class Safetensors
             new ReadOnlySpan<byte>(bytes, length).Slice(checked((int)offset), destination.Length).CopyTo(destination);
     }
 
-    private enum DataType : byte { F32, F16, BF16 }
+    private enum DataType : byte { F32, F16, BF16, I64, I32 }
 
     /// <summary>One tensor as the header describes it (checked).</summary>
     private sealed class Entry
@@ -270,7 +290,10 @@ public static unsafe class Safetensors
         public long Begin { get; set; } = -1;
         public long End { get; set; } = -1;
         public int Count { get; set; }
-        public int ElementSize => Type == DataType.F32 ? 4 : 2;
+        public int ElementSize => Type switch { DataType.F32 or DataType.I32 => 4, DataType.I64 => 8, _ => 2 };
+
+        /// <summary>Whether the tensor loads as Int32.</summary>
+        public bool IsInteger => Type is DataType.I64 or DataType.I32;
     }
 
     private readonly record struct ReadResult(IReadOnlyDictionary<string, Tensor>? Tensors, IReadOnlyDictionary<string, string> Metadata);
@@ -313,7 +336,10 @@ public static unsafe class Safetensors
         long at = 0;
         foreach (Entry entry in entries)
         {
-            int slot = arena.NewSlot(entry.Shape, requiresGrad: false, sharedValues: address + (nint)(at * sizeof(float)));
+            nint values = address + (nint)(at * sizeof(float));
+            int slot = entry.IsInteger
+                ? arena.NewSlot(entry.Shape, DType.Int32, sharedValues: values)
+                : arena.NewSlot(entry.Shape, requiresGrad: false, sharedValues: values);
             at += RoundUp(entry.Count);
             tensors.Add(entry.Name, arena.Handle(slot));
         }
@@ -322,9 +348,14 @@ public static unsafe class Safetensors
         {
             Span<float> values = arena.Values(tensors[entry.Name].Slot);
             Span<byte> bytes = MemoryMarshal.AsBytes(values);
-            if (entry.Type == DataType.F32)
+            if (entry.Type is DataType.F32 or DataType.I32)
             {
                 source.Read(dataStart + entry.Begin, bytes);
+                continue;
+            }
+            if (entry.Type == DataType.I64)
+            {
+                ReadInt64(ref source, dataStart + entry.Begin, entry.Name, MemoryMarshal.Cast<float, int>(values));
                 continue;
             }
             // 2-byte types: read into the upper half of the float buffer, then widen front to back. Float i
@@ -339,6 +370,26 @@ public static unsafe class Safetensors
         }
         op.Commit();
         return new ReadResult(tensors, metadata);
+    }
+
+    /// <summary>Reads little-endian int64 values at <paramref name="offset"/> a block at a time and narrows them into
+    /// <paramref name="into"/>; a value outside the Int32 range is refused (the caller's transaction undoes the load).</summary>
+    private static void ReadInt64<TSource>(ref TSource source, long offset, string name, Span<int> into)
+        where TSource : IByteSource
+    {
+        Span<long> block = stackalloc long[256];
+        for (int start = 0; start < into.Length; start += block.Length)
+        {
+            int n = Math.Min(block.Length, into.Length - start);
+            source.Read(offset + 8L * start, MemoryMarshal.AsBytes(block[..n]));
+            for (int i = 0; i < n; i++)
+            {
+                long v = block[i];
+                if (v is < int.MinValue or > int.MaxValue)
+                    throw Invalid($"tensor '{name}' (I64) holds {v} at element {start + i}, outside the Int32 range ArenaGrad's integer tensors hold");
+                into[start + i] = (int)v;
+            }
+        }
     }
 
     private static long RoundUp(long floats) => (floats + 15) & ~15L;
@@ -465,8 +516,10 @@ public static unsafe class Safetensors
         "F32" => DataType.F32,
         "F16" => DataType.F16,
         "BF16" => DataType.BF16,
-        "F64" or "I64" or "I32" or "I16" or "I8" or "U64" or "U32" or "U16" or "U8" or "BOOL" or "F8_E4M3" or "F8_E5M2" or "C64" =>
-            throw Invalid($"tensor '{name}' has dtype {type}, which ArenaGrad does not load (it loads F32, F16 and BF16)"),
+        "I64" => DataType.I64,
+        "I32" => DataType.I32,
+        "F64" or "I16" or "I8" or "U64" or "U32" or "U16" or "U8" or "BOOL" or "F8_E4M3" or "F8_E5M2" or "C64" =>
+            throw Invalid($"tensor '{name}' has dtype {type}, which ArenaGrad does not load (it loads F32, F16, BF16, I64 and I32)"),
         _ => throw Invalid($"tensor '{name}' has the unknown dtype '{type}'"),
     };
 

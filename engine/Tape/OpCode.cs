@@ -53,6 +53,12 @@ internal enum OpCode : byte
     // fused recurrent cells (issue 18): (gi, gh, state) with gi, gh [B, G·H] the input and hidden projections; Saved holds
     // the gate activations backward reads. GRU: h' from (gi, gh, h); LSTM: c' from (gi, gh, c), then h' from (gi, gh, c')
     GruCell, LstmCellState, LstmCellOutput,
+    // normalization and embeddings (issue 18). BatchNorm: Input0 x [N, C, ...], Input1 weight and Input2 bias ([C] or -1),
+    // Saved the [2, C] mean and 1/sqrt(var + eps) backward uses, Int0 1 for batch statistics (training), Scalar0 eps,
+    // Scalar1 momentum, operands the running_mean, running_var and num_batches_tracked slots (-1 where absent), which the
+    // forward updates in training (so replays update them too). Embedding: Input0 the weight [num, dim], Input1 the Int32
+    // index, Int0 the padding index (-1 for none), whose row gets no gradient.
+    BatchNorm, Embedding,
 }
 
 /// <summary>PyTorch's grad_fn names: the table's name column, and the two ops whose name depends on operand ranks.</summary>

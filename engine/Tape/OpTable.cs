@@ -208,6 +208,13 @@ internal static unsafe class OpTable
             new BackwardReads(SavedOperands.Saved, SavedOperands.Input2, SavedOperands.Input2), BackwardScratch.None, OpFusion.None, false, null), // i, f, g; c for df
         Op(OpCode.LstmCellOutput, "ThnnFusedLstmCellBackward0", &ForwardRules.LstmCellOutput, &BackwardRules.LstmCellOutput, &GraphBackwardRules.LstmCellOutput,
             SavedOperands.Saved, null),
+        // normalization and embeddings (issue 18): batch norm's backward reads x, the weight and the saved statistics (not
+        // the running buffers, which the forward may update again); embedding's reads the index only. BatchNormalization
+        // joins the ONNX column when the importer reads it (OpTableOnnxTests holds the column to what import reads).
+        Op(OpCode.BatchNorm, "NativeBatchNormBackward0", &ForwardRules.BatchNorm, &BackwardRules.BatchNorm, &GraphBackwardRules.BatchNorm,
+            SavedOperands.Input0 | SavedOperands.Input1 | SavedOperands.Saved, null),
+        Op(OpCode.Embedding, "EmbeddingBackward0", &ForwardRules.Embedding, &BackwardRules.Embedding, &GraphBackwardRules.Embedding,
+            SavedOperands.Input1, "Gather"),
     ];
 
     static OpTable()
