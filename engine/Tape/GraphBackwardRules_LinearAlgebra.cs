@@ -3,6 +3,9 @@ namespace ArenaGrad.Tape;
 // Graph backward rules of linear algebra (see GraphBackwardRules.cs).
 internal static partial class GraphBackwardRules
 {
+    // An array, not the literal (1, 1): a constant params span is RuntimeHelpers.CreateSpan, which allocates in Debug.
+    private static readonly int[] OneByOne = [1, 1];
+
     // da = g@bᵀ, db = aᵀ@g (a vector operand as a one-row or one-column matrix; batch dims summed back)
     public static void MatMul(Arena arena, in Instruction ins, Tensor g)
     {
@@ -10,7 +13,7 @@ internal static partial class GraphBackwardRules
         bool aVector = a.Rank == 1, bVector = b.Rank == 1;
         Tensor a2 = aVector ? a.Unsqueeze(0) : a, b2 = bVector ? b.Unsqueeze(1) : b;
         Tensor g2 = g;
-        if (aVector && bVector) g2 = g.Reshape(1, 1);
+        if (aVector && bVector) g2 = g.Reshape(OneByOne);
         else if (aVector) g2 = g.Unsqueeze(g.Rank - 1);
         else if (bVector) g2 = g.Unsqueeze(g.Rank);
         if (Needs(arena, ins.Input0))

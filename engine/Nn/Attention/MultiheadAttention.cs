@@ -179,14 +179,18 @@ public sealed class MultiheadAttention : Module
         v = Functional.Linear(value, InProjWeight.Narrow(0, 2 * e, e), InProjBias?.Narrow(0, 2 * e, e));
     }
 
+    // An array rather than the literal 0, 2, 1, 3: a constant params span compiles to RuntimeHelpers.CreateSpan, which
+    // unoptimized (Debug) code runs as a call that allocates on every use.
+    private static readonly int[] SwapHeadsAndLength = [0, 2, 1, 3];
+
     /// <summary>[N, len, E] (batch first; [len, N, E] otherwise) to [N·H, len, E/H], batch-major as PyTorch's view.</summary>
     private Tensor ToHeads(Tensor t, int length, int n) => BatchFirst
-        ? t.Reshape(n, length, NumHeads, HeadDim).Permute(0, 2, 1, 3).Reshape(n * NumHeads, length, HeadDim)
+        ? t.Reshape(n, length, NumHeads, HeadDim).Permute(SwapHeadsAndLength).Reshape(n * NumHeads, length, HeadDim)
         : t.Reshape(length, n * NumHeads, HeadDim).Transpose(0, 1);
 
     /// <summary>[N·H, L, E/H] back to [N, L, E] (batch first) or [L, N, E].</summary>
     private Tensor FromHeads(Tensor t, int length, int n) => BatchFirst
-        ? t.Reshape(n, NumHeads, length, HeadDim).Permute(0, 2, 1, 3).Reshape(n, length, EmbedDim)
+        ? t.Reshape(n, NumHeads, length, HeadDim).Permute(SwapHeadsAndLength).Reshape(n, length, EmbedDim)
         : t.Transpose(0, 1).Reshape(length, n, EmbedDim);
 
     /// <summary>PyTorch 1.13's _mha_shape_check: whether the input is batched, or its message.</summary>
