@@ -292,7 +292,7 @@ def make_pinn_step():
 
 
 def make_cell_step(kind, size):
-    """LayerBenchmarks.GruCellStep / LstmCellStep: one step at batch 1 with the state carried, no grad."""
+    """RecurrentCellBenchmarks.GruCellStep / LstmCellStep: one step at batch 1 with the state carried, no grad."""
     cell = (torch.nn.GRUCell if kind == "gru" else torch.nn.LSTMCell)(size, size)
     x = torch.randn(1, size)
     state = [torch.zeros(1, size)] if kind == "gru" else [(torch.zeros(1, size), torch.zeros(1, size))]
