@@ -58,7 +58,7 @@ internal static unsafe class MatrixMultiply
     }
 
     /// <summary>Unpacked loops for small products: NT as dot products over k, four rows of b at a time
-    /// (<see cref="DotRows"/>), NN/TN as i-k-j with a vectorised axpy over a row of C, TT in scalars.</summary>
+    /// (<see cref="DotRows"/>), NN/TN with a row block of C in registers (<see cref="SmallProduct"/>), TT in scalars.</summary>
     [MethodImpl(Kernel.Compile)] // not inlined into Gemm: without this the first calls would run tier-0 code
     private static void GemmDirect(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate)
     {
@@ -76,42 +76,26 @@ internal static unsafe class MatrixMultiply
             return;
         }
 
-        if (!accumulate)
+        fixed (float* ap = a, bp = b, cp = c)
         {
-            c.Clear(); // from here on every case accumulates
-        }
+            if (!transposeB)
+            {
+                // NN and TN: a row block of c in registers over k (SmallProduct).
+                SmallProduct.Multiply(ap, bp, cp, m, k, n, transposeA, accumulate);
+                return;
+            }
 
-        ref float ar = ref MemoryMarshal.GetReference(a);
-        ref float br = ref MemoryMarshal.GetReference(b);
-        ref float cr = ref MemoryMarshal.GetReference(c);
-        fixed (float* bp = b)
-        {
+            // TT: a's column is strided; scalar (rare in autograd: only a transposed-transposed backward).
+            if (!accumulate) c.Clear();
             for (int i = 0; i < m; i++)
             {
-                ref float ci = ref Unsafe.Add(ref cr, (nint)i * n);
-                if (!transposeB)
+                float* ci = cp + (nint)i * n;
+                for (int j = 0; j < n; j++)
                 {
-                    // c[i,:] += op(a)[i,p] * b[p,:]: contiguous rows of b and c.
-                    for (int p = 0; p < k; p++)
-                    {
-                        float aip = transposeA ? Unsafe.Add(ref ar, (nint)p * m + i) : Unsafe.Add(ref ar, (nint)i * k + p);
-                        Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, aip, bp + (nint)p * n), ref ci, (nuint)n);
-                    }
-                }
-                else
-                {
-                    // TT: a's column is strided; scalar (rare in autograd: only a transposed-transposed backward).
-                    for (int j = 0; j < n; j++)
-                    {
-                        ref float bj = ref Unsafe.Add(ref br, (nint)j * k);
-                        float s = 0f;
-                        for (int p = 0; p < k; p++)
-                        {
-                            s += Unsafe.Add(ref ar, (nint)p * m + i) * Unsafe.Add(ref bj, p);
-                        }
-
-                        Unsafe.Add(ref ci, j) += s;
-                    }
+                    float* bj = bp + (nint)j * k;
+                    float s = 0f;
+                    for (int p = 0; p < k; p++) s += ap[(nint)p * m + i] * bj[p];
+                    ci[j] += s;
                 }
             }
         }
