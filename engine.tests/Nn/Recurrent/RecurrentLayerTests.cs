@@ -15,6 +15,26 @@ public sealed class RecurrentLayerTests
     private static float[] Sine(int count, float phase) => [.. Enumerable.Range(0, count).Select(i => MathF.Sin(0.3f * i + phase))];
 
     [Test]
+    public void EmptySequence_IsRefusedWithPyTorchsMessage_AndLeavesTheArenaAsItWas_WhileAnEmptyBatchRuns()
+    {
+        using var arena = new Arena(new ArenaOptions { Seed = 4 });
+        var gru = new GRU(arena, 3, 4);
+        var lstm = new LSTM(arena, 3, 4, batchFirst: true);
+        Tensor noStepsGru = arena.Zeros([0, 2, 3]), noStepsLstm = arena.Zeros([2, 0, 3]), noStepsUnbatched = arena.Zeros([0, 3]);
+        int before = arena.TensorCount;
+        foreach (Action call in new Action[] { () => gru.Forward(noStepsGru), () => lstm.Forward(noStepsLstm), () => gru.Forward(noStepsUnbatched) })
+        {
+            var e = Assert.Throws<ArgumentException>(() => call())!;
+            Assert.That(e.Message, Does.StartWith("Expected sequence length to be larger than 0 in RNN"));
+            Assert.That(arena.TensorCount, Is.EqualTo(before));
+        }
+        // PyTorch runs a batch of 0: [5, 0, 4] out, [1, 0, 4] h_n
+        (Tensor output, Tensor hn) = gru.Forward(arena.Zeros([5, 0, 3]));
+        Assert.That(output.Shape.ToArray(), Is.EqualTo(new[] { 5, 0, 4 }));
+        Assert.That(hn.Shape.ToArray(), Is.EqualTo(new[] { 1, 0, 4 }));
+    }
+
+    [Test]
     public void GruCellStep_PerFrame_AllocatesNothing_AndTheArenaDoesNotGrowOver10000Steps()
     {
         using var arena = new Arena(new ArenaOptions { Seed = 3 });

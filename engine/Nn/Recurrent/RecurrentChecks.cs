@@ -45,7 +45,7 @@ internal static class RecurrentChecks
 
     /// <summary>RNNBase.forward's checks, in its order: the state's rank against the input's, then check_input (rank,
     /// input size), then check_hidden_size for each state (labelled "hidden" for GRU, "hidden[0]" and
-    /// "hidden[1]" for LSTM). Returns the batch size and the sequence length.</summary>
+    /// "hidden[1]" for LSTM), then the RNN kernel's refusal of an empty sequence. Returns the batch size and the sequence length.</summary>
     public static (int Batch, int Steps) CheckSequence(Tensor input, Tensor? h0, Tensor? c0, int inputSize, int hiddenSize, int numLayers,
         bool batchFirst, bool lstm)
     {
@@ -71,6 +71,7 @@ internal static class RecurrentChecks
         int steps = batched ? (batchFirst ? x[1] : x[0]) : x[0];
         if (h0 is Tensor h0v) CheckHidden(h0v, batched, batch, hiddenSize, numLayers, lstm ? "hidden[0]" : "hidden");
         if (c0 is Tensor c0v) CheckHidden(c0v, batched, batch, hiddenSize, numLayers, "hidden[1]");
+        if (steps == 0) throw new ArgumentException("Expected sequence length to be larger than 0 in RNN", nameof(input));
         return (batch, steps);
     }
 
