@@ -10,10 +10,11 @@ Run from the repository root: /usr/bin/python3 engine.tests/Golden/make_layers_n
 """
 import json
 import os
-import struct
 
 import torch
 import torch.nn as nn
+
+from safetensors_writer import save_safetensors
 
 torch.manual_seed(20261218)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "layers", "norm")
@@ -123,27 +124,7 @@ probe = torch.randn(5, 3)
 state = seq.state_dict()
 
 
-def write_safetensors(path, tensors):
-    header, chunks, offset = {}, [], 0
-    for k, v in tensors.items():
-        v = v.detach().contiguous()
-        if v.dtype == torch.int64:
-            dtype, raw = "I64", struct.pack("<%dq" % v.numel(), *v.reshape(-1).tolist())
-        else:
-            dtype, raw = "F32", struct.pack("<%df" % v.numel(), *v.reshape(-1).tolist())
-        header[k] = {"dtype": dtype, "shape": list(v.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - (8 + len(text)) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for c in chunks:
-            f.write(c)
-
-
-write_safetensors(os.path.join(OUT, "bn_state.safetensors"), state)
+save_safetensors(state, os.path.join(OUT, "bn_state.safetensors"))
 sequential = {"repr": repr(seq), "keys": list(state.keys()),
               "dtypes": {k: str(v.dtype).replace("torch.", "") for k, v in state.items()},
               "probe": t(probe), "eval_output": t(seq(probe)),

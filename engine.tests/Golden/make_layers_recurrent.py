@@ -15,6 +15,8 @@ import os
 import numpy as np
 import torch
 
+from safetensors_writer import save_safetensors
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "layers", "recurrent")
 os.makedirs(OUT, exist_ok=True)
 torch.set_num_threads(1)
@@ -199,24 +201,6 @@ lstm2 = torch.nn.LSTM(3, 5, num_layers=2, batch_first=True)
 x = torch.randn(2, 16, 3)
 out, (hn, cn) = lstm2(x)
 sd = {k: v.contiguous() for k, v in lstm2.state_dict().items()}
-
-
-def save_safetensors(tensors, path):
-    """The safetensors format written by hand (Debian has no safetensors package): an 8-byte little-endian header
-    length, the JSON header (dtype, shape, data_offsets per name), then the F32 bytes in header order."""
-    header, offset, blobs = {}, 0, []
-    for name, t in tensors.items():
-        data = t.detach().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(len(text).to_bytes(8, "little"))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
 
 
 save_safetensors(sd, os.path.join(OUT, "lstm2.safetensors"))

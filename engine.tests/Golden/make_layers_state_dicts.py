@@ -8,31 +8,14 @@ import os
 import torch
 from torch import nn
 
+from safetensors_writer import save_safetensors
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "layers", "state_dicts")
 os.makedirs(OUT, exist_ok=True)
 
 
 def entry(t):
     return {"shape": list(t.shape), "data": [float(v) for v in t.detach().reshape(-1).tolist()]}
-
-
-def save_safetensors(tensors, path):
-    """safetensors by hand (Debian has no safetensors package): an 8-byte little-endian header length, the JSON header
-    (dtype, shape, data_offsets), then the bytes in header order; int64 buffers as I64, as PyTorch saves them."""
-    header, offset, blobs = {}, 0, []
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        dtype, data = ("I64", t.numpy().astype("<i8").tobytes()) if t.dtype == torch.int64 else ("F32", t.numpy().astype("<f4").tobytes())
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(len(text).to_bytes(8, "little"))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
 
 
 cases = []
