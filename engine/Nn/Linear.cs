@@ -3,7 +3,7 @@ using System.Globalization;
 namespace ArenaGrad.Nn;
 
 /// <summary>y = x·Wᵀ + b (<c>nn.Linear</c>), for x [..., inFeatures], W [outFeatures, inFeatures], b [outFeatures].</summary>
-public sealed class Linear : Module
+public class Linear : Module
 {
     /// <summary>Makes W and b in <paramref name="arena"/>, outside any scope, initialized as PyTorch does:
     /// W by <c>kaiming_uniform_(a=√5)</c>, which is U(−1/√inFeatures, 1/√inFeatures), then b by the same bound,
