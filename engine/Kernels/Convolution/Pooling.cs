@@ -21,12 +21,10 @@ internal static class Pooling
             Span<int> outIndices = indices.Slice(p * outPlane, outPlane);
             for (int oh = 0; oh < g.OutH; oh++)
             {
-                int h0 = oh * g.StrideH - g.PadH, h1 = Math.Min(h0 + g.KernelH, g.Height);
-                h0 = Math.Max(h0, 0);
+                (int h0, int h1) = WindowRows(g, oh);
                 for (int ow = 0; ow < g.OutW; ow++)
                 {
-                    int w0 = ow * g.StrideW - g.PadW, w1 = Math.Min(w0 + g.KernelW, g.Width);
-                    w0 = Math.Max(w0, 0);
+                    (int w0, int w1) = WindowColumns(g, ow);
                     float best = float.NegativeInfinity;
                     int bestIndex = h0 * g.Width + w0;
                     for (int h = h0; h < h1; h++)
@@ -67,12 +65,10 @@ internal static class Pooling
             ReadOnlySpan<float> plane = x.Slice(p * inPlane, inPlane);
             for (int oh = 0; oh < g.OutH; oh++)
             {
-                int h0 = oh * g.StrideH - g.PadH, h1 = Math.Min(h0 + g.KernelH, g.Height);
-                h0 = Math.Max(h0, 0);
+                (int h0, int h1) = WindowRows(g, oh);
                 for (int ow = 0; ow < g.OutW; ow++)
                 {
-                    int w0 = ow * g.StrideW - g.PadW, w1 = Math.Min(w0 + g.KernelW, g.Width);
-                    w0 = Math.Max(w0, 0);
+                    (int w0, int w1) = WindowColumns(g, ow);
                     float sum = 0f;
                     for (int h = h0; h < h1; h++)
                         for (int w = w0; w < w1; w++) sum += plane[h * g.Width + w];
@@ -93,18 +89,31 @@ internal static class Pooling
             Span<float> plane = dx.Slice(p * inPlane, inPlane);
             for (int oh = 0; oh < g.OutH; oh++)
             {
-                int h0 = oh * g.StrideH - g.PadH, h1 = Math.Min(h0 + g.KernelH, g.Height);
-                h0 = Math.Max(h0, 0);
+                (int h0, int h1) = WindowRows(g, oh);
                 for (int ow = 0; ow < g.OutW; ow++)
                 {
-                    int w0 = ow * g.StrideW - g.PadW, w1 = Math.Min(w0 + g.KernelW, g.Width);
-                    w0 = Math.Max(w0, 0);
+                    (int w0, int w1) = WindowColumns(g, ow);
                     float share = gradient[p * outPlane + oh * g.OutW + ow] / divisor;
                     for (int h = h0; h < h1; h++)
                         for (int w = w0; w < w1; w++) plane[h * g.Width + w] += share;
                 }
             }
         }
+    }
+
+    /// <summary>The input rows [h0, h1) under output row <paramref name="oh"/>'s window, clipped to the input (padding
+    /// holds nothing: −∞ for max, zeros that still count in the average's divisor).</summary>
+    private static (int H0, int H1) WindowRows(in ConvGeometry g, int oh)
+    {
+        int start = oh * g.StrideH - g.PadH;
+        return (Math.Max(start, 0), Math.Min(start + g.KernelH, g.Height));
+    }
+
+    /// <summary>The input columns [w0, w1) under output column <paramref name="ow"/>'s window, clipped to the input.</summary>
+    private static (int W0, int W1) WindowColumns(in ConvGeometry g, int ow)
+    {
+        int start = ow * g.StrideW - g.PadW;
+        return (Math.Max(start, 0), Math.Min(start + g.KernelW, g.Width));
     }
 
     /// <summary>Window i of an adaptive pool from <paramref name="size"/> to <paramref name="outSize"/>: [⌊i·size/out⌋, ⌈(i+1)·size/out⌉).</summary>
