@@ -7,7 +7,7 @@ using ArenaGrad.Memory;
 namespace ArenaGrad.IO;
 
 /// <summary>Validates a parsed model and builds the <see cref="OnnxModule"/>.</summary>
-internal static class OnnxImporter
+internal static partial class OnnxImporter
 {
     // Runtime: float32 data. RuntimeInt: the Int32 indices of ArgMax/ArgMin (ONNX's int64), which only a graph output may
     // take. RuntimeBool and BoolConstant: the comparisons' and logical ops' results and BOOL tensors in the file, which
@@ -49,9 +49,13 @@ internal static class OnnxImporter
             if (inputName is not null)
                 throw new NotSupportedException(
                     $"The ONNX graph has more than one input ('{inputName}', '{input.Name}'); a Module takes one input tensor.");
-            CheckFloatType(input, "graph input");
+            // Token ids (INT64 or INT32, as torch exports an embedding's input) are an Int32 tensor at run time; they
+            // go to Gather's indices only (an embedding lookup), which the node planning checks.
+            bool indices = input.Type is { ValueCase: TypeProto.ValueOneofCase.TensorType } type
+                && type.TensorType.ElemType is (int)TensorProto.Types.DataType.Int64 or (int)TensorProto.Types.DataType.Int32;
+            if (!indices) CheckFloatType(input, "graph input");
             inputName = input.Name;
-            values.Add(input.Name, new Value { Kind = Kind.Runtime });
+            values.Add(input.Name, new Value { Kind = indices ? Kind.RuntimeInt : Kind.Runtime });
         }
         if (inputName is null) throw new NotSupportedException("The ONNX graph has no input (every input is an initializer); a Module takes one input tensor.");
         if (graph.Output.Count != 1)
@@ -61,7 +65,7 @@ internal static class OnnxImporter
 
         // Validate every node and plan its slots before the arena is touched.
         var plans = new List<(OnnxOp Op, NodeProto Node, string[] Inputs, string Output, Func<int[], int, OnnxNode> Make)>();
-        foreach (NodeProto node in graph.Node)
+        foreach (NodeProto node in WithoutZeroStateSubgraphs(graph, values))
         {
             string where = NodeName(node);
             if (node.Domain.Length != 0 && node.Domain != "ai.onnx")
@@ -262,9 +266,10 @@ internal static class OnnxImporter
                 throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) reads '{input}', which no earlier node, initializer or graph input produces.");
         int outputs = 0;
         for (int i = 0; i < node.Output.Count; i++) if (node.Output[i].Length > 0) outputs = i + 1;
-        if (node.Output.Count == 0 || node.Output[0].Length == 0)
+        bool recurrent = opType is "LSTM" or "GRU"; // Y, Y_h (and Y_c): any of them may be left out
+        if (outputs == 0 || (!recurrent && node.Output[0].Length == 0))
             throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) names no output.");
-        if (outputs > 1 && opType != "Split")
+        if (outputs > 1 && opType != "Split" && !recurrent)
             throw new NotSupportedException($"ONNX {opType} ({where}) with more than one output is not supported.");
         string output = node.Output[0];
         for (int i = 0; i < outputs; i++)
@@ -351,13 +356,24 @@ internal static class OnnxImporter
             case "Or": op = OnnxOp.Or; minInputs = maxInputs = 2; break;
             case "Xor": op = OnnxOp.Xor; minInputs = maxInputs = 2; break;
             case "Where": op = OnnxOp.Where; minInputs = maxInputs = 3; break;
+            // layers (issue 18): planned in OnnxImporter.Layers.cs
+            case "Conv": op = OnnxOp.Conv; minInputs = 2; maxInputs = 3; break;
+            case "MaxPool": op = OnnxOp.MaxPool; break;
+            case "AveragePool": op = OnnxOp.AveragePool; break;
+            case "GlobalAveragePool": op = OnnxOp.GlobalAveragePool; break;
+            case "Pad": op = OnnxOp.Pad; minInputs = 2; maxInputs = 4; break;
+            case "BatchNormalization": op = OnnxOp.BatchNormalization; minInputs = maxInputs = 5; break;
+            case "LayerNormalization": op = OnnxOp.LayerNormalization; minInputs = 2; maxInputs = 3; break;
+            case "LSTM": op = OnnxOp.Lstm; minInputs = 3; maxInputs = 8; break;
+            case "GRU": op = OnnxOp.Gru; minInputs = 3; maxInputs = 6; break;
             default:
                 throw new NotSupportedException(
                     $"ONNX operator '{opType}' ({where}) is not supported. Supported: Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Tanh, " +
                     "Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape, Flatten, Transpose, Concat, Identity, Dropout, Constant, " +
                     "ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceLogSumExp, ArgMax, ArgMin (as the graph " +
-                    "output), CumSum, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Sin, Cos, Erf, Sign, Floor, Round, Reciprocal, Softplus, Elu, Min, Max, Gather (with constant indices), " +
-                    "Equal, Less, LessOrEqual, Greater, GreaterOrEqual, Not, And, Or, Xor, Where.");
+                    "output), CumSum, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Sin, Cos, Erf, Sign, Floor, Round, Reciprocal, Softplus, Elu, Min, Max, Gather (with constant indices, or an embedding lookup of the integer graph input), " +
+                    "Equal, Less, LessOrEqual, Greater, GreaterOrEqual, Not, And, Or, Xor, Where, Conv (1-D and 2-D), MaxPool, AveragePool, GlobalAveragePool, Pad (constant zeros), " +
+                    "BatchNormalization (inference), LayerNormalization, LSTM, GRU.");
         }
         if (inputs.Length < minInputs || inputs.Length > maxInputs || inputs[0].Length == 0)
             throw new InvalidDataException(FormattableString.Invariant(
@@ -369,6 +385,14 @@ internal static class OnnxImporter
                 throw new NotSupportedException(FormattableString.Invariant(
                     $"ONNX {opType} ({where}) with {inputs.Length} inputs is not supported: at most 2 are."));
             if (inputs.Length == 1) op = OnnxOp.Identity; // the minimum or maximum of one tensor is itself
+        }
+        if (op == OnnxOp.Gather && inputs[1].Length == 0)
+            throw new InvalidDataException($"Not a valid ONNX model: {where} (Gather) leaves out its required input 1 (indices).");
+        if (op == OnnxOp.Gather && values[inputs[1]].Kind == Kind.RuntimeInt) op = OnnxOp.Embedding; // the graph's token ids
+        if (IsLayer(op))
+        {
+            PlanLayer(op, node, where, opset, inputs, values, plans);
+            return;
         }
 
         // Which inputs carry data (float) and which are shape/axes constants.
@@ -738,6 +762,19 @@ internal static class OnnxImporter
         public Google.Protobuf.Collections.RepeatedField<long> Ints(string name) => Get(name, AttributeProto.Types.AttributeType.Ints).Ints;
 
         public float[] Floats(string name) => [.. Get(name, AttributeProto.Types.AttributeType.Floats).Floats];
+
+        /// <summary>A STRING attribute as UTF-8 text (its fallback when absent).</summary>
+        public string String(string name, string fallback) =>
+            !Has(name) ? fallback : Get(name, AttributeProto.Types.AttributeType.String).S.ToStringUtf8();
+
+        /// <summary>A STRINGS attribute as UTF-8 texts.</summary>
+        public string[] Strings(string name)
+        {
+            var strings = Get(name, AttributeProto.Types.AttributeType.Strings).Strings;
+            var result = new string[strings.Count];
+            for (int i = 0; i < result.Length; i++) result[i] = strings[i].ToStringUtf8();
+            return result;
+        }
 
         public TensorProto Tensor(string name) =>
             Get(name, AttributeProto.Types.AttributeType.Tensor).T
