@@ -8,7 +8,7 @@ using Google.Protobuf;
 namespace ArenaGrad.IO;
 
 /// <summary>Writes a module tree as an ONNX inference graph by walking it layer by layer.</summary>
-internal sealed class OnnxExporter
+internal sealed partial class OnnxExporter
 {
     private const string BatchDim = "batch";
     private readonly GraphProto _graph = new() { Name = "main_graph" };
@@ -32,7 +32,8 @@ internal sealed class OnnxExporter
         GraphProto graph = exporter._graph;
         if (output == "input") graph.Node.Add(Node("Identity", ["input"], "output"));
         else RenameLastOutput(graph, output, "output");
-        graph.Input.Add(ValueInfo("input", inputShape));
+        // An Int32 sample is token ids (an Embedding first): ONNX's INT64, as torch exports them.
+        graph.Input.Add(ValueInfo("input", inputShape, sampleInput.DType == DType.Int32 ? TensorProto.Types.DataType.Int64 : TensorProto.Types.DataType.Float));
         graph.Output.Add(ValueInfo("output", outputShape));
         var proto = new ModelProto
         {
@@ -117,8 +118,10 @@ internal sealed class OnnxExporter
                 return Add(Node("Reshape", [input, shapeName], Fresh("Reshape")), result);
             }
             default:
+                if (EmitLayer(module, input, sample) is { } emitted) return emitted;
                 throw new NotSupportedException(
-                    $"Onnx.Save cannot write a {module.GetType().Name}: supported are Sequential (and Mlp), Linear, Relu, Tanh, Sigmoid, LeakyRelu, Softmax, Flatten and Dropout, or a module Onnx.Load made, saved on its own.");
+                    $"Onnx.Save cannot write a {module.GetType().Name}: supported are Sequential (and Mlp), Linear, Relu, Tanh, Sigmoid, LeakyRelu, Softmax, Flatten, Dropout, " +
+                    "Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, LayerNorm, Embedding, GRU and LSTM, or a module Onnx.Load made, saved on its own.");
         }
     }
 
@@ -178,7 +181,7 @@ internal sealed class OnnxExporter
     }
 
     /// <summary>A float tensor value with dimension 0 named <c>batch</c>, the rest fixed.</summary>
-    private static ValueInfoProto ValueInfo(string name, int[] shape)
+    private static ValueInfoProto ValueInfo(string name, int[] shape, TensorProto.Types.DataType type = TensorProto.Types.DataType.Float)
     {
         var tensorShape = new TensorShapeProto();
         for (int d = 0; d < shape.Length; d++)
@@ -186,7 +189,7 @@ internal sealed class OnnxExporter
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = tensorShape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = tensorShape } },
         };
     }
 }
