@@ -73,6 +73,9 @@ internal sealed partial class OnnxNode
         {
             int begin = pads[d], end = pads[rank + d];
             if (begin == 0 && end == 0) continue;
+            if ((long)x.Shape[d] + begin + end > int.MaxValue)
+                throw new ArgumentException(FormattableString.Invariant(
+                    $"ONNX Pad: pads {begin} and {end} make dim {d} of {ShapeMath.Format(x.Shape)} longer than {int.MaxValue}."));
             x.Shape.CopyTo(shape);
             int count = 0;
             if (begin > 0)
