@@ -70,6 +70,32 @@ public sealed class LayerExportTests
         }
     }
 
+    /// <summary>A recurrent model's batch and sequence axes are both dynamic: ONNX Runtime runs the file on other sizes.</summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Save_RecurrentModel_OnnxRuntimeTakesOtherBatchAndSequenceSizes(bool batchFirst)
+    {
+        using var arena = new Arena(new ArenaOptions { Seed = 8 });
+        var model = new Sequential(new LSTM(arena, 3, 4, batchFirst: batchFirst), new Linear(arena, 4, 2));
+        string path = Path.Combine(Path.GetTempPath(), $"arenagrad_{Guid.NewGuid():N}.onnx");
+        try
+        {
+            IO.Onnx.Save(model, arena.Zeros(batchFirst ? [2, 5, 3] : [5, 2, 3]), path);
+            int[] shape = batchFirst ? [3, 7, 3] : [7, 3, 3];
+            float[] data = Values(63, seed: 5);
+            float[] expected = model.Forward(arena.FromData(data, shape)).ToArray();
+
+            (float[] runtime, int[] outShape) = RunOnnxRuntime(File.ReadAllBytes(path), data, shape);
+
+            Assert.That(outShape, Is.EqualTo(new[] { shape[0], shape[1], 2 }));
+            AssertClose(runtime, expected, "ONNX Runtime");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Test]
     public void Save_AdaptiveAvgPoolThatDoesNotDivide_ThrowsNotSupportedNamingIt()
     {

@@ -120,6 +120,7 @@ internal sealed partial class OnnxExporter
             throw new NotSupportedException(
                 $"Onnx.Save writes a {op} for a batched input ([T, B, I], or [B, T, I] with batch_first) only; the sample is {ShapeMath.Format(sample.Shape)}.");
         int[] order = op == "LSTM" ? LstmOnnxOrder : GruOnnxOrder;
+        _sequenceFirst ??= !batchFirst;
         string x = input;
         if (batchFirst) x = Transpose(x);
         string prefix = _names.TryGetValue(weightIh(0), out string? first) && first.EndsWith("weight_ih_l0", StringComparison.Ordinal)

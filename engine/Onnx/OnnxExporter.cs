@@ -10,7 +10,8 @@ namespace ArenaGrad.IO;
 /// <summary>Writes a module tree as an ONNX inference graph by walking it layer by layer.</summary>
 internal sealed partial class OnnxExporter
 {
-    private const string BatchDim = "batch";
+    private const string BatchDim = "batch", SequenceDim = "sequence";
+    private bool? _sequenceFirst; // set by a GRU or LSTM: dims 0 and 1 of input and output are then (sequence, batch) or the reverse
     private readonly GraphProto _graph = new() { Name = "main_graph" };
     private readonly Dictionary<Tensor, string> _names = [];
     private readonly HashSet<string> _written = new(StringComparer.Ordinal);
@@ -33,8 +34,11 @@ internal sealed partial class OnnxExporter
         if (output == "input") graph.Node.Add(Node("Identity", ["input"], "output"));
         else RenameLastOutput(graph, output, "output");
         // An Int32 sample is token ids (an Embedding first): ONNX's INT64, as torch exports them.
-        graph.Input.Add(ValueInfo("input", inputShape, sampleInput.DType == DType.Int32 ? TensorProto.Types.DataType.Int64 : TensorProto.Types.DataType.Float));
-        graph.Output.Add(ValueInfo("output", outputShape));
+        string[] axes = exporter._sequenceFirst is bool sequenceFirst
+            ? (sequenceFirst ? [SequenceDim, BatchDim] : [BatchDim, SequenceDim]) // a recurrent model: both are dynamic
+            : [BatchDim];
+        graph.Input.Add(ValueInfo("input", inputShape, axes, sampleInput.DType == DType.Int32 ? TensorProto.Types.DataType.Int64 : TensorProto.Types.DataType.Float));
+        graph.Output.Add(ValueInfo("output", outputShape, axes));
         var proto = new ModelProto
         {
             IrVersion = 8, // the IR version of opset 17
@@ -180,12 +184,13 @@ internal sealed partial class OnnxExporter
         return attribute;
     }
 
-    /// <summary>A float tensor value with dimension 0 named <c>batch</c>, the rest fixed.</summary>
-    private static ValueInfoProto ValueInfo(string name, int[] shape, TensorProto.Types.DataType type = TensorProto.Types.DataType.Float)
+    /// <summary>A tensor value with its first dims named <paramref name="dynamic"/> (<c>batch</c>, and <c>sequence</c> in a
+    /// recurrent model), the rest fixed.</summary>
+    private static ValueInfoProto ValueInfo(string name, int[] shape, string[] dynamic, TensorProto.Types.DataType type = TensorProto.Types.DataType.Float)
     {
         var tensorShape = new TensorShapeProto();
         for (int d = 0; d < shape.Length; d++)
-            tensorShape.Dim.Add(d == 0 ? new TensorShapeProto.Types.Dimension { DimParam = BatchDim } : new TensorShapeProto.Types.Dimension { DimValue = shape[d] });
+            tensorShape.Dim.Add(d < dynamic.Length ? new TensorShapeProto.Types.Dimension { DimParam = dynamic[d] } : new TensorShapeProto.Types.Dimension { DimValue = shape[d] });
         return new ValueInfoProto
         {
             Name = name,
