@@ -67,6 +67,28 @@ public sealed class LayerTorchExportTests
         }
     }
 
+    /// <summary>BatchNormalization's running statistics are buffers, not parameters; saving the imported model and loading
+    /// it again gives the same numbers.</summary>
+    [Test]
+    public void Load_TorchBatchNorm_RunningStatisticsAreBuffers_AndSurviveSave()
+    {
+        using var arena = new Arena();
+        (Module model, Tensor x, float[] expected, _) = Open(arena, "batchnorm2d", out _);
+        Assert.That(model.NamedParameters().Select(p => p.Name), Is.EqualTo(new[] { "weight", "bias" }));
+        Assert.That(model.NamedBuffers().Select(p => p.Name), Is.EqualTo(new[] { "running_mean", "running_var" }));
+        Assert.That(model.Buffers().All(b => !b.RequiresGrad), Is.True);
+        string path = Path.Combine(Path.GetTempPath(), $"arenagrad_{Guid.NewGuid():N}.onnx");
+        try
+        {
+            IO.Onnx.Save(model, x, path);
+            AssertClose(IO.Onnx.Load(arena, path).Forward(x).ToArray(), expected, "saved and loaded again");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     /// <summary>torch builds an LSTM's zero initial state from the input's runtime shape (Shape, Gather, Unsqueeze,
     /// Concat, Expand); that subgraph is read as a left-out state and not run.</summary>
     [Test]

@@ -80,6 +80,15 @@ internal static partial class OnnxImporter
         else if (IsBool(output.Kind)) CheckBoolType(graph.Output[0]);
         else CheckFloatType(graph.Output[0], "graph output");
 
+        // BatchNormalization's running statistics are buffers (state, not trained), as in the module torch exported.
+        var statistics = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((OnnxOp planned, _, string[] plannedInputs, _, _) in plans)
+            if (planned == OnnxOp.BatchNormalization)
+            {
+                statistics.Add(plannedInputs[3]);
+                statistics.Add(plannedInputs[4]);
+            }
+
         // Slots: one per runtime value and float or Bool constant.
         int slots = 0;
         foreach (Value value in values.Values)
@@ -90,12 +99,14 @@ internal static partial class OnnxImporter
         using OpTransaction op = arena.BeginOp();
         var tensors = new Tensor[slots];
         var parameters = new List<(string, Tensor)>();
+        var buffers = new List<(string, Tensor)>();
         foreach ((string name, Value value) in values)
         {
-            if (value.Kind == Kind.FloatConstant) tensors[value.Slot] = arena.FromData(value.Floats, value.Shape, requiresGrad: value.IsParameter);
+            if (value.Kind == Kind.FloatConstant)
+                tensors[value.Slot] = arena.FromData(value.Floats, value.Shape, requiresGrad: value.IsParameter && !statistics.Contains(name));
             else if (value.Kind == Kind.BoolConstant) tensors[value.Slot] = arena.FromData(value.Bools, value.Shape);
         }
-        foreach (string name in parameterOrder) parameters.Add((name, tensors[values[name].Slot]));
+        foreach (string name in parameterOrder) (statistics.Contains(name) ? buffers : parameters).Add((name, tensors[values[name].Slot]));
 
         var nodes = new OnnxNode[plans.Count];
         for (int i = 0; i < nodes.Length; i++)
@@ -105,7 +116,7 @@ internal static partial class OnnxImporter
             for (int k = 0; k < inputs.Length; k++) inputSlots[k] = inputs[k].Length == 0 ? -1 : values[inputs[k]].Slot;
             nodes[i] = make(inputSlots, values[outName].Slot);
         }
-        var module = new OnnxModule(nodes, tensors, values[inputName].Slot, output.Slot, parameters, inputName, outputName, opset, model);
+        var module = new OnnxModule(nodes, tensors, values[inputName].Slot, output.Slot, parameters, buffers, inputName, outputName, opset, model);
         op.Commit();
         return module;
     }
