@@ -102,6 +102,28 @@ public sealed class LayerMalformedFileTests
         AssertLoadThrows<InvalidDataException>(graph, "bias B of shape [3]");
     }
 
+    /// <summary>A required weight input left out ("") is an invalid file, for every operator that takes one.</summary>
+    [TestCase("Conv", "weight W")]
+    [TestCase("LayerNormalization", "Scale")]
+    [TestCase("LSTM", "weight W")]
+    [TestCase("GRU", "weight W")]
+    [TestCase("BatchNormalization", "scale")]
+    public void RequiredWeightLeftOut_ThrowsInvalidData(string op, string what)
+    {
+        string[] inputs = op switch
+        {
+            "BatchNormalization" => ["x", "", "c", "c", "c"],
+            "LSTM" or "GRU" => ["x", "", "r"],
+            _ => ["x", ""],
+        };
+        GraphProto graph = Graph("x", [1, 3, 8, 8], "y", Node(op, inputs, "y"));
+        graph.Initializer.Add(Random("c", [3], 1));
+        graph.Initializer.Add(Random("r", [1, 12, 3], 2));
+        using var arena = new Arena();
+        Assert.That(() => Load(arena, Model(graph)),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains("leaves out its required input").And.Message.Contains(what));
+    }
+
     [Test]
     public void Conv_ComputedWeight_ThrowsNotSupported() =>
         AssertLoadThrows<NotSupportedException>(Graph("x", [1, 3, 8, 8], "y", Node("Conv", ["x", "x"], "y")), "computed weight Ws are not supported");

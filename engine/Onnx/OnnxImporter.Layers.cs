@@ -34,7 +34,7 @@ internal static partial class OnnxImporter
         {
             case OnnxOp.Conv:
             {
-                Value weight = FloatConstant(values, inputs, 1, "weight W", opType, where)!;
+                Value weight = RequiredFloatConstant(values, inputs, 1, "weight W", opType, where);
                 int spatial = weight.Shape!.Length - 2;
                 if (spatial is not (1 or 2))
                     throw new NotSupportedException(FormattableString.Invariant(
@@ -144,7 +144,7 @@ internal static partial class OnnxImporter
                 if (opset < 17)
                     throw new InvalidDataException(FormattableString.Invariant(
                         $"Not a valid ONNX model: {where} uses LayerNormalization, an opset 17 operator, but the model imports opset {opset}."));
-                Value scale = FloatConstant(values, inputs, 1, "Scale", opType, where)!;
+                Value scale = RequiredFloatConstant(values, inputs, 1, "Scale", opType, where);
                 if (FloatConstant(values, inputs, 2, "B", opType, where) is { } bias && !bias.Shape!.AsSpan().SequenceEqual(scale.Shape))
                     throw new InvalidDataException(
                         $"Not a valid ONNX model: {where} (LayerNormalization) has Scale {Format(scale.Shape!)} and B {Format(bias.Shape!)}; they must have one shape.");
@@ -229,8 +229,8 @@ internal static partial class OnnxImporter
         string direction = attributes.String("direction", "forward");
         if (direction != "forward")
             throw new NotSupportedException($"ONNX {opType} ({where}) with direction '{direction}' is not supported: only 'forward' is (no reverse or bidirectional layers).");
-        Value w = FloatConstant(values, inputs, 1, "weight W", opType, where)!;
-        Value r = FloatConstant(values, inputs, 2, "recurrence weight R", opType, where)!;
+        Value w = RequiredFloatConstant(values, inputs, 1, "weight W", opType, where);
+        Value r = RequiredFloatConstant(values, inputs, 2, "recurrence weight R", opType, where);
         if (r.Shape!.Length != 3 || r.Shape[0] != 1 || r.Shape[2] < 1 || r.Shape[1] != (long)gates * r.Shape[2])
             throw new InvalidDataException(FormattableString.Invariant(
                 $"Not a valid ONNX model: {where} ({opType}) has R of shape {Format(r.Shape)}; a forward {opType} takes [1, {gates}·hidden_size, hidden_size]."));
@@ -284,6 +284,11 @@ internal static partial class OnnxImporter
                 $"ONNX {opType} ({where}) takes its {what} from '{inputs[index]}', which is not a float32 initializer or Constant; computed {what}s are not supported.");
         return value;
     }
+
+    /// <summary><see cref="FloatConstant"/> for a required input: one left out is an invalid file.</summary>
+    private static Value RequiredFloatConstant(Dictionary<string, Value> values, string[] inputs, int index, string what, string opType, string where) =>
+        FloatConstant(values, inputs, index, what, opType, where)
+        ?? throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) leaves out its required input {index} ({what}).");
 
     /// <summary>An attribute of one positive entry per spatial dim (strides, dilations), 1s when absent.</summary>
     private static int[] Spatial(Attributes attributes, string name, int spatial, string opType, string where)
