@@ -47,6 +47,16 @@ public sealed class LayerOperatorTests
                 Node("Pad", ["x", "p"], "padded", String("mode", "constant")),
                 Node("AveragePool", ["padded"], "y", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2))),
             LongTensor("p", 0, 0, 1, 2, 0, 0, 1, 0)), [2, 3, 6, 5]);
+        yield return Case("PadReadTwiceThenAveragePool", With(Graph("x", [1, 2, 5, 5], "y",
+                Node("Pad", ["x", "p"], "padded"),
+                Node("AveragePool", ["padded"], "pooled", Ints("kernel_shape", 3, 3)),
+                Node("ReduceMean", ["padded"], "mean", Ints("axes", 2, 3)),
+                Node("Add", ["pooled", "mean"], "y")),
+            LongTensor("p", 0, 0, 1, 1, 0, 0, 1, 1)), [1, 2, 5, 5]);
+        yield return Case("PadWiderThanHalfTheKernelThenAveragePool", With(Graph("x", [1, 2, 5, 5], "y",
+                Node("Pad", ["x", "p"], "padded"),
+                Node("AveragePool", ["padded"], "y", Ints("kernel_shape", 2, 2))),
+            LongTensor("p", 0, 0, 2, 1, 0, 0, 2, 1)), [1, 2, 5, 5]);
         yield return Case("PadWithZeroConstantValue", With(Graph("x", [2, 3], "y", Node("Pad", ["x", "p", "v"], "y")),
             LongTensor("p", 1, 0, 0, 2), FloatTensor("v", [], [0f])), [2, 3]);
         yield return Case("GlobalAveragePoolRank3", Graph("x", [2, 3, 5], "y", Node("GlobalAveragePool", ["x"], "y")), [2, 3, 5]);

@@ -67,6 +67,16 @@ public sealed class LayerTorchExportTests
         }
     }
 
+    /// <summary>torch writes avg_pool2d with padding as Pad then AveragePool; the importer runs them as one average pool
+    /// with that padding (no padded copy). A Pad that another node reads as well stays a Pad.</summary>
+    [Test]
+    public void Load_TorchAvgPool_FoldsThePadIntoThePool()
+    {
+        using var arena = new Arena();
+        Assert.That(((OnnxModule)IO.Onnx.Load(arena, DataPath("avgpool2d.onnx"))).NodeCount, Is.EqualTo(1));
+        Assert.That(((OnnxModule)IO.Onnx.Load(arena, DataPath("avgpool2d_nopad.onnx"))).NodeCount, Is.EqualTo(1));
+    }
+
     /// <summary>BatchNormalization's running statistics are buffers, not parameters; saving the imported model and loading
     /// it again gives the same numbers.</summary>
     [Test]

@@ -15,7 +15,7 @@ internal static partial class OnnxImporter
         or OnnxOp.Pad or OnnxOp.BatchNormalization or OnnxOp.LayerNormalization or OnnxOp.Embedding or OnnxOp.Lstm or OnnxOp.Gru;
 
     private static void PlanLayer(OnnxOp op, NodeProto node, string where, int opset, string[] inputs, Dictionary<string, Value> values,
-        List<(OnnxOp, NodeProto, string[], string, Func<int[], int, OnnxNode>)> plans)
+        Dictionary<string, int> uses, List<(OnnxOp, NodeProto, string[], string, Func<int[], int, OnnxNode>)> plans)
     {
         string opType = node.OpType;
         var attributes = new Attributes(node, where);
@@ -91,6 +91,12 @@ internal static partial class OnnxImporter
                     throw new NotSupportedException(
                         $"ONNX AveragePool ({where}) with pads and count_include_pad = 0 is not supported: the engine's avg_pool2d divides by the whole window, padding included " +
                         "(count_include_pad = 1, PyTorch's default, which torch.onnx.export writes as Pad then AveragePool).");
+                if (op == OnnxOp.AveragePool && pads[0] == 0 && pads[1] == 0 && FusablePad(inputs[0], kernel, values, uses, plans) is { } fused)
+                {
+                    // torch's avg_pool2d with padding: Pad (zeros, H and W) then AveragePool is the engine's average pool
+                    // with that padding (the divisor is the whole window either way), without the padded copy.
+                    (layerInputs, pads) = fused;
+                }
                 break;
             }
             case OnnxOp.GlobalAveragePool:
@@ -185,7 +191,7 @@ internal static partial class OnnxImporter
         {
             outputNames[i] = node.Output[i];
             if (outputNames[i].Length == 0) continue;
-            values.Add(outputNames[i], new Value { Kind = Kind.Runtime });
+            values.Add(outputNames[i], new Value { Kind = Kind.Runtime, PadsOfPad = op == OnnxOp.Pad ? pads : null });
             if (primary.Length == 0) primary = outputNames[i];
         }
         OnnxOp finalOp = op;
@@ -217,6 +223,31 @@ internal static partial class OnnxImporter
                 },
             };
         }));
+    }
+
+    /// <summary>When <paramref name="input"/> is a Pad's output that only this pool reads, padding with zeros only H and W of
+    /// a 4-D tensor, symmetrically and by at most half the kernel: removes the Pad's plan and returns the pool's input and
+    /// padding instead. Otherwise null.</summary>
+    private static (string[] Inputs, int[] Pads)? FusablePad(string input, int[] kernel, Dictionary<string, Value> values, Dictionary<string, int> uses,
+        List<(OnnxOp Op, NodeProto Node, string[] Inputs, string Output, Func<int[], int, OnnxNode> Make)> plans)
+    {
+        if (values[input].PadsOfPad is not { Length: 8 } p || uses.GetValueOrDefault(input) != 1) return null;
+        if (p[0] != 0 || p[1] != 0 || p[4] != 0 || p[5] != 0 || p[2] != p[6] || p[3] != p[7] || p[2] > kernel[0] / 2 || p[3] > kernel[1] / 2) return null;
+        int index = plans.FindLastIndex(plan => plan.Op == OnnxOp.Pad && plan.Output == input);
+        if (index < 0) return null;
+        string[] padInputs = plans[index].Inputs;
+        plans.RemoveAt(index);
+        return ([padInputs[0]], [p[2], p[3]]);
+    }
+
+    /// <summary>How many node inputs (and the graph output) read each value.</summary>
+    private static Dictionary<string, int> Uses(List<NodeProto> nodes, string graphOutput)
+    {
+        var uses = new Dictionary<string, int>(StringComparer.Ordinal) { [graphOutput] = 1 };
+        foreach (NodeProto node in nodes)
+            foreach (string input in node.Input)
+                if (input.Length > 0) uses[input] = uses.GetValueOrDefault(input) + 1;
+        return uses;
     }
 
     /// <summary>Checks an ONNX LSTM or GRU against what the engine's cells compute (one forward direction, the default
@@ -339,7 +370,7 @@ internal static partial class OnnxImporter
     /// Gather, Unsqueeze, Concat, then Expand of a zero constant). The importer carries no runtime integer tensors, and a
     /// zero state is what a left-out initial_h or initial_c means: such inputs are read as left out, and the nodes that only
     /// fed them are not run.</summary>
-    private static IEnumerable<NodeProto> WithoutZeroStateSubgraphs(GraphProto graph, Dictionary<string, Value> initializers)
+    private static List<NodeProto> WithoutZeroStateSubgraphs(GraphProto graph, Dictionary<string, Value> initializers)
     {
         var producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
         foreach (NodeProto node in graph.Node)
@@ -361,7 +392,7 @@ internal static partial class OnnxImporter
                 node.Input[i] = "";
             }
         }
-        if (!changed) return graph.Node;
+        if (!changed) return nodes;
         bool[] before = Live(graph.Node, graph), after = Live(nodes, graph);
         var kept = new List<NodeProto>(nodes.Count);
         for (int n = 0; n < nodes.Count; n++)

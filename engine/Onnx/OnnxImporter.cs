@@ -23,6 +23,9 @@ internal static partial class OnnxImporter
         public long[]? Longs { get; init; }
         public bool[]? Bools { get; init; }
         public bool IsParameter { get; init; }
+
+        /// <summary>A Pad's output: its ONNX pads, for an AveragePool reading it to take as its own padding.</summary>
+        public int[]? PadsOfPad { get; init; }
     }
 
     public static OnnxModule Import(Arena arena, ModelProto model)
@@ -65,12 +68,14 @@ internal static partial class OnnxImporter
 
         // Validate every node and plan its slots before the arena is touched.
         var plans = new List<(OnnxOp Op, NodeProto Node, string[] Inputs, string Output, Func<int[], int, OnnxNode> Make)>();
-        foreach (NodeProto node in WithoutZeroStateSubgraphs(graph, values))
+        List<NodeProto> graphNodes = WithoutZeroStateSubgraphs(graph, values);
+        Dictionary<string, int> uses = Uses(graphNodes, outputName);
+        foreach (NodeProto node in graphNodes)
         {
             string where = NodeName(node);
             if (node.Domain.Length != 0 && node.Domain != "ai.onnx")
                 throw new NotSupportedException($"ONNX operator '{node.Domain}.{node.OpType}' ({where}) is not supported: only the default domain is read.");
-            PlanNode(node, where, opset, values, plans);
+            PlanNode(node, where, opset, values, uses, plans);
         }
         if (!values.TryGetValue(outputName, out Value? output))
             throw new InvalidDataException($"Not a valid ONNX model: the graph output '{outputName}' is produced by no node, initializer or input.");
@@ -266,7 +271,7 @@ internal static partial class OnnxImporter
                 $"Not a valid ONNX model: {what} should hold {expected} {unit} for its dims, but holds {got}."));
     }
 
-    private static void PlanNode(NodeProto node, string where, int opset, Dictionary<string, Value> values,
+    private static void PlanNode(NodeProto node, string where, int opset, Dictionary<string, Value> values, Dictionary<string, int> uses,
         List<(OnnxOp, NodeProto, string[], string, Func<int[], int, OnnxNode>)> plans)
     {
         string opType = node.OpType;
@@ -402,7 +407,7 @@ internal static partial class OnnxImporter
         if (op == OnnxOp.Gather && values[inputs[1]].Kind == Kind.RuntimeInt) op = OnnxOp.Embedding; // the graph's token ids
         if (IsLayer(op))
         {
-            PlanLayer(op, node, where, opset, inputs, values, plans);
+            PlanLayer(op, node, where, opset, inputs, values, uses, plans);
             return;
         }
 
