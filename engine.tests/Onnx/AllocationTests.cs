@@ -58,4 +58,36 @@ public sealed class AllocationTests
             input.ZeroGrad();
         }, Allocates.Nothing & Allocates.NoNativeGrowth(arena));
     }
+
+    /// <summary>The layer operators (issue 18) in steady state: a torch-exported Nature CNN (Conv, Relu, Flatten, Gemm), an
+    /// embedding + GRU + linear model (Gather of Int32 ids, the GRU's gate reordering and per-step cells), a two-layer
+    /// batch-first LSTM, torch's Pad + AveragePool, and batch and layer norms: forward and backward allocate nothing managed.</summary>
+    [TestCase("nature_cnn")]
+    [TestCase("embedding_gru_linear")]
+    [TestCase("lstm_2layers_batchfirst")]
+    [TestCase("avgpool2d")]
+    [TestCase("batchnorm2d")]
+    [TestCase("layernorm_2d")]
+    [TestCase("maxpool2d")]
+    [TestCase("global_avgpool")]
+    public void ForwardBackward_ImportedLayerExportInScope_AllocatesZeroManagedBytes(string name)
+    {
+        JsonElement input = JsonDocument.Parse(File.ReadAllText(DataPath(name + ".json"))).RootElement.GetProperty("input");
+        int[] shape = Ints(input.GetProperty("shape"));
+        using var arena = new Arena();
+        Module model = IO.Onnx.Load(arena, DataPath(name + ".onnx"));
+        Tensor x = input.GetProperty("dtype").GetString() == "int64"
+            ? arena.FromData(Ints(input.GetProperty("data")), shape)
+            : arena.FromData(Floats(input.GetProperty("data")), shape, requiresGrad: true);
+
+        Assert.That(() =>
+        {
+            using (arena.Scope())
+            {
+                model.Forward(x).Square().Sum().Backward();
+            }
+            model.ZeroGrad();
+            if (x.RequiresGrad) x.ZeroGrad();
+        }, Allocates.Nothing & Allocates.NoNativeGrowth(arena));
+    }
 }

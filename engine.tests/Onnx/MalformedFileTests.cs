@@ -25,7 +25,7 @@ public sealed class MalformedFileTests
 
     [Test]
     public void Load_UnsupportedOperator_ThrowsNotSupportedNamingIt() =>
-        AssertLoadThrows<NotSupportedException>(Model(Graph("x", Shape23, "y", Node("Conv", ["x"], "y"))), "'Conv'");
+        AssertLoadThrows<NotSupportedException>(Model(Graph("x", Shape23, "y", Node("NonMaxSuppression", ["x"], "y"))), "'NonMaxSuppression'");
 
     [TestCase(11)]
     [TestCase(19)]
@@ -41,11 +41,20 @@ public sealed class MalformedFileTests
     }
 
     [Test]
-    public void Load_Int64GraphInput_ThrowsNotSupportedNamingTheType()
+    public void Load_Int64GraphInputAsData_ThrowsNotSupportedNamingTheValue()
     {
+        // INT64 token ids go to Gather (an embedding lookup) only
         GraphProto graph = Relu();
         graph.Input[0].Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Int64;
-        AssertLoadThrows<NotSupportedException>(Model(graph), "INT64");
+        AssertLoadThrows<NotSupportedException>(Model(graph), "takes the integer tensor 'x' as data");
+    }
+
+    [Test]
+    public void Load_DoubleGraphInput_ThrowsNotSupportedNamingTheType()
+    {
+        GraphProto graph = Relu();
+        graph.Input[0].Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Double;
+        AssertLoadThrows<NotSupportedException>(Model(graph), "DOUBLE");
     }
 
     [Test]
@@ -80,7 +89,7 @@ public sealed class MalformedFileTests
     public void Load_FailedFile_LeavesTheArenaUsable()
     {
         using var arena = new Arena();
-        Assert.That(() => Load(arena, Model(Graph("x", Shape23, "y", Node("Conv", ["x"], "y")))), Throws.TypeOf<NotSupportedException>());
+        Assert.That(() => Load(arena, Model(Graph("x", Shape23, "y", Node("NonMaxSuppression", ["x"], "y")))), Throws.TypeOf<NotSupportedException>());
         Assert.That((arena.Ones([2]) + arena.Ones([2])).ToArray(), Is.EqualTo(new[] { 2f, 2f }));
     }
 

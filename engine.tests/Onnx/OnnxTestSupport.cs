@@ -53,6 +53,18 @@ internal static class OnnxTestSupport
         return (output.ToArray(), output.Dimensions.ToArray());
     }
 
+    /// <summary>Runs an ONNX file in ONNX Runtime on one INT64 input (token ids); returns the first output's values and shape.</summary>
+    public static (float[] Values, int[] Shape) RunOnnxRuntime(byte[] model, long[] input, int[] shape)
+    {
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var session = new InferenceSession(model, options);
+        var tensor = new DenseTensor<long>(input, shape);
+        using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results =
+            session.Run([NamedOnnxValue.CreateFromTensor(session.InputNames[0], tensor)]);
+        Tensor<float> output = results[0].AsTensor<float>();
+        return (output.ToArray(), output.Dimensions.ToArray());
+    }
+
     public static ArenaGrad.Nn.Module Load(Arena arena, byte[] model)
     {
         using var stream = new MemoryStream(model);
@@ -104,6 +116,9 @@ internal static class OnnxTestSupport
     public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
     public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+
+    public static AttributeProto String(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
     public static AttributeProto Ints(string name, params long[] values)
     {

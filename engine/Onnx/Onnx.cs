@@ -29,6 +29,13 @@ namespace ArenaGrad.IO;
 /// a Bool tensor on. A graph output holding a Bool tensor must be declared BOOL (or left undeclared), and the module
 /// returns it as a <see cref="DType.Bool"/> tensor. A Bool value where float32 data goes, or float32 or integer data
 /// where a Bool goes, is refused at load with <see cref="NotSupportedException"/> naming the node and the value.</para>
+/// <para>Layers (issue 18): Conv (1-D and 2-D; strides, symmetric pads, dilations, group; constant weights), MaxPool
+/// and AveragePool (2-D, floor mode, symmetric pads of at most half the kernel; AveragePool with pads counts the padding,
+/// count_include_pad = 1), Pad (constant zeros), GlobalAveragePool, BatchNormalization (inference), LayerNormalization
+/// (opset 17), Gather of an INT64 or INT32 graph input from a float32 table of rank 2 (an embedding lookup: the module
+/// then takes an Int32 tensor of ids), LSTM and GRU (forward direction, default activations, GRU's linear_before_reset
+/// = 1, layout 0 or 1, optional initial states; an initial state that torch builds as zeros from the input's shape is
+/// read as left out).</para>
 /// </remarks>
 public static class Onnx
 {
@@ -99,7 +106,11 @@ public static class Onnx
     /// <param name="model">A module that <see cref="Load(Arena, string)"/> made (written back as it was read, with the
     /// parameters' current values: fine-tune an imported model and save it), or a <see cref="Sequential"/> (or <see cref="Mlp"/>) of <see cref="Linear"/>, <see cref="Relu"/>,
     /// <see cref="Tanh"/>, <see cref="Sigmoid"/>, <see cref="LeakyRelu"/>, <see cref="Softmax"/>, <see cref="Flatten"/>,
-    /// <see cref="Dropout"/> (written as nothing: inference) and nested Sequentials, or one such layer.</param>
+    /// <see cref="Dropout"/> (written as nothing: inference), <see cref="Conv1d"/>, <see cref="Conv2d"/>, <see cref="MaxPool2d"/>,
+    /// <see cref="AvgPool2d"/>, <see cref="AdaptiveAvgPool2d"/> (1×1, or sizes dividing the sample's), <see cref="BatchNorm1d"/> and
+    /// <see cref="BatchNorm2d"/> (with their running statistics, as in evaluation), <see cref="LayerNorm"/>, <see cref="Embedding"/>
+    /// (an Int32 sample: the graph input is INT64), <see cref="GRU"/> and <see cref="LSTM"/> (batched input) and nested
+    /// Sequentials, or one such layer.</param>
     /// <param name="sampleInput">An input of the shape the model takes (any batch size): it is run through the model
     /// once, without recording, to check the model and to learn every intermediate shape.</param>
     /// <param name="path">Where to write the file.</param>

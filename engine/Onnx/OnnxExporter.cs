@@ -8,9 +8,10 @@ using Google.Protobuf;
 namespace ArenaGrad.IO;
 
 /// <summary>Writes a module tree as an ONNX inference graph by walking it layer by layer.</summary>
-internal sealed class OnnxExporter
+internal sealed partial class OnnxExporter
 {
-    private const string BatchDim = "batch";
+    private const string BatchDim = "batch", SequenceDim = "sequence";
+    private bool? _sequenceFirst; // set by a GRU or LSTM: dims 0 and 1 of input and output are then (sequence, batch) or the reverse
     private readonly GraphProto _graph = new() { Name = "main_graph" };
     private readonly Dictionary<Tensor, string> _names = [];
     private readonly HashSet<string> _written = new(StringComparer.Ordinal);
@@ -32,8 +33,12 @@ internal sealed class OnnxExporter
         GraphProto graph = exporter._graph;
         if (output == "input") graph.Node.Add(Node("Identity", ["input"], "output"));
         else RenameLastOutput(graph, output, "output");
-        graph.Input.Add(ValueInfo("input", inputShape));
-        graph.Output.Add(ValueInfo("output", outputShape));
+        // An Int32 sample is token ids (an Embedding first): ONNX's INT64, as torch exports them.
+        string[] axes = exporter._sequenceFirst is bool sequenceFirst
+            ? (sequenceFirst ? [SequenceDim, BatchDim] : [BatchDim, SequenceDim]) // a recurrent model: both are dynamic
+            : [BatchDim];
+        graph.Input.Add(ValueInfo("input", inputShape, axes, sampleInput.DType == DType.Int32 ? TensorProto.Types.DataType.Int64 : TensorProto.Types.DataType.Float));
+        graph.Output.Add(ValueInfo("output", outputShape, axes));
         var proto = new ModelProto
         {
             IrVersion = 8, // the IR version of opset 17
@@ -117,8 +122,10 @@ internal sealed class OnnxExporter
                 return Add(Node("Reshape", [input, shapeName], Fresh("Reshape")), result);
             }
             default:
+                if (EmitLayer(module, input, sample) is { } emitted) return emitted;
                 throw new NotSupportedException(
-                    $"Onnx.Save cannot write a {module.GetType().Name}: supported are Sequential (and Mlp), Linear, Relu, Tanh, Sigmoid, LeakyRelu, Softmax, Flatten and Dropout, or a module Onnx.Load made, saved on its own.");
+                    $"Onnx.Save cannot write a {module.GetType().Name}: supported are Sequential (and Mlp), Linear, Relu, Tanh, Sigmoid, LeakyRelu, Softmax, Flatten, Dropout, " +
+                    "Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, LayerNorm, Embedding, GRU and LSTM, or a module Onnx.Load made, saved on its own.");
         }
     }
 
@@ -177,16 +184,17 @@ internal sealed class OnnxExporter
         return attribute;
     }
 
-    /// <summary>A float tensor value with dimension 0 named <c>batch</c>, the rest fixed.</summary>
-    private static ValueInfoProto ValueInfo(string name, int[] shape)
+    /// <summary>A tensor value with its first dims named <paramref name="dynamic"/> (<c>batch</c>, and <c>sequence</c> in a
+    /// recurrent model), the rest fixed.</summary>
+    private static ValueInfoProto ValueInfo(string name, int[] shape, string[] dynamic, TensorProto.Types.DataType type = TensorProto.Types.DataType.Float)
     {
         var tensorShape = new TensorShapeProto();
         for (int d = 0; d < shape.Length; d++)
-            tensorShape.Dim.Add(d == 0 ? new TensorShapeProto.Types.Dimension { DimParam = BatchDim } : new TensorShapeProto.Types.Dimension { DimValue = shape[d] });
+            tensorShape.Dim.Add(d < dynamic.Length ? new TensorShapeProto.Types.Dimension { DimParam = dynamic[d] } : new TensorShapeProto.Types.Dimension { DimValue = shape[d] });
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = tensorShape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = tensorShape } },
         };
     }
 }

@@ -7,7 +7,7 @@ using ArenaGrad.Memory;
 namespace ArenaGrad.IO;
 
 /// <summary>Validates a parsed model and builds the <see cref="OnnxModule"/>.</summary>
-internal static class OnnxImporter
+internal static partial class OnnxImporter
 {
     // Runtime: float32 data. RuntimeInt: the Int32 indices of ArgMax/ArgMin (ONNX's int64), which only a graph output may
     // take. RuntimeBool and BoolConstant: the comparisons' and logical ops' results and BOOL tensors in the file, which
@@ -23,6 +23,9 @@ internal static class OnnxImporter
         public long[]? Longs { get; init; }
         public bool[]? Bools { get; init; }
         public bool IsParameter { get; init; }
+
+        /// <summary>A Pad's output: its ONNX pads, for an AveragePool reading it to take as its own padding.</summary>
+        public int[]? PadsOfPad { get; init; }
     }
 
     public static OnnxModule Import(Arena arena, ModelProto model)
@@ -49,9 +52,13 @@ internal static class OnnxImporter
             if (inputName is not null)
                 throw new NotSupportedException(
                     $"The ONNX graph has more than one input ('{inputName}', '{input.Name}'); a Module takes one input tensor.");
-            CheckFloatType(input, "graph input");
+            // Token ids (INT64 or INT32, as torch exports an embedding's input) are an Int32 tensor at run time; they
+            // go to Gather's indices only (an embedding lookup), which the node planning checks.
+            bool indices = input.Type is { ValueCase: TypeProto.ValueOneofCase.TensorType } type
+                && type.TensorType.ElemType is (int)TensorProto.Types.DataType.Int64 or (int)TensorProto.Types.DataType.Int32;
+            if (!indices) CheckFloatType(input, "graph input");
             inputName = input.Name;
-            values.Add(input.Name, new Value { Kind = Kind.Runtime });
+            values.Add(input.Name, new Value { Kind = indices ? Kind.RuntimeInt : Kind.Runtime });
         }
         if (inputName is null) throw new NotSupportedException("The ONNX graph has no input (every input is an initializer); a Module takes one input tensor.");
         if (graph.Output.Count != 1)
@@ -61,12 +68,14 @@ internal static class OnnxImporter
 
         // Validate every node and plan its slots before the arena is touched.
         var plans = new List<(OnnxOp Op, NodeProto Node, string[] Inputs, string Output, Func<int[], int, OnnxNode> Make)>();
-        foreach (NodeProto node in graph.Node)
+        List<NodeProto> graphNodes = WithoutZeroStateSubgraphs(graph, values);
+        Dictionary<string, int> uses = Uses(graphNodes, outputName);
+        foreach (NodeProto node in graphNodes)
         {
             string where = NodeName(node);
             if (node.Domain.Length != 0 && node.Domain != "ai.onnx")
                 throw new NotSupportedException($"ONNX operator '{node.Domain}.{node.OpType}' ({where}) is not supported: only the default domain is read.");
-            PlanNode(node, where, opset, values, plans);
+            PlanNode(node, where, opset, values, uses, plans);
         }
         if (!values.TryGetValue(outputName, out Value? output))
             throw new InvalidDataException($"Not a valid ONNX model: the graph output '{outputName}' is produced by no node, initializer or input.");
@@ -75,6 +84,15 @@ internal static class OnnxImporter
         if (output.Kind == Kind.RuntimeInt) CheckIndexType(graph.Output[0]);
         else if (IsBool(output.Kind)) CheckBoolType(graph.Output[0]);
         else CheckFloatType(graph.Output[0], "graph output");
+
+        // BatchNormalization's running statistics are buffers (state, not trained), as in the module torch exported.
+        var statistics = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((OnnxOp planned, _, string[] plannedInputs, _, _) in plans)
+            if (planned == OnnxOp.BatchNormalization)
+            {
+                statistics.Add(plannedInputs[3]);
+                statistics.Add(plannedInputs[4]);
+            }
 
         // Slots: one per runtime value and float or Bool constant.
         int slots = 0;
@@ -86,12 +104,14 @@ internal static class OnnxImporter
         using OpTransaction op = arena.BeginOp();
         var tensors = new Tensor[slots];
         var parameters = new List<(string, Tensor)>();
+        var buffers = new List<(string, Tensor)>();
         foreach ((string name, Value value) in values)
         {
-            if (value.Kind == Kind.FloatConstant) tensors[value.Slot] = arena.FromData(value.Floats, value.Shape, requiresGrad: value.IsParameter);
+            if (value.Kind == Kind.FloatConstant)
+                tensors[value.Slot] = arena.FromData(value.Floats, value.Shape, requiresGrad: value.IsParameter && !statistics.Contains(name));
             else if (value.Kind == Kind.BoolConstant) tensors[value.Slot] = arena.FromData(value.Bools, value.Shape);
         }
-        foreach (string name in parameterOrder) parameters.Add((name, tensors[values[name].Slot]));
+        foreach (string name in parameterOrder) (statistics.Contains(name) ? buffers : parameters).Add((name, tensors[values[name].Slot]));
 
         var nodes = new OnnxNode[plans.Count];
         for (int i = 0; i < nodes.Length; i++)
@@ -101,7 +121,7 @@ internal static class OnnxImporter
             for (int k = 0; k < inputs.Length; k++) inputSlots[k] = inputs[k].Length == 0 ? -1 : values[inputs[k]].Slot;
             nodes[i] = make(inputSlots, values[outName].Slot);
         }
-        var module = new OnnxModule(nodes, tensors, values[inputName].Slot, output.Slot, parameters, inputName, outputName, opset, model);
+        var module = new OnnxModule(nodes, tensors, values[inputName].Slot, output.Slot, parameters, buffers, inputName, outputName, opset, model);
         op.Commit();
         return module;
     }
@@ -251,7 +271,7 @@ internal static class OnnxImporter
                 $"Not a valid ONNX model: {what} should hold {expected} {unit} for its dims, but holds {got}."));
     }
 
-    private static void PlanNode(NodeProto node, string where, int opset, Dictionary<string, Value> values,
+    private static void PlanNode(NodeProto node, string where, int opset, Dictionary<string, Value> values, Dictionary<string, int> uses,
         List<(OnnxOp, NodeProto, string[], string, Func<int[], int, OnnxNode>)> plans)
     {
         string opType = node.OpType;
@@ -262,9 +282,10 @@ internal static class OnnxImporter
                 throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) reads '{input}', which no earlier node, initializer or graph input produces.");
         int outputs = 0;
         for (int i = 0; i < node.Output.Count; i++) if (node.Output[i].Length > 0) outputs = i + 1;
-        if (node.Output.Count == 0 || node.Output[0].Length == 0)
+        bool recurrent = opType is "LSTM" or "GRU"; // Y, Y_h (and Y_c): any of them may be left out
+        if (outputs == 0 || (!recurrent && node.Output[0].Length == 0))
             throw new InvalidDataException($"Not a valid ONNX model: {where} ({opType}) names no output.");
-        if (outputs > 1 && opType != "Split")
+        if (outputs > 1 && opType != "Split" && !recurrent)
             throw new NotSupportedException($"ONNX {opType} ({where}) with more than one output is not supported.");
         string output = node.Output[0];
         for (int i = 0; i < outputs; i++)
@@ -351,13 +372,24 @@ internal static class OnnxImporter
             case "Or": op = OnnxOp.Or; minInputs = maxInputs = 2; break;
             case "Xor": op = OnnxOp.Xor; minInputs = maxInputs = 2; break;
             case "Where": op = OnnxOp.Where; minInputs = maxInputs = 3; break;
+            // layers (issue 18): planned in OnnxImporter.Layers.cs
+            case "Conv": op = OnnxOp.Conv; minInputs = 2; maxInputs = 3; break;
+            case "MaxPool": op = OnnxOp.MaxPool; break;
+            case "AveragePool": op = OnnxOp.AveragePool; break;
+            case "GlobalAveragePool": op = OnnxOp.GlobalAveragePool; break;
+            case "Pad": op = OnnxOp.Pad; minInputs = 2; maxInputs = 4; break;
+            case "BatchNormalization": op = OnnxOp.BatchNormalization; minInputs = maxInputs = 5; break;
+            case "LayerNormalization": op = OnnxOp.LayerNormalization; minInputs = 2; maxInputs = 3; break;
+            case "LSTM": op = OnnxOp.Lstm; minInputs = 3; maxInputs = 8; break;
+            case "GRU": op = OnnxOp.Gru; minInputs = 3; maxInputs = 6; break;
             default:
                 throw new NotSupportedException(
                     $"ONNX operator '{opType}' ({where}) is not supported. Supported: Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Tanh, " +
                     "Sigmoid, Exp, Log, Sqrt, Abs, Neg, Softmax, LogSoftmax, Reshape, Flatten, Transpose, Concat, Identity, Dropout, Constant, " +
                     "ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceLogSumExp, ArgMax, ArgMin (as the graph " +
-                    "output), CumSum, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Sin, Cos, Erf, Sign, Floor, Round, Reciprocal, Softplus, Elu, Min, Max, Gather (with constant indices), " +
-                    "Equal, Less, LessOrEqual, Greater, GreaterOrEqual, Not, And, Or, Xor, Where.");
+                    "output), CumSum, Slice, Squeeze, Unsqueeze, Expand, Tile, Split, Sin, Cos, Erf, Sign, Floor, Round, Reciprocal, Softplus, Elu, Min, Max, Gather (with constant indices, or an embedding lookup of the integer graph input), " +
+                    "Equal, Less, LessOrEqual, Greater, GreaterOrEqual, Not, And, Or, Xor, Where, Conv (1-D and 2-D), MaxPool, AveragePool, GlobalAveragePool, Pad (constant zeros), " +
+                    "BatchNormalization (inference), LayerNormalization, LSTM, GRU.");
         }
         if (inputs.Length < minInputs || inputs.Length > maxInputs || inputs[0].Length == 0)
             throw new InvalidDataException(FormattableString.Invariant(
@@ -369,6 +401,14 @@ internal static class OnnxImporter
                 throw new NotSupportedException(FormattableString.Invariant(
                     $"ONNX {opType} ({where}) with {inputs.Length} inputs is not supported: at most 2 are."));
             if (inputs.Length == 1) op = OnnxOp.Identity; // the minimum or maximum of one tensor is itself
+        }
+        if (op == OnnxOp.Gather && inputs[1].Length == 0)
+            throw new InvalidDataException($"Not a valid ONNX model: {where} (Gather) leaves out its required input 1 (indices).");
+        if (op == OnnxOp.Gather && values[inputs[1]].Kind == Kind.RuntimeInt) op = OnnxOp.Embedding; // the graph's token ids
+        if (IsLayer(op))
+        {
+            PlanLayer(op, node, where, opset, inputs, values, uses, plans);
+            return;
         }
 
         // Which inputs carry data (float) and which are shape/axes constants.
@@ -738,6 +778,19 @@ internal static class OnnxImporter
         public Google.Protobuf.Collections.RepeatedField<long> Ints(string name) => Get(name, AttributeProto.Types.AttributeType.Ints).Ints;
 
         public float[] Floats(string name) => [.. Get(name, AttributeProto.Types.AttributeType.Floats).Floats];
+
+        /// <summary>A STRING attribute as UTF-8 text (its fallback when absent).</summary>
+        public string String(string name, string fallback) =>
+            !Has(name) ? fallback : Get(name, AttributeProto.Types.AttributeType.String).S.ToStringUtf8();
+
+        /// <summary>A STRINGS attribute as UTF-8 texts.</summary>
+        public string[] Strings(string name)
+        {
+            var strings = Get(name, AttributeProto.Types.AttributeType.Strings).Strings;
+            var result = new string[strings.Count];
+            for (int i = 0; i < result.Length; i++) result[i] = strings[i].ToStringUtf8();
+            return result;
+        }
 
         public TensorProto Tensor(string name) =>
             Get(name, AttributeProto.Types.AttributeType.Tensor).T

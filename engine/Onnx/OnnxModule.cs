@@ -8,7 +8,8 @@ namespace ArenaGrad.IO;
 
 /// <summary>An imported ONNX graph as a module: <see cref="Forward"/> runs its nodes in order with engine ops, so
 /// the result is differentiable and the parameters (the graph's float initializers, under their ONNX names) can be
-/// trained. Made by <see cref="Onnx.Load(Arena, string)"/>.</summary>
+/// trained; BatchNormalization's input_mean and input_var initializers are buffers (state, as a batch norm's running
+/// statistics), not parameters. Made by <see cref="Onnx.Load(Arena, string)"/>.</summary>
 /// <remarks>Every name, attribute and constant was resolved and checked when the file was loaded: the forward pass
 /// reads value slots by index and allocates nothing beyond what the engine ops themselves do.</remarks>
 public sealed class OnnxModule : Module
@@ -22,7 +23,8 @@ public sealed class OnnxModule : Module
     private readonly (string Name, Tensor Value)[] _initializers;
 
     internal OnnxModule(OnnxNode[] nodes, Tensor[] values, int inputSlot, int outputSlot,
-        List<(string Name, Tensor Value)> parameters, string inputName, string outputName, int opsetVersion, ModelProto source)
+        List<(string Name, Tensor Value)> parameters, List<(string Name, Tensor Value)> buffers, string inputName, string outputName,
+        int opsetVersion, ModelProto source)
     {
         _initializers = parameters.ToArray();
         _template = WithoutParameterData(source, parameters);
@@ -34,7 +36,8 @@ public sealed class OnnxModule : Module
         OutputName = outputName;
         OpsetVersion = opsetVersion;
         var groups = new Dictionary<string, ParameterGroup>(StringComparer.Ordinal);
-        foreach ((string name, Tensor value) in parameters) Register(name, value, groups);
+        foreach ((string name, Tensor value) in parameters) Register(name, value, groups, buffer: false);
+        foreach ((string name, Tensor value) in buffers) Register(name, value, groups, buffer: true); // written back as they were read
     }
 
     /// <summary>The name of the graph input that <see cref="Forward"/> feeds.</summary>
@@ -99,15 +102,16 @@ public sealed class OnnxModule : Module
     /// <c>0.weight</c> becomes parameter <c>weight</c> of a child group <c>0</c>, as PyTorch's names come about. A name
     /// that cannot be a path (empty segment, or a segment used both as parameter and as group) has its dots made
     /// underscores.</summary>
-    private void Register(string name, Tensor value, Dictionary<string, ParameterGroup> groups)
+    private void Register(string name, Tensor value, Dictionary<string, ParameterGroup> groups, bool buffer)
     {
         string[] parts = name.Split('.');
-        if (parts.Length > 1 && Array.TrueForAll(parts, p => p.Length > 0) && TryRegisterPath(parts, value, groups)) return;
+        if (parts.Length > 1 && Array.TrueForAll(parts, p => p.Length > 0) && TryRegisterPath(parts, value, groups, buffer)) return;
         string flat = name.Replace('.', '_');
         if (flat.Length == 0) flat = "_";
         try
         {
-            RegisterParameter(flat, value);
+            if (buffer) RegisterBuffer(flat, value);
+            else RegisterParameter(flat, value);
         }
         catch (ArgumentException e)
         {
@@ -115,7 +119,7 @@ public sealed class OnnxModule : Module
         }
     }
 
-    private bool TryRegisterPath(string[] parts, Tensor value, Dictionary<string, ParameterGroup> groups)
+    private bool TryRegisterPath(string[] parts, Tensor value, Dictionary<string, ParameterGroup> groups, bool buffer)
     {
         // Only groups that already exist can clash, and they come before any group made here: a failure
         // leaves nothing half-registered.
@@ -138,7 +142,8 @@ public sealed class OnnxModule : Module
                 owner = group;
                 prefix = key;
             }
-            ((ParameterGroup)owner).AddParameter(parts[^1], value);
+            if (buffer) ((ParameterGroup)owner).AddBuffer(parts[^1], value);
+            else ((ParameterGroup)owner).AddParameter(parts[^1], value);
             return true;
         }
         catch (ArgumentException)
@@ -156,6 +161,8 @@ public sealed class OnnxModule : Module
         internal void AddGroup(string name, ParameterGroup group) => RegisterModule(name, group);
 
         internal void AddParameter(string name, Tensor value) => RegisterParameter(name, value);
+
+        internal void AddBuffer(string name, Tensor value) => RegisterBuffer(name, value);
 
         protected override string TypeName => "ParameterGroup";
     }

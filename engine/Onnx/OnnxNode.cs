@@ -70,11 +70,22 @@ internal enum OnnxOp
     Or,
     Xor,
     Where,
+    // layers (issue 18): OnnxNode.Layers.cs
+    Conv,
+    MaxPool,
+    AveragePool,
+    GlobalAveragePool,
+    Pad,
+    BatchNormalization,
+    LayerNormalization,
+    Embedding,
+    Lstm,
+    Gru,
 }
 
 /// <summary>One validated graph node: its operator, the value slots it reads and writes, and its attributes,
 /// all resolved at load so that running it is a switch and a few engine calls.</summary>
-internal sealed class OnnxNode
+internal sealed partial class OnnxNode
 {
     public required OnnxOp Op { get; init; }
 
@@ -221,6 +232,18 @@ internal sealed class OnnxNode
             case OnnxOp.Or: return x.LogicalOr(values[Inputs[1]]);
             case OnnxOp.Xor: return x.LogicalXor(values[Inputs[1]]);
             case OnnxOp.Where: return Functional.Where(x, values[Inputs[1]], values[Inputs[2]]); // x is the condition
+            case OnnxOp.Conv: return Conv(x, values);
+            case OnnxOp.MaxPool: return Functional.MaxPool2d(x, (Kernel![0], Kernel[1]), (Strides![0], Strides[1]), (Pads![0], Pads[1]));
+            case OnnxOp.AveragePool: return Functional.AvgPool2d(x, (Kernel![0], Kernel[1]), (Strides![0], Strides[1]), (Pads![0], Pads[1]));
+            case OnnxOp.GlobalAveragePool: return GlobalAveragePool(x);
+            case OnnxOp.Pad: return Pad(x);
+            case OnnxOp.BatchNormalization:
+                return Functional.BatchNorm(x, values[Inputs[3]], values[Inputs[4]], values[Inputs[1]], values[Inputs[2]], training: false, eps: Epsilon);
+            case OnnxOp.LayerNormalization: return LayerNormalization(x, values);
+            case OnnxOp.Embedding: return Embedding(x, values[Inputs[1]]);
+            case OnnxOp.Lstm:
+            case OnnxOp.Gru:
+                return Recurrent(x, values);
             default:
                 throw new InvalidOperationException($"OnnxNode has no case for {Op}."); // every OnnxOp has a case
         }

@@ -183,24 +183,25 @@ internal static unsafe class OpTable
             SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, null),
 
         // convolution and pooling: the convolution reads the saved unfolded images for W's gradient and W for x's; fold's
-        // backward unfolds into scratch of its input's size when the gradient already holds a value. ONNX operators: none yet
-        // (Conv, MaxPool, AveragePool, GlobalAveragePool come with the importer's support; OpTableOnnxTests checks the column)
+        // backward unfolds into scratch of its input's size when the gradient already holds a value. ONNX operators: Conv,
+        // MaxPool, AveragePool (count_include_pad 1); the adaptive pool is ONNX GlobalAveragePool only for a 1×1 output, and
+        // im2col/col2im have no ONNX operator (OpTableOnnxTests holds the column to what import reads)
         new(OpCode.Convolution, "ConvolutionBackward0", null, &ForwardRules.Convolution, null, &BackwardRules.Convolution, &GraphBackwardRules.Convolution,
-            new BackwardReads(SavedOperands.Saved, SavedOperands.Input1, SavedOperands.Input0), BackwardScratch.None, OpFusion.None, false, null),
+            new BackwardReads(SavedOperands.Saved, SavedOperands.Input1, SavedOperands.Input0), BackwardScratch.None, OpFusion.None, false, "Conv"),
         Op(OpCode.Im2Col, "Im2ColBackward0", &ForwardRules.Im2ColOp, &BackwardRules.Im2ColOp, &GraphBackwardRules.Im2ColOp, SavedOperands.None, null),
         new(OpCode.Col2Im, "Col2ImBackward0", null, &ForwardRules.Col2ImOp, null, &BackwardRules.Col2ImOp, &GraphBackwardRules.Col2ImOp,
             SavedOperands.None, new BackwardScratch(0, 0, 1), OpFusion.None, false, null),
         Op(OpCode.MaxPool2d, "MaxPool2DWithIndicesBackward0", &ForwardRules.MaxPool2d, &BackwardRules.MaxPool2d, &GraphBackwardRules.MaxPool2d,
-            SavedOperands.Saved, null),
-        Op(OpCode.AvgPool2d, "AvgPool2DBackward0", &ForwardRules.AvgPool2d, &BackwardRules.AvgPool2d, &GraphBackwardRules.AvgPool2d, SavedOperands.None, null),
+            SavedOperands.Saved, "MaxPool"),
+        Op(OpCode.AvgPool2d, "AvgPool2DBackward0", &ForwardRules.AvgPool2d, &BackwardRules.AvgPool2d, &GraphBackwardRules.AvgPool2d, SavedOperands.None, "AveragePool"),
         Op(OpCode.AdaptiveAvgPool2d, "AdaptiveAvgPool2DBackward0", &ForwardRules.AdaptiveAvgPool2d, &BackwardRules.AdaptiveAvgPool2d,
             &GraphBackwardRules.AdaptiveAvgPool2d, SavedOperands.None, null),
         // normalization (issue 18): backward reads x and the saved mean and rstd always, the weight for dx
         new(OpCode.LayerNorm, "NativeLayerNormBackward0", null, &ForwardRules.LayerNorm, null, &BackwardRules.LayerNorm, &GraphBackwardRules.LayerNorm,
-            new BackwardReads(SavedOperands.Input0 | SavedOperands.Saved, SavedOperands.Input1, 0), BackwardScratch.None, OpFusion.None, false, null), // ONNX LayerNormalization is opset 17: the importer does not read it yet
+            new BackwardReads(SavedOperands.Input0 | SavedOperands.Saved, SavedOperands.Input1, 0), BackwardScratch.None, OpFusion.None, false, "LayerNormalization"), // ONNX LayerNormalization is opset 17
         // fused recurrent cells (issue 18): named as PyTorch CUDA's fused cells (_thnn_fused_gru_cell / _lstm_cell; the CPU
         // composes them from ops). Both LSTM halves carry the LSTM node's name, since PyTorch's one node gives h' and c'.
-        // ONNX's GRU and LSTM operators are whole sequences, not cells: the rows name none.
+        // ONNX's GRU and LSTM operators are whole sequences, not cells: the rows name none (the importer runs them with these).
         new(OpCode.GruCell, "ThnnFusedGruCellBackward0", null, &ForwardRules.GruCell, null, &BackwardRules.GruCell, &GraphBackwardRules.GruCell,
             new BackwardReads(SavedOperands.Saved, SavedOperands.Input1 | SavedOperands.Input2, SavedOperands.Input1 | SavedOperands.Input2), // r, z, n; gh_n and h for dgi, dgh
             BackwardScratch.None, OpFusion.None, false, null),
@@ -209,10 +210,10 @@ internal static unsafe class OpTable
         Op(OpCode.LstmCellOutput, "ThnnFusedLstmCellBackward0", &ForwardRules.LstmCellOutput, &BackwardRules.LstmCellOutput, &GraphBackwardRules.LstmCellOutput,
             SavedOperands.Saved, null),
         // normalization and embeddings (issue 18): batch norm's backward reads x, the weight and the saved statistics (not
-        // the running buffers, which the forward may update again); embedding's reads the index only. BatchNormalization
-        // joins the ONNX column when the importer reads it (OpTableOnnxTests holds the column to what import reads).
+        // the running buffers, which the forward may update again); embedding's reads the index only. ONNX
+        // BatchNormalization is the evaluation form (running statistics); Gather with the graph's token ids is the embedding.
         Op(OpCode.BatchNorm, "NativeBatchNormBackward0", &ForwardRules.BatchNorm, &BackwardRules.BatchNorm, &GraphBackwardRules.BatchNorm,
-            SavedOperands.Input0 | SavedOperands.Input1 | SavedOperands.Saved, null),
+            SavedOperands.Input0 | SavedOperands.Input1 | SavedOperands.Saved, "BatchNormalization"),
         Op(OpCode.Embedding, "EmbeddingBackward0", &ForwardRules.Embedding, &BackwardRules.Embedding, &GraphBackwardRules.Embedding,
             SavedOperands.Input1, "Gather"),
     ];
