@@ -1,3 +1,5 @@
+using ArenaGrad.Kernels;
+
 namespace ArenaGrad.Nn;
 
 /// <summary><c>nn.GRUCell</c>: one GRU step, r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
@@ -78,11 +80,41 @@ public sealed class GRUCell : Module
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
     public Tensor Step(Tensor input, Tensor state)
     {
+        if (!TryStepInPlace(input, state)) StepThroughForward(input, state);
+        return state;
+    }
+
+    /// <summary>The step straight from native memory (<see cref="Kernels.RecurrentStep"/>: Forward's kernels in Forward's
+    /// order, so Forward's bits), when the inputs are what Forward would take without a message; false (nothing
+    /// done) otherwise.</summary>
+    private unsafe bool TryStepInPlace(Tensor input, Tensor state)
+    {
+        Arena? arena = state.Owner;
+        if (!FastStep.Allowed(arena)) return false;
+        int hs = FastStep.Slot(arena!, state), xs = FastStep.Slot(arena!, input);
+        if (hs < 0 || xs < 0) return false;
+        int rank = arena!.RankOf(xs);
+        if (rank is not (1 or 2) || arena.RankOf(hs) != rank) return false;
+        ReadOnlySpan<int> x = arena.ShapeOf(xs), h = arena.ShapeOf(hs);
+        int rows = rank == 2 ? x[0] : 1;
+        if (x[^1] != InputSize || h[^1] != HiddenSize || h[0] != (rank == 2 ? rows : HiddenSize)) return false;
+        if (!RecurrentStep.Fits(rows, 3, HiddenSize) || !FastStep.Writable(arena, hs)) return false;
+        float* wih = FastStep.Values(arena, WeightIh), whh = FastStep.Values(arena, WeightHh);
+        float* bih = FastStep.Values(arena, BiasIh), bhh = FastStep.Values(arena, BiasHh);
+        if (!FastStep.Usable(wih, BiasIh, bih) || !FastStep.Usable(whh, BiasHh, bhh)) return false;
+        arena.BumpVersion(hs); // as CopyFrom does
+        RecurrentStep.Gru(FastStep.Values(arena, xs), FastStep.Values(arena, hs), wih, whh, bih, bhh, rows, InputSize, HiddenSize,
+            arena.GemmTeam);
+        return true;
+    }
+
+    /// <summary>The general step: Forward under no-grad in a scope, copied into the state (and its messages).</summary>
+    private void StepThroughForward(Tensor input, Tensor state)
+    {
         Arena arena = state.Arena;
         using (arena.Scope())
         using (arena.NoGrad())
             state.CopyFrom(Forward(input, state));
-        return state;
     }
 
     /// <inheritdoc/>
