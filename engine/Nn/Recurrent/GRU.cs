@@ -121,9 +121,9 @@ public sealed class GRU : Module
     public override Tensor Forward(Tensor input) => Forward(input, null).Output;
 
     /// <summary>One frame: runs one step of every layer on <paramref name="input"/> ([B, I], or [I] unbatched) from
-    /// <paramref name="state"/> ([L, B, H], or [L, H]) under no-grad in a scope of its own, and writes h_n into
-    /// <paramref name="state"/> in place; returns <paramref name="state"/> (the top layer's h is its last row). Allocates
-    /// nothing once warm.</summary>
+    /// <paramref name="state"/> ([L, B, H], or [L, H]) without grad, and writes h_n into <paramref name="state"/> in place
+    /// (bitwise a one-step Forward's h_n; straight into the state, or through Forward in a scope of its own where the fast
+    /// path does not apply); returns <paramref name="state"/> (the top layer's h is its last row). Allocates nothing.</summary>
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages, as for a one-step sequence).</exception>
     public Tensor Step(Tensor input, Tensor state)
     {

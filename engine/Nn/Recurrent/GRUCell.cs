@@ -6,7 +6,7 @@ namespace ArenaGrad.Nn;
 /// n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h, for x [B, I] or [I] (unbatched) and h [B, H] or [H].
 /// The gate nonlinearities and the update are one fused op (grad_fn ThnnFusedGruCellBackward0).</summary>
 /// <remarks>Per frame, keep the state in one tensor made outside any scope and call <see cref="Step"/>: it computes the next
-/// state under no-grad in a scope of its own and writes it into that tensor, allocating nothing.</remarks>
+/// state (no grad, no tape) and writes it into that tensor in place, allocating nothing.</remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1707:Identifiers should not contain underscores", Justification = "PyTorch's names.")]
 public sealed class GRUCell : Module
 {
@@ -73,8 +73,10 @@ public sealed class GRUCell : Module
     }
 
     /// <summary>One frame: <paramref name="state"/> = GRUCell(<paramref name="input"/>, <paramref name="state"/>), computed
-    /// under no-grad in a scope of its own and written into <paramref name="state"/> in place; returns
-    /// <paramref name="state"/>. Allocates nothing (managed or in the arena) once warm.</summary>
+    /// without grad and written into <paramref name="state"/> in place; returns <paramref name="state"/>: bitwise
+    /// <see cref="Forward(Tensor, Tensor)"/>'s result, computed straight into the state (no scope, tape or tensor) when
+    /// the tensors are this arena's Float32 ones and nothing is being captured, else through Forward under no-grad in a
+    /// scope of its own. Allocates nothing (managed or in the arena).</summary>
     /// <remarks>Make the state once, outside any scope (<c>arena.Zeros([batch, hiddenSize])</c>, or [hiddenSize]);
     /// training goes through <see cref="Forward(Tensor, Tensor)"/>.</remarks>
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>

@@ -134,8 +134,10 @@ public sealed class LSTM : Module
     public override Tensor Forward(Tensor input) => Forward(input, null).Output;
 
     /// <summary>One frame: runs one step of every layer on <paramref name="input"/> ([B, I], or [I] unbatched) from
-    /// <paramref name="state"/> ([L, B, H] each, or [L, H]) under no-grad in a scope of its own, and writes (h_n, c_n) into
-    /// <paramref name="state"/>'s tensors in place; returns <paramref name="state"/>. Allocates nothing once warm.</summary>
+    /// <paramref name="state"/> ([L, B, H] each, or [L, H]) without grad, and writes (h_n, c_n) into
+    /// <paramref name="state"/>'s tensors in place (bitwise a one-step Forward's; straight into the state, or through
+    /// Forward in a scope of its own where the fast path does not apply); returns <paramref name="state"/>. Allocates
+    /// nothing.</summary>
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages, as for a one-step sequence).</exception>
     public (Tensor H, Tensor C) Step(Tensor input, (Tensor H, Tensor C) state)
     {

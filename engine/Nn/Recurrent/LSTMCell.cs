@@ -79,9 +79,10 @@ public sealed class LSTMCell : Module
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
     public override Tensor Forward(Tensor input) => ForwardWithZeroState(input).H;
 
-    /// <summary>One frame: (h, c) = LSTMCell(<paramref name="input"/>, (h, c)), computed under no-grad in a scope of its own
-    /// and written into <paramref name="state"/>'s two tensors in place; returns <paramref name="state"/>. Allocates nothing
-    /// once warm.</summary>
+    /// <summary>One frame: (h, c) = LSTMCell(<paramref name="input"/>, (h, c)), computed without grad and written into
+    /// <paramref name="state"/>'s two tensors in place; returns <paramref name="state"/>: bitwise Forward's result, computed
+    /// straight into the state when h and c are distinct tensors of this arena and nothing is being captured, else through
+    /// Forward under no-grad in a scope of its own. Allocates nothing.</summary>
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
     public (Tensor H, Tensor C) Step(Tensor input, (Tensor H, Tensor C) state)
     {
