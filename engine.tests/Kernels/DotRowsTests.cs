@@ -24,12 +24,12 @@ public class DotRowsTests
     }
 
     [Test]
-    public void Multiply_EveryDepthTo80AndRowCountTo20_IsBitwiseOneDotAtATimeAndWritesOnlyItsRows()
+    public void Multiply_EveryDepthTo80AndRowCountTo40_IsBitwiseOneDotAtATimeAndWritesOnlyItsRows()
     {
         var rng = new Random(80);
         for (int k = 0; k <= 80; k++)
         {
-            for (int rows = 0; rows <= 20; rows++)
+            for (int rows = 0; rows <= 40; rows++)
             {
                 float[] x = Spread(rng, k), w = Spread(rng, rows * k), y0 = Spread(rng, rows + 2);
                 foreach (bool accumulate in (ReadOnlySpan<bool>)[false, true])
@@ -48,6 +48,22 @@ public class DotRowsTests
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>The sixteen-row pass (AVX-512F shuffles, so on AVX-512 hardware only) against one dot at a time.</summary>
+    [Test]
+    public void SixteenRowPass_IsBitwiseOneDotAtATime()
+    {
+        Assume.That(System.Runtime.Intrinsics.X86.Avx512F.IsSupported, "needs AVX-512F");
+        var rng = new Random(16);
+        foreach (int k in new[] { 1, 15, 16, 17, 32, 47, 64, 80 })
+        {
+            float[] x = Spread(rng, k), w = Spread(rng, 16 * k);
+            Vector512<float> sums = DotRows.Tails16(DotRows.Sixteen512(ref x[0], ref w[0], k), ref x[0], ref w[0], k);
+            for (int j = 0; j < 16; j++)
+                Assert.That(BitConverter.SingleToInt32Bits(sums.GetElement(j)), Is.EqualTo(BitConverter.SingleToInt32Bits(OneDot(x, w.AsSpan(j * k, k)))),
+                    $"k={k} row {j}");
         }
     }
 

@@ -22,6 +22,17 @@ internal static unsafe class DotRows
         ref float wr = ref MemoryMarshal.GetReference(w);
         ref float yr = ref MemoryMarshal.GetReference(y);
         int j = 0;
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+        {
+            for (; j + 16 <= rows; j += 16)
+            {
+                ref float w0 = ref Unsafe.Add(ref wr, (nint)j * k);
+                Vector512<float> sums = Sixteen512(ref xr, ref w0, k);
+                if ((k & 15) != 0) sums = Tails16(sums, ref xr, ref w0, k);
+                if (accumulate) sums = Vector512.LoadUnsafe(ref Unsafe.Add(ref yr, j)) + sums;
+                sums.StoreUnsafe(ref Unsafe.Add(ref yr, j));
+            }
+        }
         if (Vector512.IsHardwareAccelerated)
         {
             for (; j + 8 <= rows; j += 8)
@@ -110,6 +121,71 @@ internal static unsafe class DotRows
         if (accumulate) totals = Vector128.LoadUnsafe(ref y) + totals;
         totals.StoreUnsafe(ref y);
     }
+
+    /// <summary>The 16-lane sums of sixteen rows, each folded to one float (before its tail), row j in lane j. The folds are
+    /// <see cref="Quarter(Vector512{float})"/> and <see cref="Fold"/>'s adds, done on 512-bit vectors that each carry
+    /// several rows: halves of rows j and j+4 (and j+8, j+12) are paired by 128-bit shuffles, so every add joins the
+    /// same two partial sums as the one-row fold, and 16 rows take 15 adds instead of 40.</summary>
+    /// <remarks>Needs AVX-512F (the shuffles); the caller checks <see cref="Avx512F.IsSupported"/>.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Sixteen512(ref float x, ref float w, int k)
+    {
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        Vector512<float> s8 = default, s9 = default, s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default;
+        nint blocks = k & ~15;
+        for (nint i = 0; i < blocks; i += 16)
+        {
+            Vector512<float> xv = Vector512.LoadUnsafe(ref x, (nuint)i);
+            ref float wi = ref Unsafe.Add(ref w, i);
+            s0 += xv * Vector512.LoadUnsafe(ref wi);
+            s1 += xv * Vector512.LoadUnsafe(ref wi, (nuint)k);
+            s2 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(2 * k));
+            s3 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(3 * k));
+            s4 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(4 * k));
+            s5 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(5 * k));
+            s6 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(6 * k));
+            s7 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(7 * k));
+            s8 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(8 * k));
+            s9 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(9 * k));
+            s10 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(10 * k));
+            s11 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(11 * k));
+            s12 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(12 * k));
+            s13 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(13 * k));
+            s14 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(14 * k));
+            s15 += xv * Vector512.LoadUnsafe(ref wi, (nuint)(15 * k));
+        }
+        // p_j: 128-bit lane i holds the quarter of row 4i + j, so Fold's adds, lane by lane, give rows 4i .. 4i+3 in lane i.
+        return Fold512(Quarters(s0, s4, s8, s12), Quarters(s1, s5, s9, s13), Quarters(s2, s6, s10, s14), Quarters(s3, s7, s11, s15));
+    }
+
+    /// <summary>The quarters (<see cref="Quarter(Vector512{float})"/>) of four rows' sums, row r in 128-bit lane r.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quarters(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        // [a.lo256 | b.lo256] + [a.hi256 | b.hi256]: lanes 0-7 are a's s[j] + s[j+8], lanes 8-15 b's.
+        Vector512<float> ab = Avx512F.Shuffle4x128(a, b, 0x44) + Avx512F.Shuffle4x128(a, b, 0xEE);
+        Vector512<float> cd = Avx512F.Shuffle4x128(c, d, 0x44) + Avx512F.Shuffle4x128(c, d, 0xEE);
+        // 128-bit lanes (0, 2) + (1, 3) of each: (s[j] + s[j+8]) + (s[j+4] + s[j+12]) of a, b, c, d.
+        return Avx512F.Shuffle4x128(ab, cd, 0x88) + Avx512F.Shuffle4x128(ab, cd, 0xDD);
+    }
+
+    /// <summary><see cref="Fold"/> in each 128-bit lane of four vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fold512(Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3)
+    {
+        Vector512<float> pairs01 = Avx512F.UnpackLow(q0, q1) + Avx512F.UnpackHigh(q0, q1);
+        Vector512<float> pairs23 = Avx512F.UnpackLow(q2, q3) + Avx512F.UnpackHigh(q2, q3);
+        Vector512<double> d01 = pairs01.AsDouble(), d23 = pairs23.AsDouble();
+        return Avx512F.UnpackLow(d01, d23).AsSingle() + Avx512F.UnpackHigh(d01, d23).AsSingle(); // movlhps + movhlps per lane
+    }
+
+    /// <summary><see cref="Tails"/> for the sixteen rows of <see cref="Sixteen512"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static Vector512<float> Tails16(Vector512<float> totals, ref float x, ref float w, int k) =>
+        Vector512.Create(
+            Vector256.Create(Tails(totals.GetLower().GetLower(), ref x, ref w, k), Tails(totals.GetLower().GetUpper(), ref x, ref Unsafe.Add(ref w, 4 * k), k)),
+            Vector256.Create(Tails(totals.GetUpper().GetLower(), ref x, ref Unsafe.Add(ref w, 8 * k), k),
+                Tails(totals.GetUpper().GetUpper(), ref x, ref Unsafe.Add(ref w, 12 * k), k)));
 
     /// <summary>The 16-lane sums of eight rows, each folded to one float (before its tail): rows 0-3 and 4-7.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,3 +1,4 @@
+using ArenaGrad.Kernels;
 using ArenaGrad.Tape;
 
 namespace ArenaGrad.Nn;
@@ -120,11 +121,48 @@ public sealed class GRU : Module
     public override Tensor Forward(Tensor input) => Forward(input, null).Output;
 
     /// <summary>One frame: runs one step of every layer on <paramref name="input"/> ([B, I], or [I] unbatched) from
-    /// <paramref name="state"/> ([L, B, H], or [L, H]) under no-grad in a scope of its own, and writes h_n into
-    /// <paramref name="state"/> in place; returns <paramref name="state"/> (the top layer's h is its last row). Allocates
-    /// nothing once warm.</summary>
+    /// <paramref name="state"/> ([L, B, H], or [L, H]) without grad, and writes h_n into <paramref name="state"/> in place
+    /// (bitwise a one-step Forward's h_n; straight into the state, or through Forward in a scope of its own where the fast
+    /// path does not apply); returns <paramref name="state"/> (the top layer's h is its last row). Allocates nothing.</summary>
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages, as for a one-step sequence).</exception>
     public Tensor Step(Tensor input, Tensor state)
+    {
+        if (!TryStepInPlace(input, state)) StepThroughForward(input, state);
+        return state;
+    }
+
+    /// <summary>The step straight from native memory, layer by layer (<see cref="Kernels.RecurrentStep"/>: Forward's kernels
+    /// in Forward's order, so Forward's bits; layer l reads layer l − 1's new state as its input), when the inputs are what
+    /// Forward would take without a message; false (nothing done) otherwise.</summary>
+    private unsafe bool TryStepInPlace(Tensor input, Tensor state)
+    {
+        Arena? arena = state.Owner;
+        if (!FastStep.Allowed(arena)) return false;
+        int hs = FastStep.Slot(arena!, state), xs = FastStep.Slot(arena!, input);
+        if (hs < 0 || xs < 0) return false;
+        int rank = arena!.RankOf(xs);
+        if (rank is not (1 or 2) || arena.RankOf(hs) != rank + 1) return false;
+        ReadOnlySpan<int> x = arena.ShapeOf(xs), h = arena.ShapeOf(hs);
+        int rows = rank == 2 ? x[0] : 1;
+        if (x[^1] != InputSize || h[0] != NumLayers || h[^1] != HiddenSize || (rank == 2 && h[1] != rows)) return false;
+        if (!RecurrentStep.Fits(rows, 3, HiddenSize) || !FastStep.Writable(arena, hs)) return false;
+        for (int l = 0; l < 4 * NumLayers; l++)
+            if ((Bias || l % 4 < 2) && FastStep.Values(arena, _weights[l]) == null) return false;
+        arena.BumpVersion(hs); // as CopyFrom does
+        float* layerInput = FastStep.Values(arena, xs), states = FastStep.Values(arena, hs);
+        for (int l = 0; l < NumLayers; l++)
+        {
+            float* h0 = states + (nint)l * rows * HiddenSize;
+            RecurrentStep.Gru(layerInput, h0, FastStep.Values(arena, _weights[4 * l]), FastStep.Values(arena, _weights[4 * l + 1]),
+                Bias ? FastStep.Values(arena, _weights[4 * l + 2]) : null, Bias ? FastStep.Values(arena, _weights[4 * l + 3]) : null,
+                rows, l == 0 ? InputSize : HiddenSize, HiddenSize, arena.GemmTeam);
+            layerInput = h0;
+        }
+        return true;
+    }
+
+    /// <summary>The general step: a one-step Forward under no-grad in a scope, h_n copied into the state (and its messages).</summary>
+    private void StepThroughForward(Tensor input, Tensor state)
     {
         Arena arena = state.Arena;
         using (arena.Scope())
@@ -133,7 +171,6 @@ public sealed class GRU : Module
             Tensor sequence = input.Rank == 2 && BatchFirst ? input.Unsqueeze(1) : input.Unsqueeze(0);
             state.CopyFrom(Forward(sequence, state).HN);
         }
-        return state;
     }
 
     /// <inheritdoc/>

@@ -1,3 +1,4 @@
+using ArenaGrad.Kernels;
 using ArenaGrad.Tape;
 
 namespace ArenaGrad.Nn;
@@ -133,10 +134,52 @@ public sealed class LSTM : Module
     public override Tensor Forward(Tensor input) => Forward(input, null).Output;
 
     /// <summary>One frame: runs one step of every layer on <paramref name="input"/> ([B, I], or [I] unbatched) from
-    /// <paramref name="state"/> ([L, B, H] each, or [L, H]) under no-grad in a scope of its own, and writes (h_n, c_n) into
-    /// <paramref name="state"/>'s tensors in place; returns <paramref name="state"/>. Allocates nothing once warm.</summary>
+    /// <paramref name="state"/> ([L, B, H] each, or [L, H]) without grad, and writes (h_n, c_n) into
+    /// <paramref name="state"/>'s tensors in place (bitwise a one-step Forward's; straight into the state, or through
+    /// Forward in a scope of its own where the fast path does not apply); returns <paramref name="state"/>. Allocates
+    /// nothing.</summary>
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages, as for a one-step sequence).</exception>
     public (Tensor H, Tensor C) Step(Tensor input, (Tensor H, Tensor C) state)
+    {
+        if (!TryStepInPlace(input, state)) StepThroughForward(input, state);
+        return state;
+    }
+
+    /// <summary>The step straight from native memory, layer by layer (<see cref="Kernels.RecurrentStep"/>: Forward's kernels
+    /// in Forward's order, so Forward's bits; layer l reads layer l − 1's new h as its input), when the inputs are what
+    /// Forward would take without a message and h and c do not overlap; false (nothing done) otherwise.</summary>
+    private unsafe bool TryStepInPlace(Tensor input, (Tensor H, Tensor C) state)
+    {
+        Arena? arena = state.H.Owner;
+        if (!FastStep.Allowed(arena)) return false;
+        int hs = FastStep.Slot(arena!, state.H), cs = FastStep.Slot(arena!, state.C), xs = FastStep.Slot(arena!, input);
+        if (hs < 0 || cs < 0 || xs < 0) return false;
+        int rank = arena!.RankOf(xs);
+        if (rank is not (1 or 2) || arena.RankOf(hs) != rank + 1 || arena.RankOf(cs) != rank + 1) return false;
+        ReadOnlySpan<int> x = arena.ShapeOf(xs), h = arena.ShapeOf(hs), c = arena.ShapeOf(cs);
+        int rows = rank == 2 ? x[0] : 1;
+        if (x[^1] != InputSize || !h.SequenceEqual(c) || h[0] != NumLayers || h[^1] != HiddenSize || (rank == 2 && h[1] != rows)) return false;
+        if (!RecurrentStep.Fits(rows, 4, HiddenSize) || !FastStep.Writable(arena, hs) || !FastStep.Writable(arena, cs)) return false;
+        if (FastStep.Overlap(arena, hs, cs)) return false; // c' is written before h' is computed from it
+        for (int l = 0; l < 4 * NumLayers; l++)
+            if ((Bias || l % 4 < 2) && FastStep.Values(arena, _weights[l]) == null) return false;
+        arena.BumpVersion(hs); // as the two CopyFroms do
+        arena.BumpVersion(cs);
+        float* layerInput = FastStep.Values(arena, xs), hStates = FastStep.Values(arena, hs), cStates = FastStep.Values(arena, cs);
+        for (int l = 0; l < NumLayers; l++)
+        {
+            nint offset = (nint)l * rows * HiddenSize;
+            RecurrentStep.Lstm(layerInput, hStates + offset, cStates + offset, FastStep.Values(arena, _weights[4 * l]),
+                FastStep.Values(arena, _weights[4 * l + 1]), Bias ? FastStep.Values(arena, _weights[4 * l + 2]) : null,
+                Bias ? FastStep.Values(arena, _weights[4 * l + 3]) : null, rows, l == 0 ? InputSize : HiddenSize, HiddenSize, arena.GemmTeam);
+            layerInput = hStates + offset;
+        }
+        return true;
+    }
+
+    /// <summary>The general step: a one-step Forward under no-grad in a scope, (h_n, c_n) copied into the state (and its
+    /// messages).</summary>
+    private void StepThroughForward(Tensor input, (Tensor H, Tensor C) state)
     {
         Arena arena = state.H.Arena;
         using (arena.Scope())
@@ -147,7 +190,6 @@ public sealed class LSTM : Module
             state.H.CopyFrom(hn);
             state.C.CopyFrom(cn);
         }
-        return state;
     }
 
     /// <inheritdoc/>

@@ -1,3 +1,5 @@
+using ArenaGrad.Kernels;
+
 namespace ArenaGrad.Nn;
 
 /// <summary><c>nn.LSTMCell</c>: one LSTM step, gates = W_ih x + b_ih + W_hh h + b_hh split into i, f, g, o;
@@ -77,11 +79,46 @@ public sealed class LSTMCell : Module
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
     public override Tensor Forward(Tensor input) => ForwardWithZeroState(input).H;
 
-    /// <summary>One frame: (h, c) = LSTMCell(<paramref name="input"/>, (h, c)), computed under no-grad in a scope of its own
-    /// and written into <paramref name="state"/>'s two tensors in place; returns <paramref name="state"/>. Allocates nothing
-    /// once warm.</summary>
+    /// <summary>One frame: (h, c) = LSTMCell(<paramref name="input"/>, (h, c)), computed without grad and written into
+    /// <paramref name="state"/>'s two tensors in place; returns <paramref name="state"/>: bitwise Forward's result, computed
+    /// straight into the state when h and c are distinct tensors of this arena and nothing is being captured, else through
+    /// Forward under no-grad in a scope of its own. Allocates nothing.</summary>
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
     public (Tensor H, Tensor C) Step(Tensor input, (Tensor H, Tensor C) state)
+    {
+        if (!TryStepInPlace(input, state)) StepThroughForward(input, state);
+        return state;
+    }
+
+    /// <summary>The step straight from native memory (<see cref="Kernels.RecurrentStep"/>: Forward's kernels in Forward's
+    /// order, so Forward's bits), when the inputs are what Forward would take without a message and h and c do not
+    /// overlap; false (nothing done) otherwise.</summary>
+    private unsafe bool TryStepInPlace(Tensor input, (Tensor H, Tensor C) state)
+    {
+        Arena? arena = input.Owner;
+        if (!FastStep.Allowed(arena)) return false;
+        int xs = FastStep.Slot(arena!, input), hs = FastStep.Slot(arena!, state.H), cs = FastStep.Slot(arena!, state.C);
+        if (xs < 0 || hs < 0 || cs < 0) return false;
+        int rank = arena!.RankOf(xs);
+        if (rank is not (1 or 2) || arena.RankOf(hs) != rank || arena.RankOf(cs) != rank) return false;
+        ReadOnlySpan<int> x = arena.ShapeOf(xs), h = arena.ShapeOf(hs), c = arena.ShapeOf(cs);
+        int rows = rank == 2 ? x[0] : 1;
+        if (x[^1] != InputSize || h[^1] != HiddenSize || c[^1] != HiddenSize) return false;
+        if (rank == 2 && (h[0] != rows || c[0] != rows)) return false;
+        if (!RecurrentStep.Fits(rows, 4, HiddenSize) || !FastStep.Writable(arena, hs) || !FastStep.Writable(arena, cs)) return false;
+        if (FastStep.Overlap(arena, hs, cs)) return false; // c' is written before h' is computed from it
+        float* wih = FastStep.Values(arena, WeightIh), whh = FastStep.Values(arena, WeightHh);
+        float* bih = FastStep.Values(arena, BiasIh), bhh = FastStep.Values(arena, BiasHh);
+        if (!FastStep.Usable(wih, BiasIh, bih) || !FastStep.Usable(whh, BiasHh, bhh)) return false;
+        arena.BumpVersion(hs); // as the two CopyFroms do
+        arena.BumpVersion(cs);
+        RecurrentStep.Lstm(FastStep.Values(arena, xs), FastStep.Values(arena, hs), FastStep.Values(arena, cs), wih, whh, bih, bhh, rows,
+            InputSize, HiddenSize, arena.GemmTeam);
+        return true;
+    }
+
+    /// <summary>The general step: Forward under no-grad in a scope, copied into the state (and its messages).</summary>
+    private void StepThroughForward(Tensor input, (Tensor H, Tensor C) state)
     {
         Arena arena = input.Arena;
         using (arena.Scope())
@@ -91,7 +128,6 @@ public sealed class LSTMCell : Module
             state.H.CopyFrom(h);
             state.C.CopyFrom(c);
         }
-        return state;
     }
 
     /// <inheritdoc/>
