@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using ArenaGrad.Kernels;
 using ArenaGrad.Kernels.Convolution;
+using ArenaGrad.Kernels.Gemm;
+using ArenaGrad.Memory;
 
 namespace ArenaGrad.Tape;
 
@@ -32,6 +34,12 @@ internal static partial class BackwardRules
         }
         ReadOnlySpan<float> xv = arena.Values(x), wv = arena.Values(w);
         Span<float> saved = ins.Saved >= 0 ? arena.Values(ins.Saved) : default;
+        if (ForwardRules.IsImplicitGemm(in geometry, groups, outChannels))
+        {
+            ImplicitConvolution(arena, g, xv, wv, dx, dw, saved, ins.Int0 == 1, batch, outChannels, in geometry);
+            ConvolutionBias(arena, bias, g, batch, outChannels, positions);
+            return;
+        }
         Span<float> workspace = pointwise ? default : saved.Slice(ins.Int0 == 1 ? batch * rows * positions : 0, rows * positions);
         for (int n = 0; n < batch; n++)
         {
@@ -57,6 +65,12 @@ internal static partial class BackwardRules
                 if (!pointwise) Im2Col.FoldAdd(workspace, image, in geometry);
             }
         }
+        ConvolutionBias(arena, bias, g, batch, outChannels, positions);
+    }
+
+    /// <summary>db += Σ over images and positions of g.</summary>
+    private static void ConvolutionBias(Arena arena, int bias, ReadOnlySpan<float> g, int batch, int outChannels, int positions)
+    {
         if (bias >= 0 && arena.RequiresGrad(bias))
         {
             Span<float> db = arena.GradientForAccumulation(bias);
@@ -67,6 +81,57 @@ internal static partial class BackwardRules
                     foreach (float v in g.Slice((n * outChannels + o) * positions, positions)) sum += v;
                 db[o] += sum;
             }
+        }
+    }
+
+    /// <summary>The batch as one product each (<see cref="ForwardRules.IsImplicitGemm"/>), with g as gᵀ [O, N·L] (a copy
+    /// in scratch unless N is 1): dW += gᵀ @ unfold(x)ᵀ, packed straight from x, one sum over N·L per weight; dx[n] +=
+    /// fold((Wᵀ @ gᵀ)[:, n·L ..]) through the saved columns [rows, N·L] when the forward kept a block per image (W took a
+    /// gradient), else image by image through the one block. dx has the bits of a product per image.</summary>
+    private static unsafe void ImplicitConvolution(Arena arena, ReadOnlySpan<float> g, ReadOnlySpan<float> xv, ReadOnlySpan<float> wv,
+        Span<float> dx, Span<float> dw, Span<float> saved, bool perImageBlocks, int batch, int outChannels, in ConvGeometry geometry)
+    {
+        int rows = geometry.Rows, positions = geometry.Positions, columns = batch * positions;
+        bool needX = !dx.IsEmpty, needW = !dw.IsEmpty;
+        if (!needX && !needW) return;
+        bool wholeBatch = batch == 1 || perImageBlocks; // x's gradient as one product: the saved columns hold [rows, N·L]
+        FloatStackMark mark = default;
+        Span<float> gt = batch == 1 || !(needW || wholeBatch) ? default : arena.Scratch((long)outChannels * columns, out mark);
+        if (!gt.IsEmpty)
+            for (int n = 0; n < batch; n++)
+                for (int o = 0; o < outChannels; o++)
+                    g.Slice((n * outChannels + o) * positions, positions).CopyTo(gt.Slice(o * columns + n * positions, positions));
+        ReadOnlySpan<float> gBatch = batch == 1 ? g : gt;
+        try
+        {
+            if (needW)
+            {
+                fixed (float* gp = gBatch, xp = xv, dwp = dw)
+                {
+                    var panels = new ConvRowPanels(ConvColumns.For(xp, in geometry, batch));
+                    PackedGemm.RunWidest(gp, columns, 1, panels, dwp, rows, outChannels, columns, rows, accumulate: true, arena.GemmTeam?.RoundOnce ?? true);
+                }
+            }
+            if (!needX) return;
+            if (wholeBatch)
+            {
+                Span<float> workspace = saved.Slice(0, rows * columns);
+                MatrixMultiply.Gemm(wv, gBatch, workspace, rows, outChannels, columns, transposeA: true, transposeB: false, accumulate: false, arena.GemmTeam);
+                for (int n = 0; n < batch; n++)
+                    Im2Col.FoldAdd(workspace.Slice(n * positions), dx.Slice(n * geometry.InputLength, geometry.InputLength), in geometry, columns);
+                return;
+            }
+            Span<float> block = saved.Slice(0, rows * positions);
+            for (int n = 0; n < batch; n++)
+            {
+                MatrixMultiply.Gemm(wv, g.Slice(n * outChannels * positions, outChannels * positions), block, rows, outChannels, positions,
+                    transposeA: true, transposeB: false, accumulate: false, arena.GemmTeam);
+                Im2Col.FoldAdd(block, dx.Slice(n * geometry.InputLength, geometry.InputLength), in geometry);
+            }
+        }
+        finally
+        {
+            if (!gt.IsEmpty) arena.ReleaseScratch(mark);
         }
     }
 

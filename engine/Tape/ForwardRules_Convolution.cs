@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using ArenaGrad.Kernels;
 using ArenaGrad.Kernels.Convolution;
+using ArenaGrad.Kernels.Gemm;
 using ArenaGrad.Memory;
 
 namespace ArenaGrad.Tape;
@@ -35,12 +36,25 @@ internal static partial class ForwardRules
     internal static bool IsPointwise(in ConvGeometry g) =>
         g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
 
-    /// <summary>y[n, group] = W[group] @ unfold(x[n])[group] (+ bias per output channel): one packed GEMM per image and group.</summary>
+    /// <summary>Whether the convolution runs as one packed GEMM over the whole batch whose panels are packed straight from
+    /// the images (<see cref="ConvColumns"/>): ungrouped, not pointwise, and big enough per image for the packed GEMM.
+    /// Then nothing is unfolded: the forward and the weight gradient read x, and the saved columns are x's gradient's
+    /// workspace. Shapes alone decide, so every instruction set takes the same path.</summary>
+    internal static bool IsImplicitGemm(in ConvGeometry g, int groups, int outChannels) =>
+        groups == 1 && !IsPointwise(in g) && MatrixMultiply.UsesPackedGemm(outChannels, g.Rows, g.Positions);
+
+    /// <summary>y[n, group] = W[group] @ unfold(x[n])[group] (+ bias per output channel): one packed GEMM over the batch
+    /// (<see cref="IsImplicitGemm"/>), else one per image and group.</summary>
     internal static void ConvolutionForward(Arena arena, int x, int w, int bias, int y, int saved, bool savesColumns, in ConvGeometry g, int groups)
     {
         ReadOnlySpan<float> xv = arena.Values(x), wv = arena.Values(w);
         Span<float> yv = arena.Values(y);
         int batch = arena.ShapeOf(x)[0], outChannels = arena.ShapeOf(w)[0];
+        if (IsImplicitGemm(in g, groups, outChannels))
+        {
+            ImplicitConvolutionForward(arena, xv, wv, bias, yv, batch, outChannels, in g);
+            return;
+        }
         int rows = g.Rows, positions = g.Positions, groupRows = rows / groups, groupOut = outChannels / groups;
         bool pointwise = IsPointwise(in g);
         Span<float> workspace = default;
@@ -85,6 +99,37 @@ internal static partial class ForwardRules
         finally
         {
             if (scratch) arena.ReleaseScratch(mark);
+        }
+    }
+
+    /// <summary>y = W @ unfold(x) over the whole batch as one packed GEMM into [O, N·L] (y itself for one image, else
+    /// scratch), then each image's block moved to y [N, O, L] with the bias added: the same bits as a GEMM per image.</summary>
+    private static unsafe void ImplicitConvolutionForward(Arena arena, ReadOnlySpan<float> xv, ReadOnlySpan<float> wv, int bias, Span<float> yv,
+        int batch, int outChannels, in ConvGeometry g)
+    {
+        int rows = g.Rows, positions = g.Positions, columns = batch * positions;
+        bool roundOnce = arena.GemmTeam?.RoundOnce ?? true;
+        FloatStackMark mark = default;
+        Span<float> product = batch == 1 ? yv : arena.Scratch((long)outChannels * columns, out mark);
+        try
+        {
+            fixed (float* xp = xv, wp = wv, cp = product)
+            {
+                var panels = new ConvColumnPanels(ConvColumns.For(xp, in g, batch));
+                PackedGemm.RunWidest(wp, rows, 1, panels, cp, columns, outChannels, rows, columns, accumulate: false, roundOnce);
+            }
+            ReadOnlySpan<float> b = bias >= 0 ? arena.Values(bias) : default;
+            for (int n = 0; n < batch; n++)
+                for (int o = 0; o < outChannels; o++)
+                {
+                    Span<float> target = yv.Slice((n * outChannels + o) * positions, positions);
+                    if (batch != 1) product.Slice(o * columns + n * positions, positions).CopyTo(target);
+                    if (bias >= 0) Elementwise.AccumulateConstant(b[o], target);
+                }
+        }
+        finally
+        {
+            if (batch != 1) arena.ReleaseScratch(mark);
         }
     }
 

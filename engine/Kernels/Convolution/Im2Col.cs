@@ -53,13 +53,17 @@ internal static class Im2Col
     }
 
     /// <summary>x += fold(cols) for one image x [C, H, W]: the adjoint of <see cref="Unfold"/>.</summary>
+    public static void FoldAdd(ReadOnlySpan<float> cols, Span<float> x, in ConvGeometry g) => FoldAdd(cols, x, in g, g.Positions);
+
+    /// <summary>x += fold(cols) with the rows of cols <paramref name="rowStride"/> floats apart (one image's block of a
+    /// batch's [rows, N·L] columns).</summary>
     [MethodImpl(Kernel.Compile)]
-    public static void FoldAdd(ReadOnlySpan<float> cols, Span<float> x, in ConvGeometry g)
+    public static void FoldAdd(ReadOnlySpan<float> cols, Span<float> x, in ConvGeometry g, int rowStride)
     {
         int height = g.Height, width = g.Width, outH = g.OutH, outW = g.OutW, kernelH = g.KernelH, kernelW = g.KernelW;
         int strideH = g.StrideH, strideW = g.StrideW, padH = g.PadH, dilationH = g.DilationH, plane = height * width;
         int positions = outH * outW;
-        if (cols.Length < g.Rows * positions || x.Length < g.Channels * plane)
+        if (rowStride < positions || cols.Length < (g.Rows - 1L) * rowStride + positions || x.Length < g.Channels * plane)
             throw new ArgumentException("Internal error: fold buffers smaller than the geometry.");
         ref float source = ref MemoryMarshal.GetReference(cols);
         ref float target = ref MemoryMarshal.GetReference(x);
@@ -76,7 +80,7 @@ internal static class Im2Col
                     {
                         int ih = oh * strideH - padH + i * dilationH;
                         if ((uint)ih >= (uint)height) continue;
-                        ref float from = ref Unsafe.Add(ref source, row * positions + oh * outW + owStart);
+                        ref float from = ref Unsafe.Add(ref source, (nint)row * rowStride + oh * outW + owStart);
                         ref float to = ref Unsafe.Add(ref target, c * plane + ih * width + owStart * strideW + colOffset);
                         for (int k = 0, s = 0; k < count; k++, s += strideW) Unsafe.Add(ref to, s) += Unsafe.Add(ref from, k);
                     }
