@@ -5,8 +5,9 @@ using ArenaGrad.Kernels.Gemm;
 namespace ArenaGrad.Kernels.Convolution;
 
 /// <summary>The unfolded images of a batch, [C·kH·kW, N·OH·OW] (row r = (c·kH + i)·kW + j, column J = n·L + oh·OW + ow, as
-/// <see cref="Im2Col.Unfold"/> lays each image out side by side), read from the images themselves: the packed GEMM
-/// packs its panels straight from x (implicit GEMM) instead of from an unfolded copy. Element (r, J) is
+/// <see cref="Im2Col.Unfold(ReadOnlySpan{float}, Span{float}, in ConvGeometry, int)"/> lays each image out side by side), read from the images themselves: the packed GEMM
+/// packs its panels straight from x (implicit GEMM) instead of from an unfolded copy: a forward that keeps no
+/// columns for the weight gradient (inference, or W frozen). Element (r, J) is
 /// x[n, c, oh·sH − pH + i·dH, ow·sW − pW + j·dW], 0 in the padding: the offset of a window's origin per column plus the
 /// offset of a kernel tap per row, two small tables built once per call.</summary>
 /// <remarks>Packing copies values, so the panels, and every product, have the bits the unfolded matrix would give. The
@@ -125,32 +126,6 @@ internal readonly unsafe struct ConvColumns
             }
         }
     }
-
-    /// <summary>Packs unfoldᵀ[p0 .. p0+kc, j0 .. j0+nc] (steps are columns of the unfolded batch, lines its rows): the B
-    /// of the weight gradient g @ unfold(x)ᵀ.</summary>
-    [MethodImpl(Kernel.Compile)]
-    internal void PackRows(int p0, int kc, int j0, int nc, int nr, float* packed)
-    {
-        for (int q = 0; q < nc; q += nr, packed += nr * kc)
-        {
-            int count = Math.Min(nr, nc - q);
-            int* row = _row + j0 + q;
-            for (int p = 0; p < kc; p++)
-            {
-                float* target = packed + p * nr;
-                int column = p0 + p;
-                if (!_padded)
-                {
-                    Gather(_x + _column[column], row, count, target);
-                }
-                else
-                {
-                    for (int l = 0; l < count; l++) target[l] = At(j0 + q + l, column);
-                }
-                for (int l = count; l < nr; l++) target[l] = 0f;
-            }
-        }
-    }
 }
 
 /// <summary>op(B) = the unfolded batch [C·kH·kW, N·L], for y = W @ unfold(x).</summary>
@@ -160,13 +135,4 @@ internal readonly struct ConvColumnPanels(ConvColumns columns) : IPanelSource
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Pack(int p0, int kc, int j0, int nc, int nr, float* packed) => _columns.PackColumns(p0, kc, j0, nc, nr, packed);
-}
-
-/// <summary>op(B) = the unfolded batch transposed, [N·L, C·kH·kW], for dW = g @ unfold(x)ᵀ.</summary>
-internal readonly struct ConvRowPanels(ConvColumns columns) : IPanelSource
-{
-    private readonly ConvColumns _columns = columns;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Pack(int p0, int kc, int j0, int nc, int nr, float* packed) => _columns.PackRows(p0, kc, j0, nc, nr, packed);
 }

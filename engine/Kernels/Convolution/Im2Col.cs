@@ -13,13 +13,17 @@ namespace ArenaGrad.Kernels.Convolution;
 internal static class Im2Col
 {
     /// <summary>cols = unfold(x) for one image x [C, H, W].</summary>
+    public static void Unfold(ReadOnlySpan<float> x, Span<float> cols, in ConvGeometry g) => Unfold(x, cols, in g, g.Positions);
+
+    /// <summary>cols = unfold(x) with the rows of cols <paramref name="rowStride"/> floats apart (one image's block of a
+    /// batch's [rows, N·L] columns).</summary>
     [MethodImpl(Kernel.Compile)]
-    public static void Unfold(ReadOnlySpan<float> x, Span<float> cols, in ConvGeometry g)
+    public static void Unfold(ReadOnlySpan<float> x, Span<float> cols, in ConvGeometry g, int rowStride)
     {
         int height = g.Height, width = g.Width, outH = g.OutH, outW = g.OutW, kernelH = g.KernelH, kernelW = g.KernelW;
         int strideH = g.StrideH, strideW = g.StrideW, padH = g.PadH, dilationH = g.DilationH, plane = height * width;
         int positions = outH * outW;
-        if (cols.Length < g.Rows * positions || x.Length < g.Channels * plane)
+        if (rowStride < positions || cols.Length < (g.Rows - 1L) * rowStride + positions || x.Length < g.Channels * plane)
             throw new ArgumentException("Internal error: unfold buffers smaller than the geometry.");
         ref float source = ref MemoryMarshal.GetReference(x);
         ref float target = ref MemoryMarshal.GetReference(cols);
@@ -32,7 +36,7 @@ internal static class Im2Col
                     ValidRange(colOffset, strideW, width, outW, out int owStart, out int owEnd);
                     for (int oh = 0; oh < outH; oh++)
                     {
-                        ref float line = ref Unsafe.Add(ref target, row * positions + oh * outW);
+                        ref float line = ref Unsafe.Add(ref target, (nint)row * rowStride + oh * outW);
                         int ih = oh * strideH - padH + i * dilationH;
                         if ((uint)ih >= (uint)height || owStart >= owEnd)
                         {
@@ -52,7 +56,7 @@ internal static class Im2Col
                 }
     }
 
-    /// <summary>x += fold(cols) for one image x [C, H, W]: the adjoint of <see cref="Unfold"/>.</summary>
+    /// <summary>x += fold(cols) for one image x [C, H, W]: the adjoint of <see cref="Unfold(ReadOnlySpan{float}, Span{float}, in ConvGeometry)"/>.</summary>
     public static void FoldAdd(ReadOnlySpan<float> cols, Span<float> x, in ConvGeometry g) => FoldAdd(cols, x, in g, g.Positions);
 
     /// <summary>x += fold(cols) with the rows of cols <paramref name="rowStride"/> floats apart (one image's block of a
