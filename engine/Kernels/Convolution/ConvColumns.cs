@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using ArenaGrad.Kernels.Gemm;
 
 namespace ArenaGrad.Kernels.Convolution;
@@ -9,7 +8,8 @@ namespace ArenaGrad.Kernels.Convolution;
 /// packs its panels straight from x (implicit GEMM) instead of from an unfolded copy: a forward that keeps no
 /// columns for the weight gradient (inference, or W frozen). Element (r, J) is
 /// x[n, c, oh·sH − pH + i·dH, ow·sW − pW + j·dW], 0 in the padding: the offset of a window's origin per column plus the
-/// offset of a kernel tap per row, two small tables built once per call.</summary>
+/// offset of a kernel tap per row, two small tables built once per call; a panel row copies each stretch of columns
+/// within one output row as a strided run.</summary>
 /// <remarks>Packing copies values, so the panels, and every product, have the bits the unfolded matrix would give. The
 /// tables live in one pinned array per thread, grown to the largest convolution seen and then reused (no allocation
 /// per call once warm); a view is valid until the next <see cref="For"/> on the same thread.</remarks>
@@ -18,8 +18,8 @@ internal readonly unsafe struct ConvColumns
     [ThreadStatic] private static int[]? t_tables;
 
     private readonly float* _x;
-    private readonly int* _column, _columnH, _columnW, _row, _rowH, _rowW;
-    private readonly int _height, _width;
+    private readonly int* _column, _columnH, _columnW, _run, _row, _rowH, _rowW;
+    private readonly int _height, _width, _strideW;
     private readonly bool _padded;
 
     /// <summary>Columns of the unfolded batch: N·OH·OW.</summary>
@@ -36,11 +36,13 @@ internal readonly unsafe struct ConvColumns
         _column = tables;
         _columnH = _column + columns;
         _columnW = _columnH + columns;
-        _row = _columnW + columns;
+        _run = _columnW + columns;
+        _row = _run + columns;
         _rowH = _row + Rows;
         _rowW = _rowH + Rows;
         _height = g.Height;
         _width = g.Width;
+        _strideW = g.StrideW;
         _padded = g.PadH != 0 || g.PadW != 0; // without padding every window lies inside its image
     }
 
@@ -49,7 +51,7 @@ internal readonly unsafe struct ConvColumns
     public static ConvColumns For(float* x, in ConvGeometry g, int images)
     {
         int positions = g.Positions, columns = images * positions, rows = g.Rows;
-        int length = 3 * (columns + rows);
+        int length = 4 * columns + 3 * rows;
         int[]? tables = t_tables;
         if (tables is null || tables.Length < length)
             t_tables = tables = GC.AllocateUninitializedArray<int>(length, pinned: true);
@@ -65,6 +67,7 @@ internal readonly unsafe struct ConvColumns
                         view._columnH[column] = h;
                         view._columnW[column] = w;
                         view._column[column] = n * g.InputLength + h * width + w;
+                        view._run[column] = g.OutW - ow;
                     }
             for (int c = 0, row = 0; c < g.Channels; c++)
                 for (int i = 0; i < g.KernelH; i++)
@@ -88,20 +91,6 @@ internal readonly unsafe struct ConvColumns
         return (uint)h < (uint)_height && (uint)w < (uint)_width ? _x[_column[column] + _row[row]] : 0f;
     }
 
-    /// <summary>target[l] = origin[offsets[l]] for l &lt; count: eight at a time with AVX2's gather (a copy, the same
-    /// values as the loop).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Gather(float* origin, int* offsets, int count, float* target)
-    {
-        int l = 0;
-        if (Avx2.IsSupported)
-        {
-            for (; l + 8 <= count; l += 8)
-                Avx.Store(target + l, Avx2.GatherVector256(origin, Avx.LoadVector256(offsets + l), 4));
-        }
-        for (; l < count; l++) target[l] = origin[offsets[l]];
-    }
-
     /// <summary>Packs unfold[p0 .. p0+kc, j0 .. j0+nc]: the B of the forward product W @ unfold(x).</summary>
     [MethodImpl(Kernel.Compile)]
     internal void PackColumns(int p0, int kc, int j0, int nc, int nr, float* packed)
@@ -109,14 +98,21 @@ internal readonly unsafe struct ConvColumns
         for (int q = 0; q < nc; q += nr, packed += nr * kc)
         {
             int count = Math.Min(nr, nc - q);
-            int* column = _column + j0 + q;
+            int* column = _column + j0 + q, run = _run + j0 + q;
             for (int p = 0; p < kc; p++)
             {
                 float* target = packed + p * nr;
                 int row = p0 + p;
                 if (!_padded)
                 {
-                    Gather(_x + _row[row], column, count, target);
+                    // a window row's columns are strideW apart in x: copy each stretch of the panel within one output row
+                    float* origin = _x + _row[row];
+                    for (int l = 0; l < count;)
+                    {
+                        int length = Math.Min(run[l], count - l);
+                        Im2Col.CopyStrided(origin + column[l], _strideW, length, target + l);
+                        l += length;
+                    }
                 }
                 else
                 {

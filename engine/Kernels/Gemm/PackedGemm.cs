@@ -16,10 +16,6 @@ internal static class GemmBlocking
 
     /// <summary>NC: columns of B packed at once (B block KC × NC = 3 MiB lives in L3).</summary>
     public const int N = 3072;
-
-    /// <summary>NC when A fits one MC block: B is then packed and swept once per block, so the block is sized for L2
-    /// (KC × 512 = 512 KiB). A multiple of every Columns.</summary>
-    public const int SingleRowBlockN = 512;
 }
 
 /// <summary>Where the packed GEMM takes op(B) from: the packer of its k-blocks and column blocks.</summary>
@@ -68,11 +64,7 @@ internal static unsafe class PackedGemm
         where TPanels : struct, IPanelSource
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
-        // With a single block of A rows each packed B block is swept once: a block that stays in L2 (KC × 512 floats =
-        // 512 KiB) saves writing it to L3 and reading it back, which cost a convolution over a batch (32 × 256 @
-        // 256 × 12800) a third of its time. Column blocking never changes an element's bits.
-        int columnBlock = m <= GemmBlocking.M ? GemmBlocking.SingleRowBlockN : GemmBlocking.N;
-        int blockN = Math.Min(columnBlock, RoundUp(n, nr));
+        int blockN = Math.Min(GemmBlocking.N, RoundUp(n, nr));
         int blockK = Math.Min(GemmBlocking.K, k);
         int packedAFloats = GemmBlocking.M * blockK, packedBFloats = blockK * blockN;
         // 16 floats of slack after each packed block: the 8-wide packer may spill zeros past a 6-wide A panel.
@@ -82,9 +74,9 @@ internal static unsafe class PackedGemm
             float* packedA = (float*)(((nint)pinned + 63) & ~(nint)63); // 64-byte aligned panels
             float* packedB = packedA + packedAFloats + 16;
             float* edge = stackalloc float[12 * 32];
-            for (int jc = 0; jc < n; jc += columnBlock)
+            for (int jc = 0; jc < n; jc += GemmBlocking.N)
             {
-                int nc = Math.Min(columnBlock, n - jc);
+                int nc = Math.Min(GemmBlocking.N, n - jc);
                 for (int pc = 0; pc < k; pc += GemmBlocking.K)
                 {
                     int kc = Math.Min(GemmBlocking.K, k - pc);
