@@ -109,8 +109,8 @@ public static partial class Functional
         {
             Span<int> savedShape = stackalloc int[3];
             // the columns then x's gradient's workspace: [rows, N·L] and a block per image for a product over the batch
-            // when x takes a gradient (ForwardRules.IsImplicitGemm), else one block
-            bool batchProducts = ForwardRules.IsImplicitGemm(in geometry, groups, outChannels) && arena.RequiresGrad(xs);
+            // when x takes a gradient (ForwardRules.IsBatchProduct), else one block
+            bool batchProducts = ForwardRules.IsBatchProduct(in geometry, groups, outChannels) && arena.RequiresGrad(xs);
             savedShape[0] = savesColumns ? batch + (batchProducts ? batch : 1) : batchProducts ? batch : 1;
             savedShape[1] = geometry.Rows;
             savedShape[2] = geometry.Positions;

@@ -34,7 +34,7 @@ internal static partial class BackwardRules
         }
         ReadOnlySpan<float> wv = arena.Values(w);
         Span<float> saved = ins.Saved >= 0 ? arena.Values(ins.Saved) : default;
-        if (ForwardRules.IsImplicitGemm(in geometry, groups, outChannels))
+        if (ForwardRules.IsBatchProduct(in geometry, groups, outChannels))
         {
             BatchConvolution(arena, g, wv, dx, dw, saved, ins.Int0 == 1, batch, outChannels, in geometry);
             ConvolutionBias(arena, bias, g, batch, outChannels, positions);
@@ -85,7 +85,7 @@ internal static partial class BackwardRules
         }
     }
 
-    /// <summary>The batch as one product each (<see cref="ForwardRules.IsImplicitGemm"/>), with g as gᵀ [O, N·L] (a copy
+    /// <summary>The batch as one product each (<see cref="ForwardRules.IsBatchProduct"/>), with g as gᵀ [O, N·L] (a copy
     /// in scratch unless N is 1): dW += gᵀ @ Uᵀ over the saved columns U [rows, N·L], one sum over N·L per weight; dx[n] +=
     /// fold((Wᵀ @ gᵀ)[:, n·L ..]) through the workspace after the columns when it holds N blocks, else image by image
     /// through its one block. dx has the bits of a product per image.</summary>

@@ -14,7 +14,7 @@ internal static partial class ForwardRules
     /// <summary>Convolution: Input0 x [N, C, H, W] or [N, C, L], Input1 the weight [O, C/G, kH, kW] or [O, C/G, k], Input2
     /// the bias [O] or -1; operands (sH, sW, pH, pW, dH, dW, groups); Saved the unfolded images [N + 1, C·kH·kW, OH·OW]
     /// when Int0 is 1 (the last block is backward's workspace), only the workspace [1, ...] when Int0 is 0, -1 when
-    /// nothing was recorded (the forward then unfolds into scratch). A product over the batch (<see cref="IsImplicitGemm"/>)
+    /// nothing was recorded (the forward then unfolds into scratch). A product over the batch (<see cref="IsBatchProduct"/>)
     /// lays the columns out as [rows, N·L] instead, and its workspace has N blocks when x takes a gradient.</summary>
     public static void Convolution(Arena arena, in Instruction ins)
     {
@@ -37,21 +37,22 @@ internal static partial class ForwardRules
     internal static bool IsPointwise(in ConvGeometry g) =>
         g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
 
-    /// <summary>Whether the convolution runs as one packed GEMM over the whole batch whose panels are packed straight from
-    /// the images (<see cref="ConvColumns"/>): ungrouped, not pointwise, and big enough per image for the packed GEMM.
+    /// <summary>Whether the convolution runs as one packed GEMM over the whole batch (its panels packed straight from the
+    /// images by <see cref="ConvColumns"/>, or from the saved columns when W takes a gradient): ungrouped, not pointwise,
+    /// and big enough per image for the packed GEMM.
     /// Then the saved columns are [rows, N·L] (not [N, rows, L]) followed by x's gradient's workspace: another N blocks
     /// when x took a gradient too, one otherwise. Shapes alone decide, so every instruction set takes the same path.</summary>
-    internal static bool IsImplicitGemm(in ConvGeometry g, int groups, int outChannels) =>
+    internal static bool IsBatchProduct(in ConvGeometry g, int groups, int outChannels) =>
         groups == 1 && !IsPointwise(in g) && MatrixMultiply.UsesPackedGemm(outChannels, g.Rows, g.Positions);
 
     /// <summary>y[n, group] = W[group] @ unfold(x[n])[group] (+ bias per output channel): one packed GEMM over the batch
-    /// (<see cref="IsImplicitGemm"/>), else one per image and group.</summary>
+    /// (<see cref="IsBatchProduct"/>), else one per image and group.</summary>
     internal static void ConvolutionForward(Arena arena, int x, int w, int bias, int y, int saved, bool savesColumns, in ConvGeometry g, int groups)
     {
         ReadOnlySpan<float> xv = arena.Values(x), wv = arena.Values(w);
         Span<float> yv = arena.Values(y);
         int batch = arena.ShapeOf(x)[0], outChannels = arena.ShapeOf(w)[0];
-        if (IsImplicitGemm(in g, groups, outChannels))
+        if (IsBatchProduct(in g, groups, outChannels))
         {
             Span<float> columns = savesColumns ? arena.Values(saved).Slice(0, g.Rows * batch * g.Positions) : default;
             BatchConvolutionForward(arena, xv, wv, bias, yv, columns, batch, outChannels, in g);
