@@ -108,7 +108,10 @@ public static partial class Functional
         if (record && !pointwise)
         {
             Span<int> savedShape = stackalloc int[3];
-            savedShape[0] = savesColumns ? batch + 1 : 1;
+            // the columns then x's gradient's workspace: [rows, N·L] and a block per image for a product over the batch
+            // when x takes a gradient (ForwardRules.IsBatchProduct), else one block
+            bool batchProducts = ForwardRules.IsBatchProduct(in geometry, groups, outChannels) && arena.RequiresGrad(xs);
+            savedShape[0] = savesColumns ? batch + (batchProducts ? batch : 1) : batchProducts ? batch : 1;
             savedShape[1] = geometry.Rows;
             savedShape[2] = geometry.Positions;
             y = arena.NewSlotWithSaved(outShape, savedShape, out saved);

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using ArenaGrad.Kernels;
 using ArenaGrad.Kernels.Convolution;
+using ArenaGrad.Kernels.Gemm;
+using ArenaGrad.Memory;
 
 namespace ArenaGrad.Tape;
 
@@ -30,8 +32,15 @@ internal static partial class BackwardRules
             dw = arena.GradientForWrite(w, out fresh);
             if (fresh) dw.Clear();
         }
-        ReadOnlySpan<float> xv = arena.Values(x), wv = arena.Values(w);
+        ReadOnlySpan<float> wv = arena.Values(w);
         Span<float> saved = ins.Saved >= 0 ? arena.Values(ins.Saved) : default;
+        if (ForwardRules.IsBatchProduct(in geometry, groups, outChannels))
+        {
+            BatchConvolution(arena, g, wv, dx, dw, saved, ins.Int0 == 1, batch, outChannels, in geometry);
+            ConvolutionBias(arena, bias, g, batch, outChannels, positions);
+            return;
+        }
+        ReadOnlySpan<float> xv = arena.Values(x);
         Span<float> workspace = pointwise ? default : saved.Slice(ins.Int0 == 1 ? batch * rows * positions : 0, rows * positions);
         for (int n = 0; n < batch; n++)
         {
@@ -57,6 +66,12 @@ internal static partial class BackwardRules
                 if (!pointwise) Im2Col.FoldAdd(workspace, image, in geometry);
             }
         }
+        ConvolutionBias(arena, bias, g, batch, outChannels, positions);
+    }
+
+    /// <summary>db += Σ over images and positions of g.</summary>
+    private static void ConvolutionBias(Arena arena, int bias, ReadOnlySpan<float> g, int batch, int outChannels, int positions)
+    {
         if (bias >= 0 && arena.RequiresGrad(bias))
         {
             Span<float> db = arena.GradientForAccumulation(bias);
@@ -67,6 +82,56 @@ internal static partial class BackwardRules
                     foreach (float v in g.Slice((n * outChannels + o) * positions, positions)) sum += v;
                 db[o] += sum;
             }
+        }
+    }
+
+    /// <summary>The batch as one product each (<see cref="ForwardRules.IsBatchProduct"/>), with g as gᵀ [O, N·L] (a copy
+    /// in scratch unless N is 1): dW += gᵀ @ Uᵀ over the saved columns U [rows, N·L], one sum over N·L per weight; dx[n] +=
+    /// fold((Wᵀ @ gᵀ)[:, n·L ..]) through the workspace after the columns when it holds N blocks, else image by image
+    /// through its one block. dx has the bits of a product per image.</summary>
+    private static unsafe void BatchConvolution(Arena arena, ReadOnlySpan<float> g, ReadOnlySpan<float> wv, Span<float> dx, Span<float> dw,
+        Span<float> saved, bool savesColumns, int batch, int outChannels, in ConvGeometry geometry)
+    {
+        int rows = geometry.Rows, positions = geometry.Positions, width = batch * positions;
+        bool needX = !dx.IsEmpty, needW = !dw.IsEmpty;
+        if (!needX && !needW) return;
+        int columnsLength = savesColumns ? rows * width : 0; // the workspace starts after the columns
+        bool wholeBatch = saved.Length - columnsLength >= rows * width; // x's gradient as one product
+        FloatStackMark mark = default;
+        Span<float> gt = batch == 1 || !(needW || (needX && wholeBatch)) ? default : arena.Scratch((long)outChannels * width, out mark);
+        if (!gt.IsEmpty)
+            for (int n = 0; n < batch; n++)
+                for (int o = 0; o < outChannels; o++)
+                    g.Slice((n * outChannels + o) * positions, positions).CopyTo(gt.Slice(o * width + n * positions, positions));
+        ReadOnlySpan<float> gBatch = batch == 1 ? g : gt;
+        try
+        {
+            if (needW)
+            {
+                fixed (float* gp = gBatch, up = saved, dwp = dw)
+                    PackedGemm.RunWidest(gp, width, 1, new StridedPanels(up, 1, width), dwp, rows, outChannels, width, rows, accumulate: true,
+                        arena.GemmTeam?.RoundOnce ?? true);
+            }
+            if (!needX) return;
+            if (wholeBatch)
+            {
+                Span<float> workspace = saved.Slice(columnsLength, rows * width);
+                MatrixMultiply.Gemm(wv, gBatch, workspace, rows, outChannels, width, transposeA: true, transposeB: false, accumulate: false, arena.GemmTeam);
+                for (int n = 0; n < batch; n++)
+                    Im2Col.FoldAdd(workspace.Slice(n * positions), dx.Slice(n * geometry.InputLength, geometry.InputLength), in geometry, width);
+                return;
+            }
+            Span<float> block = saved.Slice(columnsLength, rows * positions);
+            for (int n = 0; n < batch; n++)
+            {
+                MatrixMultiply.Gemm(wv, g.Slice(n * outChannels * positions, outChannels * positions), block, rows, outChannels, positions,
+                    transposeA: true, transposeB: false, accumulate: false, arena.GemmTeam);
+                Im2Col.FoldAdd(block, dx.Slice(n * geometry.InputLength, geometry.InputLength), in geometry);
+            }
+        }
+        finally
+        {
+            if (!gt.IsEmpty) arena.ReleaseScratch(mark);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using ArenaGrad.Kernels;
 using ArenaGrad.Kernels.Convolution;
+using ArenaGrad.Kernels.Gemm;
 using ArenaGrad.Memory;
 
 namespace ArenaGrad.Tape;
@@ -13,7 +14,8 @@ internal static partial class ForwardRules
     /// <summary>Convolution: Input0 x [N, C, H, W] or [N, C, L], Input1 the weight [O, C/G, kH, kW] or [O, C/G, k], Input2
     /// the bias [O] or -1; operands (sH, sW, pH, pW, dH, dW, groups); Saved the unfolded images [N + 1, C·kH·kW, OH·OW]
     /// when Int0 is 1 (the last block is backward's workspace), only the workspace [1, ...] when Int0 is 0, -1 when
-    /// nothing was recorded (the forward then unfolds into scratch).</summary>
+    /// nothing was recorded (the forward then unfolds into scratch). A product over the batch (<see cref="IsBatchProduct"/>)
+    /// lays the columns out as [rows, N·L] instead, and its workspace has N blocks when x takes a gradient.</summary>
     public static void Convolution(Arena arena, in Instruction ins)
     {
         ConvolutionGeometry(arena, ins.Input0, ins.Input1, arena.OperandsOf(ins), out ConvGeometry g, out int groups);
@@ -35,12 +37,27 @@ internal static partial class ForwardRules
     internal static bool IsPointwise(in ConvGeometry g) =>
         g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
 
-    /// <summary>y[n, group] = W[group] @ unfold(x[n])[group] (+ bias per output channel): one packed GEMM per image and group.</summary>
+    /// <summary>Whether the convolution runs as one packed GEMM over the whole batch (its panels packed straight from the
+    /// images by <see cref="ConvColumns"/>, or from the saved columns when W takes a gradient): ungrouped, not pointwise,
+    /// and big enough per image for the packed GEMM.
+    /// Then the saved columns are [rows, N·L] (not [N, rows, L]) followed by x's gradient's workspace: another N blocks
+    /// when x took a gradient too, one otherwise. Shapes alone decide, so every instruction set takes the same path.</summary>
+    internal static bool IsBatchProduct(in ConvGeometry g, int groups, int outChannels) =>
+        groups == 1 && !IsPointwise(in g) && MatrixMultiply.UsesPackedGemm(outChannels, g.Rows, g.Positions);
+
+    /// <summary>y[n, group] = W[group] @ unfold(x[n])[group] (+ bias per output channel): one packed GEMM over the batch
+    /// (<see cref="IsBatchProduct"/>), else one per image and group.</summary>
     internal static void ConvolutionForward(Arena arena, int x, int w, int bias, int y, int saved, bool savesColumns, in ConvGeometry g, int groups)
     {
         ReadOnlySpan<float> xv = arena.Values(x), wv = arena.Values(w);
         Span<float> yv = arena.Values(y);
         int batch = arena.ShapeOf(x)[0], outChannels = arena.ShapeOf(w)[0];
+        if (IsBatchProduct(in g, groups, outChannels))
+        {
+            Span<float> columns = savesColumns ? arena.Values(saved).Slice(0, g.Rows * batch * g.Positions) : default;
+            BatchConvolutionForward(arena, xv, wv, bias, yv, columns, batch, outChannels, in g);
+            return;
+        }
         int rows = g.Rows, positions = g.Positions, groupRows = rows / groups, groupOut = outChannels / groups;
         bool pointwise = IsPointwise(in g);
         Span<float> workspace = default;
@@ -85,6 +102,48 @@ internal static partial class ForwardRules
         finally
         {
             if (scratch) arena.ReleaseScratch(mark);
+        }
+    }
+
+    /// <summary>y = W @ unfold(x) over the whole batch as one packed GEMM into [O, N·L] (y itself for one image, else
+    /// scratch), then each image's block moved to y [N, O, L] with the bias added: the same bits as a GEMM per image.
+    /// When W takes a gradient the batch is unfolded into <paramref name="columns"/> [rows, N·L] (the saved columns, which
+    /// the weight gradient reads back), else packed straight from x (<see cref="ConvColumns"/>); both pack the same
+    /// panels.</summary>
+    /// <remarks>Packing from x gathers every element; unfolding line by line and packing contiguous rows is cheaper, so
+    /// the columns are made once when they are needed twice.</remarks>
+    private static unsafe void BatchConvolutionForward(Arena arena, ReadOnlySpan<float> xv, ReadOnlySpan<float> wv, int bias, Span<float> yv,
+        Span<float> columns, int batch, int outChannels, in ConvGeometry g)
+    {
+        int rows = g.Rows, positions = g.Positions, width = batch * positions;
+        bool roundOnce = arena.GemmTeam?.RoundOnce ?? true;
+        FloatStackMark mark = default;
+        Span<float> product = batch == 1 ? yv : arena.Scratch((long)outChannels * width, out mark);
+        try
+        {
+            if (!columns.IsEmpty)
+                for (int n = 0; n < batch; n++)
+                    Im2Col.Unfold(xv.Slice(n * g.InputLength, g.InputLength), columns.Slice(n * positions), in g, width);
+            fixed (float* xp = xv, wp = wv, cp = product, up = columns)
+            {
+                if (columns.IsEmpty)
+                    PackedGemm.RunWidest(wp, rows, 1, new ConvColumnPanels(ConvColumns.For(xp, in g, batch)), cp, width, outChannels, rows, width,
+                        accumulate: false, roundOnce);
+                else
+                    PackedGemm.RunWidest(wp, rows, 1, new StridedPanels(up, width, 1), cp, width, outChannels, rows, width, accumulate: false, roundOnce);
+            }
+            ReadOnlySpan<float> b = bias >= 0 ? arena.Values(bias) : default;
+            for (int n = 0; n < batch; n++)
+                for (int o = 0; o < outChannels; o++)
+                {
+                    Span<float> target = yv.Slice((n * outChannels + o) * positions, positions);
+                    if (batch != 1) product.Slice(o * width + n * positions, positions).CopyTo(target);
+                    if (bias >= 0) Elementwise.AccumulateConstant(b[o], target);
+                }
+        }
+        finally
+        {
+            if (batch != 1) arena.ReleaseScratch(mark);
         }
     }
 

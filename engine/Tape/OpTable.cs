@@ -182,12 +182,13 @@ internal static unsafe class OpTable
         new(OpCode.Custom, "CustomFunctionBackward", null, &ForwardRules.Custom, null, &BackwardRules.Custom, &GraphBackwardRules.Custom,
             SavedOperands.None, BackwardScratch.None, OpFusion.None, operandsAreInputs: true, null),
 
-        // convolution and pooling: the convolution reads the saved unfolded images for W's gradient and W for x's; fold's
-        // backward unfolds into scratch of its input's size when the gradient already holds a value. ONNX operators: Conv,
-        // MaxPool, AveragePool (count_include_pad 1); the adaptive pool is ONNX GlobalAveragePool only for a 1×1 output, and
-        // im2col/col2im have no ONNX operator (OpTableOnnxTests holds the column to what import reads)
+        // convolution and pooling: the convolution reads the saved unfolded images (or x) for W's gradient and W for x's, and
+        // transposes g into output-sized scratch when it runs as one product over the batch; fold's backward unfolds into
+        // scratch of its input's size when the gradient already holds a value. ONNX operators: Conv, MaxPool, AveragePool
+        // (count_include_pad 1); the adaptive pool is ONNX GlobalAveragePool only for a 1×1 output, and im2col/col2im have
+        // no ONNX operator (OpTableOnnxTests holds the column to what import reads)
         new(OpCode.Convolution, "ConvolutionBackward0", null, &ForwardRules.Convolution, null, &BackwardRules.Convolution, &GraphBackwardRules.Convolution,
-            new BackwardReads(SavedOperands.Saved, SavedOperands.Input1, SavedOperands.Input0), BackwardScratch.None, OpFusion.None, false, "Conv"),
+            new BackwardReads(SavedOperands.Saved, SavedOperands.Input1, SavedOperands.Input0), new BackwardScratch(1, 0), OpFusion.None, false, "Conv"),
         Op(OpCode.Im2Col, "Im2ColBackward0", &ForwardRules.Im2ColOp, &BackwardRules.Im2ColOp, &GraphBackwardRules.Im2ColOp, SavedOperands.None, null),
         new(OpCode.Col2Im, "Col2ImBackward0", null, &ForwardRules.Col2ImOp, null, &BackwardRules.Col2ImOp, &GraphBackwardRules.Col2ImOp,
             SavedOperands.None, new BackwardScratch(0, 0, 1), OpFusion.None, false, null),

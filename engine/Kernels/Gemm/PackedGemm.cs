@@ -18,6 +18,25 @@ internal static class GemmBlocking
     public const int N = 3072;
 }
 
+/// <summary>Where the packed GEMM takes op(B) from: the packer of its k-blocks and column blocks.</summary>
+internal unsafe interface IPanelSource
+{
+    /// <summary>Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] into micro-panels of <paramref name="nr"/> columns, p-major
+    /// (panel q, step p at packed + q·nr·kc + p·nr), zero-padding the columns past nc in the last panel.</summary>
+    void Pack(int p0, int kc, int j0, int nc, int nr, float* packed);
+}
+
+/// <summary>op(B)[p, j] = b[p·rowB + j·colB]: a matrix in memory.</summary>
+internal readonly unsafe struct StridedPanels(float* b, nint rowB, nint colB) : IPanelSource
+{
+    private readonly float* _b = b;
+    private readonly nint _rowB = rowB, _colB = colB;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Pack(int p0, int kc, int j0, int nc, int nr, float* packed) =>
+        PackedGemm.PackB(_b + p0 * _rowB + j0 * _colB, _rowB, _colB, kc, nc, nr, packed);
+}
+
 /// <summary>The BLIS GEMM: five loops around a register-blocked micro-kernel, over zero-padded packed panels.</summary>
 /// <remarks>The packers read op(A) and op(B) through their strides, so the four transpose combinations run the
 /// same micro-kernel and nothing is transposed in memory. Packing space is one pinned array per thread, grown
@@ -32,7 +51,17 @@ internal static unsafe class PackedGemm
     [MethodImpl(Kernel.Compile)]
     public static void Run<TKernel>(float* a, nint rowA, nint colA, float* b, nint rowB, nint colB, float* c, nint ldc,
         int m, int k, int n, bool accumulate)
+        where TKernel : IMicroKernel =>
+        Run<TKernel, StridedPanels>(a, rowA, colA, new StridedPanels(b, rowB, colB), c, ldc, m, k, n, accumulate);
+
+    /// <summary>The same product with op(b) given by a packer instead of strides: a convolution packs its unfolded
+    /// images straight from the input (<see cref="Convolution.ConvColumns"/>), with the same panels and so the same bits
+    /// as unfolding them first.</summary>
+    [MethodImpl(Kernel.Compile)]
+    public static void Run<TKernel, TPanels>(float* a, nint rowA, nint colA, TPanels b, float* c, nint ldc,
+        int m, int k, int n, bool accumulate)
         where TKernel : IMicroKernel
+        where TPanels : struct, IPanelSource
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
         int blockN = Math.Min(GemmBlocking.N, RoundUp(n, nr));
@@ -52,7 +81,7 @@ internal static unsafe class PackedGemm
                 {
                     int kc = Math.Min(GemmBlocking.K, k - pc);
                     bool overwrite = !accumulate && pc == 0;
-                    PackB(b + pc * rowB + jc * colB, rowB, colB, kc, nc, nr, packedB);
+                    b.Pack(pc, kc, jc, nc, nr, packedB);
                     for (int ic = 0; ic < m; ic += GemmBlocking.M)
                     {
                         int mc = Math.Min(GemmBlocking.M, m - ic);
@@ -81,6 +110,28 @@ internal static unsafe class PackedGemm
                 }
             }
         }
+    }
+
+    /// <summary>c[m,n] (= | +=) op(a)[m,k] @ op(b)[k,n] with the widest micro-kernel the machine accelerates, rounding
+    /// each multiply-add once unless <paramref name="roundOnce"/> is false and the CPU does not fuse (as
+    /// <see cref="GemmProblem.Run"/>); m, k, n &gt; 0.</summary>
+    public static void RunWidest<TPanels>(float* a, nint rowA, nint colA, TPanels b, float* c, nint ldc, int m, int k, int n,
+        bool accumulate, bool roundOnce)
+        where TPanels : struct, IPanelSource
+    {
+        if (roundOnce || FusedMultiplyAdd.InHardware) RunWidest<FusedMultiplyAdd, TPanels>(a, rowA, colA, b, c, ldc, m, k, n, accumulate);
+        else RunWidest<SeparateMultiplyAdd, TPanels>(a, rowA, colA, b, c, ldc, m, k, n, accumulate);
+    }
+
+    private static void RunWidest<TMultiplyAdd, TPanels>(float* a, nint rowA, nint colA, TPanels b, float* c, nint ldc, int m, int k, int n,
+        bool accumulate)
+        where TMultiplyAdd : IMultiplyAdd
+        where TPanels : struct, IPanelSource
+    {
+        if (Vector512.IsHardwareAccelerated) Run<MicroKernel512<TMultiplyAdd>, TPanels>(a, rowA, colA, b, c, ldc, m, k, n, accumulate);
+        else if (Vector256.IsHardwareAccelerated) Run<MicroKernel256<TMultiplyAdd>, TPanels>(a, rowA, colA, b, c, ldc, m, k, n, accumulate);
+        else if (Vector128.IsHardwareAccelerated) Run<MicroKernel128<TMultiplyAdd>, TPanels>(a, rowA, colA, b, c, ldc, m, k, n, accumulate);
+        else Run<MicroKernelScalar<TMultiplyAdd>, TPanels>(a, rowA, colA, b, c, ldc, m, k, n, accumulate);
     }
 
     /// <summary>Asks for the C tile's lines before the micro-kernel runs: its stores (and loads, when it adds) come
@@ -120,7 +171,7 @@ internal static unsafe class PackedGemm
     /// <summary>Packs op(B)[0..kc, 0..nc] into micro-panels of <paramref name="nr"/> columns, p-major,
     /// zero-padding the last panel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PackB(float* b, nint rowStride, nint columnStride, int kc, int nc, int nr, float* packed)
+    internal static void PackB(float* b, nint rowStride, nint columnStride, int kc, int nc, int nr, float* packed)
     {
         PackPanels(b, columnStride, rowStride, nc, kc, nr, packed);
     }
