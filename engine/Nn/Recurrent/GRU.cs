@@ -13,9 +13,8 @@ namespace ArenaGrad.Nn;
 /// <para>Per frame, keep the state [L, B, H] in one tensor made outside any scope and call <see cref="Step"/>.
 /// Dropout between layers and bidirectional layers are not implemented (no such parameters).</para></remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1707:Identifiers should not contain underscores", Justification = "PyTorch's names.")]
-public sealed class GRU : Module
+public sealed class GRU : RNNBase
 {
-    private readonly Tensor[] _weights; // per layer: weight_ih, weight_hh, bias_ih, bias_hh (biases default when absent)
     private Tensor[] _steps = new Tensor[16]; // each step's h, reused by every call (grows once to the longest sequence)
     private readonly Tensor[] _last;
 
@@ -25,56 +24,10 @@ public sealed class GRU : Module
     /// <exception cref="InvalidOperationException">An arena scope is open.</exception>
     /// <exception cref="ArgumentException">A size PyTorch refuses.</exception>
     public GRU(Arena arena, int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false)
+        : base(arena, nameof(GRU), 3, inputSize, hiddenSize, numLayers, bias, batchFirst)
     {
-        ThrowIfScopeOpen(arena, nameof(GRU));
-        RecurrentChecks.CheckSizes(inputSize, hiddenSize, numLayers);
-        using OpTransaction op = arena.BeginOp(); // every parameter or none
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
-        NumLayers = numLayers;
-        Bias = bias;
-        BatchFirst = batchFirst;
-        _weights = new Tensor[4 * numLayers];
         _last = new Tensor[numLayers];
-        float k = RecurrentChecks.Bound(hiddenSize);
-        for (int l = 0; l < numLayers; l++)
-        {
-            int layerInput = l == 0 ? inputSize : hiddenSize;
-            _weights[4 * l] = RegisterParameter($"weight_ih_l{l}", arena.Uniform([3 * hiddenSize, layerInput], -k, k, requiresGrad: true));
-            _weights[4 * l + 1] = RegisterParameter($"weight_hh_l{l}", arena.Uniform([3 * hiddenSize, hiddenSize], -k, k, requiresGrad: true));
-            if (!bias) continue;
-            _weights[4 * l + 2] = RegisterParameter($"bias_ih_l{l}", arena.Uniform([3 * hiddenSize], -k, k, requiresGrad: true));
-            _weights[4 * l + 3] = RegisterParameter($"bias_hh_l{l}", arena.Uniform([3 * hiddenSize], -k, k, requiresGrad: true));
-        }
-        op.Commit();
     }
-
-    /// <summary>I, the input's last dim.</summary>
-    public int InputSize { get; }
-
-    /// <summary>H, each layer's state size.</summary>
-    public int HiddenSize { get; }
-
-    /// <summary>L, the number of stacked layers.</summary>
-    public int NumLayers { get; }
-
-    /// <summary>Whether the layers have biases.</summary>
-    public bool Bias { get; }
-
-    /// <summary>Whether a batched input and output are [B, T, ·] rather than [T, B, ·] (h_n is [L, B, H] either way).</summary>
-    public bool BatchFirst { get; }
-
-    /// <summary>Layer <paramref name="layer"/>'s <c>weight_ih_l{layer}</c>.</summary>
-    public Tensor WeightIh(int layer) => _weights[4 * CheckLayer(layer)];
-
-    /// <summary>Layer <paramref name="layer"/>'s <c>weight_hh_l{layer}</c>.</summary>
-    public Tensor WeightHh(int layer) => _weights[4 * CheckLayer(layer) + 1];
-
-    /// <summary>Layer <paramref name="layer"/>'s <c>bias_ih_l{layer}</c>, or null without bias.</summary>
-    public Tensor? BiasIh(int layer) => Bias ? _weights[4 * CheckLayer(layer) + 2] : null;
-
-    /// <summary>Layer <paramref name="layer"/>'s <c>bias_hh_l{layer}</c>, or null without bias.</summary>
-    public Tensor? BiasHh(int layer) => Bias ? _weights[4 * CheckLayer(layer) + 3] : null;
 
     /// <summary>The output sequence (every step's h of the last layer: [T, B, H], [B, T, H] with batchFirst, or [T, H]) and
     /// h_n ([L, B, H] or [L, H]), from <paramref name="input"/> and <paramref name="h0"/> (zeros when null).</summary>
@@ -91,8 +44,8 @@ public sealed class GRU : Module
         for (int l = 0; l < NumLayers; l++)
         {
             Tensor h = h0 is Tensor given ? (batched ? given.Select(0, l) : given.Select(0, l).Unsqueeze(0)) : arena.Zeros([batch, HiddenSize]);
-            Tensor wih = _weights[4 * l], whh = _weights[4 * l + 1];
-            Tensor? bih = Bias ? _weights[4 * l + 2] : null, bhh = Bias ? _weights[4 * l + 3] : null;
+            Tensor wih = Weights[4 * l], whh = Weights[4 * l + 1];
+            Tensor? bih = Bias ? Weights[4 * l + 2] : null, bhh = Bias ? Weights[4 * l + 3] : null;
             Tensor projected = Functional.Linear(x, wih, bih); // [T, B, 3H] in one product
             for (int t = 0; t < steps; t++)
             {
@@ -147,14 +100,14 @@ public sealed class GRU : Module
         if (x[^1] != InputSize || h[0] != NumLayers || h[^1] != HiddenSize || (rank == 2 && h[1] != rows)) return false;
         if (!RecurrentStep.Fits(rows, 3, HiddenSize) || !FastStep.Writable(arena, hs)) return false;
         for (int l = 0; l < 4 * NumLayers; l++)
-            if ((Bias || l % 4 < 2) && FastStep.Values(arena, _weights[l]) == null) return false;
+            if ((Bias || l % 4 < 2) && FastStep.Values(arena, Weights[l]) == null) return false;
         arena.BumpVersion(hs); // as CopyFrom does
         float* layerInput = FastStep.Values(arena, xs), states = FastStep.Values(arena, hs);
         for (int l = 0; l < NumLayers; l++)
         {
             float* h0 = states + (nint)l * rows * HiddenSize;
-            RecurrentStep.Gru(layerInput, h0, FastStep.Values(arena, _weights[4 * l]), FastStep.Values(arena, _weights[4 * l + 1]),
-                Bias ? FastStep.Values(arena, _weights[4 * l + 2]) : null, Bias ? FastStep.Values(arena, _weights[4 * l + 3]) : null,
+            RecurrentStep.Gru(layerInput, h0, FastStep.Values(arena, Weights[4 * l]), FastStep.Values(arena, Weights[4 * l + 1]),
+                Bias ? FastStep.Values(arena, Weights[4 * l + 2]) : null, Bias ? FastStep.Values(arena, Weights[4 * l + 3]) : null,
                 rows, l == 0 ? InputSize : HiddenSize, HiddenSize, arena.GemmTeam);
             layerInput = h0;
         }
@@ -172,10 +125,4 @@ public sealed class GRU : Module
             state.CopyFrom(Forward(sequence, state).HN);
         }
     }
-
-    /// <inheritdoc/>
-    protected override string ExtraRepr() => RecurrentChecks.LayerRepr(InputSize, HiddenSize, NumLayers, Bias, BatchFirst);
-
-    private int CheckLayer(int layer) =>
-        (uint)layer < (uint)NumLayers ? layer : throw new ArgumentOutOfRangeException(nameof(layer), layer, $"The module has {NumLayers} layers.");
 }

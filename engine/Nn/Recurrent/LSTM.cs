@@ -13,9 +13,8 @@ namespace ArenaGrad.Nn;
 /// <para>Per frame, keep (h, c), [L, B, H] each, in two tensors made outside any scope and call <see cref="Step"/>.
 /// Dropout between layers and bidirectional layers are not implemented (no such parameters).</para></remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1707:Identifiers should not contain underscores", Justification = "PyTorch's names.")]
-public sealed class LSTM : Module
+public sealed class LSTM : RNNBase
 {
-    private readonly Tensor[] _weights; // per layer: weight_ih, weight_hh, bias_ih, bias_hh (biases default when absent)
     private Tensor[] _steps = new Tensor[16]; // each step's h, reused by every call (grows once to the longest sequence)
     private readonly Tensor[] _last;
     private readonly Tensor[] _lastC;
@@ -26,57 +25,11 @@ public sealed class LSTM : Module
     /// <exception cref="InvalidOperationException">An arena scope is open.</exception>
     /// <exception cref="ArgumentException">A size PyTorch refuses.</exception>
     public LSTM(Arena arena, int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false)
+        : base(arena, nameof(LSTM), 4, inputSize, hiddenSize, numLayers, bias, batchFirst)
     {
-        ThrowIfScopeOpen(arena, nameof(LSTM));
-        RecurrentChecks.CheckSizes(inputSize, hiddenSize, numLayers);
-        using OpTransaction op = arena.BeginOp(); // every parameter or none
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
-        NumLayers = numLayers;
-        Bias = bias;
-        BatchFirst = batchFirst;
-        _weights = new Tensor[4 * numLayers];
         _last = new Tensor[numLayers];
         _lastC = new Tensor[numLayers];
-        float k = RecurrentChecks.Bound(hiddenSize);
-        for (int l = 0; l < numLayers; l++)
-        {
-            int layerInput = l == 0 ? inputSize : hiddenSize;
-            _weights[4 * l] = RegisterParameter($"weight_ih_l{l}", arena.Uniform([4 * hiddenSize, layerInput], -k, k, requiresGrad: true));
-            _weights[4 * l + 1] = RegisterParameter($"weight_hh_l{l}", arena.Uniform([4 * hiddenSize, hiddenSize], -k, k, requiresGrad: true));
-            if (!bias) continue;
-            _weights[4 * l + 2] = RegisterParameter($"bias_ih_l{l}", arena.Uniform([4 * hiddenSize], -k, k, requiresGrad: true));
-            _weights[4 * l + 3] = RegisterParameter($"bias_hh_l{l}", arena.Uniform([4 * hiddenSize], -k, k, requiresGrad: true));
-        }
-        op.Commit();
     }
-
-    /// <summary>I, the input's last dim.</summary>
-    public int InputSize { get; }
-
-    /// <summary>H, each layer's state size.</summary>
-    public int HiddenSize { get; }
-
-    /// <summary>L, the number of stacked layers.</summary>
-    public int NumLayers { get; }
-
-    /// <summary>Whether the layers have biases.</summary>
-    public bool Bias { get; }
-
-    /// <summary>Whether a batched input and output are [B, T, ·] rather than [T, B, ·] (h_n is [L, B, H] either way).</summary>
-    public bool BatchFirst { get; }
-
-    /// <summary>Layer <paramref name="layer"/>'s <c>weight_ih_l{layer}</c>.</summary>
-    public Tensor WeightIh(int layer) => _weights[4 * CheckLayer(layer)];
-
-    /// <summary>Layer <paramref name="layer"/>'s <c>weight_hh_l{layer}</c>.</summary>
-    public Tensor WeightHh(int layer) => _weights[4 * CheckLayer(layer) + 1];
-
-    /// <summary>Layer <paramref name="layer"/>'s <c>bias_ih_l{layer}</c>, or null without bias.</summary>
-    public Tensor? BiasIh(int layer) => Bias ? _weights[4 * CheckLayer(layer) + 2] : null;
-
-    /// <summary>Layer <paramref name="layer"/>'s <c>bias_hh_l{layer}</c>, or null without bias.</summary>
-    public Tensor? BiasHh(int layer) => Bias ? _weights[4 * CheckLayer(layer) + 3] : null;
 
     /// <summary>The output sequence (every step's h of the last layer: [T, B, H], [B, T, H] with batchFirst, or [T, H]) and
     /// (h_n, c_n) ([L, B, H] or [L, H] each), from <paramref name="input"/> and <paramref name="state"/> (zeros when null).</summary>
@@ -99,8 +52,8 @@ public sealed class LSTM : Module
                 c = batched ? given.C.Select(0, l) : given.C.Select(0, l).Unsqueeze(0);
             }
             else h = c = arena.Zeros([batch, HiddenSize]);
-            Tensor wih = _weights[4 * l], whh = _weights[4 * l + 1];
-            Tensor? bih = Bias ? _weights[4 * l + 2] : null, bhh = Bias ? _weights[4 * l + 3] : null;
+            Tensor wih = Weights[4 * l], whh = Weights[4 * l + 1];
+            Tensor? bih = Bias ? Weights[4 * l + 2] : null, bhh = Bias ? Weights[4 * l + 3] : null;
             Tensor projected = Functional.Linear(x, wih, bih); // [T, B, 4H] in one product
             for (int t = 0; t < steps; t++)
             {
@@ -162,16 +115,16 @@ public sealed class LSTM : Module
         if (!RecurrentStep.Fits(rows, 4, HiddenSize) || !FastStep.Writable(arena, hs) || !FastStep.Writable(arena, cs)) return false;
         if (FastStep.Overlap(arena, hs, cs)) return false; // c' is written before h' is computed from it
         for (int l = 0; l < 4 * NumLayers; l++)
-            if ((Bias || l % 4 < 2) && FastStep.Values(arena, _weights[l]) == null) return false;
+            if ((Bias || l % 4 < 2) && FastStep.Values(arena, Weights[l]) == null) return false;
         arena.BumpVersion(hs); // as the two CopyFroms do
         arena.BumpVersion(cs);
         float* layerInput = FastStep.Values(arena, xs), hStates = FastStep.Values(arena, hs), cStates = FastStep.Values(arena, cs);
         for (int l = 0; l < NumLayers; l++)
         {
             nint offset = (nint)l * rows * HiddenSize;
-            RecurrentStep.Lstm(layerInput, hStates + offset, cStates + offset, FastStep.Values(arena, _weights[4 * l]),
-                FastStep.Values(arena, _weights[4 * l + 1]), Bias ? FastStep.Values(arena, _weights[4 * l + 2]) : null,
-                Bias ? FastStep.Values(arena, _weights[4 * l + 3]) : null, rows, l == 0 ? InputSize : HiddenSize, HiddenSize, arena.GemmTeam);
+            RecurrentStep.Lstm(layerInput, hStates + offset, cStates + offset, FastStep.Values(arena, Weights[4 * l]),
+                FastStep.Values(arena, Weights[4 * l + 1]), Bias ? FastStep.Values(arena, Weights[4 * l + 2]) : null,
+                Bias ? FastStep.Values(arena, Weights[4 * l + 3]) : null, rows, l == 0 ? InputSize : HiddenSize, HiddenSize, arena.GemmTeam);
             layerInput = hStates + offset;
         }
         return true;
@@ -191,10 +144,4 @@ public sealed class LSTM : Module
             state.C.CopyFrom(cn);
         }
     }
-
-    /// <inheritdoc/>
-    protected override string ExtraRepr() => RecurrentChecks.LayerRepr(InputSize, HiddenSize, NumLayers, Bias, BatchFirst);
-
-    private int CheckLayer(int layer) =>
-        (uint)layer < (uint)NumLayers ? layer : throw new ArgumentOutOfRangeException(nameof(layer), layer, $"The module has {NumLayers} layers.");
 }
