@@ -8,47 +8,16 @@ namespace ArenaGrad.Nn;
 /// <remarks>Per frame, keep the state in one tensor made outside any scope and call <see cref="Step"/>: it computes the next
 /// state (no grad, no tape) and writes it into that tensor in place, allocating nothing.</remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1707:Identifiers should not contain underscores", Justification = "PyTorch's names.")]
-public sealed class GRUCell : Module
+public sealed class GRUCell : RNNCellBase
 {
     /// <summary>Makes <c>weight_ih</c> [3H, I], <c>weight_hh</c> [3H, H], <c>bias_ih</c> and <c>bias_hh</c> [3H] in
     /// <paramref name="arena"/>, outside any scope, each U(−1/√H, 1/√H) from the arena's generator in that order (PyTorch's).</summary>
     /// <exception cref="InvalidOperationException">An arena scope is open.</exception>
     /// <exception cref="ArgumentException">A size PyTorch refuses.</exception>
     public GRUCell(Arena arena, int inputSize, int hiddenSize, bool bias = true)
+        : base(arena, nameof(GRUCell), 3, inputSize, hiddenSize, bias)
     {
-        ThrowIfScopeOpen(arena, nameof(GRUCell));
-        RecurrentChecks.CheckSizes(inputSize, hiddenSize, 1);
-        using OpTransaction op = arena.BeginOp(); // every parameter or none
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
-        float k = RecurrentChecks.Bound(hiddenSize);
-        WeightIh = RegisterParameter("weight_ih", arena.Uniform([3 * hiddenSize, inputSize], -k, k, requiresGrad: true));
-        WeightHh = RegisterParameter("weight_hh", arena.Uniform([3 * hiddenSize, hiddenSize], -k, k, requiresGrad: true));
-        if (bias)
-        {
-            BiasIh = RegisterParameter("bias_ih", arena.Uniform([3 * hiddenSize], -k, k, requiresGrad: true));
-            BiasHh = RegisterParameter("bias_hh", arena.Uniform([3 * hiddenSize], -k, k, requiresGrad: true));
-        }
-        op.Commit();
     }
-
-    /// <summary>I, the input's last dim.</summary>
-    public int InputSize { get; }
-
-    /// <summary>H, the state's size.</summary>
-    public int HiddenSize { get; }
-
-    /// <summary>[W_ir; W_iz; W_in], shape [3H, I] (<c>weight_ih</c>).</summary>
-    public Tensor WeightIh { get; }
-
-    /// <summary>[W_hr; W_hz; W_hn], shape [3H, H] (<c>weight_hh</c>).</summary>
-    public Tensor WeightHh { get; }
-
-    /// <summary>[b_ir; b_iz; b_in], shape [3H] (<c>bias_ih</c>), or null without bias.</summary>
-    public Tensor? BiasIh { get; }
-
-    /// <summary>[b_hr; b_hz; b_hn], shape [3H] (<c>bias_hh</c>), or null without bias.</summary>
-    public Tensor? BiasHh { get; }
 
     /// <summary>h' from <paramref name="input"/> [B, I] and <paramref name="hidden"/> [B, H] (or [I] and [H]).</summary>
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
@@ -118,7 +87,4 @@ public sealed class GRUCell : Module
         using (arena.NoGrad())
             state.CopyFrom(Forward(input, state));
     }
-
-    /// <inheritdoc/>
-    protected override string ExtraRepr() => RecurrentChecks.CellRepr(InputSize, HiddenSize, BiasIh is not null);
 }

@@ -7,47 +7,16 @@ namespace ArenaGrad.Nn;
 /// two fused ops (grad_fn ThnnFusedLstmCellBackward0).</summary>
 /// <remarks>Per frame, keep (h, c) in two tensors made outside any scope and call <see cref="Step"/>.</remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1707:Identifiers should not contain underscores", Justification = "PyTorch's names.")]
-public sealed class LSTMCell : Module
+public sealed class LSTMCell : RNNCellBase
 {
     /// <summary>Makes <c>weight_ih</c> [4H, I], <c>weight_hh</c> [4H, H], <c>bias_ih</c> and <c>bias_hh</c> [4H] in
     /// <paramref name="arena"/>, outside any scope, each U(−1/√H, 1/√H) from the arena's generator in that order (PyTorch's).</summary>
     /// <exception cref="InvalidOperationException">An arena scope is open.</exception>
     /// <exception cref="ArgumentException">A size PyTorch refuses.</exception>
     public LSTMCell(Arena arena, int inputSize, int hiddenSize, bool bias = true)
+        : base(arena, nameof(LSTMCell), 4, inputSize, hiddenSize, bias)
     {
-        ThrowIfScopeOpen(arena, nameof(LSTMCell));
-        RecurrentChecks.CheckSizes(inputSize, hiddenSize, 1);
-        using OpTransaction op = arena.BeginOp(); // every parameter or none
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
-        float k = RecurrentChecks.Bound(hiddenSize);
-        WeightIh = RegisterParameter("weight_ih", arena.Uniform([4 * hiddenSize, inputSize], -k, k, requiresGrad: true));
-        WeightHh = RegisterParameter("weight_hh", arena.Uniform([4 * hiddenSize, hiddenSize], -k, k, requiresGrad: true));
-        if (bias)
-        {
-            BiasIh = RegisterParameter("bias_ih", arena.Uniform([4 * hiddenSize], -k, k, requiresGrad: true));
-            BiasHh = RegisterParameter("bias_hh", arena.Uniform([4 * hiddenSize], -k, k, requiresGrad: true));
-        }
-        op.Commit();
     }
-
-    /// <summary>I, the input's last dim.</summary>
-    public int InputSize { get; }
-
-    /// <summary>H, the state's size.</summary>
-    public int HiddenSize { get; }
-
-    /// <summary>[W_ii; W_if; W_ig; W_io], shape [4H, I] (<c>weight_ih</c>).</summary>
-    public Tensor WeightIh { get; }
-
-    /// <summary>[W_hi; W_hf; W_hg; W_ho], shape [4H, H] (<c>weight_hh</c>).</summary>
-    public Tensor WeightHh { get; }
-
-    /// <summary>Shape [4H] (<c>bias_ih</c>), or null without bias.</summary>
-    public Tensor? BiasIh { get; }
-
-    /// <summary>Shape [4H] (<c>bias_hh</c>), or null without bias.</summary>
-    public Tensor? BiasHh { get; }
 
     /// <summary>(h', c') from <paramref name="input"/> [B, I] and <paramref name="state"/> ([B, H], [B, H]) (or unbatched).</summary>
     /// <exception cref="ArgumentException">A wrong rank or size (PyTorch's messages).</exception>
@@ -129,7 +98,4 @@ public sealed class LSTMCell : Module
             state.C.CopyFrom(c);
         }
     }
-
-    /// <inheritdoc/>
-    protected override string ExtraRepr() => RecurrentChecks.CellRepr(InputSize, HiddenSize, BiasIh is not null);
 }
