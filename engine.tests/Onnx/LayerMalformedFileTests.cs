@@ -454,19 +454,7 @@ public sealed class LayerMalformedFileTests
         int[] shape = Ints(input.GetProperty("shape"));
         bool tokens = input.GetProperty("dtype").GetString() == "int64";
         var random = new Random(name.Length * 7919);
-        var mutants = new List<byte[]>();
-        for (int length = 0; length < original.Length; length += Math.Max(1, length / 32)) mutants.Add(original[..length]);
-        for (int i = 0; i < 1500; i++)
-        {
-            byte[] mutant = (byte[])original.Clone();
-            int edits = 1 + random.Next(3);
-            for (int e = 0; e < edits; e++)
-            {
-                int at = random.Next(mutant.Length);
-                mutant[at] = random.Next(2) == 0 ? (byte)(mutant[at] ^ (1 << random.Next(8))) : (byte)random.Next(256);
-            }
-            mutants.Add(mutant);
-        }
+        List<byte[]> mutants = OnnxTestSupport.Mutants(original, random, 1500, 32);
 
         int loaded = 0, rejected = 0;
         foreach (byte[] mutant in mutants)

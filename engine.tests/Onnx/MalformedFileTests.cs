@@ -101,19 +101,7 @@ public sealed class MalformedFileTests
     {
         byte[] original = File.ReadAllBytes(DataPath("mlp.onnx"));
         var random = new Random(1234);
-        var mutants = new List<byte[]>();
-        for (int length = 0; length < original.Length; length += Math.Max(1, length / 64)) mutants.Add(original[..length]);
-        for (int i = 0; i < 3000; i++)
-        {
-            byte[] mutant = (byte[])original.Clone();
-            int edits = 1 + random.Next(3);
-            for (int e = 0; e < edits; e++)
-            {
-                int at = random.Next(mutant.Length);
-                mutant[at] = random.Next(2) == 0 ? (byte)(mutant[at] ^ (1 << random.Next(8))) : (byte)random.Next(256);
-            }
-            mutants.Add(mutant);
-        }
+        List<byte[]> mutants = OnnxTestSupport.Mutants(original, random, 3000, 64);
 
         int loaded = 0, rejected = 0;
         foreach (byte[] mutant in mutants)

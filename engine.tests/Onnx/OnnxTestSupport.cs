@@ -151,4 +151,25 @@ internal static class OnnxTestSupport
         for (int i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 4 - 2);
         return values;
     }
+
+    /// <summary>Byte mutations of a file: its prefixes (every <paramref name="truncationDivisor"/>-th of the length
+    /// reached so far), then <paramref name="count"/> copies with one to three bytes edited (a bit flipped or the byte
+    /// replaced), drawn from <paramref name="random"/> in that order.</summary>
+    public static List<byte[]> Mutants(byte[] original, Random random, int count, int truncationDivisor)
+    {
+        var mutants = new List<byte[]>();
+        for (int length = 0; length < original.Length; length += Math.Max(1, length / truncationDivisor)) mutants.Add(original[..length]);
+        for (int i = 0; i < count; i++)
+        {
+            byte[] mutant = (byte[])original.Clone();
+            int edits = 1 + random.Next(3);
+            for (int e = 0; e < edits; e++)
+            {
+                int at = random.Next(mutant.Length);
+                mutant[at] = random.Next(2) == 0 ? (byte)(mutant[at] ^ (1 << random.Next(8))) : (byte)random.Next(256);
+            }
+            mutants.Add(mutant);
+        }
+        return mutants;
+    }
 }
