@@ -86,7 +86,7 @@ public sealed unsafe partial class Arena
         }
         if (optimizer is not null)
         {
-            if (_producer[outputSlot] < tapeStart)
+            if (_details[outputSlot].Producer < tapeStart)
                 throw new InvalidOperationException(
                     "The captured loss was not computed by the step from tensors that require grad: there is nothing to train.");
             ThrowIfHooked();

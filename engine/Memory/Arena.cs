@@ -12,10 +12,11 @@ namespace ArenaGrad;
 /// operations for <see cref="Tensor.Backward"/>.
 /// </summary>
 /// <remarks>
-/// <para>Metadata is a table in struct-of-arrays form: one column per field (values pointer, gradient
-/// pointer, layout, generation, producing instruction) and one bit column per flag (requires-grad,
-/// is-leaf, retains-grad, gradient-holds-a-value). A <see cref="Tensor"/> is an index into that table plus
-/// the generation the slot had when the tensor was made.</para>
+/// <para>Metadata is a table in struct-of-arrays form, split by access: one column of 64-byte headers holding what
+/// every op and handle check reads and writes together (generation, values and gradient pointers, length, rank,
+/// dtype, a flag byte with requires-grad, is-leaf, retains-grad and gradient-holds-a-value, and the shape), and one
+/// column of the colder fields (producing instruction, version counter, gradient view). A <see cref="Tensor"/> is an
+/// index into that table plus the generation the slot had when the tensor was made.</para>
 /// <para>Values and gradients live on one stack of native blocks. Tensors made outside any
 /// <see cref="Scope"/> live until the arena is disposed; a scope rewinds the stack, the table and the tape
 /// in O(1). A tensor that requires grad has its gradient reserved beside its values when it is made, so
@@ -31,23 +32,12 @@ namespace ArenaGrad;
 /// </remarks>
 public sealed unsafe partial class Arena : IDisposable
 {
-    // Tensor table columns (index = slot).
-    private NativeList<nint> _values;      // float*
-    private int _slotCapacity;             // every slot column and flag has room for this many slots (GrowSlots)
-    private NativeList<nint> _gradient;    // float* of the gradient buffer, 0 if none
-    private NativeList<int> _gradientSlot; // slot viewing the gradient buffer (what .Grad returns), -1 if none yet (see NewSlotLike)
-    private NativeList<int> _length;       // element count
-    private NativeList<ulong> _generation; // 64-bit: at one tensor per nanosecond it would take 584 years to wrap
-    private NativeList<int> _producer;     // tape index of the instruction that made it, -1 for leaves
-    private NativeList<int> _versionOwner; // slot whose version counter this tensor shares (views share their base's)
-    private NativeList<int> _version;      // bumped by in-place ops; checked by backward for saved inputs
-    private NativeList<DType> _dtype;      // element type; every dtype is stored in 4-byte elements
-    private LayoutColumn _layouts;
-    private BitColumn _requiresGrad;
-    private BitColumn _isLeaf;
-    private BitColumn _retainsGrad;
-    private BitColumn _noGradView;        // a view made under no-grad of a tensor that requires grad (in-place refused with grad on)
-    private BitColumn _gradientLive;       // the gradient buffer holds a value (else .Grad is null)
+    // The tensor table (index = slot): a column of 64-byte headers, the fields every op and handle check touch, and a
+    // column of the cold fields. Both are chunked, so rows never move (a Shape span stays valid while tensors are made).
+    private ChunkedColumn<TensorHeader> _rows;
+    private ChunkedColumn<TensorDetails> _details;
+    private int _slotCount;                // live slots: rows [0, _slotCount)
+    private int _slotCapacity;             // both columns have room for this many slots (GrowSlots)
     private BitColumn _backwardReached;    // scratch of PlanBackward: slots a gradient can reach
     private BitColumn _graphNeeded;        // scratch of Autograd.Grad: slots on a path from the requested inputs
 
@@ -110,7 +100,7 @@ public sealed unsafe partial class Arena : IDisposable
     public bool IsGradEnabled { get; internal set; } = true;
 
     /// <summary>Number of live tensor slots (user tensors, gradient views and saved buffers).</summary>
-    public int TensorCount => _values.Count;
+    public int TensorCount => _slotCount;
 
     /// <summary>Native bytes reserved for values and gradients (blocks are kept and reused after scopes end).</summary>
     public long ReservedBytes => _floats.ReservedBytes;
@@ -126,7 +116,7 @@ public sealed unsafe partial class Arena : IDisposable
     {
         CheckUse();
         ThrowIfCapturing(CaptureRefusal.Scope, "arena.Scope()");
-        var marks = new StackMarks(_nextScopeId++, _values.Count, _floats.Mark, _tape.Count, _operands.Count, _gradientFloats);
+        var marks = new StackMarks(_nextScopeId++, _slotCount, _floats.Mark, _tape.Count, _operands.Count, _gradientFloats);
         _openScopes.Add(marks);
         return new ArenaScope(this, marks.ScopeId);
     }
@@ -188,9 +178,9 @@ public sealed unsafe partial class Arena : IDisposable
     {
         GemmTeam?.Dispose();
         _slotCapacity = 0;
-        _values.Free(); _gradient.Free(); _gradientSlot.Free(); _length.Free(); _generation.Free();
-        _producer.Free(); _versionOwner.Free(); _version.Free(); _dtype.Free(); _layouts.Free();
-        _requiresGrad.Free(); _isLeaf.Free(); _retainsGrad.Free(); _noGradView.Free(); _gradientLive.Free(); _backwardReached.Free(); _graphNeeded.Free();
+        _slotCount = 0;
+        _rows.Free(); _details.Free();
+        _backwardReached.Free(); _graphNeeded.Free();
         _tape.Free(); _operands.Free(); _openScopes.Free(); _trace.Free(); _backwardRan.Free();
         _graphGradient.Free(); _graphGradients.Free(); _customEntries.Free();
         _floats.Free();
@@ -222,7 +212,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// <summary>O(1): rewinds every column and stack. Stale handles are caught by index &gt;= count or by generation.</summary>
     private void RewindTables(int slots, int tape, int operands, long gradientFloats)
     {
-        SetSlotCount(slots);
+        _slotCount = slots;
         _tape.Count = tape;
         _operands.Count = operands;
         _gradientFloats = gradientFloats;
@@ -244,7 +234,7 @@ public sealed unsafe partial class Arena : IDisposable
     {
         CheckUse();
         return new OpTransaction(this,
-            new OpMark(_values.Count, _floats.Mark, _floats.NextBlockSerial, _tape.Count, _operands.Count, _gradientFloats, _random));
+            new OpMark(_slotCount, _floats.Mark, _floats.NextBlockSerial, _tape.Count, _operands.Count, _gradientFloats, _random));
     }
 
     /// <summary>Puts every stack back where <paramref name="mark"/> found it and frees blocks reserved since.</summary>
@@ -283,7 +273,7 @@ public sealed unsafe partial class Arena : IDisposable
     internal int NewSlot(ReadOnlySpan<int> shape, DType dtype, nint sharedValues = 0, int versionOwner = -1)
     {
         int slot = NewSlot(shape, requiresGrad: false, sharedValues, versionOwner);
-        _dtype[slot] = dtype;
+        _rows[slot].DType = dtype;
         return slot;
     }
 
@@ -315,7 +305,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// <remarks>As <see cref="NewSlot(ReadOnlySpan{int}, bool, nint, int)"/>, no slot viewing the gradient is made.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int NewSlotLike(int input, bool requiresGrad) =>
-        NewSlotOfValidShape(ShapeOf(input), _length[input], requiresGrad, 0, -1, gradientView: false);
+        NewSlotOfValidShape(ShapeOf(input), _rows[input].Length, requiresGrad, 0, -1, gradientView: false);
 
     /// <summary><see cref="NewSlot(ReadOnlySpan{int}, bool, nint, int)"/> for a shape already known valid with <paramref name="length"/> elements, from
     /// a caller that already checked the owner thread (by validating a handle). The value slot and the gradient
@@ -323,7 +313,7 @@ public sealed unsafe partial class Arena : IDisposable
     internal int NewSlotOfValidShape(ReadOnlySpan<int> shape, int length, bool requiresGrad, nint sharedValues, int versionOwner,
         bool gradientView)
     {
-        int slot = _values.Count;
+        int slot = _slotCount;
         int count = requiresGrad && gradientView ? slot + 2 : slot + 1;
         if (count > _slotCapacity) return NewSlotAfterGrowing(shape, length, requiresGrad, sharedValues, versionOwner, gradientView, count);
         long rounded = RoundUp(length);
@@ -331,86 +321,73 @@ public sealed unsafe partial class Arena : IDisposable
         long gradientFloats = requiresGrad ? rounded : 0;
         // The only step that can fail on a full arena comes first, so a refusal changes nothing.
         float* block = valueFloats + gradientFloats > 0 ? _floats.Allocate(valueFloats + gradientFloats) : null;
-        WriteSlot(slot, shape, length, sharedValues != 0 ? (float*)sharedValues : block);
-        if (versionOwner >= 0) _versionOwner[slot] = versionOwner;
-        if (requiresGrad)
+        float* values = sharedValues != 0 ? (float*)sharedValues : block;
+        if (!requiresGrad)
         {
-            _gradient[slot] = (nint)(block + valueFloats);
+            WriteSlot(slot, shape, length, values, versionOwner);
+        }
+        else
+        {
+            float* gradient = block + valueFloats;
+            WriteSlot(slot, shape, length, values, versionOwner, gradient, TensorFlags.IsLeaf | TensorFlags.RequiresGrad);
             if (gradientView)
             {
-                int gradientSlot = slot + 1;
-                WriteSlot(gradientSlot, shape, length, block + valueFloats);
-                _gradientSlot[slot] = gradientSlot;
+                WriteSlot(slot + 1, shape, length, gradient);
+                _details[slot].GradientSlot = slot + 1;
             }
-            _requiresGrad.Set(slot, true);
             _gradientFloats += gradientFloats;
         }
-        SetSlotCount(count);
+        _slotCount = count;
         return slot;
     }
 
-    /// <summary><see cref="NewSlotOfValidShape"/> when the table must grow first. <paramref name="shape"/> may be a row
-    /// of the layout column (<c>ShapeOf</c> another tensor, as same-shape ops pass it), which growing moves and frees, so
-    /// it is copied to the stack before. Growing changes no slot, so a capacity refusal after it still changes nothing.</summary>
+    /// <summary><see cref="NewSlotOfValidShape"/> when the table must grow first. <paramref name="shape"/> may be another
+    /// row's shape (same-shape ops pass <c>ShapeOf</c> their input): growing adds chunks and never moves a row, so it stays
+    /// valid. Growing changes no slot, so a capacity refusal after it still changes nothing.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int NewSlotAfterGrowing(ReadOnlySpan<int> shape, int length, bool requiresGrad, nint sharedValues, int versionOwner,
         bool gradientView, int count)
     {
-        Span<int> copy = stackalloc int[TensorLayout.MaxRank];
-        shape.CopyTo(copy);
         GrowSlots(count);
-        return NewSlotOfValidShape(copy[..shape.Length], length, requiresGrad, sharedValues, versionOwner, gradientView);
+        return NewSlotOfValidShape(shape, length, requiresGrad, sharedValues, versionOwner, gradientView);
     }
 
-    /// <summary><see cref="AddSlot"/> when the table must grow first: the shape (AddGradientView passes a row of the
-    /// layout column) is copied to the stack before growing moves it.</summary>
+    /// <summary><see cref="AddSlot"/> when the table must grow first (rows never move, as above).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int AddSlotAfterGrowing(ReadOnlySpan<int> shape, int length, float* values)
     {
-        Span<int> copy = stackalloc int[TensorLayout.MaxRank];
-        shape.CopyTo(copy);
-        GrowSlots(_values.Count + 1);
-        return AddSlot(copy[..shape.Length], length, values);
+        GrowSlots(_slotCount + 1);
+        return AddSlot(shape, length, values);
     }
 
     /// <summary>Appends one slot (a leaf of its own values; no gradient).</summary>
     private int AddSlot(ReadOnlySpan<int> shape, int length, float* values)
     {
-        int slot = _values.Count;
+        int slot = _slotCount;
         if (slot + 1 > _slotCapacity) return AddSlotAfterGrowing(shape, length, values);
         WriteSlot(slot, shape, length, values);
-        SetSlotCount(slot + 1);
+        _slotCount = slot + 1;
         return slot;
     }
 
-    /// <summary>Writes row <paramref name="slot"/> of every column: a contiguous leaf that requires no grad. The
-    /// caller made room (<see cref="GrowSlots"/>) and sets the count afterwards (<see cref="SetSlotCount"/>).</summary>
+    /// <summary>Writes row <paramref name="slot"/> of both columns: a contiguous Float32 leaf with its own version counter
+    /// (or <paramref name="versionOwner"/>'s), no producer and no gradient view, with <paramref name="gradient"/> and
+    /// <paramref name="flags"/> (by default: no gradient, a leaf that requires no grad). The caller made room
+    /// (<see cref="GrowSlots"/>) and sets the count afterwards.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void WriteSlot(int slot, ReadOnlySpan<int> shape, int length, float* values)
+    private void WriteSlot(int slot, ReadOnlySpan<int> shape, int length, float* values, int versionOwner = -1,
+        float* gradient = null, TensorFlags flags = TensorFlags.IsLeaf)
     {
-        _values[slot] = (nint)values;
-        _gradient[slot] = 0;
-        _gradientSlot[slot] = -1;
-        _length[slot] = length;
-        _generation[slot] = _nextGeneration++;
-        _producer[slot] = -1;
-        _versionOwner[slot] = slot;
-        _version[slot] = 0;
-        _dtype[slot] = DType.Float32;
-        ref TensorLayout layout = ref _layouts[slot];
-        layout.Rank = shape.Length;
-        int stride = 1;
-        for (int d = shape.Length - 1; d >= 0; d--)
-        {
-            layout.Shape[d] = shape[d];
-            layout.Strides[d] = stride;
-            stride *= shape[d];
-        }
-        _requiresGrad.Set(slot, false);
-        _isLeaf.Set(slot, true);
-        _retainsGrad.Set(slot, false);
-        _noGradView.Set(slot, false);
-        _gradientLive.Set(slot, false);
+        ref TensorHeader row = ref _rows[slot];
+        row.Generation = _nextGeneration++;
+        row.Values = (nint)values;
+        row.Gradient = (nint)gradient;
+        row.Length = length;
+        row.Rank = (byte)shape.Length;
+        row.DType = DType.Float32;
+        row.Flags = flags;
+        shape.CopyTo(row.Shape);
+        _details[slot] = new TensorDetails { Producer = -1, VersionOwner = versionOwner >= 0 ? versionOwner : slot, Version = 0, GradientSlot = -1 };
     }
 
     /// <summary>Makes room for <paramref name="needed"/> slots in every column and flag at once, so that making a
@@ -419,37 +396,27 @@ public sealed unsafe partial class Arena : IDisposable
     private void GrowSlots(int needed)
     {
         int capacity = Math.Max(Math.Max(64, needed), _slotCapacity * 2);
-        _values.EnsureCapacity(capacity); _gradient.EnsureCapacity(capacity); _gradientSlot.EnsureCapacity(capacity); _length.EnsureCapacity(capacity);
-        _generation.EnsureCapacity(capacity); _producer.EnsureCapacity(capacity); _versionOwner.EnsureCapacity(capacity);
-        _version.EnsureCapacity(capacity); _dtype.EnsureCapacity(capacity); _layouts.EnsureCapacity(capacity);
-        _requiresGrad.EnsureCapacity(capacity); _isLeaf.EnsureCapacity(capacity); _retainsGrad.EnsureCapacity(capacity);
-        _noGradView.EnsureCapacity(capacity); _gradientLive.EnsureCapacity(capacity);
+        _rows.EnsureCapacity(capacity);
+        _details.EnsureCapacity(capacity);
         _slotCapacity = capacity;
-    }
-
-    /// <summary>Sets the length of every slot column (making slots, and rewinding them).</summary>
-    private void SetSlotCount(int count)
-    {
-        _values.Count = _gradient.Count = _gradientSlot.Count = _length.Count = _generation.Count = count;
-        _producer.Count = _versionOwner.Count = _version.Count = _dtype.Count = count;
     }
 
     /// <summary>Gives <paramref name="slot"/> a gradient buffer and the slot that views it.</summary>
     private void AttachGradient(int slot, float* gradient)
     {
-        _gradientFloats += RoundUp(_length[slot]);
-        _gradient[slot] = (nint)gradient;
+        _gradientFloats += RoundUp(_rows[slot].Length);
+        _rows[slot].Gradient = (nint)gradient;
         AddGradientView(slot);
-        _requiresGrad.Set(slot, true);
+        _rows[slot].Set(TensorFlags.RequiresGrad, true);
     }
 
     /// <summary>Makes the slot that views <paramref name="slot"/>'s gradient buffer (what .Grad returns).</summary>
     private void AddGradientView(int slot)
     {
-        // Into a local first: AddSlot grows the columns, and `_gradientSlot[slot] = AddSlot(...)` would take the
+        // Into a local first: AddSlot grows the columns, and `_details[slot].GradientSlot = AddSlot(...)` would take the
         // element's address before the call and write through it after a reallocation.
-        int gradientSlot = AddSlot(ShapeOf(slot), _length[slot], (float*)_gradient[slot]);
-        _gradientSlot[slot] = gradientSlot;
+        int gradientSlot = AddSlot(ShapeOf(slot), _rows[slot].Length, (float*)_rows[slot].Gradient);
+        _details[slot].GradientSlot = gradientSlot;
     }
 
     /// <summary>retain_grad(): keeps <paramref name="slot"/>'s gradient after backward, making the slot that views it
@@ -457,7 +424,7 @@ public sealed unsafe partial class Arena : IDisposable
     /// made for a tensor of that scope.</summary>
     internal void RetainGradient(int slot)
     {
-        if (_gradientSlot[slot] < 0 && _gradient[slot] != 0)
+        if (_details[slot].GradientSlot < 0 && _rows[slot].Gradient != 0)
         {
             if (_openScopes.Count > 0 && slot < _openScopes[_openScopes.Count - 1].Slots)
                 throw new InvalidOperationException(
@@ -466,20 +433,20 @@ public sealed unsafe partial class Arena : IDisposable
                     "RetainGrad() before entering the inner scope.");
             AddGradientView(slot);
         }
-        _retainsGrad.Set(slot, true);
+        _rows[slot].Set(TensorFlags.RetainsGrad, true);
     }
 
     /// <summary>Reserves a gradient for an existing leaf (set requires_grad later). The buffer goes on top of
     /// the stack, so it must not outlive the innermost scope unless the tensor was made in that scope.</summary>
     internal void EnsureGradient(int slot)
     {
-        if (_gradient[slot] != 0) { _requiresGrad.Set(slot, true); return; }
+        if (_rows[slot].Gradient != 0) { _rows[slot].Set(TensorFlags.RequiresGrad, true); return; }
         if (_openScopes.Count > 0 && slot < _openScopes[_openScopes.Count - 1].Slots)
             throw new InvalidOperationException(
                 "requires_grad can only be turned on for a tensor made in the innermost open arena scope (or outside every scope " +
                 "when none is open), because its gradient is released with the innermost scope. Make the tensor with " +
                 "requiresGrad: true, or call SetRequiresGrad() before entering the scope.");
-        float* gradient = _floats.Allocate(RoundUp(_length[slot]));
+        float* gradient = _floats.Allocate(RoundUp(_rows[slot].Length));
         AttachGradient(slot, gradient);
     }
 
@@ -489,7 +456,7 @@ public sealed unsafe partial class Arena : IDisposable
     // ---- handles ----------------------------------------------------------------------------------
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal Tensor Handle(int slot) => new(this, slot, _generation[slot]);
+    internal Tensor Handle(int slot) => new(this, slot, _rows[slot].Generation);
 
     /// <summary>Checks that a handle still names the tensor it was made for, and that this thread owns the arena.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -497,7 +464,7 @@ public sealed unsafe partial class Arena : IDisposable
     {
         // One compare covers ownership and disposal (Dispose sets the owner to an id no thread has); a disposed
         // arena also has no slots, so the slot test fails too.
-        if (_ownerThread != t_managedThreadId || (uint)slot >= (uint)_values.Count || _generation[slot] != generation)
+        if (_ownerThread != t_managedThreadId || (uint)slot >= (uint)_slotCount || _rows[slot].Generation != generation)
             ValidateSlow(slot, generation);
         return slot;
     }
@@ -506,7 +473,7 @@ public sealed unsafe partial class Arena : IDisposable
     private void ValidateSlow(int slot, ulong generation)
     {
         ClaimOrThrow();
-        if ((uint)slot < (uint)_values.Count && _generation[slot] == generation) return; // just claimed
+        if ((uint)slot < (uint)_slotCount && _rows[slot].Generation == generation) return; // just claimed
         ThrowInvalidHandle(slot, generation);
     }
 
@@ -519,7 +486,7 @@ public sealed unsafe partial class Arena : IDisposable
             if (_disposed) return false;
             ClaimOrThrow();
         }
-        return !_disposed && (uint)slot < (uint)_values.Count && _generation[slot] == generation;
+        return !_disposed && (uint)slot < (uint)_slotCount && _rows[slot].Generation == generation;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -580,73 +547,71 @@ public sealed unsafe partial class Arena : IDisposable
 
     internal ReadOnlySpan<int> ShapeOf(int slot)
     {
-        ref TensorLayout layout = ref _layouts[slot];
-        return ((ReadOnlySpan<int>)layout.Shape)[..layout.Rank];
+        ref TensorHeader row = ref _rows[slot];
+        return ((ReadOnlySpan<int>)row.Shape)[..row.Rank];
     }
 
-    internal ReadOnlySpan<int> StridesOf(int slot)
-    {
-        ref TensorLayout layout = ref _layouts[slot];
-        return ((ReadOnlySpan<int>)layout.Strides)[..layout.Rank];
-    }
+    /// <summary>Writes <paramref name="slot"/>'s element strides (row-major contiguous, as every tensor is) into the first
+    /// <see cref="RankOf"/> entries of <paramref name="strides"/>.</summary>
+    internal void StridesOf(int slot, Span<int> strides) => ShapeMath.ContiguousStrides(ShapeOf(slot), strides);
 
-    internal int RankOf(int slot) => _layouts[slot].Rank;
-    internal int LengthOf(int slot) => _length[slot];
-    internal nint ValuesAddress(int slot) => _values[slot];
-    internal Span<float> Values(int slot) => new((void*)_values[slot], _length[slot]);
-    internal bool RequiresGrad(int slot) => _requiresGrad.Get(slot);
-    internal bool IsLeaf(int slot) => _isLeaf.Get(slot);
-    internal bool RetainsGrad(int slot) => _retainsGrad.Get(slot);
-    internal int ProducerOf(int slot) => _producer[slot];
-    internal int VersionOf(int slot) => _version[_versionOwner[slot]];
-    internal int VersionOwnerOf(int slot) => _versionOwner[slot];
-    internal void BumpVersion(int slot) => _version[_versionOwner[slot]]++;
-    internal DType DTypeOf(int slot) => _dtype[slot];
+    internal int RankOf(int slot) => _rows[slot].Rank;
+    internal int LengthOf(int slot) => _rows[slot].Length;
+    internal nint ValuesAddress(int slot) => _rows[slot].Values;
+    internal Span<float> Values(int slot) => new((void*)_rows[slot].Values, _rows[slot].Length);
+    internal bool RequiresGrad(int slot) => _rows[slot].Has(TensorFlags.RequiresGrad);
+    internal bool IsLeaf(int slot) => _rows[slot].Has(TensorFlags.IsLeaf);
+    internal bool RetainsGrad(int slot) => _rows[slot].Has(TensorFlags.RetainsGrad);
+    internal int ProducerOf(int slot) => _details[slot].Producer;
+    internal int VersionOf(int slot) => _details[_details[slot].VersionOwner].Version;
+    internal int VersionOwnerOf(int slot) => _details[slot].VersionOwner;
+    internal void BumpVersion(int slot) => _details[_details[slot].VersionOwner].Version++;
+    internal DType DTypeOf(int slot) => _rows[slot].DType;
 
     /// <summary>The 4-byte elements of an Int32 or Bool slot (a Bool is 0 or 1).</summary>
-    internal Span<int> IntValues(int slot) => new((void*)_values[slot], _length[slot]);
+    internal Span<int> IntValues(int slot) => new((void*)_rows[slot].Values, _rows[slot].Length);
 
     /// <summary>Throws unless <paramref name="slot"/> holds Float32 (the dtype of every differentiable op's operands).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void RequireFloat(int slot)
     {
-        if (_dtype[slot] != DType.Float32) ThrowDType(DType.Float32, slot);
+        if (_rows[slot].DType != DType.Float32) ThrowDType(DType.Float32, slot);
     }
 
     /// <summary>Throws unless <paramref name="slot"/> holds <paramref name="dtype"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void RequireDType(int slot, DType dtype)
     {
-        if (_dtype[slot] != dtype) ThrowDType(dtype, slot);
+        if (_rows[slot].DType != dtype) ThrowDType(dtype, slot);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private void ThrowDType(DType expected, int slot) => throw new ArgumentException(DTypes.Expected(expected, _dtype[slot]));
+    private void ThrowDType(DType expected, int slot) => throw new ArgumentException(DTypes.Expected(expected, _rows[slot].DType));
 
-    internal void SetRequiresGradFlag(int slot, bool value) => _requiresGrad.Set(slot, value);
+    internal void SetRequiresGradFlag(int slot, bool value) => _rows[slot].Set(TensorFlags.RequiresGrad, value);
 
     /// <summary>Whether <paramref name="slot"/> is a view made under no-grad of a tensor that requires grad: PyTorch
     /// refuses to change such a view in place while grad mode is on.</summary>
-    internal bool IsNoGradView(int slot) => _noGradView.Get(slot);
+    internal bool IsNoGradView(int slot) => _rows[slot].Has(TensorFlags.NoGradView);
 
-    internal void MarkNoGradView(int slot) => _noGradView.Set(slot, true);
+    internal void MarkNoGradView(int slot) => _rows[slot].Set(TensorFlags.NoGradView, true);
 
     /// <summary>The gradient view of <paramref name="slot"/>, or -1 when .grad is None.</summary>
-    internal int GradientViewOf(int slot) => _gradientLive.Get(slot) ? _gradientSlot[slot] : -1;
+    internal int GradientViewOf(int slot) => _rows[slot].Has(TensorFlags.GradientLive) ? _details[slot].GradientSlot : -1;
 
     /// <summary>Sets .grad to None (the next backward writes instead of adding).</summary>
-    internal void ClearGradient(int slot) => _gradientLive.Set(slot, false);
+    internal void ClearGradient(int slot) => _rows[slot].Set(TensorFlags.GradientLive, false);
 
     /// <summary>The gradient buffer of <paramref name="slot"/>, zeroed first if it held no value, so that every
     /// backward rule can accumulate (+=).</summary>
     internal Span<float> GradientForAccumulation(int slot)
     {
         Span<float> gradient = Gradient(slot);
-        if (!_gradientLive.Get(slot))
+        if (!_rows[slot].Has(TensorFlags.GradientLive))
         {
             gradient.Clear();
-            _gradientLive.Set(slot, true);
+            _rows[slot].Set(TensorFlags.GradientLive, true);
         }
         return gradient;
     }
@@ -656,26 +621,26 @@ public sealed unsafe partial class Arena : IDisposable
     /// saves a pass over memory compared with zeroing and then adding.</summary>
     internal Span<float> GradientForWrite(int slot, out bool fresh)
     {
-        fresh = !_gradientLive.Get(slot);
-        _gradientLive.Set(slot, true);
+        fresh = !_rows[slot].Has(TensorFlags.GradientLive);
+        _rows[slot].Set(TensorFlags.GradientLive, true);
         return Gradient(slot);
     }
 
     /// <summary>The gradient flowing into <paramref name="slot"/> during backward, or empty when none arrived.</summary>
     internal ReadOnlySpan<float> IncomingGradient(int slot) =>
-        _gradientLive.Get(slot) ? Gradient(slot) : default;
+        _rows[slot].Has(TensorFlags.GradientLive) ? Gradient(slot) : default;
 
     /// <summary>The gradient buffer of a slot that has one.</summary>
-    private Span<float> Gradient(int slot) => new((void*)_gradient[slot], _length[slot]);
+    private Span<float> Gradient(int slot) => new((void*)_rows[slot].Gradient, _rows[slot].Length);
 
     /// <summary>Points <paramref name="slot"/>'s gradient at <paramref name="source"/>'s values (same shape) and marks it
     /// as holding a value, for one backward pass that only reads it; returns the slot's own buffer, which
     /// <see cref="ReturnGradient"/> puts back.</summary>
     private nint LendGradient(int slot, int source)
     {
-        nint own = _gradient[slot];
-        _gradient[slot] = _values[source];
-        _gradientLive.Set(slot, true);
+        nint own = _rows[slot].Gradient;
+        _rows[slot].Gradient = _rows[source].Values;
+        _rows[slot].Set(TensorFlags.GradientLive, true);
         return own;
     }
 
@@ -683,8 +648,8 @@ public sealed unsafe partial class Arena : IDisposable
     /// non-leaf that does not retain it is None after backward, as in PyTorch).</summary>
     private void ReturnGradient(int slot, nint own)
     {
-        _gradient[slot] = own;
-        _gradientLive.Set(slot, false);
+        _rows[slot].Gradient = own;
+        _rows[slot].Set(TensorFlags.GradientLive, false);
     }
 
     /// <summary>Scratch memory on top of the stack; give it back with <see cref="ReleaseScratch"/>.</summary>

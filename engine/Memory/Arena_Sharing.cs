@@ -153,11 +153,11 @@ public sealed unsafe partial class Arena
             int sourceSlot = frozenTensor.RawSlot;
             ulong sourceGeneration = frozenTensor.RawGeneration;
             // Reading the source's tables from this thread is safe: it is frozen, and pinned so that it stays so.
-            if ((uint)sourceSlot >= (uint)source!._values.Count || source._generation[sourceSlot] != sourceGeneration)
+            if ((uint)sourceSlot >= (uint)source!._slotCount || source._rows[sourceSlot].Generation != sourceGeneration)
                 throw new InvalidOperationException(
                     $"This tensor (slot {sourceSlot}, generation {sourceGeneration}) was released before its arena was frozen, so it cannot be borrowed.");
-            int slot = NewSlot(source.ShapeOf(sourceSlot), source.DTypeOf(sourceSlot), sharedValues: source._values[sourceSlot]);
-            ulong generation = _generation[slot];
+            int slot = NewSlot(source.ShapeOf(sourceSlot), source.DTypeOf(sourceSlot), sharedValues: source._rows[sourceSlot].Values);
+            ulong generation = _rows[slot].Generation;
             MarkReadOnly(slot, generation);
             record.LocalSlot[sourceSlot] = slot;
             record.LocalGeneration[sourceSlot] = generation;
@@ -204,7 +204,7 @@ public sealed unsafe partial class Arena
         }
         BorrowSource record = free ?? new BorrowSource();
         if (free is null) _borrowSources.Add(record);
-        int slots = source._values.Count; // fixed while frozen
+        int slots = source._slotCount; // fixed while frozen
         if (record.LocalSlot.Length < slots)
         {
             record.LocalSlot = new int[slots];
@@ -247,7 +247,7 @@ public sealed unsafe partial class Arena
     }
 
     private bool IsLiveSlot(int slot, ulong generation) =>
-        (uint)slot < (uint)_values.Count && _generation[slot] == generation;
+        (uint)slot < (uint)_slotCount && _rows[slot].Generation == generation;
 
     /// <summary>The slot of a tensor of another arena used as an op input: its borrowed view here, or an exception.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -280,9 +280,9 @@ public sealed unsafe partial class Arena
     /// <summary>Whether <paramref name="slot"/> is a borrowed view, or a view of one (views share their base's version owner).</summary>
     internal bool IsReadOnly(int slot)
     {
-        int owner = _versionOwner[slot];
+        int owner = _details[slot].VersionOwner;
         ulong[] readOnly = _readOnlyGeneration;
-        return (uint)owner < (uint)readOnly.Length && readOnly[owner] == _generation[owner];
+        return (uint)owner < (uint)readOnly.Length && readOnly[owner] == _rows[owner].Generation;
     }
 
     /// <summary>Throws if <paramref name="slot"/> is read-only (<see cref="IsReadOnly"/>); <paramref name="what"/>

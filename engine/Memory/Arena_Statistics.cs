@@ -14,7 +14,7 @@ public sealed partial class Arena
             if (IsDisposed) return default;
             if (!IsFrozen) CheckUse();
             return new ArenaStatistics(_floats.ReservedBytes, _floats.UsedFloats * sizeof(float), _floats.PeakUsedFloats * sizeof(float),
-                _values.Count, _tape.Count, _floats.BlockCount);
+                _slotCount, _tape.Count, _floats.BlockCount);
         }
     }
 

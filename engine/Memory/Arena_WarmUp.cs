@@ -90,7 +90,7 @@ public sealed unsafe partial class Arena
         bool gradEnabled = IsGradEnabled;
         int lastBackwardCount = LastBackwardInstructionCount;
         // Everything a pass makes (tensors, tape, blocks, the random state) is undone at the end, as for a failed op.
-        OpMark mark = new(_values.Count, _floats.Mark, _floats.NextBlockSerial, _tape.Count, _operands.Count, _gradientFloats, _random);
+        OpMark mark = new(_slotCount, _floats.Mark, _floats.NextBlockSerial, _tape.Count, _operands.Count, _gradientFloats, _random);
         try
         {
             // Nothing to compile ahead of time without a JIT (NativeAOT): one pass fills the per-thread caches.
@@ -239,9 +239,9 @@ public sealed unsafe partial class Arena
             for (int i = 0; i < parameters.Count; i++)
             {
                 int slot = slots[i] = OwnSlot(parameters[i]);
-                if (_gradient[slot] == 0) continue;
+                if (_rows[slot].Gradient == 0) continue;
                 Span<float> gradient = Gradient(slot);
-                wasLive[i] = _gradientLive.Get(slot);
+                wasLive[i] = _rows[slot].Has(TensorFlags.GradientLive);
                 copies[i] = (nint)_floats.Allocate(Math.Max(gradient.Length, 1));
                 gradient.CopyTo(new Span<float>((void*)copies[i], gradient.Length));
             }
@@ -252,7 +252,7 @@ public sealed unsafe partial class Arena
                 if (copies[i] == 0) continue;
                 Span<float> gradient = Gradient(slot);
                 new ReadOnlySpan<float>((void*)copies[i], gradient.Length).CopyTo(gradient);
-                _gradientLive.Set(slot, wasLive[i]);
+                _rows[slot].Set(TensorFlags.GradientLive, wasLive[i]);
             }
         }
     }

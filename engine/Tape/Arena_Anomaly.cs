@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Numerics;
 using System.Text;
+using ArenaGrad.Memory;
 using ArenaGrad.Tape;
 
 namespace ArenaGrad;
@@ -54,7 +55,7 @@ public sealed unsafe partial class Arena
         int[] inputs = InputSlotsOf(instruction);
         var wasFinite = new bool[inputs.Length];
         for (int k = 0; k < inputs.Length; k++)
-            wasFinite[k] = inputs[k] < 0 || !_gradientLive.Get(inputs[k]) || AllFinite(Gradient(inputs[k]));
+            wasFinite[k] = inputs[k] < 0 || !_rows[inputs[k]].Has(TensorFlags.GradientLive) || AllFinite(Gradient(inputs[k]));
 
         ApplyBackwardRule(instruction);
 
@@ -64,7 +65,7 @@ public sealed unsafe partial class Arena
         for (int k = 0; k < inputs.Length; k++)
         {
             int slot = inputs[k];
-            if (slot < 0 || !wasFinite[k] || !RequiresGrad(slot) || !_gradientLive.Get(slot)) continue;
+            if (slot < 0 || !wasFinite[k] || !RequiresGrad(slot) || !_rows[slot].Has(TensorFlags.GradientLive)) continue;
             ReadOnlySpan<float> gradient = Gradient(slot);
             if (AllFinite(gradient)) continue;
             int output = TorchOutputIndex(instruction, k, index);

@@ -26,7 +26,7 @@ public sealed unsafe partial class Arena
         if (roots.Length == 1 && gradients.Length == 1)
         {
             int seed = OwnSlot(gradients[0]);
-            _seedStart = _values[seed];
+            _seedStart = _rows[seed].Values;
             _seedEnd = _seedStart + (nint)LengthOf(seed) * sizeof(float);
         }
         _seedIsWritten = false;
@@ -51,12 +51,12 @@ public sealed unsafe partial class Arena
         try
         {
             // Intermediate gradients start empty each pass; leaf gradients keep accumulating.
-            for (int i = 0; i <= last; i++) _gradientLive.Set(_tape[i].Output, false);
+            for (int i = 0; i <= last; i++) _rows[_tape[i].Output].Set(TensorFlags.GradientLive, false);
             for (int i = 0; i < roots.Length; i++)
             {
                 int root = roots[i].Slot;
                 if (gradients.Length == 0) GradientForAccumulation(root)[0] += 1f;
-                else if (_gradientLive.Get(root)) Kernels.Elementwise.Accumulate(Values(OwnSlot(gradients[i])), GradientForAccumulation(root));
+                else if (_rows[root].Has(TensorFlags.GradientLive)) Kernels.Elementwise.Accumulate(Values(OwnSlot(gradients[i])), GradientForAccumulation(root));
                 else if (roots.Length == 1 && !IsLeaf(root) && !RetainsGrad(root) && !_seedIsWritten)
                 {
                     // The seed is read where it is: nothing keeps this root's gradient after the pass, and with one root
@@ -70,18 +70,18 @@ public sealed unsafe partial class Arena
                 {
                     // First contribution: copy rather than zero-then-add (one pass over the seed instead of two).
                     Values(OwnSlot(gradients[i])).CopyTo(Gradient(root));
-                    _gradientLive.Set(root, true);
+                    _rows[root].Set(TensorFlags.GradientLive, true);
                 }
             }
 
             for (int i = last; i >= 0; i--)
             {
                 ref Instruction instruction = ref _tape[i];
-                if (!_gradientLive.Get(instruction.Output)) continue; // no gradient reached it: skip
+                if (!_rows[instruction.Output].Has(TensorFlags.GradientLive)) continue; // no gradient reached it: skip
                 if (instruction.Freed) throw new InvalidOperationException(FreedGraphMessage);
                 if (_detectAnomaly) ApplyBackwardRuleDetectingAnomaly(i); else ApplyBackwardRule(instruction);
                 _backwardScratchUsed = 0; // each rule gets the whole reservation
-                _backwardRan[i] = new BackwardMark(pass, _generation[instruction.Output]);
+                _backwardRan[i] = new BackwardMark(pass, _rows[instruction.Output].Generation);
                 executed++;
                 if (!retainGraph) instruction.Freed = true;
             }
@@ -126,7 +126,7 @@ public sealed unsafe partial class Arena
             int root = roots[i].Slot;
             if (!RequiresGrad(root))
                 throw new InvalidOperationException($"element {i} of tensors does not require grad and does not have a grad_fn");
-            int producer = _producer[root];
+            int producer = _details[root].Producer;
             if (producer >= 0 && _tape[producer].Freed) throw new InvalidOperationException(FreedGraphMessage);
             last = Math.Max(last, producer);
         }
@@ -162,7 +162,7 @@ public sealed unsafe partial class Arena
     {
         if ((uint)tapeIndex >= (uint)_tape.Count || tapeIndex >= _backwardRan.Count) return false;
         BackwardMark mark = _backwardRan[tapeIndex];
-        return mark.Pass == _backwardPass && mark.OutputGeneration == _generation[_tape[tapeIndex].Output];
+        return mark.Pass == _backwardPass && mark.OutputGeneration == _rows[_tape[tapeIndex].Output].Generation;
     }
 
     /// <summary>How many backward passes have run on this arena (a graph snapshot tells whether one ran while it traced).</summary>
@@ -209,7 +209,7 @@ public sealed unsafe partial class Arena
     {
         if (input < 0 || !RequiresGrad(input)) return;
         _backwardReached.Set(input, true);
-        if (_seedEnd != 0 && _gradient[input] < _seedEnd && _seedStart < _gradient[input] + (nint)LengthOf(input) * sizeof(float))
+        if (_seedEnd != 0 && _rows[input].Gradient < _seedEnd && _seedStart < _rows[input].Gradient + (nint)LengthOf(input) * sizeof(float))
             _seedIsWritten = true;
     }
 
@@ -263,7 +263,7 @@ public sealed unsafe partial class Arena
     {
         int now = VersionOf(input);
         string what = ShapeMath.TorchTypeAndShape(ShapeOf(input));
-        string producer = _producer[input] >= 0 ? $", which is output 0 of {GradFnNameOf(_producer[input])}," : "";
+        string producer = _details[input].Producer >= 0 ? $", which is output 0 of {GradFnNameOf(_details[input].Producer)}," : "";
         throw new InvalidOperationException(
             $"one of the variables needed for gradient computation has been modified by an inplace operation: {what}{producer} is at version {now}; " +
             $"expected version {recordedVersion} instead. (needed by {GradFnNameOf(instructionIndex)})");

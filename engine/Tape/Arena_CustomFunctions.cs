@@ -71,7 +71,7 @@ public sealed partial class Arena
             Record(in instruction, onTape: true);
             ref CustomEntry entry = ref _customEntries[entryIndex];
             entry.TapeIndex = ProducerOf(output);
-            entry.OutputGeneration = _generation[output];
+            entry.OutputGeneration = _rows[output].Generation;
             return op.Commit(output);
         }
         catch
@@ -112,7 +112,7 @@ public sealed partial class Arena
             CustomEntry entry = _customEntries[last];
             if (entry.TapeIndex < 0) return; // its forward is running (a custom function applied inside another's forward)
             bool live = entry.TapeIndex < _tape.Count && _tape[entry.TapeIndex].Op == OpCode.Custom
-                && _tape[entry.TapeIndex].Int0 == last && _generation[_tape[entry.TapeIndex].Output] == entry.OutputGeneration;
+                && _tape[entry.TapeIndex].Int0 == last && _rows[_tape[entry.TapeIndex].Output].Generation == entry.OutputGeneration;
             if (live) return;
             DropCustomEntry(last);
         }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using ArenaGrad.Memory;
 
 namespace ArenaGrad;
 
@@ -9,10 +10,10 @@ public sealed unsafe partial class Arena
     internal List<(int Slot, float[]? Values)> SnapshotGradients()
     {
         var snapshot = new List<(int, float[]?)>();
-        for (int slot = 0; slot < _values.Count; slot++)
+        for (int slot = 0; slot < _slotCount; slot++)
         {
-            if (_gradient[slot] == 0) continue;
-            snapshot.Add((slot, _gradientLive.Get(slot) ? Gradient(slot).ToArray() : null));
+            if (_rows[slot].Gradient == 0) continue;
+            snapshot.Add((slot, _rows[slot].Has(TensorFlags.GradientLive) ? Gradient(slot).ToArray() : null));
         }
         return snapshot;
     }
@@ -22,7 +23,7 @@ public sealed unsafe partial class Arena
     {
         foreach ((int slot, float[]? values) in snapshot)
         {
-            _gradientLive.Set(slot, values is not null);
+            _rows[slot].Set(TensorFlags.GradientLive, values is not null);
             if (values is not null) values.CopyTo(Gradient(slot));
         }
     }

@@ -49,7 +49,7 @@ public sealed unsafe partial class Arena
         _seedStart = _seedEnd = 0;
         PlanBackward(roots, last); // freed graph and in-place changes, before anything is made
 
-        int slotsAtStart = _values.Count;
+        int slotsAtStart = _slotCount;
         _graphRestricted = inputs.Length != 0;
         if (_graphRestricted) MarkNeeded(inputs, last);
         _graphGradient.Count = 0;
@@ -81,7 +81,7 @@ public sealed unsafe partial class Arena
                 _graphGradient[ins.Output] = gradient;
                 if (_detectAnomaly) RunGraphRuleDetectingAnomaly(i, ins, gradient);
                 else OpTable.Of(ins.Op).GraphBackward(this, in ins, Handle(gradient));
-                _backwardRan[i] = new BackwardMark(pass, _generation[ins.Output]);
+                _backwardRan[i] = new BackwardMark(pass, _rows[ins.Output].Generation);
                 executed++;
             }
             if (inputs.Length == 0) TotalGradients(slotsAtStart);
@@ -91,7 +91,7 @@ public sealed unsafe partial class Arena
                 {
                     int slot = inputs[k].Slot, gradient = _graphGradient[slot];
                     // A non-leaf input's hooks ran before its producer's rule, in the walk above.
-                    if (gradient >= 0 && (_producer[slot] < 0 || _producer[slot] > last)) gradient = RunHooks(slot, gradient);
+                    if (gradient >= 0 && (_details[slot].Producer < 0 || _details[slot].Producer > last)) gradient = RunHooks(slot, gradient);
                     if (gradient < 0 && !allowUnused)
                         throw new InvalidOperationException(
                             "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.");
@@ -161,8 +161,8 @@ public sealed unsafe partial class Arena
         {
             if (!TakesGrad(slot)) continue;
             int gradient = RunHooks(slot, _graphGradient[slot]);
-            if (IsLeaf(slot) && _gradientLive.Get(slot))
-                gradient = ((TryGraphGradient(slot, out Tensor earlier) ? earlier : Handle(_gradientSlot[slot])) + Handle(gradient)).Slot;
+            if (IsLeaf(slot) && _rows[slot].Has(TensorFlags.GradientLive))
+                gradient = ((TryGraphGradient(slot, out Tensor earlier) ? earlier : Handle(_details[slot].GradientSlot)) + Handle(gradient)).Slot;
             _graphGradient[slot] = gradient;
         }
     }
@@ -177,7 +177,7 @@ public sealed unsafe partial class Arena
             if (!TakesGrad(slot)) continue;
             int total = _graphGradient[slot];
             Values(total).CopyTo(GradientForWrite(slot, out _));
-            if (createGraph) _graphGradients.Add(new GraphGradientEntry(slot, _generation[slot], total, _generation[total]));
+            if (createGraph) _graphGradients.Add(new GraphGradientEntry(slot, _rows[slot].Generation, total, _rows[total].Generation));
         }
     }
 
@@ -192,8 +192,8 @@ public sealed unsafe partial class Arena
         for (int i = _graphGradients.Count - 1; i >= 0; i--)
         {
             GraphGradientEntry entry = _graphGradients[i];
-            if (entry.Slot != slot || entry.Generation != _generation[slot]) continue;
-            if (entry.GradientSlot < _values.Count && _generation[entry.GradientSlot] == entry.GradientGeneration)
+            if (entry.Slot != slot || entry.Generation != _rows[slot].Generation) continue;
+            if (entry.GradientSlot < _slotCount && _rows[entry.GradientSlot].Generation == entry.GradientGeneration)
             {
                 gradient = new Tensor(this, entry.GradientSlot, entry.GradientGeneration);
                 return true;
@@ -223,8 +223,8 @@ public sealed unsafe partial class Arena
         for (int i = 0; i < _graphGradients.Count; i++)
         {
             GraphGradientEntry entry = _graphGradients[i];
-            bool stale = entry.Slot >= _values.Count || _generation[entry.Slot] != entry.Generation
-                || entry.GradientSlot >= _values.Count || _generation[entry.GradientSlot] != entry.GradientGeneration;
+            bool stale = entry.Slot >= _slotCount || _rows[entry.Slot].Generation != entry.Generation
+                || entry.GradientSlot >= _slotCount || _rows[entry.GradientSlot].Generation != entry.GradientGeneration;
             bool drop = which switch
             {
                 GraphGradientDrop.Slot => entry.Slot == slot,

@@ -18,7 +18,7 @@ public sealed partial class Arena : IHookOwner
         _hooks ??= [];
         _hooks.RemoveAll(h => !IsLive(h.Slot, h.Generation));
         int id = ++_nextHookId;
-        _hooks.Add(new HookEntry(id, slot, _generation[slot], hook));
+        _hooks.Add(new HookEntry(id, slot, _rows[slot].Generation, hook));
         return new RemovableHandle(this, id);
     }
 
@@ -64,7 +64,7 @@ public sealed partial class Arena : IHookOwner
         for (int i = 0; i < count && i < _hooks.Count; i++)
         {
             HookEntry h = _hooks[i];
-            if (h.Slot != slot || h.Generation != _generation[slot]) continue;
+            if (h.Slot != slot || h.Generation != _rows[slot].Generation) continue;
             if (h.Hook(Handle(gradient)) is not Tensor replaced) continue;
             int own = OwnSlot(replaced);
             if (DTypeOf(own) != DType.Float32)

@@ -18,10 +18,10 @@ public sealed unsafe partial class Arena
     internal ReadOnlySpan<Instruction> Instructions => _tape.AsSpan();
 
     /// <summary>Whether an op on <paramref name="input"/> should be recorded: grad mode on and the input requires grad.</summary>
-    internal bool ShouldRecord(int input) => IsGradEnabled && _requiresGrad.Get(input);
+    internal bool ShouldRecord(int input) => IsGradEnabled && _rows[input].Has(TensorFlags.RequiresGrad);
 
     /// <summary>Whether an op on these inputs should be recorded (output requires grad = OR of the inputs' bits).</summary>
-    internal bool ShouldRecord(int input0, int input1) => IsGradEnabled && (_requiresGrad.Get(input0) || _requiresGrad.Get(input1));
+    internal bool ShouldRecord(int input0, int input1) => IsGradEnabled && (_rows[input0].Has(TensorFlags.RequiresGrad) || _rows[input1].Has(TensorFlags.RequiresGrad));
 
     /// <summary>Appends <paramref name="instruction"/> and marks its output as a non-leaf made by it; returns its
     /// index on the tape. The versions are stamped on the tape entry itself (instructions are too big to copy twice).</summary>
@@ -34,15 +34,15 @@ public sealed unsafe partial class Arena
         entry.CopyFrom(in instruction);
         // Versions of exactly what the rule will read, so backward can refuse values changed in place since.
         SavedOperands reads = OpTable.Of(entry.Op).Reads.Resolve(
-            entry.Input0 >= 0 && _requiresGrad.Get(entry.Input0), entry.Input1 >= 0 && _requiresGrad.Get(entry.Input1));
+            entry.Input0 >= 0 && _rows[entry.Input0].Has(TensorFlags.RequiresGrad), entry.Input1 >= 0 && _rows[entry.Input1].Has(TensorFlags.RequiresGrad));
         entry.Version0 = VersionIfRead(reads, SavedOperands.Input0, entry.Input0);
         entry.Version1 = VersionIfRead(reads, SavedOperands.Input1, entry.Input1);
         entry.Version2 = VersionIfRead(reads, SavedOperands.Input2, entry.Input2);
         entry.VersionOutput = VersionIfRead(reads, SavedOperands.Output, entry.Output);
         entry.VersionSaved = VersionIfRead(reads, SavedOperands.Saved, entry.Saved);
         if (_detectAnomaly) RecordCallSite(index);
-        _producer[entry.Output] = index;
-        _isLeaf.Set(entry.Output, false);
+        _details[entry.Output].Producer = index;
+        _rows[entry.Output].Set(TensorFlags.IsLeaf, false);
         return index;
     }
 

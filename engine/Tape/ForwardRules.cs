@@ -197,7 +197,7 @@ internal static unsafe partial class ForwardRules
     {
         int rank = arena.RankOf(x);
         Span<int> strides = stackalloc int[rank];
-        arena.StridesOf(x).CopyTo(strides);
+        arena.StridesOf(x, strides);
         if (rank > 0) (strides[dim0], strides[dim1]) = (strides[dim1], strides[dim0]);
         Layout.Copy(arena.Values(x), strides, arena.Values(y), arena.ShapeOf(y), accumulate: false);
     }

@@ -28,7 +28,8 @@ internal static unsafe partial class ForwardRules
     // y[i_0, ..] = x[i_perm⁻¹...]: dim k of y is dim perm[k] of x (perm packed in Int0)
     public static void Permute(Arena arena, in Instruction ins)
     {
-        ReadOnlySpan<int> xStrides = arena.StridesOf(ins.Input0);
+        Span<int> xStrides = stackalloc int[arena.RankOf(ins.Input0)];
+        arena.StridesOf(ins.Input0, xStrides);
         Span<int> strides = stackalloc int[xStrides.Length];
         for (int k = 0; k < strides.Length; k++) strides[k] = xStrides[PermutationEntry(ins.Int0, k)];
         Layout.Copy(arena.Values(ins.Input0), strides, arena.Values(ins.Output), arena.ShapeOf(ins.Output), accumulate: false);
@@ -82,7 +83,7 @@ internal static unsafe partial class ForwardRules
     /// <summary>Strides that read a slice instruction's window from x's values, and the window's first element.</summary>
     internal static int SliceWindow(Arena arena, in Instruction ins, Span<int> strides)
     {
-        arena.StridesOf(ins.Input0).CopyTo(strides);
+        arena.StridesOf(ins.Input0, strides);
         int offset = ins.Int1 * strides[ins.Int0];
         strides[ins.Int0] *= ins.Int2;
         return offset;
@@ -91,7 +92,8 @@ internal static unsafe partial class ForwardRules
     /// <summary>Strides (the selected dim left out) that read a select instruction's slice from x's values, and its first element.</summary>
     internal static int SelectWindow(Arena arena, in Instruction ins, Span<int> strides)
     {
-        ReadOnlySpan<int> xStrides = arena.StridesOf(ins.Input0);
+        Span<int> xStrides = stackalloc int[arena.RankOf(ins.Input0)];
+        arena.StridesOf(ins.Input0, xStrides);
         for (int k = 0, j = 0; k < xStrides.Length; k++)
             if (k != ins.Int0) strides[j++] = xStrides[k];
         return ins.Int1 * xStrides[ins.Int0];
