@@ -148,5 +148,11 @@ public sealed unsafe partial class Arena
             if (ins.VersionOutput >= 0) ins.VersionOutput = VersionOf(ins.Output);
             if (ins.VersionSaved >= 0) ins.VersionSaved = VersionOf(ins.Saved);
         }
+        if (end == _tape.Count)
+        {
+            // The segment is the tape's top: nothing in it is freed now, and its versions are current.
+            if (_firstFreed >= start) _firstFreed = int.MaxValue;
+            _versionsStaleBelow = Math.Min(_versionsStaleBelow, start);
+        }
     }
 }

@@ -181,7 +181,7 @@ public sealed unsafe partial class Arena : IDisposable
         _slotCount = 0;
         _rows.Free(); _details.Free();
         _backwardReached.Free(); _graphNeeded.Free();
-        _tape.Free(); _operands.Free(); _openScopes.Free(); _trace.Free(); _backwardRan.Free();
+        _tape.Free(); _scratchUpTo.Free(); _operands.Free(); _openScopes.Free(); _trace.Free(); _backwardRan.Free();
         _graphGradient.Free(); _graphGradients.Free(); _customEntries.Free();
         _floats.Free();
     }
@@ -214,6 +214,7 @@ public sealed unsafe partial class Arena : IDisposable
     {
         _slotCount = slots;
         _tape.Count = tape;
+        RewindPlanFacts(tape);
         _operands.Count = operands;
         _gradientFloats = gradientFloats;
     }
@@ -322,17 +323,18 @@ public sealed unsafe partial class Arena : IDisposable
         // The only step that can fail on a full arena comes first, so a refusal changes nothing.
         float* block = valueFloats + gradientFloats > 0 ? _floats.Allocate(valueFloats + gradientFloats) : null;
         float* values = sharedValues != 0 ? (float*)sharedValues : block;
+        TensorFlags flags = sharedValues != 0 ? TensorFlags.IsLeaf | TensorFlags.SharesMemory : TensorFlags.IsLeaf;
         if (!requiresGrad)
         {
-            WriteSlot(slot, shape, length, values, versionOwner);
+            WriteSlot(slot, shape, length, values, versionOwner, flags: flags);
         }
         else
         {
             float* gradient = block + valueFloats;
-            WriteSlot(slot, shape, length, values, versionOwner, gradient, TensorFlags.IsLeaf | TensorFlags.RequiresGrad);
+            WriteSlot(slot, shape, length, values, versionOwner, gradient, flags | TensorFlags.RequiresGrad);
             if (gradientView)
             {
-                WriteSlot(slot + 1, shape, length, gradient);
+                WriteSlot(slot + 1, shape, length, gradient, flags: TensorFlags.IsLeaf | TensorFlags.SharesMemory);
                 _details[slot].GradientSlot = slot + 1;
             }
             _gradientFloats += gradientFloats;
@@ -354,18 +356,18 @@ public sealed unsafe partial class Arena : IDisposable
 
     /// <summary><see cref="AddSlot"/> when the table must grow first (rows never move, as above).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int AddSlotAfterGrowing(ReadOnlySpan<int> shape, int length, float* values)
+    private int AddSlotAfterGrowing(ReadOnlySpan<int> shape, int length, float* values, TensorFlags flags)
     {
         GrowSlots(_slotCount + 1);
-        return AddSlot(shape, length, values);
+        return AddSlot(shape, length, values, flags);
     }
 
-    /// <summary>Appends one slot (a leaf of its own values; no gradient).</summary>
-    private int AddSlot(ReadOnlySpan<int> shape, int length, float* values)
+    /// <summary>Appends one slot (a leaf with no gradient; <paramref name="flags"/> says whether the values are its own).</summary>
+    private int AddSlot(ReadOnlySpan<int> shape, int length, float* values, TensorFlags flags = TensorFlags.IsLeaf)
     {
         int slot = _slotCount;
-        if (slot + 1 > _slotCapacity) return AddSlotAfterGrowing(shape, length, values);
-        WriteSlot(slot, shape, length, values);
+        if (slot + 1 > _slotCapacity) return AddSlotAfterGrowing(shape, length, values, flags);
+        WriteSlot(slot, shape, length, values, flags: flags);
         _slotCount = slot + 1;
         return slot;
     }
@@ -415,7 +417,7 @@ public sealed unsafe partial class Arena : IDisposable
     {
         // Into a local first: AddSlot grows the columns, and `_details[slot].GradientSlot = AddSlot(...)` would take the
         // element's address before the call and write through it after a reallocation.
-        int gradientSlot = AddSlot(ShapeOf(slot), _rows[slot].Length, (float*)_rows[slot].Gradient);
+        int gradientSlot = AddSlot(ShapeOf(slot), _rows[slot].Length, (float*)_rows[slot].Gradient, TensorFlags.IsLeaf | TensorFlags.SharesMemory);
         _details[slot].GradientSlot = gradientSlot;
     }
 
@@ -565,7 +567,11 @@ public sealed unsafe partial class Arena : IDisposable
     internal int ProducerOf(int slot) => _details[slot].Producer;
     internal int VersionOf(int slot) => _details[_details[slot].VersionOwner].Version;
     internal int VersionOwnerOf(int slot) => _details[slot].VersionOwner;
-    internal void BumpVersion(int slot) => _details[_details[slot].VersionOwner].Version++;
+    internal void BumpVersion(int slot)
+    {
+        _details[_details[slot].VersionOwner].Version++;
+        _versionsStaleBelow = _tape.Count; // what is on the tape now may have saved the old version
+    }
     internal DType DTypeOf(int slot) => _rows[slot].DType;
 
     /// <summary>The 4-byte elements of an Int32 or Bool slot (a Bool is 0 or 1).</summary>

@@ -39,6 +39,9 @@ internal enum TensorFlags : byte
 
     /// <summary>The gradient buffer holds a value (else .grad is None).</summary>
     GradientLive = 16,
+
+    /// <summary>Its values are another tensor's memory (a view, or the view of a gradient buffer), not a block of its own.</summary>
+    SharesMemory = 32,
 }
 
 /// <summary>The fields of one tensor that a handle check, an op and backward's walk read, in one 64-byte cache line:

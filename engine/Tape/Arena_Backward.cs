@@ -22,21 +22,32 @@ public sealed unsafe partial class Arena
         // Checks every instruction the pass can reach and sizes the scratch its rules need; reserving it is the
         // last step that can fail, so a refused backward (capacity, freed graph, in-place change) touches nothing.
         // A single seed may be read in place (below) unless the pass writes its memory: it is some tensor's gradient.
-        _seedStart = _seedEnd = 0;
-        if (roots.Length == 1 && gradients.Length == 1)
+        long scratchFloats;
+        LastBackwardWalkedPlan = !PlanIsKnown(roots, gradients, last);
+        if (!LastBackwardWalkedPlan)
         {
-            int seed = OwnSlot(gradients[0]);
-            _seedStart = _rows[seed].Values;
-            _seedEnd = _seedStart + (nint)LengthOf(seed) * sizeof(float);
+            // Nothing to check, and the seed (if one) has memory of its own: the walk would only find the scratch.
+            scratchFloats = last >= 0 ? _scratchUpTo[last] : 0;
+            _seedIsWritten = false;
         }
-        _seedIsWritten = false;
-        long scratchFloats = PlanBackward(roots, last);
-        _seedStart = _seedEnd = 0;
-        if (_planReachesCustom)
+        else
         {
-            // A custom function's backward is user code on tensors: the whole pass computes gradients as tensors.
-            RunGraphBackward(roots, gradients, retainGraph, createGraph: false, default, default, allowUnused: false);
-            return;
+            _seedStart = _seedEnd = 0;
+            if (roots.Length == 1 && gradients.Length == 1)
+            {
+                int seed = OwnSlot(gradients[0]);
+                _seedStart = _rows[seed].Values;
+                _seedEnd = _seedStart + (nint)LengthOf(seed) * sizeof(float);
+            }
+            _seedIsWritten = false;
+            scratchFloats = PlanBackward(roots, last);
+            _seedStart = _seedEnd = 0;
+            if (_planReachesCustom)
+            {
+                // A custom function's backward is user code on tensors: the whole pass computes gradients as tensors.
+                RunGraphBackward(roots, gradients, retainGraph, createGraph: false, default, default, allowUnused: false);
+                return;
+            }
         }
         FloatStackMark scratchMark = _floats.Mark;
         _backwardScratch = scratchFloats > 0 ? _floats.Allocate(scratchFloats) : null;
@@ -50,8 +61,10 @@ public sealed unsafe partial class Arena
         nint rootGradient = 0;
         try
         {
-            // Intermediate gradients start empty each pass; leaf gradients keep accumulating.
-            for (int i = 0; i <= last; i++) _rows[_tape[i].Output].Set(TensorFlags.GradientLive, false);
+            // Intermediate gradients start empty each pass; leaf gradients keep accumulating. Only outputs an earlier
+            // pass reached can hold one.
+            for (int i = Math.Min(last, _gradientsLiveUpTo); i >= 0; i--) _rows[_tape[i].Output].Set(TensorFlags.GradientLive, false);
+            _gradientsLiveUpTo = Math.Max(_gradientsLiveUpTo, last);
             for (int i = 0; i < roots.Length; i++)
             {
                 int root = roots[i].Slot;
@@ -83,7 +96,11 @@ public sealed unsafe partial class Arena
                 _backwardScratchUsed = 0; // each rule gets the whole reservation
                 _backwardRan[i] = new BackwardMark(pass, _rows[instruction.Output].Generation);
                 executed++;
-                if (!retainGraph) instruction.Freed = true;
+                if (!retainGraph)
+                {
+                    instruction.Freed = true;
+                    _firstFreed = Math.Min(_firstFreed, i);
+                }
             }
             if (_graphGradients.Count != 0) ForgetGraphGradientsReached();
         }
@@ -174,6 +191,14 @@ public sealed unsafe partial class Arena
     private long _backwardScratchUsed;
     private bool _inBackward;
 
+    /// <summary>Whether <see cref="PlanBackward"/>'s walk would find nothing but the scratch: no tape entry up to
+    /// <paramref name="last"/> is freed, was recorded before an in-place change, or is a custom function; anomaly mode is
+    /// off; and a single seed has memory of its own (it is not a view, so it cannot be a gradient the pass writes). The
+    /// scratch is then the most any rule up to <paramref name="last"/> needs, reachable or not.</summary>
+    private bool PlanIsKnown(ReadOnlySpan<Tensor> roots, ReadOnlySpan<Tensor> gradients, int last) =>
+        !_detectAnomaly && _firstFreed > last && _versionsStaleBelow == 0 && _firstCustom > last
+        && (roots.Length != 1 || gradients.Length != 1 || !_rows[OwnSlot(gradients[0])].Has(TensorFlags.SharesMemory));
+
     /// <summary>Walks the instructions a pass from <paramref name="roots"/> can reach (a superset of those it will
     /// run: rules only write gradients of inputs that require grad), refusing a freed graph or a changed saved
     /// tensor, and returns the most scratch any of their rules needs.</summary>
@@ -201,6 +226,9 @@ public sealed unsafe partial class Arena
         }
         return scratch;
     }
+
+    /// <summary>Whether the last fused backward walked the tape to plan (tests: the common pass skips the walk).</summary>
+    internal bool LastBackwardWalkedPlan { get; private set; }
 
     // Whether the last plan reached a custom function, whose backward exists only as a graph rule.
     private bool _planReachesCustom;

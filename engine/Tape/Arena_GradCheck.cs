@@ -26,5 +26,6 @@ public sealed unsafe partial class Arena
             _rows[slot].Set(TensorFlags.GradientLive, values is not null);
             if (values is not null) values.CopyTo(Gradient(slot));
         }
+        _gradientsLiveUpTo = _tape.Count - 1; // a restored non-leaf may hold one again
     }
 }

@@ -100,9 +100,14 @@ public sealed unsafe partial class Arena
             }
             op.Commit();
             if (inputs.Length == 0) WriteGradients(slotsAtStart, createGraph); // cannot fail
+            _gradientsLiveUpTo = Math.Max(_gradientsLiveUpTo, last); // retained non-leaves may now hold one
             if (!retainGraph)
                 for (int i = last; i >= 0; i--)
-                    if (_graphGradient[_tape[i].Output] >= 0) _tape[i].Freed = true;
+                    if (_graphGradient[_tape[i].Output] >= 0)
+                    {
+                        _tape[i].Freed = true;
+                        _firstFreed = Math.Min(_firstFreed, i);
+                    }
         }
         finally
         {

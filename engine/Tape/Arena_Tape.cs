@@ -43,7 +43,37 @@ public sealed unsafe partial class Arena
         if (_detectAnomaly) RecordCallSite(index);
         _details[entry.Output].Producer = index;
         _rows[entry.Output].Set(TensorFlags.IsLeaf, false);
+        RecordPlanFacts(index, in entry);
         return index;
+    }
+
+    // What backward would otherwise learn by walking the tape before its pass (see Arena.PlanIsKnown), kept as the tape
+    // grows: per tape index, the most scratch any rule up to it needs; the first custom function; and watermarks that a
+    // scope's rewind lowers (RewindPlanFacts).
+    private NativeList<long> _scratchUpTo;
+    private int _firstCustom = int.MaxValue;  // lowest tape index holding a custom function
+    private int _firstFreed = int.MaxValue;   // lowest tape index a backward without retain_graph freed
+    private int _versionsStaleBelow;          // tape entries below this index were recorded before the last in-place change
+    private int _gradientsLiveUpTo = -1;      // highest tape index whose output a backward pass may have left a gradient in
+
+    private void RecordPlanFacts(int index, in Instruction entry)
+    {
+        long scratch = OpTable.Of(entry.Op).Scratch.Floats(_rows[entry.Output].Length,
+            entry.Input0 >= 0 ? _rows[entry.Input0].Length : 0, entry.Input1 >= 0 ? _rows[entry.Input1].Length : 0);
+        if (index > 0) scratch = Math.Max(scratch, _scratchUpTo[index - 1]);
+        if (index == _scratchUpTo.Count) _scratchUpTo.Add(scratch);
+        else _scratchUpTo[index] = scratch;
+        if (entry.Op == OpCode.Custom) _firstCustom = Math.Min(_firstCustom, index);
+    }
+
+    /// <summary>Lowers the plan's watermarks to a tape rewound to <paramref name="tapeCount"/> entries.</summary>
+    private void RewindPlanFacts(int tapeCount)
+    {
+        _scratchUpTo.Count = Math.Min(_scratchUpTo.Count, tapeCount);
+        if (_firstCustom >= tapeCount) _firstCustom = int.MaxValue;
+        if (_firstFreed >= tapeCount) _firstFreed = int.MaxValue;
+        _versionsStaleBelow = Math.Min(_versionsStaleBelow, tapeCount);
+        _gradientsLiveUpTo = Math.Min(_gradientsLiveUpTo, tapeCount - 1);
     }
 
     private int VersionIfRead(SavedOperands reads, SavedOperands operand, int slot) =>
