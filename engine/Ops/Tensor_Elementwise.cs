@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ArenaGrad.Memory;
 using ArenaGrad.Tape;
 
@@ -81,36 +82,65 @@ public readonly partial struct Tensor
 
     /// <summary>y = f(x) into a new tensor of x's shape (the kernel is <paramref name="op"/>'s row's
     /// <see cref="OpInfo.UnaryKernel"/>); recorded when x requires grad and grad mode is on.</summary>
-    private unsafe Tensor Unary(OpCode op, float scalar0 = 0f, float scalar1 = 0f)
+    private Tensor Unary(OpCode op, float scalar0 = 0f, float scalar1 = 0f)
     {
         Arena arena = Arena;
-        int x = _slot;
+        return arena.Handle(UnarySlot(arena, op, _slot, scalar0, scalar1));
+    }
+
+    /// <summary>y = f(a, b) with NumPy broadcasting (<paramref name="op"/>'s row's forward); recorded when either input
+    /// requires grad.</summary>
+    private static Tensor Binary(OpCode op, Tensor a, Tensor b)
+    {
+        Arena arena = a.Arena;
+        return arena.Handle(BinarySlot(arena, op, a._slot, arena.OwnSlot(b)));
+    }
+
+    // The bodies work on validated slots, not handles, and are not inlined into the operators: a handle is a struct with
+    // a reference, and every handle temporary an inlined body leaves in a frame is zeroed on each call (~0.5 KB here).
+
+    /// <summary><see cref="Unary"/> on x's slot; returns y's.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe int UnarySlot(Arena arena, OpCode op, int x, float scalar0, float scalar1)
+    {
         arena.RequireFloat(x);
         bool record = arena.ShouldRecord(x);
         int y = arena.NewSlotLike(x, record);
         OpTable.Of(op).UnaryKernel(scalar0, scalar1, arena.Values(x), arena.Values(y));
         arena.Record(new Instruction(op, y, x) { Scalar0 = scalar0, Scalar1 = scalar1 }, record);
-        return arena.Handle(y);
+        return y;
     }
 
-    /// <summary>y = f(a, b) with NumPy broadcasting (<paramref name="op"/>'s row's forward); recorded when either input
-    /// requires grad.</summary>
-    private static unsafe Tensor Binary(OpCode op, Tensor a, Tensor b)
+    /// <summary><see cref="Binary"/> on the slots of a and b; returns y's.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int BinarySlot(Arena arena, OpCode op, int sa, int sb)
     {
-        Arena arena = a.Arena;
-        int sa = a._slot, sb = arena.OwnSlot(b);
         arena.RequireFloat(sa);
         arena.RequireFloat(sb);
-        ReadOnlySpan<int> aShape = arena.ShapeOf(sa), bShape = arena.ShapeOf(sb);
-        Span<int> broadcast = stackalloc int[TensorLayout.MaxRank];
-        bool sameShape = aShape.SequenceEqual(bShape);
-        ReadOnlySpan<int> shape = sameShape ? aShape : broadcast[..ShapeMath.BroadcastShape(aShape, bShape, broadcast)];
+        // Equal shapes (the common case) are valid as they are; a broadcast shape is made and checked apart.
+        if (!arena.ShapeOf(sa).SequenceEqual(arena.ShapeOf(sb))) return BroadcastBinarySlot(arena, op, sa, sb);
         bool record = arena.ShouldRecord(sa, sb);
-        // Equal shapes (the common case) are valid as they are; a broadcast shape is checked (its count can pass 2^31).
-        int y = sameShape ? arena.NewSlotLike(sa, record) : arena.NewSlot(shape, record);
+        return RunBinary(arena, op, sa, sb, arena.NewSlotLike(sa, record), record);
+    }
+
+    /// <summary><see cref="BinarySlot"/> for inputs of different shapes: y has their broadcast shape, checked (its
+    /// count can pass 2^31).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int BroadcastBinarySlot(Arena arena, OpCode op, int sa, int sb)
+    {
+        Span<int> broadcast = stackalloc int[TensorLayout.MaxRank];
+        ReadOnlySpan<int> shape = broadcast[..ShapeMath.BroadcastShape(arena.ShapeOf(sa), arena.ShapeOf(sb), broadcast)];
+        bool record = arena.ShouldRecord(sa, sb);
+        return RunBinary(arena, op, sa, sb, arena.NewSlot(shape, record), record);
+    }
+
+    /// <summary>Runs <paramref name="op"/>'s forward into y and records it when asked; returns y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int RunBinary(Arena arena, OpCode op, int sa, int sb, int y, bool record)
+    {
         var instruction = new Instruction(op, y, sa, sb);
         OpTable.Of(op).Forward(arena, in instruction);
         arena.Record(in instruction, record);
-        return arena.Handle(y);
+        return y;
     }
 }
