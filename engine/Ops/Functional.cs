@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ArenaGrad.Kernels;
 using ArenaGrad.Memory;
 using ArenaGrad.Tape;
@@ -13,32 +14,57 @@ public static partial class Functional
     {
         Arena arena = x.Arena;
         int xs = x.Slot, ws = arena.OwnSlot(weight), bs = bias is Tensor b ? arena.OwnSlot(b) : -1;
+        return arena.Handle(LinearSlot(arena, xs, ws, bs));
+    }
+
+    /// <summary><see cref="Linear"/> on validated slots (bias -1 for none); returns y's. Not inlined into the handle
+    /// method, and its refusals are built elsewhere, so that the common call sets up no handle or string temporaries.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int LinearSlot(Arena arena, int xs, int ws, int bs)
+    {
         arena.RequireFloat(xs);
         arena.RequireFloat(ws);
         if (bs >= 0) arena.RequireFloat(bs);
         ReadOnlySpan<int> xShape = arena.ShapeOf(xs), wShape = arena.ShapeOf(ws);
-        if (wShape.Length > 2)
-            throw new ArgumentException($"t() expects a tensor with <= 2 dimensions, but self is {wShape.Length}D", nameof(weight));
-        if (wShape.Length != 2)
-            throw new ArgumentException($"linear expects a 2-D weight [out_features, in_features], but got shape {ShapeMath.Format(wShape)}.", nameof(weight));
-        if (xShape.Length == 0)
-            throw new ArgumentException("both arguments to matmul need to be at least 1D, but they are 0D and 2D", nameof(x));
-        int outFeatures = wShape[0], inFeatures = wShape[1];
-        int xIn = xShape[^1];
-        int rows = LinearRows(xShape);
-        if (xIn != inFeatures)
-            throw new ArgumentException(
-                $"mat1 and mat2 shapes cannot be multiplied ({ShapeMath.Matrix(rows, xIn)} and {ShapeMath.Matrix(inFeatures, outFeatures)})");
-        if (bs >= 0 && LinearBiasError(arena.ShapeOf(bs), rows, outFeatures, xShape.Length == 1) is string biasError)
-            throw new ArgumentException(biasError, nameof(bias));
-        Span<int> outShape = stackalloc int[xShape.Length];
+        if (wShape.Length != 2 || xShape.Length == 0 || xShape[^1] != wShape[1]) ThrowLinearShapes(xShape, wShape);
+        int outFeatures = wShape[0];
+        if (bs >= 0)
+        {
+            // A bias of [out] (the common one) fits every x; anything else is checked against PyTorch's rule.
+            ReadOnlySpan<int> biasShape = arena.ShapeOf(bs);
+            if ((biasShape.Length != 1 || biasShape[0] != outFeatures)
+                && LinearBiasError(biasShape, LinearRows(xShape), outFeatures, xShape.Length == 1) is string biasError)
+                throw LinearArgumentError(biasError, "bias");
+        }
+        Span<int> outShape = stackalloc int[TensorLayout.MaxRank];
+        outShape = outShape[..xShape.Length];
         xShape.CopyTo(outShape);
         outShape[^1] = outFeatures;
         bool record = arena.ShouldRecord(xs, ws) || (bs >= 0 && arena.ShouldRecord(bs));
         int y = arena.NewSlot(outShape, record);
         ForwardRules.Linear(arena, xs, ws, bs, y);
         arena.Record(new Instruction(OpCode.Linear, y, xs, ws, bs), record);
-        return arena.Handle(y);
+        return y;
+    }
+
+    /// <summary>An <see cref="ArgumentException"/> naming <see cref="Linear"/>'s <paramref name="parameter"/> (the bodies
+    /// above work on slots, not on that method's parameters).</summary>
+    private static ArgumentException LinearArgumentError(string message, string parameter) => new(message, parameter);
+
+    /// <summary>PyTorch's refusals of F.linear's weight and input shapes.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowLinearShapes(ReadOnlySpan<int> xShape, ReadOnlySpan<int> wShape)
+    {
+        if (wShape.Length > 2)
+            throw LinearArgumentError($"t() expects a tensor with <= 2 dimensions, but self is {wShape.Length}D", "weight");
+        if (wShape.Length != 2)
+            throw LinearArgumentError($"linear expects a 2-D weight [out_features, in_features], but got shape {ShapeMath.Format(wShape)}.", "weight");
+        if (xShape.Length == 0)
+            throw LinearArgumentError("both arguments to matmul need to be at least 1D, but they are 0D and 2D", "x");
+        int outFeatures = wShape[0], inFeatures = wShape[1];
+        throw new ArgumentException(
+            $"mat1 and mat2 shapes cannot be multiplied ({ShapeMath.Matrix(LinearRows(xShape), xShape[^1])} and {ShapeMath.Matrix(inFeatures, outFeatures)})");
     }
 
     /// <summary>Rows of F.linear's matrix product: the product of x's leading dims (1 for a 1-D x).</summary>
