@@ -388,8 +388,13 @@ public sealed unsafe partial class Arena : IDisposable
         row.Rank = (byte)shape.Length;
         row.DType = DType.Float32;
         row.Flags = flags;
-        shape.CopyTo(row.Shape);
-        _details[slot] = new TensorDetails { Producer = -1, VersionOwner = versionOwner >= 0 ? versionOwner : slot, Version = 0, GradientSlot = -1 };
+        for (int d = 0; d < shape.Length; d++) row.Shape[d] = shape[d]; // rank <= 8: cheaper than a call to Memmove
+        // Field by field: a struct built on the stack and copied in one 16-byte move waits on its narrow stores.
+        ref TensorDetails details = ref _details[slot];
+        details.Producer = -1;
+        details.VersionOwner = versionOwner >= 0 ? versionOwner : slot;
+        details.Version = 0;
+        details.GradientSlot = -1;
     }
 
     /// <summary>Makes room for <paramref name="needed"/> slots in every column and flag at once, so that making a

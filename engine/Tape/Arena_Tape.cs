@@ -29,21 +29,30 @@ public sealed unsafe partial class Arena
     {
         int index = _tape.AddRange(1);
         ref Instruction entry = ref _tape[index];
-        // Field by field: the caller just built the instruction on the stack with narrow stores, and one wide copy
-        // of it would wait for those stores to retire (a failed store-to-load forward, ~40 % of recording's time).
-        entry.CopyFrom(in instruction);
+        // Field by field, reading the caller's copy: it was just built on the stack with narrow stores, and one wide
+        // copy of it would wait for those stores to retire (a failed store-to-load forward, ~40 % of recording's time).
+        entry.CopyOperands(in instruction);
+        ref readonly OpInfo row = ref OpTable.Of(instruction.Op);
+        int input0 = instruction.Input0, input1 = instruction.Input1, output = instruction.Output;
         // Versions of exactly what the rule will read, so backward can refuse values changed in place since.
-        SavedOperands reads = OpTable.Of(entry.Op).Reads.Resolve(
-            entry.Input0 >= 0 && _rows[entry.Input0].Has(TensorFlags.RequiresGrad), entry.Input1 >= 0 && _rows[entry.Input1].Has(TensorFlags.RequiresGrad));
-        entry.Version0 = VersionIfRead(reads, SavedOperands.Input0, entry.Input0);
-        entry.Version1 = VersionIfRead(reads, SavedOperands.Input1, entry.Input1);
-        entry.Version2 = VersionIfRead(reads, SavedOperands.Input2, entry.Input2);
-        entry.VersionOutput = VersionIfRead(reads, SavedOperands.Output, entry.Output);
-        entry.VersionSaved = VersionIfRead(reads, SavedOperands.Saved, entry.Saved);
+        SavedOperands reads = row.Reads.Resolve(
+            input0 >= 0 && _rows[input0].Has(TensorFlags.RequiresGrad), input1 >= 0 && _rows[input1].Has(TensorFlags.RequiresGrad));
+        entry.Version0 = VersionIfRead(reads, SavedOperands.Input0, input0);
+        entry.Version1 = VersionIfRead(reads, SavedOperands.Input1, input1);
+        entry.Version2 = VersionIfRead(reads, SavedOperands.Input2, instruction.Input2);
+        entry.VersionOutput = VersionIfRead(reads, SavedOperands.Output, output);
+        entry.VersionSaved = VersionIfRead(reads, SavedOperands.Saved, instruction.Saved);
         if (_detectAnomaly) RecordCallSite(index);
-        _details[entry.Output].Producer = index;
-        _rows[entry.Output].Set(TensorFlags.IsLeaf, false);
-        RecordPlanFacts(index, in entry);
+        _details[output].Producer = index;
+        _rows[output].Set(TensorFlags.IsLeaf, false);
+
+        // What backward would otherwise learn by walking the tape before its pass (see PlanIsKnown).
+        long scratch = row.Scratch.Floats(_rows[output].Length,
+            input0 >= 0 ? _rows[input0].Length : 0, input1 >= 0 ? _rows[input1].Length : 0);
+        if (index > 0) scratch = Math.Max(scratch, _scratchUpTo[index - 1]);
+        if (index == _scratchUpTo.Count) _scratchUpTo.Add(scratch);
+        else _scratchUpTo[index] = scratch;
+        if (instruction.Op == OpCode.Custom) _firstCustom = Math.Min(_firstCustom, index);
         return index;
     }
 
@@ -55,16 +64,6 @@ public sealed unsafe partial class Arena
     private int _firstFreed = int.MaxValue;   // lowest tape index a backward without retain_graph freed
     private int _versionsStaleBelow;          // tape entries below this index were recorded before the last in-place change
     private int _gradientsLiveUpTo = -1;      // highest tape index whose output a backward pass may have left a gradient in
-
-    private void RecordPlanFacts(int index, in Instruction entry)
-    {
-        long scratch = OpTable.Of(entry.Op).Scratch.Floats(_rows[entry.Output].Length,
-            entry.Input0 >= 0 ? _rows[entry.Input0].Length : 0, entry.Input1 >= 0 ? _rows[entry.Input1].Length : 0);
-        if (index > 0) scratch = Math.Max(scratch, _scratchUpTo[index - 1]);
-        if (index == _scratchUpTo.Count) _scratchUpTo.Add(scratch);
-        else _scratchUpTo[index] = scratch;
-        if (entry.Op == OpCode.Custom) _firstCustom = Math.Min(_firstCustom, index);
-    }
 
     /// <summary>Lowers the plan's watermarks to a tape rewound to <paramref name="tapeCount"/> entries.</summary>
     private void RewindPlanFacts(int tapeCount)

@@ -78,13 +78,12 @@ internal struct Instruction
         Saved = -1;
     }
 
-    /// <summary>Copies every field of <paramref name="source"/>, one field at a time (see <see cref="Arena.Record(in Instruction)"/>).</summary>
-    public void CopyFrom(in Instruction source)
+    /// <summary>Copies every field of <paramref name="source"/> but the versions, which recording stamps, and
+    /// <see cref="Freed"/>, which a new entry starts without: one field at a time (see <see cref="Arena.Record(in Instruction)"/>).</summary>
+    public void CopyOperands(in Instruction source)
     {
-        Op = source.Op; Freed = source.Freed;
+        Op = source.Op; Freed = false;
         Output = source.Output; Input0 = source.Input0; Input1 = source.Input1; Input2 = source.Input2; Saved = source.Saved;
-        Version0 = source.Version0; Version1 = source.Version1; Version2 = source.Version2;
-        VersionOutput = source.VersionOutput; VersionSaved = source.VersionSaved;
         Scalar0 = source.Scalar0; Scalar1 = source.Scalar1;
         Int0 = source.Int0; Int1 = source.Int1; Int2 = source.Int2;
         OperandStart = source.OperandStart; OperandCount = source.OperandCount;
