@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ArenaGrad.Kernels;
 using ArenaGrad.Memory;
 
@@ -141,6 +142,14 @@ internal static partial class BackwardRules
             else Elementwise.AccumulateScaled(g, scale, target);
             return;
         }
+        AccumulateSummedToShape(arena, input, g, output, scale);
+    }
+
+    /// <summary><see cref="AccumulateReduced"/> for an input that was broadcast: g summed over the broadcast dims. A
+    /// method of its own so that the common rule sets up no stackalloc.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AccumulateSummedToShape(Arena arena, int input, ReadOnlySpan<float> g, int output, float scale)
+    {
         ReadOnlySpan<int> outShape = arena.ShapeOf(output);
         Span<int> strides = stackalloc int[outShape.Length];
         ShapeMath.BroadcastStrides(arena.ShapeOf(input), outShape, strides);
