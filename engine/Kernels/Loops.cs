@@ -13,6 +13,9 @@ namespace ArenaGrad.Kernels;
 // arena's), on the stack, or pinned with `fixed` by the kernel that takes a span.
 
 /// <summary>Element i of a fused elementwise expression, evaluated at every vector width.</summary>
+/// <remarks>Implementations mark every member AggressiveInlining. The JIT inlines them anyway; NativeAOT compiles
+/// without a profile, and its inliner left the overlapping tail's call out of line (a Vector512 returned through
+/// memory, the source spilled to the stack and reloaded in the main loop).</remarks>
 internal interface IElementSource
 {
     /// <summary>source(i) for one element.</summary>
@@ -228,15 +231,19 @@ internal readonly unsafe struct UnarySource<TOp>(TOp op, float* x) : IElementSou
     private readonly float* _x = x;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float At(nuint i) => _op.Invoke(_x[i]);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> At128(nuint i) => _op.Invoke(Vector128.Load(_x + i));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> At256(nuint i) => _op.Invoke(Vector256.Load(_x + i));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> At512(nuint i) => _op.Invoke(Vector512.Load(_x + i));
 }
 
@@ -249,15 +256,19 @@ internal readonly unsafe struct BinarySource<TOp>(TOp op, float* a, float* b) : 
     private readonly float* _b = b;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float At(nuint i) => _op.Invoke(_a[i], _b[i]);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> At128(nuint i) => _op.Invoke(Vector128.Load(_a + i), Vector128.Load(_b + i));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> At256(nuint i) => _op.Invoke(Vector256.Load(_a + i), Vector256.Load(_b + i));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> At512(nuint i) => _op.Invoke(Vector512.Load(_a + i), Vector512.Load(_b + i));
 }
 
@@ -270,15 +281,19 @@ internal readonly unsafe struct ScalarRightSource<TOp>(TOp op, float* a, float b
     private readonly float _b = b;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float At(nuint i) => _op.Invoke(_a[i], _b);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> At128(nuint i) => _op.Invoke(Vector128.Load(_a + i), Vector128.Create(_b));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> At256(nuint i) => _op.Invoke(Vector256.Load(_a + i), Vector256.Create(_b));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> At512(nuint i) => _op.Invoke(Vector512.Load(_a + i), Vector512.Create(_b));
 }
 
@@ -291,15 +306,19 @@ internal readonly unsafe struct ScalarLeftSource<TOp>(TOp op, float a, float* b)
     private readonly float* _b = b;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float At(nuint i) => _op.Invoke(_a, _b[i]);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> At128(nuint i) => _op.Invoke(Vector128.Create(_a), Vector128.Load(_b + i));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> At256(nuint i) => _op.Invoke(Vector256.Create(_a), Vector256.Load(_b + i));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> At512(nuint i) => _op.Invoke(Vector512.Create(_a), Vector512.Load(_b + i));
 }
 
@@ -313,17 +332,21 @@ internal readonly unsafe struct UnaryGradSource<TOp>(TOp op, float* g, float* x,
     private readonly float* _y = y;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float At(nuint i) => _op.Invoke(_g[i], _x[i], _y[i]);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> At128(nuint i) =>
         _op.Invoke(Vector128.Load(_g + i), Vector128.Load(_x + i), Vector128.Load(_y + i));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> At256(nuint i) =>
         _op.Invoke(Vector256.Load(_g + i), Vector256.Load(_x + i), Vector256.Load(_y + i));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> At512(nuint i) =>
         _op.Invoke(Vector512.Load(_g + i), Vector512.Load(_x + i), Vector512.Load(_y + i));
 }
@@ -334,15 +357,19 @@ internal readonly unsafe struct LoadSource(float* x) : IElementSource
     private readonly float* _x = x;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float At(nuint i) => _x[i];
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> At128(nuint i) => Vector128.Load(_x + i);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> At256(nuint i) => Vector256.Load(_x + i);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> At512(nuint i) => Vector512.Load(_x + i);
 }
 
@@ -352,14 +379,18 @@ internal readonly unsafe struct ConstantSource(float c) : IElementSource
     private readonly float _c = c;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float At(nuint i) => _c;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> At128(nuint i) => Vector128.Create(_c);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> At256(nuint i) => Vector256.Create(_c);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> At512(nuint i) => Vector512.Create(_c);
 }

@@ -75,17 +75,21 @@ internal readonly unsafe struct UniformGradSource<TOp>(TOp op, float g, float* a
     private readonly float* _b = b;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float At(nuint i) => _op.Invoke(_g, _a[i], _b[i]);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> At128(nuint i) =>
         _op.Invoke(Vector128.Create(_g), Vector128.Load(_a + i), Vector128.Load(_b + i));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> At256(nuint i) =>
         _op.Invoke(Vector256.Create(_g), Vector256.Load(_a + i), Vector256.Load(_b + i));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> At512(nuint i) =>
         _op.Invoke(Vector512.Create(_g), Vector512.Load(_a + i), Vector512.Load(_b + i));
 }

@@ -518,11 +518,16 @@ internal readonly unsafe struct ReducedRows : IRowSource
     /// <summary>The same rows from column <paramref name="c0"/> on.</summary>
     public ReducedRows From(int c0) => new(_g, _sizes, _strides, _reduced, _row - c0, _scale, _base + c0);
 
+    // Store, Add and Offset run once per row of a bias gradient (a row is often 2 to 64 floats): inlined, because
+    // NativeAOT, compiling without a profile, left them as calls that the JIT inlines.
+
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(int d, int c0, ref float dst, nuint n) =>
         Loops.Store(new ScalarLeftSource<MultiplyOperator>(default, _scale, _g + Offset(d) + c0), ref dst, n);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(int d, int c0, ref float dst, nuint n) =>
         Loops.Add(new ScalarLeftSource<MultiplyOperator>(default, _scale, _g + Offset(d) + c0), ref dst, n);
 
@@ -537,6 +542,7 @@ internal readonly unsafe struct ReducedRows : IRowSource
     }
 
     /// <summary>Start of row <paramref name="r"/> in g.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private nint Offset(int r)
     {
         nint offset = _base;

@@ -5,10 +5,15 @@
 #   tools/aot/publish-pair.sh tools/ArenaGrad.Train out/aot-pair
 #   out/aot-pair/ArenaGrad.Train --steps 1000      # the launcher: picks v4/ArenaGrad.Train or v3/ArenaGrad.Train
 #
-# Why two builds: NativeAOT compiles Vector512 code only when the target instruction set includes AVX-512, and a binary
-# built for x86-64-v4 refuses to start on a CPU without it. Unlike SSE4 or AVX2 over older baselines, AVX-512 cannot be
-# taken up at run time by one binary: once the compiler may use EVEX encoding it uses it anywhere, not only behind
-# IsSupported checks. Both builds give the same bits (every kernel path does; engine.tests/Determinism).
+# Why two builds: .NET 10's NativeAOT compiler turns only a fixed list of instruction sets beyond the target into
+# run-time checks (FMA, BMI, AVX-VNNI and the like over AVX; see ConfigureInstructionSetSupport in dotnet/runtime's
+# src/coreclr/tools/Common/InstructionSetHelpers.cs), and AVX-512 is not on it. For x86-64-v3,
+# Vector512.IsHardwareAccelerated is a constant false and the binary holds no EVEX instruction; for x86-64-v4, AVX-512
+# is required and the binary refuses to start without it ("The required instruction sets are not supported by the
+# current CPU"). A NativeAOT binary reads no DOTNET_Enable* settings, so to try the v3 build on an AVX2-only CPU use an
+# emulator: qemu-x86_64 -cpu Haswell out/aot-pair/v3/ArenaGrad.Train --steps 100 (the launcher reads the host's
+# /proc/cpuinfo, so run the build directly there). Both builds give the same bits (every kernel path does;
+# engine.tests/Determinism).
 set -euo pipefail
 
 project=${1:?usage: publish-pair.sh PROJECT_DIR OUT_DIR}
