@@ -6,17 +6,18 @@ namespace ArenaGrad.Kernels;
 
 // The engine's own exp, log, tanh and sigmoid in single precision. Each is written once, over the lane
 // arithmetic of Lanes.cs, and run at every width by choosing TL: the scalar path runs the very same operations
-// in the very same order as Vector128/256/512, nothing fused, so all four give the same bits on every machine
-// (no MathF, no Vector*.Exp, which differ across runtimes and widths). The error bounds below are against the
-// double-precision result, in ulp of the float nearest it; the largest errors measured over all 2^32 bit patterns
-// (2026-11-27) were exp 0.990 and sigmoid 2.402 ulp, with Vector128 and Vector256 equal to each other bit for bit
-// on every input and to the scalar path on every 64th; after log's and tanh's polynomials moved to Estrin's scheme
-// (2026-11-27, session 6), the Vector256 path over every positive float measured log 0.852 and tanh 2.526 ulp
-// (tanh is odd bit for bit, so that covers the negatives too), and sigmoid 2.402 ulp over every float. engine.tests/Kernels/
+// in the very same order as Vector128/256/512 (exp, log and sigmoid never fuse; tanh fuses every multiply-add, on
+// every path), so all four give the same bits on every machine (no MathF, no Vector*.Exp, which differ across
+// runtimes and widths). The error bounds below are against the double-precision result, in ulp of the float nearest
+// it; the largest errors measured over all 2^32 bit patterns (2026-11-27) were exp 0.990 and sigmoid 2.402 ulp, with
+// Vector128 and Vector256 equal to each other bit for bit on every input and to the scalar path on every 64th; after
+// log's polynomial moved to Estrin's scheme (2026-11-27, session 6), the Vector256 path over every positive float
+// measured log 0.852 ulp, and sigmoid 2.402 ulp over every float. The fused tanh (2026-12-07, session 14) measured
+// 2.475 ulp over all 2^32 bit patterns on the Vector512 path (tools/ArenaGrad.UlpSweep). engine.tests/Kernels/
 // TranscendentalsTests.cs re-checks the bounds on every 251st bit pattern and every special value.
 //
-// Constants: the polynomials are Cephes' expf and logf minimax fits (Moshier) and tanh is built on the same
-// exp polynomial (as expm1); range reductions follow Cephes / SLEEF. Written here from those coefficients.
+// Constants: the polynomials are Cephes' expf and logf minimax fits (Moshier); tanh's expm1 polynomial was fitted for
+// it (see TanhHalfExpm1); range reductions follow Cephes / SLEEF. Written here from those coefficients.
 
 /// <summary>exp, log, tanh and sigmoid for float, with the same bits at every vector width and on the scalar path.</summary>
 internal static class Transcendentals
