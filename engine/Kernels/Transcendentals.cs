@@ -189,7 +189,10 @@ internal static class Transcendentals
     /// cancellation), computed halved: v = u/2, t = v/(v + 1), the same roundings scaled by a power of two, one operation
     /// fewer. 2|x| = n ln2 + r, expm1(r) = r + r^2 P(r), u = 2^n expm1(r) + (2^n - 1). Unlike exp and sigmoid, tanh fuses
     /// its multiply-adds (<see cref="ILanes{TV}.FusedMultiplyAdd"/>, on every path): 22 operations instead of 36, and
-    /// fewer roundings. That is short enough for one vector at a time: the staged loop sigmoid uses ran no faster.</remarks>
+    /// fewer roundings. That is short enough for one vector at a time: the staged loop sigmoid uses ran no faster.
+    /// P(r) = 1/2 + c3 r + ... + c6 r^4 was fitted for this kernel (Lawson's iteration on |r| &lt;= ln2/2, the r^2
+    /// coefficient held at 1/2; expm1's relative error 0.23 ulp); in h = r/2, expm1(r)/2 = h + h^2 2P(2h), whose
+    /// coefficients c_i 2^(i-1) are exact. One body, no helpers, so that the inliner has one decision to make.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TV Tanh<TV, TL>(TV x)
         where TV : struct
@@ -201,29 +204,51 @@ internal static class Transcendentals
         // n = round(2|x| log2 e) in [0, 27] lands in k's low mantissa bits with 127 added: shifted, they are 2^n's
         // exponent field, so 2^n and n come from one rounding. h = r/2 = |x| - n ln2/2.
         TV k = TL.FusedMultiplyAdd(clamped, TL.Create(2f * Log2E), TL.Create(RoundingMagic + 127f));
+        TV scale = TL.ShiftLeftBits(k, 23);
         TV n = TL.Subtract(k, TL.Create(RoundingMagic + 127f));
         TV h = TL.FusedMultiplyAdd(n, TL.Create(-HalfLn2), clamped);
-        TV v = TanhHalfExpm1<TV, TL>(h, TL.ShiftLeftBits(k, 23));
 
-        TV t = TL.Select(TL.LessThan(ax, TL.Create(TanhIdentityLimit)), ax, TL.Divide(v, TL.Add(v, TL.Create(1f))));
-        return TL.Or(t, TL.Xor(x, ax)); // x's sign
-    }
-
-    /// <summary>v = u/2 = 2^n expm1(r)/2 + (2^n - 1)/2 from h = r/2 and scale = 2^n, with expm1(r)/2 = h + h^2 2P(2h).</summary>
-    /// <remarks>P(r) = 1/2 + c3 r + ... + c6 r^4, fitted for this kernel (Lawson's iteration on |r| &lt;= ln2/2, the r^2
-    /// coefficient held at 1/2; expm1's relative error 0.23 ulp); 2P(2h)'s coefficients are c_i 2^(i-1), exact.</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV TanhHalfExpm1<TV, TL>(TV h, TV scale)
-        where TV : struct
-        where TL : struct, ILanes<TV>
-    {
         TV p = TL.FusedMultiplyAdd(TL.Create(1.3898223200e-3f * 32), h, TL.Create(8.3660343792e-3f * 16));
         p = TL.FusedMultiplyAdd(p, h, TL.Create(4.1666854125e-2f * 8));
         p = TL.FusedMultiplyAdd(p, h, TL.Create(1.6666548755e-1f * 4));
         p = TL.FusedMultiplyAdd(p, h, TL.Create(1f));
         TV halfExpm1 = TL.FusedMultiplyAdd(p, TL.Multiply(h, h), h);
-        TV halfScaleMinusOne = TL.FusedMultiplyAdd(scale, TL.Create(0.5f), TL.Create(-0.5f)); // exact up to n = 24, then the rounding of 2^(n-1)
-        return TL.FusedMultiplyAdd(scale, halfExpm1, halfScaleMinusOne);
+        TV halfScaleMinusOne = TL.FusedMultiplyAdd(scale, TL.Create(0.5f), TL.Create(-0.5f)); // (2^n - 1)/2, rounded once
+        TV v = TL.FusedMultiplyAdd(scale, halfExpm1, halfScaleMinusOne);                       // u/2
+
+        TV t = TL.Select(TL.LessThan(ax, TL.Create(TanhIdentityLimit)), ax, TL.Divide(v, TL.Add(v, TL.Create(1f))));
+        return TL.Or(t, TL.Xor(x, ax)); // x's sign
+    }
+
+    /// <summary>y[i] = tanh(x[i]) for i in [0, n), one vector at a time at the widest accelerated width (as
+    /// Loops.Store: the last, overlapping vector computed before anything is written, so y may be exactly x).</summary>
+    [MethodImpl(Kernel.Compile)]
+    internal static unsafe void Tanh(ReadOnlySpan<float> x, Span<float> y)
+    {
+        Check.SameLength(x.Length, y.Length, nameof(x), nameof(y));
+        fixed (float* px = x, py = y)
+        {
+            nuint n = (nuint)y.Length;
+            if (Vector512.IsHardwareAccelerated && n >= 16) TanhLoop<Vector512<float>, Lanes512>(px, py, n);
+            else if (Vector256.IsHardwareAccelerated && n >= 8) TanhLoop<Vector256<float>, Lanes256>(px, py, n);
+            else if (Vector128.IsHardwareAccelerated && n >= 4) TanhLoop<Vector128<float>, Lanes128>(px, py, n);
+            else for (nuint i = 0; i < n; i++) py[i] = Tanh<float, ScalarLanes>(px[i]);
+        }
+    }
+
+    /// <summary>The loop of <see cref="Tanh(ReadOnlySpan{float}, Span{float})"/> at one width (n at least one vector).</summary>
+    /// <remarks>A compiled root of its own per width: inlined whole into one method with the other widths (Elementwise.Unary
+    /// inlined into the forward rule), the JIT's inliner ran out of budget and left tanh a call per vector, ten times
+    /// slower.</remarks>
+    [MethodImpl(Kernel.Compile | MethodImplOptions.NoInlining)]
+    private static unsafe void TanhLoop<TV, TL>(float* x, float* y, nuint n)
+        where TV : struct
+        where TL : struct, ILanes<TV>
+    {
+        nuint width = (nuint)TL.Count, last = n - width;
+        TV tail = Tanh<TV, TL>(TL.Load(x + last));
+        for (nuint i = 0; i < last; i += width) TL.Store(Tanh<TV, TL>(TL.Load(x + i)), y + i);
+        TL.Store(tail, y + last);
     }
 
     // ---------------------------------------------------------------- sigmoid

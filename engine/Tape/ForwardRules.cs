@@ -46,7 +46,9 @@ internal static unsafe partial class ForwardRules
     public static void LeakyRelu(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new LeakyReluOperator(s0), x, y);
     public static void Clamp(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new ClampOperator(s0, s1), x, y);
 
-    public static void Tanh(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new TanhOperator(), x, y);
+    /// <summary>tanh: through <see cref="Transcendentals.Tanh(ReadOnlySpan{float}, Span{float})"/>, one compiled loop per
+    /// width (through Elementwise.Unary, inlined here, the JIT left tanh itself a call per vector).</summary>
+    public static void Tanh(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Transcendentals.Tanh(x, y);
 
     /// <summary>sigmoid: from <see cref="Transcendentals.StagedMinimum"/> floats on, in stages over blocks of vectors (the
     /// same operations per element, so the same bits; one vector's long dependency chain otherwise keeps the CPU from
