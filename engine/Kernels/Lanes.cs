@@ -6,9 +6,10 @@ namespace ArenaGrad.Kernels;
 
 // The arithmetic a formula needs, at one width: the transcendentals in Transcendentals.cs and the optimizer
 // updates in OptimizerKernels.cs are written once over TV and run at every width by picking one of these structs.
-// Every member is one IEEE operation (or a bit operation, a load or a store), correctly rounded and never fused,
-// so the scalar path and every vector width give the same bits. Masks are lanes with all bits set (true) or clear (false), as the vector comparisons give; the scalar
-// path keeps them in a float too. Only .NET 8 APIs are used (no Vector*.Exp/Log/Round/FusedMultiplyAdd).
+// Every member is one IEEE operation (or a bit operation, a load or a store), correctly rounded: MultiplyAdd rounds
+// twice and FusedMultiplyAdd once, each the same way on every path (the fused one in software where the CPU has no
+// fused instruction), so the scalar path and every vector width give the same bits. Masks are lanes with all bits set (true) or clear (false), as the vector comparisons give; the scalar
+// path keeps them in a float too. Only .NET 8 APIs are used (no Vector*.Exp/Log/Round; fused multiply-add through Gemm.FusedMultiplyAdd).
 
 /// <summary>One lane width's arithmetic over the float vector type <typeparamref name="TV"/>.</summary>
 internal unsafe interface ILanes<TV>
@@ -40,6 +41,10 @@ internal unsafe interface ILanes<TV>
 
     /// <summary>a * b + c, rounded twice (never fused: fused and unfused differ in the last bit).</summary>
     static abstract TV MultiplyAdd(TV a, TV b, TV c);
+
+    /// <summary>a * b + c, rounded once (IEEE fusedMultiplyAdd) on every path: the instruction where the CPU has it,
+    /// else <see cref="Gemm.ExactFma"/>, several times slower but the same bits.</summary>
+    static abstract TV FusedMultiplyAdd(TV a, TV b, TV c);
 
     /// <summary>a / b</summary>
     static abstract TV Divide(TV a, TV b);
@@ -116,6 +121,9 @@ internal readonly unsafe struct ScalarLanes : ILanes<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MultiplyAdd(float a, float b, float c) => a * b + c;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float FusedMultiplyAdd(float a, float b, float c) => Gemm.FusedMultiplyAdd.Of(a, b, c);
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Divide(float a, float b) => a / b;
 
     /// <inheritdoc/>
@@ -184,6 +192,9 @@ internal readonly unsafe struct Lanes128 : ILanes<Vector128<float>>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => a * b + c;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> FusedMultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Gemm.FusedMultiplyAdd.Of(a, b, c);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
@@ -256,6 +267,9 @@ internal readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => a * b + c;
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> FusedMultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Gemm.FusedMultiplyAdd.Of(a, b, c);
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
 
     /// <inheritdoc/>
@@ -324,6 +338,9 @@ internal readonly unsafe struct Lanes512 : ILanes<Vector512<float>>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => a * b + c;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> FusedMultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Gemm.FusedMultiplyAdd.Of(a, b, c);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;

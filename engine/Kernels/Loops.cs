@@ -333,22 +333,22 @@ internal readonly unsafe struct UnaryGradSource<TOp>(TOp op, float* g, float* x,
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float At(nuint i) => _op.Invoke(_g[i], _x[i], _y[i]);
+    public float At(nuint i) => _op.Invoke(_g[i], TOp.ReadsInput ? _x[i] : 0f, _y[i]);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> At128(nuint i) =>
-        _op.Invoke(Vector128.Load(_g + i), Vector128.Load(_x + i), Vector128.Load(_y + i));
+        _op.Invoke(Vector128.Load(_g + i), TOp.ReadsInput ? Vector128.Load(_x + i) : default, Vector128.Load(_y + i));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> At256(nuint i) =>
-        _op.Invoke(Vector256.Load(_g + i), Vector256.Load(_x + i), Vector256.Load(_y + i));
+        _op.Invoke(Vector256.Load(_g + i), TOp.ReadsInput ? Vector256.Load(_x + i) : default, Vector256.Load(_y + i));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> At512(nuint i) =>
-        _op.Invoke(Vector512.Load(_g + i), Vector512.Load(_x + i), Vector512.Load(_y + i));
+        _op.Invoke(Vector512.Load(_g + i), TOp.ReadsInput ? Vector512.Load(_x + i) : default, Vector512.Load(_y + i));
 }
 
 /// <summary>source(i) = x[i].</summary>

@@ -528,6 +528,9 @@ internal readonly struct ReverseDivideScalarOperator(float s) : IUnaryOperator
 /// <summary>dx += g * y (y = exp(x))</summary>
 internal readonly struct ExpGradOperator : IUnaryGradOperator
 {
+    /// <summary>Reads y alone.</summary>
+    public static bool ReadsInput => false;
+
     /// <summary>g * y</summary>
     public float Invoke(float g, float x, float y) => g * y;
 
@@ -560,6 +563,9 @@ internal readonly struct LogGradOperator : IUnaryGradOperator
 /// <summary>dx += g * (1 - y*y)</summary>
 internal readonly struct TanhGradOperator : IUnaryGradOperator
 {
+    /// <summary>Reads y alone.</summary>
+    public static bool ReadsInput => false;
+
     /// <summary>g * (1 - y*y)</summary>
     public float Invoke(float g, float x, float y) => g * (1f - y * y);
 
@@ -576,6 +582,9 @@ internal readonly struct TanhGradOperator : IUnaryGradOperator
 /// <summary>dx += g * y * (1 - y)</summary>
 internal readonly struct SigmoidGradOperator : IUnaryGradOperator
 {
+    /// <summary>Reads y alone.</summary>
+    public static bool ReadsInput => false;
+
     /// <summary>g * y * (1 - y)</summary>
     public float Invoke(float g, float x, float y) => g * y * (1f - y);
 
@@ -592,6 +601,9 @@ internal readonly struct SigmoidGradOperator : IUnaryGradOperator
 /// <summary>dx += y &lt;= 0 ? 0 : g (PyTorch's threshold_backward on the output: NaN passes g through)</summary>
 internal readonly struct ReluGradOperator : IUnaryGradOperator
 {
+    /// <summary>Reads y alone.</summary>
+    public static bool ReadsInput => false;
+
     /// <summary>y &lt;= 0 ? 0 : g</summary>
     public float Invoke(float g, float x, float y) => y <= 0f ? 0f : g;
 
@@ -626,6 +638,9 @@ internal readonly struct DivideScalarGradOperator(float s) : IUnaryGradOperator
 /// <summary>dx += g / (2*y) (y = sqrt(x))</summary>
 internal readonly struct SqrtGradOperator : IUnaryGradOperator
 {
+    /// <summary>Reads y alone.</summary>
+    public static bool ReadsInput => false;
+
     /// <summary>g / (2*y)</summary>
     public float Invoke(float g, float x, float y) => g / (2f * y);
 

@@ -6,17 +6,18 @@ namespace ArenaGrad.Kernels;
 
 // The engine's own exp, log, tanh and sigmoid in single precision. Each is written once, over the lane
 // arithmetic of Lanes.cs, and run at every width by choosing TL: the scalar path runs the very same operations
-// in the very same order as Vector128/256/512, nothing fused, so all four give the same bits on every machine
-// (no MathF, no Vector*.Exp, which differ across runtimes and widths). The error bounds below are against the
-// double-precision result, in ulp of the float nearest it; the largest errors measured over all 2^32 bit patterns
-// (2026-11-27) were exp 0.990 and sigmoid 2.402 ulp, with Vector128 and Vector256 equal to each other bit for bit
-// on every input and to the scalar path on every 64th; after log's and tanh's polynomials moved to Estrin's scheme
-// (2026-11-27, session 6), the Vector256 path over every positive float measured log 0.852 and tanh 2.526 ulp
-// (tanh is odd bit for bit, so that covers the negatives too), and sigmoid 2.402 ulp over every float. engine.tests/Kernels/
+// in the very same order as Vector128/256/512 (exp, log and sigmoid never fuse; tanh fuses every multiply-add, on
+// every path), so all four give the same bits on every machine (no MathF, no Vector*.Exp, which differ across
+// runtimes and widths). The error bounds below are against the double-precision result, in ulp of the float nearest
+// it; the largest errors measured over all 2^32 bit patterns (2026-11-27) were exp 0.990 and sigmoid 2.402 ulp, with
+// Vector128 and Vector256 equal to each other bit for bit on every input and to the scalar path on every 64th; after
+// log's polynomial moved to Estrin's scheme (2026-11-27, session 6), the Vector256 path over every positive float
+// measured log 0.852 ulp, and sigmoid 2.402 ulp over every float. The fused tanh (2026-12-07, session 14) measured
+// 2.475 ulp over all 2^32 bit patterns on the Vector512 path (tools/ArenaGrad.UlpSweep). engine.tests/Kernels/
 // TranscendentalsTests.cs re-checks the bounds on every 251st bit pattern and every special value.
 //
-// Constants: the polynomials are Cephes' expf and logf minimax fits (Moshier) and tanh is built on the same
-// exp polynomial (as expm1); range reductions follow Cephes / SLEEF. Written here from those coefficients.
+// Constants: the polynomials are Cephes' expf and logf minimax fits (Moshier); tanh's expm1 polynomial was fitted for
+// it (see TanhHalfExpm1); range reductions follow Cephes / SLEEF. Written here from those coefficients.
 
 /// <summary>exp, log, tanh and sigmoid for float, with the same bits at every vector width and on the scalar path.</summary>
 internal static class Transcendentals
@@ -101,7 +102,7 @@ internal static class Transcendentals
     /// <summary>The same P(r) by Estrin's scheme, (c0 + c1 r) + r^2 (c2 + c3 r) + r^4 (c4 + c5 r): the three pairs are
     /// independent, so the dependency chain is half Horner's (these kernels are bound by latency, not by the count of
     /// operations). Rounds differently from Horner: exp keeps Horner, whose error stays under 1 ulp (this form's
-    /// reaches 1.014 ulp in exp); tanh and sigmoid, whose final division damps the error of e^r, use this one.</summary>
+    /// reaches 1.014 ulp in exp); sigmoid, whose final division damps the error of e^r, uses this one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV ExpPolynomialEstrin<TV, TL>(TV r)
         where TV : struct
@@ -177,87 +178,77 @@ internal static class Transcendentals
     /// <summary>Below 2^-12, x itself is tanh(x) correctly rounded (x^3/3 is under a third of an ulp of x).</summary>
     private const float TanhIdentityLimit = 0.000244140625f;
 
+    /// <summary>The float nearest ln 2, halved (exactly): one constant is enough for the fused reduction (its error,
+    /// at most 27 * 1e-9 in r, is damped by the final division wherever n is not 0).</summary>
+    private const float HalfLn2 = 0.693147182464599609375f / 2;
+
     /// <summary>tanh(x) with at most 3 ulp of error over all floats (measured: see the class notes); odd, so
     /// tanh(-x) = -tanh(x) bit for bit; tanh(x) = x exactly for |x| &lt; 2^-12 (subnormals included), tanh(-0) = -0; ±1 exactly
     /// from |x| = 9.011 on and for ±inf; NaN stays NaN.</summary>
     /// <remarks>tanh|x| = u/(u + 2) with u = expm1(2|x|), which keeps full relative precision near 0 (no 1 - t
-    /// cancellation). expm1 as in <see cref="Exp{TV, TL}"/> without the final 1: 2|x| = n ln2 + r,
-    /// expm1(r) = r + r^2 P(r) with Cephes' exp polynomial, u = 2^n expm1(r) + (2^n - 1).</remarks>
+    /// cancellation), computed halved: v = u/2, t = v/(v + 1), the same roundings scaled by a power of two, one operation
+    /// fewer. 2|x| = n ln2 + r, expm1(r) = r + r^2 P(r), u = 2^n expm1(r) + (2^n - 1). Unlike exp and sigmoid, tanh fuses
+    /// its multiply-adds (<see cref="ILanes{TV}.FusedMultiplyAdd"/>, on every path): 22 operations instead of 36, and
+    /// fewer roundings. That is short enough for one vector at a time: the staged loop sigmoid uses ran no faster.
+    /// P(r) = 1/2 + c3 r + ... + c6 r^4 was fitted for this kernel (Lawson's iteration on |r| &lt;= ln2/2, the r^2
+    /// coefficient held at 1/2; expm1's relative error 0.23 ulp); in h = r/2, expm1(r)/2 = h + h^2 2P(2h), whose
+    /// coefficients c_i 2^(i-1) are exact. One body, no helpers, so that the inliner has one decision to make.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TV Tanh<TV, TL>(TV x)
-        where TV : struct
-        where TL : struct, ILanes<TV> =>
-        TanhFinish<TV, TL>(x, TanhExpm1<TV, TL>(TanhReduce<TV, TL>(x, out TV scale), scale));
-
-    /// <summary>Tanh's first stage: r with 2|x| = n ln2 + r (2|x| clamped at 2 * TanhClamp), and scale = 2^n.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV TanhReduce<TV, TL>(TV x, out TV scale)
         where TV : struct
         where TL : struct, ILanes<TV>
     {
         TV ax = TL.And(x, TL.CreateBits(0x7FFFFFFF));
-        TV x2 = TL.Select(TL.GreaterThan(ax, TL.Create(TanhClamp)), TL.Create(2f * TanhClamp), TL.Add(ax, ax));
+        TV clamped = TL.Select(TL.GreaterThan(ax, TL.Create(TanhClamp)), TL.Create(TanhClamp), ax);
 
-        // k holds n + 127 in its low mantissa bits (n = round(x2 log2 e) in [0, 28]): shifted, they are 2^n's
-        // exponent field, so 2^n and n come from one rounding.
-        TV k = TL.MultiplyAdd(x2, TL.Create(Log2E), TL.Create(RoundingMagic + 127f));
-        scale = TL.ShiftLeftBits(k, 23);
+        // n = round(2|x| log2 e) in [0, 27] lands in k's low mantissa bits with 127 added: shifted, they are 2^n's
+        // exponent field, so 2^n and n come from one rounding. h = r/2 = |x| - n ln2/2.
+        TV k = TL.FusedMultiplyAdd(clamped, TL.Create(2f * Log2E), TL.Create(RoundingMagic + 127f));
+        TV scale = TL.ShiftLeftBits(k, 23);
         TV n = TL.Subtract(k, TL.Create(RoundingMagic + 127f));
-        return TL.Subtract(TL.Subtract(x2, TL.Multiply(n, TL.Create(Ln2Hi))), TL.Multiply(n, TL.Create(Ln2Lo)));
+        TV h = TL.FusedMultiplyAdd(n, TL.Create(-HalfLn2), clamped);
+
+        TV p = TL.FusedMultiplyAdd(TL.Create(1.3898223200e-3f * 32), h, TL.Create(8.3660343792e-3f * 16));
+        p = TL.FusedMultiplyAdd(p, h, TL.Create(4.1666854125e-2f * 8));
+        p = TL.FusedMultiplyAdd(p, h, TL.Create(1.6666548755e-1f * 4));
+        p = TL.FusedMultiplyAdd(p, h, TL.Create(1f));
+        TV halfExpm1 = TL.FusedMultiplyAdd(p, TL.Multiply(h, h), h);
+        TV halfScaleMinusOne = TL.FusedMultiplyAdd(scale, TL.Create(0.5f), TL.Create(-0.5f)); // (2^n - 1)/2, rounded once
+        TV v = TL.FusedMultiplyAdd(scale, halfExpm1, halfScaleMinusOne);                       // u/2
+
+        TV t = TL.Select(TL.LessThan(ax, TL.Create(TanhIdentityLimit)), ax, TL.Divide(v, TL.Add(v, TL.Create(1f))));
+        return TL.Or(t, TL.Xor(x, ax)); // x's sign
     }
 
-    /// <summary>Tanh's second stage: u = expm1(2|x|) = 2^n expm1(r) + (2^n - 1), expm1(r) = r + r^2 P(r).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV TanhExpm1<TV, TL>(TV r, TV scale)
-        where TV : struct
-        where TL : struct, ILanes<TV>
-    {
-        TV expm1R = TL.MultiplyAdd(ExpPolynomialEstrin<TV, TL>(r), TL.Multiply(r, r), r);
-        return TL.MultiplyAdd(scale, expm1R, TL.Subtract(scale, TL.Create(1f)));
-    }
-
-    /// <summary>Tanh's last stage: sign(x) u/(u + 2), or x itself for |x| &lt; 2^-12.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV TanhFinish<TV, TL>(TV x, TV u)
-        where TV : struct
-        where TL : struct, ILanes<TV>
-    {
-        TV sign = TL.And(x, TL.CreateBits(unchecked((int)0x80000000)));
-        TV ax = TL.Xor(x, sign);
-        TV t = TL.Select(TL.LessThan(ax, TL.Create(TanhIdentityLimit)), ax, TL.Divide(u, TL.Add(u, TL.Create(2f))));
-        return TL.Or(t, sign);
-    }
-
-    /// <summary>y[i] = tanh(x[i]) for i in [0, n), the same bits as <see cref="Tanh{TV, TL}"/> element by element, in
-    /// stages (<see cref="Staged{TV, TF}"/>); y may be exactly the same memory as x (in place).</summary>
+    /// <summary>y[i] = tanh(x[i]) for i in [0, n), one vector at a time at the widest accelerated width (as
+    /// Loops.Store: the last, overlapping vector computed before anything is written, so y may be exactly x).</summary>
     [MethodImpl(Kernel.Compile)]
-    [SkipLocalsInit]
     internal static unsafe void Tanh(ReadOnlySpan<float> x, Span<float> y)
     {
+        Check.SameLength(x.Length, y.Length, nameof(x), nameof(y));
         fixed (float* px = x, py = y)
         {
             nuint n = (nuint)y.Length;
-            if (n < StagedMinimum) Loops.Store(new UnarySource<TanhOperator>(default, px), ref *py, n);
-            else if (Vector512.IsHardwareAccelerated) Staged<Vector512<float>, TanhStages<Vector512<float>, Lanes512>>(px, py, n);
-            else if (Vector256.IsHardwareAccelerated) Staged<Vector256<float>, TanhStages<Vector256<float>, Lanes256>>(px, py, n);
-            else if (Vector128.IsHardwareAccelerated) Staged<Vector128<float>, TanhStages<Vector128<float>, Lanes128>>(px, py, n);
-            else Loops.Store(new UnarySource<TanhOperator>(default, px), ref *py, n);
+            if (Vector512.IsHardwareAccelerated && n >= 16) TanhLoop<Vector512<float>, Lanes512>(px, py, n);
+            else if (Vector256.IsHardwareAccelerated && n >= 8) TanhLoop<Vector256<float>, Lanes256>(px, py, n);
+            else if (Vector128.IsHardwareAccelerated && n >= 4) TanhLoop<Vector128<float>, Lanes128>(px, py, n);
+            else for (nuint i = 0; i < n; i++) py[i] = Tanh<float, ScalarLanes>(px[i]);
         }
     }
 
-    /// <summary>Tanh split into the three stages of <see cref="Staged{TV, TF}"/>.</summary>
-    private readonly struct TanhStages<TV, TL> : IStagedFunction<TV>
+    /// <summary>The loop of <see cref="Tanh(ReadOnlySpan{float}, Span{float})"/> at one width (n at least one vector).</summary>
+    /// <remarks>A compiled root of its own per width: inlined whole into one method with the other widths (Elementwise.Unary
+    /// inlined into the forward rule), the JIT's inliner ran out of budget and left tanh a call per vector, ten times
+    /// slower.</remarks>
+    [MethodImpl(Kernel.Compile | MethodImplOptions.NoInlining)]
+    private static unsafe void TanhLoop<TV, TL>(float* x, float* y, nuint n)
         where TV : struct
         where TL : struct, ILanes<TV>
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TV First(TV x, out TV carry) => TanhReduce<TV, TL>(x, out carry);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TV Second(TV value, TV carry) => TanhExpm1<TV, TL>(value, carry);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TV Last(TV x, TV value) => TanhFinish<TV, TL>(x, value);
+        nuint width = (nuint)TL.Count, last = n - width;
+        TV tail = Tanh<TV, TL>(TL.Load(x + last));
+        for (nuint i = 0; i < last; i += width) TL.Store(Tanh<TV, TL>(TL.Load(x + i)), y + i);
+        TL.Store(tail, y + last);
     }
 
     // ---------------------------------------------------------------- sigmoid
@@ -323,7 +314,7 @@ internal static class Transcendentals
     // ---------------------------------------------------------------- the staged loop
 
     /// <summary>Below this many floats the out-of-order window already overlaps the few vectors there are, and one vector
-    /// at a time is faster (a 64-float tanh took 1.5-2x as long in stages).</summary>
+    /// at a time is faster (a 64-float tanh, when tanh was staged too, took 1.5-2x as long in stages).</summary>
     internal const int StagedMinimum = 512;
 
     /// <summary>Bytes of each stack buffer of <see cref="Staged{TV, TF}"/>: 16 Vector512, 32 Vector256, 64 Vector128.</summary>
@@ -346,11 +337,11 @@ internal static class Transcendentals
     /// <summary>y[i] = f(x[i]) over n floats (at least one vector) at one width, one block of vectors at a time, each
     /// stage over the whole block before the next; as Loops.Store, the last, overlapping vector is computed before
     /// anything is written, so in place is safe.</summary>
-    /// <remarks>One vector's tanh is a dependency chain of about 65 cycles (the division alone is 11) through 36
-    /// operations: out-of-order hardware cannot hold enough of them in flight to overlap the next vectors' chains, so
-    /// one vector at a time ran at 22 cycles per 8 floats where the operations need about 10. Stage by stage, the
-    /// stages handing over through L1 on the stack, every loop has a short chain and many independent iterations.
-    /// The operations and their order per element are unchanged, so the bits are too.</remarks>
+    /// <remarks>One vector's sigmoid is a long dependency chain (the division alone is 11 cycles) through about 35
+    /// operations: out-of-order hardware cannot hold enough of them in flight to overlap the next vectors' chains (the
+    /// unfused tanh this was written for ran one vector at a time at 22 cycles per 8 floats where the operations need
+    /// about 10). Stage by stage, the stages handing over through L1 on the stack, every loop has a short chain and many
+    /// independent iterations. The operations and their order per element are unchanged, so the bits are too.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     [SkipLocalsInit]
     private static unsafe void Staged<TV, TF>(float* x, float* y, nuint n)

@@ -46,16 +46,14 @@ internal static unsafe partial class ForwardRules
     public static void LeakyRelu(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new LeakyReluOperator(s0), x, y);
     public static void Clamp(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Elementwise.Unary(new ClampOperator(s0, s1), x, y);
 
-    /// <summary>tanh: from <see cref="Transcendentals.StagedMinimum"/> floats on, in stages over blocks of vectors (the
-    /// same operations per element, so the same bits; one vector's long dependency chain otherwise keeps the CPU from
-    /// overlapping vectors). Below that the one-vector-at-a-time loop, whose call costs less.</summary>
-    public static void Tanh(float s0, float s1, ReadOnlySpan<float> x, Span<float> y)
-    {
-        if (y.Length >= Transcendentals.StagedMinimum && x.Length == y.Length) Transcendentals.Tanh(x, y);
-        else Elementwise.Unary(new TanhOperator(), x, y);
-    }
+    /// <summary>tanh: through <see cref="Transcendentals.Tanh(ReadOnlySpan{float}, Span{float})"/>, one compiled loop per
+    /// width (through Elementwise.Unary, inlined here, the JIT left tanh itself a call per vector).</summary>
+    public static void Tanh(float s0, float s1, ReadOnlySpan<float> x, Span<float> y) => Transcendentals.Tanh(x, y);
 
-    /// <summary>sigmoid: staged as <see cref="Tanh"/> is, for the same reason.</summary>
+    /// <summary>sigmoid: from <see cref="Transcendentals.StagedMinimum"/> floats on, in stages over blocks of vectors (the
+    /// same operations per element, so the same bits; one vector's long dependency chain otherwise keeps the CPU from
+    /// overlapping vectors). Below that the one-vector-at-a-time loop, whose call costs less. (tanh's fused form is
+    /// short enough to run one vector at a time.)</summary>
     public static void Sigmoid(float s0, float s1, ReadOnlySpan<float> x, Span<float> y)
     {
         if (y.Length >= Transcendentals.StagedMinimum && x.Length == y.Length) Transcendentals.Sigmoid(x, y);
