@@ -13,8 +13,8 @@ namespace ArenaGrad.Kernels.Gemm;
 /// one <see cref="SharedPanels"/> buffer, meet at a barrier, and multiply their own rows of A against the whole block,
 /// so no thread packs or streams the part of B another has packed. A product split over columns needs no sharing (each
 /// thread reads only its own columns of B), nor does a thin one (<see cref="ThinGemm"/> packs no B): those run as
-/// independent sub-products. The team never refers to its arena, so an arena that is never disposed can still be finalized (its finalizer stops
-/// the team).
+/// independent sub-products. The team never refers to its arena, so an arena that is never disposed can still be
+/// finalized (its finalizer stops the team).
 /// </remarks>
 internal sealed class GemmTeam : IDisposable
 {
