@@ -12,11 +12,13 @@ namespace ArenaGrad.Tests.Kernels;
 [NonParallelizable]
 public sealed class GemmTeamTests
 {
-    // Each is past GemmTeam.MinimumWork: tall (split over rows), wide (over columns), square, odd sizes that leave
-    // edge tiles in every thread's block, and a deep product with few outputs.
+    // Each is past GemmTeam.MinimumWork: tall (split over rows, sharing packed B), wide (over columns), square, odd
+    // sizes that leave edge tiles in every thread's block, a deep product with few outputs, row splits over many k
+    // blocks with a short last one (the last of four threads gets one row of 37), and a depth under one k block.
     private static readonly (int M, int K, int N)[] SplitShapes =
     [
         (1000, 40, 60), (48, 512, 200), (130, 129, 131), (257, 70, 129), (20, 8192, 20), (12, 4096, 64),
+        (40, 1400, 40), (37, 1600, 37), (600, 100, 90),
     ];
 
     [Test]

@@ -43,28 +43,37 @@ internal readonly unsafe struct GemmProblem
     public GemmProblem Columns(int start, int end) =>
         new(A, RowA, ColumnA, B + start * ColumnB, RowB, ColumnB, C + start, RowC, M, K, end - start, Accumulate, RoundOnce);
 
+    /// <summary>Whether this product takes the thin path (<see cref="ThinGemm"/>) rather than packed panels.</summary>
+    public bool IsThin => ThinGemm.Applies(K, N, transposedB: ColumnB != 1);
+
     /// <summary>Runs the product on this thread with the widest micro-kernel the machine accelerates.</summary>
     [MethodImpl(Kernel.Compile | MethodImplOptions.NoInlining)]
-    public void Run()
+    public void Run() => Run(GemmPart.Alone(M));
+
+    /// <summary>Runs <paramref name="part"/>'s rows of the packed product on this thread, packing B with its team
+    /// (<see cref="PackedGemm.Run{TKernel, TPanels}(float*, nint, nint, TPanels, float*, nint, int, int, int, bool, GemmPart)"/>);
+    /// a product alone may take the thin path instead.</summary>
+    [MethodImpl(Kernel.Compile | MethodImplOptions.NoInlining)]
+    public void Run(GemmPart part)
     {
         if (M == 0 || N == 0) return;
-        if (RoundOnce || FusedMultiplyAdd.InHardware) RunWith<FusedMultiplyAdd>();
-        else RunWith<SeparateMultiplyAdd>();
+        if (RoundOnce || FusedMultiplyAdd.InHardware) RunWith<FusedMultiplyAdd>(part);
+        else RunWith<SeparateMultiplyAdd>(part);
     }
 
-    private void RunWith<TMultiplyAdd>() where TMultiplyAdd : IMultiplyAdd
+    private void RunWith<TMultiplyAdd>(GemmPart part) where TMultiplyAdd : IMultiplyAdd
     {
-        if (ThinGemm.Applies(K, N, transposedB: ColumnB != 1))
+        if (part.Panels is null && IsThin)
         {
             ThinGemm.Run<TMultiplyAdd>(this); // the same bits as the packed kernels, without packing a thin side
             return;
         }
-        if (Vector512.IsHardwareAccelerated) RunKernel<MicroKernel512<TMultiplyAdd>>();
-        else if (Vector256.IsHardwareAccelerated) RunKernel<MicroKernel256<TMultiplyAdd>>();
-        else if (Vector128.IsHardwareAccelerated) RunKernel<MicroKernel128<TMultiplyAdd>>();
-        else RunKernel<MicroKernelScalar<TMultiplyAdd>>();
+        if (Vector512.IsHardwareAccelerated) RunKernel<MicroKernel512<TMultiplyAdd>>(part);
+        else if (Vector256.IsHardwareAccelerated) RunKernel<MicroKernel256<TMultiplyAdd>>(part);
+        else if (Vector128.IsHardwareAccelerated) RunKernel<MicroKernel128<TMultiplyAdd>>(part);
+        else RunKernel<MicroKernelScalar<TMultiplyAdd>>(part);
     }
 
-    private void RunKernel<TKernel>() where TKernel : IMicroKernel =>
-        PackedGemm.Run<TKernel>(A, RowA, ColumnA, B, RowB, ColumnB, C, RowC, M, K, N, Accumulate);
+    private void RunKernel<TKernel>(GemmPart part) where TKernel : IMicroKernel =>
+        PackedGemm.Run<TKernel, StridedPanels>(A, RowA, ColumnA, new StridedPanels(B, RowB, ColumnB), C, RowC, M, K, N, Accumulate, part);
 }

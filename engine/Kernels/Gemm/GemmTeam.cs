@@ -9,11 +9,12 @@ namespace ArenaGrad.Kernels.Gemm;
 /// The product is split over output elements only, never over k, and each element is computed from zero over the
 /// same k-blocks (<see cref="GemmProblem"/>), so any thread count gives the same bits as one thread.
 /// Workers wait on events that spin briefly before sleeping; a call allocates nothing (the lock an event sleeps on is
-/// made in the constructor). Each worker packs into its own thread-static buffer, so the B panel is packed once per
-/// thread that uses it. Profiled on two cores (NT 1024, perf): all packing is about 8% of each thread's samples, so
-/// the duplicated half of B is at most 2-4% of a thread's time; sharing one packed B would need a barrier per k-block.
-/// The team never refers to its arena, so an arena that is never disposed can still be finalized (its finalizer stops
-/// the team).
+/// made in the constructor). A product split over rows is BLIS's scheme: the threads pack each B block together into
+/// one <see cref="SharedPanels"/> buffer, meet at a barrier, and multiply their own rows of A against the whole block,
+/// so no thread packs or streams the part of B another has packed. A product split over columns needs no sharing (each
+/// thread reads only its own columns of B), nor does a thin one (<see cref="ThinGemm"/> packs no B): those run as
+/// independent sub-products. The team never refers to its arena, so an arena that is never disposed can still be
+/// finalized (its finalizer stops the team).
 /// </remarks>
 internal sealed class GemmTeam : IDisposable
 {
@@ -27,8 +28,10 @@ internal sealed class GemmTeam : IDisposable
 
     private readonly ManualResetEventSlim[] _start;
     private readonly ManualResetEventSlim _finished = new(false);
+    private readonly SharedPanels _panels;
+    private readonly long[] _workerAllocations;
     private GemmProblem _problem;
-    private bool _splitRows;
+    private bool _splitRows, _sharePanels;
     private int _blockSize;
     private int _running;
     private volatile bool _stopped;
@@ -40,6 +43,8 @@ internal sealed class GemmTeam : IDisposable
         Threads = threads;
         RoundOnce = roundOnce;
         _start = new ManualResetEventSlim[threads - 1];
+        _panels = new SharedPanels(threads);
+        _workerAllocations = new long[threads - 1];
         for (int w = 0; w < _start.Length; w++)
         {
             _start[w] = new ManualResetEventSlim(false);
@@ -62,6 +67,19 @@ internal sealed class GemmTeam : IDisposable
     /// <summary>Whether products made for this team round every multiply-add once (see <see cref="GemmProblem.RoundOnce"/>).</summary>
     public bool RoundOnce { get; }
 
+    /// <summary>Managed bytes the workers had allocated, all told, when each last finished a part: a test reads it
+    /// before and after products to see that the workers allocate nothing per call (an allocation meter reads only the
+    /// calling thread).</summary>
+    internal long WorkerAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            foreach (long bytes in _workerAllocations) sum += bytes;
+            return sum;
+        }
+    }
+
     /// <summary>Runs <paramref name="problem"/>, split across the team when it is big enough to repay it.</summary>
     public void Run(in GemmProblem problem)
     {
@@ -72,6 +90,8 @@ internal sealed class GemmTeam : IDisposable
             return;
         }
 
+        _sharePanels = _splitRows && !problem.IsThin;
+        if (_sharePanels) _panels.Reserve(PackedGemm.PackedBFloats(problem.K, problem.N));
         Volatile.Write(ref _running, threads - 1);
         foreach (ManualResetEventSlim start in _start) start.Set();
         RunPart(0);
@@ -109,8 +129,9 @@ internal sealed class GemmTeam : IDisposable
         GemmProblem problem = _problem;
         int length = _splitRows ? problem.M : problem.N;
         int start = Math.Min(length, part * _blockSize), end = Math.Min(length, start + _blockSize);
-        if (start == end) return;
-        if (_splitRows) problem.Rows(start, end).Run();
+        if (_sharePanels) problem.Run(new GemmPart(_panels, part, start, end)); // every member packs and meets, rows or none
+        else if (start == end) return;
+        else if (_splitRows) problem.Rows(start, end).Run();
         else problem.Columns(start, end).Run();
     }
 
@@ -127,6 +148,7 @@ internal sealed class GemmTeam : IDisposable
                 return;
             }
             RunPart(part);
+            _workerAllocations[part - 1] = GC.GetAllocatedBytesForCurrentThread(); // before the decrement publishes it
             if (Interlocked.Decrement(ref _running) == 0) _finished.Set();
         }
     }

@@ -37,6 +37,17 @@ internal readonly unsafe struct StridedPanels(float* b, nint rowB, nint colB) : 
         PackedGemm.PackB(_b + p0 * _rowB + j0 * _colB, _rowB, _colB, kc, nc, nr, packed);
 }
 
+/// <summary>The rows of a product one thread computes, and the team it packs B with.</summary>
+/// <param name="Panels">The team's shared B blocks, or null to pack every block alone.</param>
+/// <param name="Member">This thread's place in the team, 0 .. Members - 1: which share of each B block it packs.</param>
+/// <param name="RowStart">First row of C this thread computes.</param>
+/// <param name="RowEnd">Row after the last; whole micro-kernel tiles from RowStart, except at the end of C.</param>
+internal readonly record struct GemmPart(SharedPanels? Panels, int Member, int RowStart, int RowEnd)
+{
+    /// <summary>All <paramref name="m"/> rows on one thread, packing alone.</summary>
+    public static GemmPart Alone(int m) => new(null, 0, 0, m);
+}
+
 /// <summary>The BLIS GEMM: five loops around a register-blocked micro-kernel, over zero-padded packed panels.</summary>
 /// <remarks>The packers read op(A) and op(B) through their strides, so the four transpose combinations run the
 /// same micro-kernel and nothing is transposed in memory. Packing space is one pinned array per thread, grown
@@ -61,30 +72,50 @@ internal static unsafe class PackedGemm
     public static void Run<TKernel, TPanels>(float* a, nint rowA, nint colA, TPanels b, float* c, nint ldc,
         int m, int k, int n, bool accumulate)
         where TKernel : IMicroKernel
+        where TPanels : struct, IPanelSource =>
+        Run<TKernel, TPanels>(a, rowA, colA, b, c, ldc, m, k, n, accumulate, GemmPart.Alone(m));
+
+    /// <summary>Rows [<see cref="GemmPart.RowStart"/>, <see cref="GemmPart.RowEnd"/>) of the product, the B blocks packed
+    /// alone or, with a team's <see cref="GemmPart.Panels"/>, together with the other members into shared blocks.</summary>
+    /// <remarks>Every member of a team must call this for the same product (even one with no rows): each packs a share
+    /// of every block and meets the others at its barrier. Each element's sum is the same micro-kernel chain over the same
+    /// k-blocks whoever computes it, so the rows a thread takes never change a bit.</remarks>
+    [MethodImpl(Kernel.Compile)]
+    public static void Run<TKernel, TPanels>(float* a, nint rowA, nint colA, TPanels b, float* c, nint ldc,
+        int m, int k, int n, bool accumulate, GemmPart part)
+        where TKernel : IMicroKernel
         where TPanels : struct, IPanelSource
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
-        int blockN = Math.Min(GemmBlocking.N, RoundUp(n, nr));
         int blockK = Math.Min(GemmBlocking.K, k);
-        int packedAFloats = GemmBlocking.M * blockK, packedBFloats = blockK * blockN;
-        // 16 floats of slack after each packed block: the 8-wide packer may spill zeros past a 6-wide A panel.
-        float[] workspace = Workspace(packedAFloats + packedBFloats + 3 * 16);
+        int packedAFloats = GemmBlocking.M * blockK, packedBFloats = PackedBFloats(k, n);
+        SharedPanels? shared = part.Panels;
+        int member = part.Member, members = shared?.Members ?? 1;
+        int ownBOffset = RoundUp(packedAFloats, 16); // whole cache lines, so the B block is 64-byte aligned too
+        float[] workspace = Workspace(ownBOffset + (shared is null ? packedBFloats : 0) + 16);
         fixed (float* pinned = workspace)
         {
             float* packedA = (float*)(((nint)pinned + 63) & ~(nint)63); // 64-byte aligned panels
-            float* packedB = packedA + packedAFloats + 16;
+            float* ownB = packedA + ownBOffset;
             float* edge = stackalloc float[12 * 32];
+            int block = 0;
             for (int jc = 0; jc < n; jc += GemmBlocking.N)
             {
                 int nc = Math.Min(GemmBlocking.N, n - jc);
-                for (int pc = 0; pc < k; pc += GemmBlocking.K)
+                int panels = (nc + nr - 1) / nr;
+                for (int pc = 0; pc < k; pc += GemmBlocking.K, block++)
                 {
                     int kc = Math.Min(GemmBlocking.K, k - pc);
                     bool overwrite = !accumulate && pc == 0;
-                    b.Pack(pc, kc, jc, nc, nr, packedB);
-                    for (int ic = 0; ic < m; ic += GemmBlocking.M)
+                    float* packedB = shared is null ? ownB : shared.Block(block, packedBFloats);
+                    // This member's share of the block's micro-panels (all of them when packing alone).
+                    int first = panels * member / members, last = panels * (member + 1) / members;
+                    if (last > first)
+                        b.Pack(pc, kc, jc + first * nr, Math.Min(nc, last * nr) - first * nr, nr, packedB + first * nr * kc);
+                    shared?.Wait();
+                    for (int ic = part.RowStart; ic < part.RowEnd; ic += GemmBlocking.M)
                     {
-                        int mc = Math.Min(GemmBlocking.M, m - ic);
+                        int mc = Math.Min(GemmBlocking.M, part.RowEnd - ic);
                         PackA(a + ic * rowA + pc * colA, rowA, colA, mc, kc, mr, packedA);
                         for (int jr = 0; jr < nc; jr += nr)
                         {
@@ -112,9 +143,13 @@ internal static unsafe class PackedGemm
         }
     }
 
+    /// <summary>Floats of one packed B block of an [k, n] op(b), for every micro-kernel's column count (each divides
+    /// 32): what a <see cref="SharedPanels"/> reserves per block.</summary>
+    internal static int PackedBFloats(int k, int n) => Math.Min(GemmBlocking.K, k) * Math.Min(GemmBlocking.N, RoundUp(n, 32));
+
     /// <summary>c[m,n] (= | +=) op(a)[m,k] @ op(b)[k,n] with the widest micro-kernel the machine accelerates, rounding
     /// each multiply-add once unless <paramref name="roundOnce"/> is false and the CPU does not fuse (as
-    /// <see cref="GemmProblem.Run"/>); m, k, n &gt; 0.</summary>
+    /// <see cref="GemmProblem.Run()"/>); m, k, n &gt; 0.</summary>
     public static void RunWidest<TPanels>(float* a, nint rowA, nint colA, TPanels b, float* c, nint ldc, int m, int k, int n,
         bool accumulate, bool roundOnce)
         where TPanels : struct, IPanelSource
@@ -224,7 +259,7 @@ internal static unsafe class PackedGemm
             if (Avx.IsSupported)
             {
                 // A width under 8 (6 rows of A) still takes 8 lines at a time: each store spills two zeros into the
-                // next step, which the next store (or the next panel, or the slack after the buffer) takes.
+                // next step, which the next store takes (Transpose8 keeps the last step inside the panel).
                 for (; l0 < width && (width - l0 >= 8 || width < 8); l0 += 8)
                     Transpose8(source + l0 * lineStride, lineStride, Math.Min(lines - l0, Math.Min(width - l0, 8)), kc, width, packed + l0);
             }
@@ -280,13 +315,16 @@ internal static unsafe class PackedGemm
 
     /// <summary>Up to 8 lines contiguous in p (lines &lt;= 0: all zero) into packed[p*width + 0..8), 8 steps per
     /// 8×8 register transpose, the last kc mod 8 steps element by element.</summary>
+    /// <remarks>A width under 8 spills each store into the next step, which the next store overwrites; the last 8 steps
+    /// then go element by element, so nothing is written past the panel, where another thread of a team may be packing
+    /// the next one (<see cref="SharedPanels"/>).</remarks>
     [MethodImpl(Kernel.Compile)] // too big to inline into Run: without this the first calls would run tier-0 code
     private static void Transpose8(float* source, nint lineStride, int lines, int kc, int width, float* packed)
     {
         float* s0 = source, s1 = s0 + lineStride, s2 = s1 + lineStride, s3 = s2 + lineStride;
         float* s4 = s3 + lineStride, s5 = s4 + lineStride, s6 = s5 + lineStride, s7 = s6 + lineStride;
-        int p = 0;
-        for (; p + 8 <= kc; p += 8)
+        int p = 0, vectorSteps = width < 8 ? kc - 1 : kc;
+        for (; p + 8 <= vectorSteps; p += 8)
         {
             Vector256<float> r0 = lines > 0 ? Avx.LoadVector256(s0 + p) : default;
             Vector256<float> r1 = lines > 1 ? Avx.LoadVector256(s1 + p) : default;
