@@ -675,11 +675,3 @@ public sealed unsafe partial class Arena : IDisposable
 
     internal void ReleaseScratch(FloatStackMark mark) => _floats.Rewind(mark);
 }
-
-/// <summary>The thread-static cache of <see cref="Environment.CurrentManagedThreadId"/> that arenas compare their owner
-/// against (see <see cref="Arena.CachedThreadId"/>).</summary>
-internal static class ThreadIdentity
-{
-    /// <summary>This thread's managed id, or 0 until an arena's slow path fills it.</summary>
-    [ThreadStatic] internal static int ManagedId;
-}
