@@ -50,8 +50,7 @@ public sealed unsafe partial class Arena
         long scratch = row.Scratch.Floats(_rows[output].Length,
             input0 >= 0 ? _rows[input0].Length : 0, input1 >= 0 ? _rows[input1].Length : 0);
         if (index > 0) scratch = Math.Max(scratch, _scratchUpTo[index - 1]);
-        if (index == _scratchUpTo.Count) _scratchUpTo.Add(scratch);
-        else _scratchUpTo[index] = scratch;
+        _scratchUpTo.Add(scratch); // one entry per tape entry: rewinds cut both to the same count
         if (instruction.Op == OpCode.Custom) _firstCustom = Math.Min(_firstCustom, index);
         return index;
     }
@@ -68,7 +67,7 @@ public sealed unsafe partial class Arena
     /// <summary>Lowers the plan's watermarks to a tape rewound to <paramref name="tapeCount"/> entries.</summary>
     private void RewindPlanFacts(int tapeCount)
     {
-        _scratchUpTo.Count = Math.Min(_scratchUpTo.Count, tapeCount);
+        _scratchUpTo.Count = tapeCount;
         if (_firstCustom >= tapeCount) _firstCustom = int.MaxValue;
         if (_firstFreed >= tapeCount) _firstFreed = int.MaxValue;
         _versionsStaleBelow = Math.Min(_versionsStaleBelow, tapeCount);
